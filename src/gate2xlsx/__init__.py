@@ -1,0 +1,18 @@
+"""gate2xlsx: a dense Keras network rebuilt as a spreadsheet that computes it with live formulas.
+
+    import gate2xlsx
+    model = gate2xlsx.load("or.hdf")          # any supported model file
+    model.forward([[0, 1]])                   # the NumPy reference forward pass
+    gate2xlsx.write_workbook(model, "or.xlsx")
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .errors import Gate2XlsxError
+from .export import write_workbook
+from .model import Model
+from .readers import load
+
+__all__ = ["Gate2XlsxError", "Model", "__version__", "load", "write_workbook"]

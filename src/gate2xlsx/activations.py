@@ -1,0 +1,188 @@
+"""The activation table: for each activation, its NumPy function and its spreadsheet formula.
+
+This is the single source of truth. Adding an activation is one `_entry(...)` call; a test
+walks every entry through LibreOffice against the NumPy column.
+
+A formula is a list of steps, each a template with placeholders that the workbook fills:
+  {x}      this unit's input value (one cell)
+  {z}      the layer's whole input row
+  {<step>} an earlier step's value: this unit's cell, or the single cell of a `single` step
+  {<param>} a parameter: a number, or a reference to an editable cell (PReLU's alpha)
+Templates use only functions that LibreOffice 7 and Excel 2010+ share, and stay finite
+wherever the function is finite (no EXP of a large positive argument).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    label: str
+    template: str
+    single: bool = False  # one cell for the whole row (e.g. the softmax sum)
+
+
+@dataclass(frozen=True)
+class ActivationDef:
+    name: str
+    numpy: Callable[..., np.ndarray]
+    steps: Callable[..., tuple[Step, ...]]  # params -> steps
+    defaults: dict[str, float | None]
+    doc: str
+
+    def formula_steps(self, **params: float | None) -> tuple[Step, ...]:
+        return self.steps(**{**self.defaults, **params})
+
+
+TABLE: dict[str, ActivationDef] = {}
+ALIASES = {"swish": "silu", "hard_swish": "hard_silu"}
+
+
+def get(name: str) -> ActivationDef:
+    """The table entry for an activation name (aliases resolved); KeyError when unknown."""
+    return TABLE[ALIASES.get(name, name)]
+
+
+def known() -> list[str]:
+    return sorted([*TABLE, *ALIASES])
+
+
+def _entry(name: str, doc: str, numpy_fn: Callable[..., np.ndarray],
+           formula: str | Callable[..., tuple[Step, ...]], **defaults: float | None) -> None:
+    def one_step(**_: float | None) -> tuple[Step, ...]:
+        return (Step("a", doc, formula),)  # type: ignore[arg-type]
+
+    steps = formula if callable(formula) else one_step
+    TABLE[name] = ActivationDef(name, numpy_fn, steps, defaults, doc)
+
+
+# --- NumPy side (float64, stable forms) -----------------------------------------------------
+
+def _sigmoid(x):
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0, e) / (1.0 + e)
+
+
+def _softplus(x):
+    return np.logaddexp(0.0, x)
+
+
+def _elu(x, alpha=1.0):
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+
+def _softmax(x):
+    e = np.exp(x - np.max(x, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def _log_softmax(x):
+    shifted = x - np.max(x, axis=-1, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+
+
+def _relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
+    """Keras's relu with its three options, in Keras's own order of operations."""
+    if negative_slope and max_value is None and threshold == 0:
+        return np.where(x >= 0, x, negative_slope * x)
+    y = np.where(x > threshold, x, 0.0) if threshold else np.maximum(x, 0.0)
+    if max_value is not None:
+        y = np.clip(y, 0.0, max_value)
+    if negative_slope:
+        y = y - negative_slope * np.maximum(threshold - x, 0.0)
+    return y
+
+
+_erfc = np.vectorize(math.erfc, otypes=[np.float64])
+
+
+def _gelu(x, approximate=0.0):
+    if approximate:
+        return 0.5 * x * (1.0 + np.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)))
+    return 0.5 * x * _erfc(-x / math.sqrt(2))
+
+
+# --- formula side ---------------------------------------------------------------------------
+
+SIGMOID = "IF({x}>=0,1,EXP({x}))/(1+EXP(-ABS({x})))"
+# ln(1+e^x) = max(x,0) + ln(1+e^-|x|); for |x| > 15 the two-term series keeps full precision.
+SOFTPLUS = ("(MAX({x},0)+IF(ABS({x})>15,EXP(-ABS({x}))*(1-EXP(-ABS({x}))/2),"
+            "LN(1+EXP(-ABS({x})))))")
+ELU = "IF({x}>0,{x},{alpha}*(EXP(MIN({x},0))-1))"
+
+
+def _relu_steps(negative_slope=0.0, max_value=None, threshold=0.0):
+    if negative_slope and max_value is None and threshold == 0:
+        return (Step("a", "leaky relu", "IF({x}>=0,{x},{negative_slope}*{x})"),)
+    body = "IF({x}>{threshold},{x},0)" if threshold else "MAX({x},0)"
+    if max_value is not None:
+        body = f"MIN(MAX({body},0),{{max_value}})"
+    if negative_slope:
+        body = f"{body}-{{negative_slope}}*MAX({{threshold}}-{{x}},0)"
+    return (Step("a", "relu", body),)
+
+
+def _softmax_steps():
+    return (Step("e", "e = EXP(z - max z)", "EXP({x}-MAX({z}))"),
+            Step("sum", "sum of e", "SUM({e_row})", single=True),
+            Step("a", "softmax = e / sum", "{e}/{sum}"))
+
+
+def _log_softmax_steps():
+    return (Step("e", "e = EXP(z - max z)", "EXP({x}-MAX({z}))"),
+            Step("sum", "sum of e", "SUM({e_row})", single=True),
+            Step("a", "log softmax = z - max z - LN(sum)", "{x}-MAX({z})-LN({sum})"))
+
+
+def _gelu_steps(approximate=0.0):
+    if approximate:
+        return (Step("a", "gelu (tanh form)",
+                     "0.5*{x}*(1+TANH(" + repr(SQRT_2_OVER_PI) + "*({x}+0.044715*{x}^3)))"),)
+    return (Step("a", "gelu = x * normal cdf(x)", "0.5*{x}*ERFC(-{x}/SQRT(2))"),)
+
+
+_entry("linear", "linear (identity)", lambda x: x, "{x}")
+_entry("relu", "relu = max(x, 0)", _relu, _relu_steps,
+       negative_slope=0.0, max_value=None, threshold=0.0)
+_entry("sigmoid", "sigmoid = 1 / (1 + e^-x)", _sigmoid, SIGMOID)
+_entry("tanh", "tanh", np.tanh, "TANH({x})")
+_entry("softmax", "softmax", _softmax, lambda: _softmax_steps())
+_entry("log_softmax", "log softmax", _log_softmax, lambda: _log_softmax_steps())
+_entry("elu", "elu", _elu, ELU, alpha=1.0)
+_entry("selu", "selu", lambda x: SELU_SCALE * _elu(x, SELU_ALPHA),
+       "{scale}*" + ELU.replace("{alpha}", "{selu_alpha}"))
+_entry("softplus", "softplus = ln(1 + e^x)", _softplus, SOFTPLUS)
+_entry("softsign", "softsign = x / (1 + |x|)", lambda x: x / (1 + np.abs(x)), "{x}/(1+ABS({x}))")
+_entry("exponential", "exponential", np.exp, "EXP({x})")
+# Keras 1, 2 and tf.keras: clip(0.2x + 0.5); Keras 3: relu6(x + 3) / 6, i.e. slope 1/6.
+_entry("hard_sigmoid", "hard sigmoid", lambda x, slope=0.2: np.clip(slope * x + 0.5, 0, 1),
+       "MAX(0,MIN(1,{slope}*{x}+0.5))", slope=0.2)
+_entry("silu", "silu = x * sigmoid(x)", lambda x: x * _sigmoid(x), "{x}*" + SIGMOID)
+_entry("gelu", "gelu", _gelu, _gelu_steps, approximate=0.0)
+_entry("relu6", "relu6 = min(max(x, 0), 6)", lambda x: np.clip(x, 0, 6), "MIN(MAX({x},0),6)")
+_entry("leaky_relu", "leaky relu", lambda x, alpha=0.2: np.where(x >= 0, x, alpha * x),
+       "IF({x}>=0,{x},{alpha}*{x})", alpha=0.2)
+_entry("mish", "mish = x * tanh(softplus(x))", lambda x: x * np.tanh(_softplus(x)),
+       "{x}*TANH(" + SOFTPLUS + ")")
+_entry("hard_silu", "hard silu = x * relu6(x + 3) / 6",
+       lambda x: x * np.clip(x + 3, 0, 6) / 6, "{x}*MIN(MAX({x}+3,0),6)/6")
+_entry("thresholded_relu", "x if x > theta else 0",
+       lambda x, theta=1.0: np.where(x > theta, x, 0.0), "IF({x}>{theta},{x},0)", theta=1.0)
+_entry("prelu", "prelu = max(x, 0) + alpha * min(x, 0)",
+       lambda x, alpha=0.0: np.maximum(x, 0) + alpha * np.minimum(x, 0),
+       "MAX({x},0)+{alpha}*MIN({x},0)", alpha=0.0)
+
+# Constants some templates read as parameters, so their digits are written in one place.
+TABLE["selu"] = ActivationDef("selu", TABLE["selu"].numpy, TABLE["selu"].steps,
+                              {"scale": SELU_SCALE, "selu_alpha": SELU_ALPHA}, "selu")

@@ -1,0 +1,91 @@
+"""The command line: thin wrappers over the library. `gate2xlsx MODEL -o OUT.xlsx` exports;
+other commands sit beside it as sub-commands.
+
+Exit codes: 0 success, 1 a failed check, 2 bad input. Errors are one `Error:` line (plus a
+`Hint:` where there is an obvious next step); `--debug` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from . import __version__
+from .errors import Gate2XlsxError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="Turn a dense Keras network into a spreadsheet that computes it.\n\n"
+                       "Usage: gate2xlsx MODEL [-o OUT.xlsx]   (export, the default command)")
+DEBUG = {"on": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"gate2xlsx {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Show the version and exit."),
+          debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors.")) -> None:
+    DEBUG["on"] = debug
+
+
+@app.command()
+def export(model: Path = typer.Argument(..., help="Model file (.hdf, .h5, .hdf5, ...)."),
+           output: Optional[Path] = typer.Option(None, "-o", "--output",
+                                                 help="Workbook to write (default: MODEL's stem + .xlsx here)."),
+           architecture: Optional[Path] = typer.Option(None, "--architecture",
+                                                       help="model.to_json() text for a weights-only file."),
+           formulas: str = typer.Option("mmult", "--formulas",
+                                        help="mmult (array formulas), sumproduct, or expanded.")) -> None:
+    """Write a workbook whose formulas compute MODEL.  Example: gate2xlsx or.hdf -o or.xlsx"""
+    from .export import write_workbook
+    from .readers import load
+
+    target = output or Path.cwd() / (model.stem + ".xlsx")
+    loaded = load(model, architecture=architecture)
+    write_workbook(loaded, target, formulas=formulas)
+    typer.echo(f"Wrote {target} ({len(loaded.layers)} layers, {loaded.count_params()} weights)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: `export` is implied when the first argument is not a command."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    commands = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
+    first = next((a for a in args if not a.startswith("-")), None)
+    if first is not None and first not in commands and not any(a in ("--help", "--version") for a in args[:1]):
+        args.insert(args.index(first), "export")
+    debug = "--debug" in args
+    try:
+        app(args=args, prog_name="gate2xlsx", standalone_mode=False)
+    except Gate2XlsxError as exc:
+        if debug:
+            raise
+        typer.echo(f"Error: {exc}", err=True)
+        if exc.hint:
+            typer.echo(f"Hint: {exc.hint}", err=True)
+        sys.exit(exc.exit_code)
+    except (typer.Exit, SystemExit) as exc:
+        sys.exit(getattr(exc, "exit_code", getattr(exc, "code", 0)) or 0)
+    except Exception as exc:  # click usage errors and anything unforeseen: one line, no traceback
+        import click
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(2)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        if debug:
+            raise
+        typer.echo(f"Error: {_subject(args)}unexpected failure: {type(exc).__name__}: {exc}", err=True)
+        typer.echo("Hint: run again with --debug for the traceback, and report it", err=True)
+        sys.exit(2)
+
+
+def _subject(args: list[str]) -> str:
+    files = [a for a in args[1:] if not a.startswith("-") and Path(a).suffix]
+    return f"{files[0]}: " if files else ""

@@ -1,0 +1,278 @@
+"""The intermediate representation: a dense network as plain data, plus its NumPy forward pass.
+
+Readers build a `Model`; the workbook writer, the trainer and the Keras writer consume it.
+Nothing here does I/O. `Model.forward` is the reference every spreadsheet value is checked
+against, so it follows Keras's inference semantics exactly (float64 throughout).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+
+from . import activations
+
+
+@dataclass(eq=False)
+class Param:
+    """One stored weight array and the dataset path it came from (for the Weights sheet)."""
+
+    values: np.ndarray
+    path: str = ""
+    dtype: str = "float32"
+
+    def __post_init__(self) -> None:
+        self.values = np.asarray(self.values, dtype=np.float64)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Param):
+            return NotImplemented
+        return (self.values.shape == other.values.shape
+                and np.array_equal(self.values, other.values)
+                and self.path == other.path and self.dtype == other.dtype)
+
+    def __repr__(self) -> str:
+        return f"Param(shape={self.values.shape}, path={self.path!r})"
+
+
+@dataclass(frozen=True)
+class Act:
+    """An activation: a name from the activation table and its parameters."""
+
+    name: str
+    params: tuple[tuple[str, float | None], ...] = ()
+
+    @classmethod
+    def of(cls, name: str, **params: float | None) -> Act:
+        return cls(name, tuple(sorted(params.items())))
+
+    @property
+    def kwargs(self) -> dict[str, float | None]:
+        return dict(self.params)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return activations.get(self.name).numpy(x, **self.kwargs)
+
+
+LINEAR = Act("linear")
+
+
+@dataclass(eq=False)
+class Layer:
+    """Base of every layer: a name (unique in the model) and the Keras class it came from."""
+
+    name: str
+    class_name: str = ""
+    kind: ClassVar[str] = "layer"
+
+    def weights(self) -> dict[str, Param]:
+        """The layer's stored weights, in Keras's storage order."""
+        return {}
+
+    def units(self, n_in: int) -> int:
+        return n_in
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return vars(self) == vars(other)
+
+
+@dataclass(eq=False)
+class Dense(Layer):
+    kernel: Param = None  # type: ignore[assignment]
+    bias: Param | None = None
+    activation: Act = LINEAR
+    kind: ClassVar[str] = "dense"
+
+    def weights(self) -> dict[str, Param]:
+        found = {"kernel": self.kernel}
+        if self.bias is not None:
+            found["bias"] = self.bias
+        return found
+
+    def units(self, n_in: int) -> int:
+        return self.kernel.values.shape[1]
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        z = x @ self.kernel.values
+        if self.bias is not None:
+            z = z + self.bias.values
+        return self.activation(z)
+
+
+@dataclass(eq=False)
+class Activation(Layer):
+    """Activation, Softmax, ReLU, LeakyReLU, ELU, ThresholdedReLU: no weights, one function."""
+
+    activation: Act = LINEAR
+    kind: ClassVar[str] = "activation"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return self.activation(x)
+
+
+@dataclass(eq=False)
+class PReLU(Layer):
+    alpha: Param = None  # type: ignore[assignment]
+    kind: ClassVar[str] = "prelu"
+
+    def weights(self) -> dict[str, Param]:
+        return {"alpha": self.alpha}
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        alpha = self.alpha.values.reshape(-1)
+        return np.maximum(x, 0) + alpha * np.minimum(x, 0)
+
+
+@dataclass(eq=False)
+class BatchNorm(Layer):
+    """y = gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta."""
+
+    gamma: Param | None = None
+    beta: Param | None = None
+    moving_mean: Param = None  # type: ignore[assignment]
+    moving_variance: Param = None  # type: ignore[assignment]
+    epsilon: float = 1e-3
+    kind: ClassVar[str] = "batchnorm"
+
+    def weights(self) -> dict[str, Param]:
+        found = {"gamma": self.gamma, "beta": self.beta,
+                 "moving_mean": self.moving_mean, "moving_variance": self.moving_variance}
+        return {k: v for k, v in found.items() if v is not None}
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        y = (x - self.moving_mean.values) / np.sqrt(self.moving_variance.values + self.epsilon)
+        if self.gamma is not None:
+            y = y * self.gamma.values
+        if self.beta is not None:
+            y = y + self.beta.values
+        return y
+
+
+@dataclass(eq=False)
+class Normalization(Layer):
+    """(x - mean) / max(sqrt(variance), 1e-7), or its inverse when `invert` is set."""
+
+    mean: Param = None  # type: ignore[assignment]
+    variance: Param = None  # type: ignore[assignment]
+    count: Param | None = None
+    invert: bool = False
+    kind: ClassVar[str] = "normalization"
+
+    def weights(self) -> dict[str, Param]:
+        found = {"mean": self.mean, "variance": self.variance}
+        if self.count is not None:
+            found["count"] = self.count
+        return found
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        mean = self.mean.values.reshape(-1)
+        std = np.maximum(np.sqrt(self.variance.values.reshape(-1)), 1e-7)
+        return mean + x * std if self.invert else (x - mean) / std
+
+
+@dataclass(eq=False)
+class Rescaling(Layer):
+    """y = x * scale + offset, with constant scale and offset from the config."""
+
+    scale: float = 1.0
+    offset: float = 0.0
+    kind: ClassVar[str] = "rescaling"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return x * self.scale + self.offset
+
+
+@dataclass(eq=False)
+class Identity(Layer):
+    """Layers that do nothing at inference on a vector: Dropout and friends, Flatten, Reshape, InputLayer."""
+
+    kind: ClassVar[str] = "identity"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return x
+
+
+@dataclass
+class Source:
+    """Where a model came from, for the About sheet and `inspect`."""
+
+    path: str = ""
+    format: str = ""
+    keras_version: str = ""
+    backend: str = ""
+
+
+@dataclass
+class Dataset:
+    """Labelled rows: inputs x (k, n) and one-hot or probability targets y (k, classes)."""
+
+    x: np.ndarray
+    y: np.ndarray | None = None
+    name: str = ""
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Dataset):
+            return NotImplemented
+        same_y = (self.y is None and other.y is None) or (
+            self.y is not None and other.y is not None and np.array_equal(self.y, other.y))
+        return np.array_equal(self.x, other.x) and same_y and self.name == other.name
+
+
+@dataclass
+class Model:
+    """A chain of layers on a flat input vector of `n_inputs` features."""
+
+    n_inputs: int
+    layers: list[Layer]
+    name: str = "model"
+    input_names: list[str] | None = None
+    class_names: list[str] | None = None
+    loss: str | None = None
+    source: Source = field(default_factory=Source)
+    data: Dataset | None = None
+
+    def widths(self) -> list[int]:
+        """The width of the input and of every layer's output."""
+        sizes = [self.n_inputs]
+        for layer in self.layers:
+            sizes.append(layer.units(sizes[-1]))
+        return sizes
+
+    @property
+    def n_outputs(self) -> int:
+        return self.widths()[-1]
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """The network's output for each row of x, as Keras's `predict` computes it."""
+        return self.trace(x)[-1]
+
+    def trace(self, x: np.ndarray) -> list[np.ndarray]:
+        """The input and every layer's output, in order."""
+        out = [np.atleast_2d(np.asarray(x, dtype=np.float64))]
+        for layer in self.layers:
+            out.append(layer.forward(out[-1]))
+        return out
+
+    def weighted_layers(self) -> list[Layer]:
+        return [layer for layer in self.layers if layer.weights()]
+
+    def count_params(self) -> int:
+        return sum(p.values.size for layer in self.layers for p in layer.weights().values())
+
+    def labels(self) -> list[str]:
+        """Class names for the outputs (False/True for a two-class model without names)."""
+        if self.class_names:
+            return list(self.class_names)
+        if self.n_outputs == 2:
+            return ["False", "True"]
+        return [str(i) for i in range(self.n_outputs)]
+
+    def inputs(self) -> list[str]:
+        return list(self.input_names or [f"x{i + 1}" for i in range(self.n_inputs)])

@@ -1,0 +1,50 @@
+"""Model file readers. `load(path)` looks at the content (never the extension) and dispatches."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ..errors import InputError
+from ..model import Model
+from . import keras_h5
+from .hdf5 import is_hdf5
+
+
+def load(path: str | os.PathLike, *, architecture: str | os.PathLike | None = None) -> Model:
+    """Read any model file gate2xlsx supports into a Model.
+
+    `architecture` is the model's JSON (`model.to_json()` or a Keras 3 config.json) for
+    files that hold weights only.
+    """
+    path = Path(path)
+    _check_readable(path)
+    arch = _read_architecture(Path(architecture)) if architecture is not None else None
+    if is_hdf5(path):
+        return keras_h5.read(path, arch)
+    with open(path, "rb") as handle:
+        head = handle.read(64)
+    if not head:
+        raise InputError("the file is empty", path=path)
+    if head.lstrip()[:1] in (b"{", b"["):
+        raise InputError("this is a JSON file (an architecture without weights)", path=path,
+                         hint="give the weights file as MODEL and this one as --architecture")
+    raise InputError("not a model file gate2xlsx can read (expected Keras HDF5)", path=path)
+
+
+def _check_readable(path: Path) -> None:
+    if not path.exists():
+        raise InputError("no such file", path=path)
+    if path.is_dir():
+        raise InputError("is a directory, not a model file", path=path)
+    if not os.access(path, os.R_OK):
+        raise InputError("permission denied", path=path)
+
+
+def _read_architecture(path: Path) -> dict | list:
+    _check_readable(path)
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"not valid JSON ({exc})", path=path) from None

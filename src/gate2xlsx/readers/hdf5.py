@@ -1,0 +1,116 @@
+"""Careful HDF5 access for readers: no links followed, no external data, bounded sizes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from ..errors import InputError, UnsafeModelError
+
+HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+MAX_DATASET_BYTES = 1 << 30  # 1 GiB: far beyond any network a spreadsheet can hold
+
+
+def is_hdf5(path: Path) -> bool:
+    """HDF5 signature at offset 0 or at a user-block offset (512, 1024, ...)."""
+    with open(path, "rb") as handle:
+        offset = 0
+        size = os.fstat(handle.fileno()).st_size
+        while offset < min(size, 1 << 20):
+            handle.seek(offset)
+            if handle.read(8) == HDF5_MAGIC:
+                return True
+            offset = 512 if offset == 0 else offset * 2
+    return False
+
+
+@contextmanager
+def open_hdf5(path: Path) -> Iterator[h5py.File]:
+    """Open read-only; a damaged file becomes one clear InputError."""
+    try:
+        handle = h5py.File(path, "r")
+    except (OSError, ValueError) as exc:
+        raise InputError(f"not a readable HDF5 file ({_first_line(exc)})", path=path) from None
+    try:
+        yield handle
+    except (OSError, RuntimeError, KeyError) as exc:
+        raise InputError(f"damaged HDF5 file ({_first_line(exc)})", path=path) from None
+    finally:
+        handle.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+
+
+def decode(value: object) -> object:
+    """Attributes come back as str, bytes, numpy bytes or arrays of them, by h5py version."""
+    if isinstance(value, np.ndarray):
+        return [decode(v) for v in value.tolist()] if value.dtype.kind in "SOU" else value
+    if isinstance(value, (list, tuple)):
+        return [decode(v) for v in value]
+    if hasattr(value, "decode"):
+        return value.decode("utf-8")
+    return value
+
+
+def attr(node: h5py.HLObject, name: str, default: object = None) -> object:
+    return decode(node.attrs[name]) if name in node.attrs else default
+
+
+def name_list(node: h5py.HLObject, name: str) -> list[str] | None:
+    """A list attribute such as layer_names, joined from name0, name1, ... when Keras split it."""
+    if name in node.attrs:
+        value = decode(node.attrs[name])
+    elif f"{name}0" in node.attrs:
+        value, k = [], 0
+        while f"{name}{k}" in node.attrs:
+            value.extend(decode(node.attrs[f"{name}{k}"]))
+            k += 1
+    else:
+        return None
+    if isinstance(value, np.ndarray):  # a layer without weights stores an empty float array
+        return [str(v) for v in value.tolist()]
+    return [str(v) for v in (value if isinstance(value, list) else [value])]
+
+
+def child(group: h5py.Group, path: str, *, file: Path) -> h5py.HLObject:
+    """Walk `path` one hard link at a time; refuse soft and external links."""
+    node = group
+    for part in [p for p in path.split("/") if p]:
+        link = node.get(part, getlink=True)
+        if link is None:
+            raise KeyError(f"{node.name}/{part}")
+        if not isinstance(link, h5py.HardLink):
+            kind = "external" if isinstance(link, h5py.ExternalLink) else "soft"
+            raise UnsafeModelError(f"{kind} link at {node.name.rstrip('/')}/{part} is refused "
+                                   "(gate2xlsx reads only data stored in the file itself)", path=file)
+        node = node[part]
+    return node
+
+
+def read_array(dataset: h5py.Dataset, *, file: Path) -> np.ndarray:
+    """A dataset's values, after checking it is plain numeric data stored in this file."""
+    if not isinstance(dataset, h5py.Dataset):
+        raise InputError(f"{dataset.name} is a group where a weight array was expected", path=file)
+    if dataset.is_virtual:
+        raise UnsafeModelError(f"virtual dataset {dataset.name} is refused", path=file)
+    if dataset.external:
+        raise UnsafeModelError(f"dataset {dataset.name} stores its data in an external file; refused",
+                               path=file)
+    if dataset.dtype.kind not in "fiu":
+        raise InputError(f"dataset {dataset.name} holds {dataset.dtype}, not numbers", path=file)
+    declared = int(np.prod(dataset.shape, dtype=np.int64)) * dataset.dtype.itemsize
+    file_size = os.path.getsize(file)
+    if declared > MAX_DATASET_BYTES or declared > 64 * max(file_size, 1 << 20):
+        raise InputError(f"dataset {dataset.name} declares {dataset.shape} ({declared:,} bytes) "
+                         f"but the file has {file_size:,} bytes", path=file)
+    try:
+        return np.asarray(dataset[()])
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise InputError(f"cannot read dataset {dataset.name} ({_first_line(exc)})", path=file) from None

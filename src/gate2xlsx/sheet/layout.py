@@ -1,0 +1,156 @@
+"""Where things live: blocks of cells, the regions that fill them, and the sheets they make.
+
+A sheet is planned as a list of `Region`s (a rectangle plus what fills it: literal values,
+one formula per cell, or one array formula over the rectangle). Plans hold no per-cell
+objects for values (a weight block is one NumPy array), so the writer can stream rows and
+memory stays proportional to one row, not to the network. Nothing here imports openpyxl.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import LayoutError
+from . import formulas as F
+
+
+@dataclass(frozen=True)
+class Block:
+    """A rectangle of cells: `rows` x `cols` from (top, left), 1-based, on `sheet`."""
+
+    sheet: str
+    top: int
+    left: int
+    rows: int = 1
+    cols: int = 1
+
+    @property
+    def bottom(self) -> int:
+        return self.top + self.rows - 1
+
+    @property
+    def right(self) -> int:
+        return self.left + self.cols - 1
+
+    def cell(self, i: int = 0, j: int = 0, *, absolute: bool = False, on: str | None = None) -> str:
+        """Reference of element (i, j), qualified with the sheet when used from sheet `on`."""
+        return F.cell(self.top + i, self.left + j, absolute=absolute, sheet=self._qual(on))
+
+    def row(self, i: int = 0, *, absolute: bool = False, on: str | None = None) -> str:
+        return F.area(self.top + i, self.left, self.top + i, self.right, absolute=absolute,
+                      sheet=self._qual(on))
+
+    def column(self, j: int = 0, *, absolute: bool = False, on: str | None = None) -> str:
+        return F.area(self.top, self.left + j, self.bottom, self.left + j, absolute=absolute,
+                      sheet=self._qual(on))
+
+    def ref(self, *, absolute: bool = True, on: str | None = None) -> str:
+        return F.area(self.top, self.left, self.bottom, self.right, absolute=absolute,
+                      sheet=self._qual(on))
+
+    def _qual(self, on: str | None) -> str | None:
+        return None if on == self.sheet else self.sheet
+
+
+CellFormula = Callable[[int, int], str]
+
+
+@dataclass
+class Region:
+    """What fills a block: exactly one of values, cell_formula or array_formula."""
+
+    block: Block
+    style: str = "label"
+    values: Any = None  # 2-D array-like of numbers or text
+    cell_formula: CellFormula | None = None  # (i, j) -> formula text
+    array_formula: str | None = None  # one formula over the whole block
+    name: str | None = None  # workbook-level defined name for the block
+    comment: str | None = None  # on the top-left cell
+    cell_arrays: bool = False  # write each cell formula as a one-cell array formula
+
+    def __post_init__(self) -> None:
+        filled = [self.values is not None, self.cell_formula is not None,
+                  self.array_formula is not None]
+        if sum(filled) != 1:
+            raise ValueError("a region holds exactly one kind of content")
+        if self.values is not None:
+            self.values = _as_grid(self.values)
+
+
+def _as_grid(values: Any) -> Any:
+    if isinstance(values, np.ndarray):
+        return values.reshape(values.shape[0] if values.ndim > 1 else 1, -1)
+    if isinstance(values, (str, int, float)):
+        return [[values]]
+    if values and not isinstance(values[0], (list, tuple, np.ndarray)):
+        return [list(values)]
+    return values
+
+
+def text(sheet: str, row: int, col: int, value: str, style: str = "label", **kw: Any) -> Region:
+    return Region(Block(sheet, row, col), style, values=[[value]], **kw)
+
+
+def text_row(sheet: str, row: int, col: int, values: Sequence[str], style: str = "header") -> Region:
+    return Region(Block(sheet, row, col, 1, len(values)), style, values=[list(values)])
+
+
+@dataclass
+class ConditionalFormat:
+    """A rule for the writer: a colour scale over a range, or a fill where a formula is true."""
+
+    ref: str
+    kind: str  # "changed" (formula rule) or "scale" (3-colour scale) or "pass_fail"
+    formula: str = ""
+
+
+@dataclass
+class Chart:
+    """A bar chart of `values` (one row or one column) titled `title`, anchored at `anchor`."""
+
+    title: str
+    values: Block
+    categories: Block | None
+    anchor: str
+    series_in_rows: bool = True
+    y_title: str = "probability"
+
+
+@dataclass
+class SheetPlan:
+    title: str
+    regions: list[Region] = field(default_factory=list)
+    widths: dict[int, float] = field(default_factory=dict)
+    freeze: str | None = None
+    conditional: list[ConditionalFormat] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
+    hidden: bool = False
+    landscape: bool = True
+
+    def add(self, *regions: Region) -> None:
+        self.regions.extend(regions)
+
+    def extent(self) -> tuple[int, int]:
+        rows = max((r.block.bottom for r in self.regions), default=0)
+        cols = max((r.block.right for r in self.regions), default=0)
+        return rows, cols
+
+    def check_limits(self) -> None:
+        rows, cols = self.extent()
+        if rows > F.MAX_ROWS or cols > F.MAX_COLS:
+            raise LayoutError(f"sheet {self.title!r} needs {rows} rows x {cols} columns; a "
+                              f"spreadsheet has at most {F.MAX_ROWS} x {F.MAX_COLS}")
+
+
+@dataclass
+class WorkbookPlan:
+    sheets: list[SheetPlan]
+    properties: dict[str, str] = field(default_factory=dict)  # custom document properties
+
+    def names(self) -> dict[str, str]:
+        """Every defined name and the absolute, sheet-qualified range it refers to."""
+        return {r.name: r.block.ref() for s in self.sheets for r in s.regions if r.name}

@@ -1,0 +1,223 @@
+"""The network as spreadsheet steps: each layer becomes labelled blocks of formulas.
+
+The same code lays out one example (the Network sheet: steps stacked as rows) and a batch of
+examples (Truth table, Decision map: steps side by side, one row per example); a `Placer`
+decides where each step's block goes. Formula text comes from `formulas` and the
+activation table only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from .. import activations
+from ..model import Activation, BatchNorm, Dense, Identity, Layer, Model, Normalization, PReLU, Rescaling
+from ..errors import UnsupportedModelError
+from . import formulas as F
+from .layout import Block, Region, text, text_row
+
+MODES = ("mmult", "sumproduct", "expanded")
+
+
+@dataclass
+class WeightRefs:
+    """Defined name and block of every weight: (layer name, weight name) -> (name, block)."""
+
+    entries: dict[tuple[str, str], tuple[str, Block]] = field(default_factory=dict)
+
+    def name(self, layer: Layer, weight: str) -> str:
+        return self.entries[(layer.name, weight)][0]
+
+    def block(self, layer: Layer, weight: str) -> Block:
+        return self.entries[(layer.name, weight)][1]
+
+
+class Placer(Protocol):
+    sheet: str
+    compact: bool
+    regions: list[Region]
+
+    def heading(self, title: str, unit_labels: list[str]) -> None: ...
+    def step(self, label: str, cols: int) -> Block: ...
+    def note(self, label: str) -> None: ...
+
+
+class RowPlacer:
+    """One example: every step is a row under the previous one, labels in column A."""
+
+    compact = False
+
+    def __init__(self, sheet: str, top: int, left: int = 2):
+        self.sheet, self.row, self.left = sheet, top, left
+        self.regions: list[Region] = []
+
+    def heading(self, title: str, unit_labels: list[str]) -> None:
+        self.row += 1
+        self.regions.append(text(self.sheet, self.row, 1, title, "layer"))
+        if unit_labels:
+            self.regions.append(text_row(self.sheet, self.row, self.left, unit_labels))
+        self.row += 1
+
+    def step(self, label: str, cols: int) -> Block:
+        self.regions.append(text(self.sheet, self.row, 1, label, "step"))
+        block = Block(self.sheet, self.row, self.left, 1, cols)
+        self.row += 1
+        return block
+
+    def note(self, label: str) -> None:
+        self.regions.append(text(self.sheet, self.row, 1, label, "note"))
+        self.row += 1
+
+
+class ColumnPlacer:
+    """A batch: each step is a block of `rows` rows, placed right of the previous one."""
+
+    compact = True
+
+    def __init__(self, sheet: str, header_row: int, top: int, rows: int, left: int):
+        self.sheet, self.header_row, self.top, self.rows, self.col = sheet, header_row, top, rows, left
+        self.regions: list[Region] = []
+        self._title: str | None = None
+        self._units: list[str] = []
+
+    def heading(self, title: str, unit_labels: list[str]) -> None:
+        self._title, self._units = title, unit_labels
+
+    def step(self, label: str, cols: int) -> Block:
+        if self._title:
+            self.regions.append(text(self.sheet, self.header_row, self.col, self._title, "layer"))
+            self._title = None
+        self.regions.append(text(self.sheet, self.header_row + 1, self.col, label, "step"))
+        if cols > 1 or self._units:
+            units = self._units if len(self._units) == cols else [str(j + 1) for j in range(cols)]
+            self.regions.append(text_row(self.sheet, self.header_row + 2, self.col, units))
+        block = Block(self.sheet, self.top, self.col, self.rows, cols)
+        self.col += cols + 1
+        return block
+
+    def note(self, label: str) -> None:
+        pass  # identity layers take no room in a batch
+
+
+def layer_title(index: int, layer: Layer, n_in: int, n_out: int) -> str:
+    kind = layer.class_name or type(layer).__name__
+    title = f"Layer {index}: {layer.name} ({kind}, {n_in} -> {n_out})"
+    act = getattr(layer, "activation", None)
+    if isinstance(layer, Dense) and act is not None and act.name != "linear":
+        title += f", activation {act.name}"
+    return title
+
+
+def chain(model: Model, weights: WeightRefs, placer: Placer, x: Block, mode: str = "mmult",
+          output_labels: list[str] | None = None) -> Block:
+    """Place every layer's steps after input block x; return the block of the network's output."""
+    widths = model.widths()
+    for index, layer in enumerate(model.layers, start=1):
+        n_in, n_out = widths[index - 1], widths[index]
+        last = index == len(model.layers)
+        units = (output_labels or []) if last else []
+        if isinstance(layer, Identity):
+            placer.note(f"Layer {index}: {layer.name} ({layer.class_name or 'Identity'}): "
+                        "passes its input through unchanged at inference")
+            continue
+        placer.heading(layer_title(index, layer, n_in, n_out), units)
+        x = _layer_steps(layer, x, weights, placer, mode)
+    return x
+
+
+def _layer_steps(layer: Layer, x: Block, w: WeightRefs, placer: Placer, mode: str) -> Block:
+    if isinstance(layer, Dense):
+        z = _dense(layer, x, w, placer, mode)
+        return activation_steps(layer.activation.name, layer.activation.kwargs, z, placer)
+    if isinstance(layer, Activation):
+        return activation_steps(layer.activation.name, layer.activation.kwargs, x, placer)
+    if isinstance(layer, PReLU):
+        name = w.name(layer, "alpha")
+        alpha = {"alpha": lambda j: F.index(name, 1, j + 1)}
+        return activation_steps("prelu", {}, x, placer, per_unit=alpha)
+    if isinstance(layer, BatchNorm):
+        names = {k: w.name(layer, k) for k in layer.weights()}
+        return _array_step(placer, "batch norm: (x - mean) / sqrt(var + eps) * gamma + beta", x,
+                           lambda xr: F.batch_norm(xr, names["moving_mean"], names["moving_variance"],
+                                                   layer.epsilon, names.get("gamma"), names.get("beta")))
+    if isinstance(layer, Normalization):
+        mean, var = w.name(layer, "mean"), w.name(layer, "variance")
+        label = "denormalize: mean + x * std" if layer.invert else "normalize: (x - mean) / std"
+        return _array_step(placer, label, x, lambda xr: F.normalization(xr, mean, var, layer.invert))
+    if isinstance(layer, Rescaling):
+        return _array_step(placer, "rescale: x * scale + offset", x,
+                           lambda xr: F.rescale(xr, layer.scale, layer.offset))
+    raise UnsupportedModelError(f"layer {layer.name!r} ({type(layer).__name__}) has no spreadsheet steps")
+
+
+def _array_step(placer: Placer, label: str, x: Block, body) -> Block:
+    out = placer.step(label, x.cols)
+    placer.regions.append(Region(out, "computed", array_formula=F.formula(body(x.ref(on=out.sheet)))))
+    return out
+
+
+def _dense(layer: Dense, x: Block, w: WeightRefs, placer: Placer, mode: str) -> Block:
+    kernel = w.name(layer, "kernel")
+    bias = w.name(layer, "bias") if layer.bias is not None else None
+    m = layer.kernel.values.shape[1]
+    if mode == "mmult":
+        product = F.mmult(x.ref(on=x.sheet), kernel)
+        if placer.compact or bias is None:
+            z = placer.step("z = MMULT(x, W) + b" if bias else "z = MMULT(x, W)", m)
+            body = F.add(product, bias) if bias else product
+            placer.regions.append(Region(z, "computed", array_formula=F.formula(body)))
+            return z
+        xw = placer.step("x · W (MMULT)", m)
+        placer.regions.append(Region(xw, "computed", array_formula=F.formula(product)))
+        z = placer.step("z = x · W + b", m)
+        placer.regions.append(Region(z, "computed", array_formula=F.formula(F.add(xw.ref(on=z.sheet), bias))))
+        return z
+    kblock = w.block(layer, "kernel")
+    bblock = w.block(layer, "bias") if bias else None
+    z = placer.step("z = x · W + b" if bias else "z = x · W", m)
+    if mode == "sumproduct":
+        def cell(i: int, j: int) -> str:
+            body = F.dot_product(x.row(i, on=z.sheet), kblock.column(j, absolute=True, on=z.sheet))
+            return F.formula(F.add(body, bblock.cell(0, j, absolute=True, on=z.sheet)) if bblock else body)
+        # TRANSPOSE needs array evaluation in Excel: each cell is a one-cell array formula.
+        placer.regions.append(Region(z, "computed", cell_formula=cell, cell_arrays=True))
+        return z
+    if mode == "expanded":
+        def cell(i: int, j: int) -> str:
+            pairs = [(x.cell(i, k, on=z.sheet), kblock.cell(k, j, absolute=True, on=z.sheet))
+                     for k in range(x.cols)]
+            b = bblock.cell(0, j, absolute=True, on=z.sheet) if bblock else None
+            return F.formula(F.expanded_dot(pairs, b))
+        placer.regions.append(Region(z, "computed", cell_formula=cell))
+        return z
+    raise ValueError(f"unknown formula mode {mode!r}; choose one of {', '.join(MODES)}")
+
+
+def activation_steps(name: str, params: dict, x: Block, placer: Placer,
+                     per_unit: dict | None = None) -> Block:
+    """The steps of one activation from the table, applied to block x; returns the last block."""
+    if name == "linear":
+        return x
+    done: dict[str, Block] = {}
+    single: set[str] = set()
+    for step in activations.get(name).formula_steps(**params):
+        out = placer.step(step.label, 1 if step.single else x.cols)
+
+        def cell(i: int, j: int, step=step, out=out) -> str:
+            values: dict[str, str | float] = {"x": x.cell(i, j, on=out.sheet), "z": x.row(i, on=out.sheet)}
+            for key, value in {**activations.get(name).defaults, **params}.items():
+                if value is not None:
+                    values[key] = value
+            for key, ref in (per_unit or {}).items():
+                values[key] = ref(j)
+            for prior, block in done.items():
+                values[prior] = block.cell(i, 0 if prior in single else j, on=out.sheet)
+                values[prior + "_row"] = block.row(i, on=out.sheet)
+            return F.formula(F.render(step.template, values))
+
+        placer.regions.append(Region(out, "computed", cell_formula=cell))
+        done[step.name] = out
+        if step.single:
+            single.add(step.name)
+    return done["a"]

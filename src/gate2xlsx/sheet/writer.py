@@ -1,0 +1,182 @@
+"""Writes a WorkbookPlan to .xlsx with openpyxl in write-only (streaming) mode.
+
+Rows are produced in order from the plan's regions, so memory stays proportional to one row
+plus the plan itself. The file is written to a temporary name in the target folder and
+renamed into place: a failed run never leaves a partial or clobbered workbook.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.chart import BarChart, Reference
+from openpyxl.comments import Comment
+from openpyxl.formatting.rule import ColorScaleRule, FormulaRule
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.formula import ArrayFormula
+
+from ..errors import OutputError
+from ..templates_text import styles
+from .layout import Region, SheetPlan, WorkbookPlan
+
+
+def write(plan: WorkbookPlan, path: str | os.PathLike) -> Path:
+    """Write the planned workbook to `path` atomically; return the path."""
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"folder {str(folder)!r} does not exist", path=target)
+    try:
+        handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise OutputError(f"cannot write here ({exc.strerror})", path=target) from None
+    os.close(handle)
+    try:
+        _build(plan).save(temp)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _build(plan: WorkbookPlan) -> Workbook:
+    wb = Workbook(write_only=True)
+    for style in _named_styles().values():
+        wb.add_named_style(style)
+    for sheet in plan.sheets:
+        _write_sheet(wb, sheet)
+    for name, ref in plan.names().items():
+        wb.defined_names[name] = DefinedName(name, attr_text=ref)
+    if plan.properties:
+        from openpyxl.packaging.custom import StringProperty
+        for key, value in plan.properties.items():
+            wb.custom_doc_props.append(StringProperty(name=key, value=value))
+    return wb
+
+
+@cache
+def _named_styles() -> dict[str, NamedStyle]:
+    thin = Side(style="thin", color="BFBFBF")
+    found = {}
+    for key, spec in styles().items():
+        style = NamedStyle(name=f"g2x_{key}")
+        style.font = Font(bold=spec.get("bold", False), italic=spec.get("italic", False),
+                          color=spec.get("color"), size=spec.get("size", 11))
+        if "fill" in spec:
+            style.fill = PatternFill("solid", fgColor=spec["fill"])
+        if spec.get("border"):
+            style.border = Border(left=thin, right=thin, top=thin, bottom=thin)
+        if "number_format" in spec:
+            style.number_format = spec["number_format"]
+        if "align" in spec:
+            style.alignment = Alignment(horizontal=spec["align"])
+        found[key] = style
+    return found
+
+
+def _write_sheet(wb: Workbook, plan: SheetPlan) -> None:
+    ws = wb.create_sheet(plan.title)
+    for col, width in plan.widths.items():
+        ws.column_dimensions[get_column_letter(col)].width = width
+    if plan.freeze:
+        ws.freeze_panes = plan.freeze
+    if plan.hidden:
+        ws.sheet_state = "hidden"
+    if plan.landscape:
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+    for row in _rows(ws, plan):
+        ws.append(row)
+    for rule in plan.conditional:
+        ws.conditional_formatting.add(rule.ref, _rule(rule))
+    for chart in plan.charts:
+        ws.add_chart(_chart(ws, chart), chart.anchor)
+
+
+def _rule(rule):
+    fills = styles()
+    if rule.kind == "changed":
+        return FormulaRule(formula=[rule.formula], fill=PatternFill("solid", bgColor=fills["changed"]["fill"]))
+    if rule.kind == "good":
+        return FormulaRule(formula=[rule.formula], fill=PatternFill("solid", bgColor=fills["good"]["fill"]),
+                           font=Font(color=fills["good"]["color"]))
+    if rule.kind == "bad":
+        return FormulaRule(formula=[rule.formula], fill=PatternFill("solid", bgColor=fills["bad"]["fill"]),
+                           font=Font(color=fills["bad"]["color"]))
+    if rule.kind == "scale":
+        return ColorScaleRule(start_type="num", start_value=0, start_color="5B9BD5",
+                              mid_type="num", mid_value=0.5, mid_color="FFFFFF",
+                              end_type="num", end_value=1, end_color="F4B183")
+    raise ValueError(f"unknown conditional format {rule.kind!r}")
+
+
+def _chart(ws, spec) -> BarChart:
+    chart = BarChart()
+    chart.title = spec.title
+    chart.y_axis.title = spec.y_title
+    chart.y_axis.scaling.min = 0
+    chart.y_axis.scaling.max = 1
+    b = spec.values
+    data = Reference(ws, min_col=b.left, min_row=b.top, max_col=b.right, max_row=b.bottom)
+    chart.add_data(data, from_rows=spec.series_in_rows, titles_from_data=False)
+    if spec.categories is not None:
+        c = spec.categories
+        chart.set_categories(Reference(ws, min_col=c.left, min_row=c.top, max_col=c.right, max_row=c.bottom))
+    chart.legend = None if len(chart.series) == 1 else chart.legend
+    chart.height, chart.width = 7, 12
+    return chart
+
+
+def _rows(ws, plan: SheetPlan) -> Iterator[list]:
+    """Each row of the sheet in order, as the cells write-only mode appends."""
+    regions = sorted(plan.regions, key=lambda r: (r.block.top, r.block.left))
+    active: list[Region] = []
+    next_region = 0
+    last_row = plan.extent()[0]
+    for row in range(1, last_row + 1):
+        while next_region < len(regions) and regions[next_region].block.top == row:
+            active.append(regions[next_region])
+            next_region += 1
+        active = [r for r in active if r.block.bottom >= row]
+        cells: dict[int, object] = {}
+        for region in active:
+            _fill(ws, region, row, cells)
+        width = max(cells, default=0)
+        yield [cells.get(col) for col in range(1, width + 1)]
+
+
+def _fill(ws, region: Region, row: int, cells: dict[int, object]) -> None:
+    b = region.block
+    i = row - b.top
+    style = f"g2x_{region.style}"
+    for j in range(b.cols):
+        col = b.left + j
+        if region.array_formula is not None:
+            value = ArrayFormula(b.ref(absolute=False, on=b.sheet), region.array_formula) \
+                if (i, j) == (0, 0) else None
+        elif region.cell_formula is not None:
+            value = region.cell_formula(i, j)
+            if region.cell_arrays:
+                value = ArrayFormula(f"{get_column_letter(col)}{row}", value)
+        else:
+            value = region.values[i][j]
+            if hasattr(value, "item"):
+                value = value.item()
+        cell = WriteOnlyCell(ws, value=value)
+        if isinstance(value, str) and region.values is not None:
+            cell.data_type = "s"  # text from a model file is never a formula
+        cell.style = style
+        if region.comment and (i, j) == (0, 0):
+            cell.comment = Comment(region.comment, "gate2xlsx", width=300, height=80)
+        cells[col] = cell
