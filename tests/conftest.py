@@ -1,0 +1,47 @@
+"""Shared test fixtures: a real spreadsheet engine (headless LibreOffice) and model helpers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pytest
+
+from gate2xlsx.recalc import recalculate, soffice_path
+from gate2xlsx.sheet.read_back import named_values
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+SAMPLES = ROOT / "samples"
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+class Engine:
+    """Recalculate workbooks in LibreOffice and read values back by defined name."""
+
+    def __init__(self, scratch: Path):
+        self.scratch = scratch
+
+    def recalc(self, *books: Path) -> list[openpyxl.Workbook]:
+        out = recalculate(list(books), self.scratch / "recalculated")
+        return [openpyxl.load_workbook(p, data_only=True) for p in out]
+
+    def values(self, book: Path, *names: str) -> dict[str, np.ndarray]:
+        wb = self.recalc(book)[0]
+        return {n: named_values(wb, n) for n in names}
+
+
+@pytest.fixture
+def engine(tmp_path) -> Engine:
+    """LibreOffice, or a skip on a machine without it; in CI (CI=true) its absence fails."""
+    if soffice_path() is None:
+        message = "LibreOffice (soffice) is not installed"
+        if _in_ci():
+            pytest.fail(message + ": in CI the engine tests must run")
+        pytest.skip(message)
+    return Engine(tmp_path)
