@@ -56,33 +56,32 @@ def recalculate(workbooks: list[Path], out_dir: Path, *, timeout: float = 300) -
         profile = scratch / "profile"
         (profile / "user").mkdir(parents=True)
         (profile / "user" / "registrymodifications.xcu").write_text(_RECALC_ALWAYS)
-        # Inputs are copied under unique names: soffice must never write into an input's folder,
-        # and two inputs with the same file name must not overwrite each other's result.
+        # Inputs are copied under unique names into one folder: soffice must never write into
+        # an input's own folder, and one soffice call for all of them amortises its start-up.
+        inbox, outbox = scratch / "in", scratch / "out"
+        inbox.mkdir()
         sources = []
         for i, book in enumerate(workbooks):
-            src = scratch / "in" / f"{i}" / Path(book).name
-            src.parent.mkdir(parents=True)
+            src = inbox / f"{i:04d}-{Path(book).stem}{Path(book).suffix or '.xlsx'}"
             shutil.copyfile(book, src)
             sources.append(src)
-        converted = scratch / "out"
+        _run_soffice(soffice, profile, sources, outbox, timeout)
         results = []
-        for src in sources:  # one soffice call per input keeps output names unambiguous
-            target_dir = converted / src.parent.name
-            _run_soffice(soffice, profile, src, target_dir, timeout)
-            produced = target_dir / (src.stem + ".xlsx")
+        for book, src in zip(workbooks, sources):
+            produced = outbox / (src.stem + ".xlsx")
             if not produced.exists():
-                raise Gate2XlsxError("LibreOffice could not load or recalculate the workbook",
-                                     path=workbooks[int(src.parent.name)])
-            final = out_dir / f"{src.parent.name}-{src.stem}.xlsx"
+                raise Gate2XlsxError("LibreOffice could not load or recalculate the workbook", path=book)
+            final = out_dir / produced.name
             shutil.move(produced, final)
             results.append(final)
         return results
 
 
-def _run_soffice(soffice: str, profile: Path, src: Path, out_dir: Path, timeout: float) -> None:
+def _run_soffice(soffice: str, profile: Path, sources: list[Path], out_dir: Path,
+                 timeout: float) -> None:
     command = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
                "--nolockcheck", "--convert-to", "xlsx:Calc MS Excel 2007 XML",
-               "--outdir", str(out_dir), str(src)]
+               "--outdir", str(out_dir), *map(str, sources)]
     env = dict(os.environ, HOME=str(profile))
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True, env=env)
@@ -91,7 +90,7 @@ def _run_soffice(soffice: str, profile: Path, src: Path, out_dir: Path, timeout:
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
-        raise Gate2XlsxError(f"LibreOffice did not finish within {timeout:.0f} s", path=src.name)
+        raise Gate2XlsxError(f"LibreOffice did not finish within {timeout:.0f} s")
     finally:
         try:  # soffice may leave helper processes in its group
             os.killpg(proc.pid, signal.SIGKILL)
