@@ -10,7 +10,7 @@ import numpy as np
 
 from ..model import Model
 from ..templates_text import say
-from . import formulas as F
+from . import formulas as F, meta
 from .layout import Block, Region, SheetPlan, ConditionalFormat, WorkbookPlan, text, text_row
 from .steps import RowPlacer, WeightRefs, chain
 
@@ -25,6 +25,7 @@ def build(model: Model, *, mode: str = "mmult", input_values: np.ndarray | None 
     weights_sheet, refs = weights_plan(model)
     network = network_plan(model, refs, mode=mode, input_values=input_values)
     plan = WorkbookPlan([network, weights_sheet])
+    plan.sheets.append(meta.meta_plan(model, weight_names(model)))  # hidden: extract rebuilds from it
     for sheet in plan.sheets:
         sheet.check_limits()
     return plan
