@@ -1,0 +1,99 @@
+"""The spine end to end: a Keras-saved OR network -> Model -> workbook -> LibreOffice values."""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import openpyxl
+import pytest
+
+import gate2xlsx
+from gate2xlsx.model import Act, Activation, Dense, Model, Param
+from gate2xlsx.sheet.read_back import set_named_values
+
+from conftest import SAMPLES
+
+GATES = ["or", "and"]
+
+
+def expected(stem: str) -> dict[str, np.ndarray]:
+    return dict(np.load(SAMPLES / f"{stem}.expected.npz"))
+
+
+def hand_built_or() -> Model:
+    """The OR model as a reader must see it, built from the HDF5 datasets by hand."""
+    with h5py.File(SAMPLES / "or.hdf", "r") as f:
+        group = f["model_weights/dense/dense"]
+        kernel, bias = group["kernel:0"][()], group["bias:0"][()]
+    return Model(2, [Dense("dense", "Dense", kernel=Param(kernel, "model_weights/dense/dense/kernel:0"),
+                           bias=Param(bias, "model_weights/dense/dense/bias:0"), activation=Act("linear")),
+                     Activation("activation", "Activation", Act("softmax"))])
+
+
+def test_reader_gives_the_hand_built_model():
+    model = gate2xlsx.load(SAMPLES / "or.hdf")
+    assert model.layers == hand_built_or().layers
+    assert model.n_inputs == 2 and model.loss == "binary_crossentropy"
+    assert model.source.keras_version.startswith("2.15")
+
+
+@pytest.mark.parametrize("stem", GATES + ["xor"])
+def test_numpy_forward_equals_keras_predictions(stem):
+    model = gate2xlsx.load(SAMPLES / (f"{stem}.hdf" if stem in GATES else f"{stem}.h5"))
+    data = expected(stem)
+    assert np.max(np.abs(model.forward(data["x"]) - data["y"])) <= 1e-6
+
+
+def _workbooks_for_rows(model: Model, rows: np.ndarray, folder) -> list:
+    """One workbook per input row, the row typed into the `input` cells like a user would."""
+    base = folder / "base.xlsx"
+    gate2xlsx.write_workbook(model, base)
+    books = []
+    for i, row in enumerate(rows):
+        wb = openpyxl.load_workbook(base)
+        set_named_values(wb, "input", row)
+        books.append(folder / f"row{i}.xlsx")
+        wb.save(books[-1])
+    return books
+
+
+@pytest.mark.parametrize("stem", ["or", "xor"])
+def test_libreoffice_computes_keras_predictions_for_every_row(stem, engine, tmp_path):
+    model = gate2xlsx.load(SAMPLES / (f"{stem}.hdf" if stem in GATES else f"{stem}.h5"))
+    data = expected(stem)
+    books = _workbooks_for_rows(model, data["x"], tmp_path)
+    from gate2xlsx.sheet.read_back import named_values
+    live = np.vstack([named_values(wb, "output") for wb in engine.recalc(*books)])
+    assert live.shape == data["y"].shape
+    assert np.max(np.abs(live - data["y"])) <= 1e-6  # Keras computed in float32
+    assert np.max(np.abs(live - model.forward(data["x"]))) <= 1e-12
+
+
+def test_editing_a_weight_changes_the_prediction_like_numpy(engine, tmp_path):
+    model = gate2xlsx.load(SAMPLES / "or.hdf")
+    book = tmp_path / "or.xlsx"
+    gate2xlsx.write_workbook(model, book, input_values=np.array([1.0, 0.0]))
+    wb = openpyxl.load_workbook(book)
+    kernel = model.layers[0].kernel.values.copy()
+    kernel[0, 1] = -2.5
+    set_named_values(wb, "dense_kernel", kernel)
+    set_named_values(wb, "dense_bias", [0.25, -0.75])
+    wb.save(book)
+    values = engine.values(book, "output", "dense_kernel")
+    model.layers[0].kernel = Param(kernel)
+    model.layers[0].bias = Param(np.array([0.25, -0.75]))
+    # LibreOffice's xlsx export keeps 15 significant digits
+    assert np.allclose(values["dense_kernel"], kernel, rtol=1e-14, atol=0)
+    assert np.max(np.abs(values["output"] - model.forward([[1.0, 0.0]]))) <= 1e-12
+
+
+def test_workbook_formulas_read_like_the_math(tmp_path):
+    book = tmp_path / "or.xlsx"
+    gate2xlsx.write_workbook(gate2xlsx.load(SAMPLES / "or.hdf"), book)
+    wb = openpyxl.load_workbook(book)
+    names = set(wb.defined_names)
+    assert {"input", "output", "dense_kernel", "dense_bias"} <= names
+    texts = [c.value.text for row in wb["Network"].iter_rows() for c in row
+             if isinstance(c.value, openpyxl.worksheet.formula.ArrayFormula)]
+    assert any("MMULT(" in t and "dense_kernel" in t for t in texts)
+    assert any("dense_bias" in t for t in texts)
