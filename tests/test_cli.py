@@ -1,0 +1,67 @@
+"""The command line as a user runs it: real processes, exit codes, messages, files left behind."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import gate2xlsx
+from conftest import SAMPLES
+
+
+def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "gate2xlsx", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=120)
+
+
+def test_version_and_help():
+    assert run("--version").stdout.strip() == f"gate2xlsx {gate2xlsx.__version__}"
+    shown = run("--help")
+    assert shown.returncode == 0 and "MODEL" in shown.stdout
+
+
+def test_export_with_o(tmp_path):
+    out = tmp_path / "or.xlsx"
+    done = run(str(SAMPLES / "or.hdf"), "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert out.exists() and str(out) in done.stdout
+
+
+def test_export_without_o_writes_the_stem_here_and_says_so(tmp_path):
+    done = run(str(SAMPLES / "or.hdf"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "or.xlsx").exists() and "or.xlsx" in done.stdout
+
+
+def test_extension_does_not_decide_the_format(tmp_path):
+    renamed = tmp_path / "model.weird"
+    renamed.write_bytes((SAMPLES / "or.hdf").read_bytes())
+    assert run(str(renamed), "-o", str(tmp_path / "m.xlsx")).returncode == 0
+
+
+@pytest.mark.parametrize("make, says", [
+    (lambda d: d / "missing.hdf", "no such file"),
+    (lambda d: d, "directory"),
+    (lambda d: (d / "text.hdf").write_text("hello") and d / "text.hdf", "not a model file"),
+    (lambda d: (d / "empty.h5").write_bytes(b"") or d / "empty.h5", "empty"),
+])
+def test_bad_input_is_one_error_line_exit_2_and_no_output(tmp_path, make, says):
+    source = make(tmp_path)
+    out = tmp_path / "out.xlsx"
+    done = run(str(source), "-o", str(out))
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert lines[0].startswith("Error: ") and says in lines[0] and str(source.name) in lines[0]
+    assert "Traceback" not in done.stderr and not out.exists()
+
+
+def test_failed_run_keeps_an_existing_output_byte_for_byte(tmp_path):
+    out = tmp_path / "keep.xlsx"
+    out.write_bytes(b"precious")
+    bad = tmp_path / "bad.h5"
+    bad.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 100)
+    done = run(str(bad), "-o", str(out))
+    assert done.returncode == 2 and out.read_bytes() == b"precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.h5", "keep.xlsx"]  # no temp left
