@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import zipfile
+from pathlib import Path
+
 import numpy as np
+import openpyxl
 from openpyxl.utils.cell import range_boundaries
+from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.workbook import Workbook
+
+from .. import serialize
+from ..errors import InputError
+from ..model import Model
+from . import formulas as F, meta
 
 
 def name_range(wb: Workbook, name: str) -> tuple[str, tuple[int, int, int, int]]:
@@ -37,3 +48,82 @@ def set_named_values(wb: Workbook, name: str, values: np.ndarray) -> None:
     for row, new in zip(named_cells(wb, name), grid):
         for c, v in zip(row, new):
             c.value = float(v)
+
+
+# --- the whole model back from a workbook gate2xlsx wrote (extract, verify) ----------------
+
+def read_workbook(path: str | os.PathLike) -> Model:
+    """The model a gate2xlsx workbook describes, with the weights its cells hold now.
+
+    The architecture comes from the hidden `_gate2xlsx` sheet, every weight from its defined
+    name, so edits made in LibreOffice or Excel (and saved by them) come back. A weight cell
+    that is empty or holds text or an error value is reported by sheet and cell.
+    """
+    path = Path(path)
+    wb = _open(path)
+    try:
+        document = _description(wb, path)
+        arch, names = document["model"], document["weight_names"]
+        weights = {}
+        for index, entry in enumerate(arch.get("layers", [])):
+            for key in entry.get("weights", {}):
+                wkey = serialize.weight_key(index, key)
+                where = f"layer {entry.get('name')!r} ({entry.get('class_name')}) weight {key!r}"
+                weights[wkey] = _weight(wb, path, names.get(wkey), where)
+        return serialize.from_dict(arch, weights, path=path)
+    finally:
+        wb.close()
+
+
+def _open(path: Path) -> Workbook:
+    if not path.is_file():
+        raise InputError("no such workbook", path=path)
+    try:  # data_only: a weight the user typed as a formula counts by its computed value
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise InputError(f"not an .xlsx workbook ({type(exc).__name__})", path=path) from None
+
+
+def _description(wb: Workbook, path: Path) -> dict:
+    if meta.SHEET not in wb.sheetnames:
+        raise InputError(f"not a workbook written by gate2xlsx (it has no {meta.SHEET} sheet "
+                         "describing the network)", path=path,
+                         hint="extract and verify need a workbook made by `gate2xlsx MODEL`")
+    cells = [row[0] for row in wb[meta.SHEET].iter_rows(min_col=1, max_col=1, values_only=True)]
+    try:
+        return meta.parse(cells)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"the {meta.SHEET} sheet is damaged ({exc})", path=path) from None
+
+
+def _weight(wb: Workbook, path: Path, name: str | None, where: str) -> np.ndarray:
+    """One weight's cells as floats; anything but a number is an error naming the cell."""
+    if name is None or name not in wb.defined_names:
+        raise InputError(f"{where}: its defined name {name!r} is missing from the workbook", path=path)
+    try:
+        sheet, (c1, r1, c2, r2) = name_range(wb, name)
+        ws = wb[sheet]
+    except (KeyError, ValueError, TypeError):
+        raise InputError(f"{where}: defined name {name!r} does not point at a range of cells",
+                         path=path) from None
+    height, width = r2 - r1 + 1, c2 - c1 + 1
+    rows = list(ws.iter_rows(min_row=r1, max_row=r2, min_col=c1, max_col=c2, values_only=True))
+    rows += [()] * (height - len(rows))  # rows with no cells at all are empty cells too
+    grid = np.empty((height, width))
+    for i, row in enumerate(rows):
+        for j in range(width):
+            value = row[j] if j < len(row) else None
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                cell = F.cell(r1 + i, c1 + j, sheet=sheet)
+                raise InputError(f"{cell} ({where}, defined name {name}) {_what(value)}; "
+                                 "a weight must be a number", path=path)
+            grid[i, j] = value
+    return grid
+
+
+def _what(value: object) -> str:
+    if value is None:
+        return "is empty"
+    if isinstance(value, str) and value.startswith("#"):
+        return f"holds the error value {value}"
+    return f"holds {value!r}, not a number"

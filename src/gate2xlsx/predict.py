@@ -1,0 +1,81 @@
+"""A quick look without a spreadsheet: the NumPy forward pass, probabilities and labels."""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+from .model import Model
+
+
+@dataclass
+class Prediction:
+    """Outputs for each input row, the class each row is predicted to be, and the class names."""
+
+    inputs: np.ndarray  # (k, n_inputs)
+    outputs: np.ndarray  # (k, n_outputs): what Keras's predict returns
+    indices: np.ndarray  # (k,) predicted class index
+    labels: list[str]  # (k,) predicted class name
+    class_names: list[str]
+    input_names: list[str]
+
+    def table(self) -> str:
+        """A plain-text table: one row per input row."""
+        out_names = self.class_names if self.outputs.shape[1] == len(self.class_names) \
+            else [f"P({self.class_names[-1]})"]
+        header = [*self.input_names, *out_names, "predicted"]
+        rows = [[f"{v:g}" for v in x] + [f"{p:.6f}" for p in y] + [label]
+                for x, y, label in zip(self.inputs, self.outputs, self.labels)]
+        widths = [max(len(h), *(len(r[k]) for r in rows)) for k, h in enumerate(header)]
+        return "\n".join("  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in [header, *rows])
+
+
+def predict(model: Model | str | os.PathLike, x: np.ndarray | list) -> Prediction:
+    """Run `model` (a Model or a model file) on rows `x`; a flat list is split into rows."""
+    if not isinstance(model, Model):
+        from .readers import load
+        model = load(model)
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim <= 1:
+        if x.size == 0 or x.size % model.n_inputs:
+            raise InputError(f"the model takes {model.n_inputs} inputs per row; got {x.size} values")
+        x = x.reshape(-1, model.n_inputs)
+    if x.shape[1] != model.n_inputs:
+        raise InputError(f"the model takes {model.n_inputs} inputs per row; rows have {x.shape[1]}")
+    y = model.forward(x)
+    if y.shape[1] == 1:  # one sigmoid unit: the probability of the second class
+        names = model.class_names if model.class_names and len(model.class_names) == 2 else ["False", "True"]
+        indices = (y[:, 0] >= 0.5).astype(int)
+    else:
+        names = model.labels()
+        indices = np.argmax(y, axis=1)
+    return Prediction(x, y, indices, [names[i] for i in indices], names, model.inputs())
+
+
+def read_csv(path: str | os.PathLike, n_inputs: int) -> np.ndarray:
+    """Rows of numbers from a CSV file (a header line is skipped); the first n_inputs columns."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("no such file", path=path)
+    rows = []
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        for number, row in enumerate(csv.reader(handle), start=1):
+            if not row or not any(c.strip() for c in row):
+                continue
+            if len(row) < n_inputs:
+                raise InputError(f"line {number} has {len(row)} columns; the model takes {n_inputs} inputs",
+                                 path=path)
+            try:
+                rows.append([float(c) for c in row[:n_inputs]])
+            except ValueError:
+                if number > 1:  # only the first line may be a header
+                    raise InputError(f"line {number} holds something that is not a number: {row[:n_inputs]}",
+                                     path=path) from None
+    if not rows:
+        raise InputError("no rows of numbers found", path=path)
+    return np.asarray(rows)

@@ -1,0 +1,135 @@
+"""Does a workbook still compute its network? Recalculate it in LibreOffice and compare.
+
+Every live output (the Network sheet's `output` for its `input`, and each batch sheet's
+`<prefix>_outputs` for its `<prefix>_inputs`) is compared with the NumPy forward pass of the
+weights the workbook holds now (or of a model given explicitly). An output cell that holds
+a plain number instead of a formula is not live: it fails whatever its value.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+from openpyxl.utils.cell import range_boundaries
+from openpyxl.worksheet.formula import ArrayFormula
+
+from . import recalc
+from .errors import InputError
+from .model import Model
+from .sheet import formulas as F
+from .sheet.read_back import name_range, read_workbook
+
+DEFAULT_ATOL = 1e-9
+# (inputs name, outputs name) of every place the workbook computes the network.
+OUTPUTS = (("input", "output"), ("data_inputs", "data_outputs"), ("map_inputs", "map_outputs"))
+
+
+@dataclass
+class Comparison:
+    """One output block against the reference."""
+
+    name: str
+    cells: int
+    max_diff: float
+    where: str  # sheet!cell of the largest difference
+    got: float
+    expected: float
+    not_live: list[str] = field(default_factory=list)  # output cells holding no formula
+
+
+@dataclass
+class Report:
+    """The outcome of `verify`: one Comparison per output block found."""
+
+    workbook: str
+    atol: float
+    comparisons: list[Comparison]
+
+    @property
+    def worst(self) -> Comparison:
+        return max(self.comparisons, key=lambda c: c.max_diff)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.comparisons) and all(
+            c.max_diff <= self.atol and not c.not_live for c in self.comparisons)
+
+    def __str__(self) -> str:
+        lines = [f"{self.workbook}: {sum(c.cells for c in self.comparisons)} output cells "
+                 f"checked against the NumPy forward pass (atol {self.atol:g})"]
+        for c in self.comparisons:
+            lines.append(f"  {c.name:<14} {c.cells:>6} cells  largest difference {c.max_diff:.3g} "
+                         f"at {c.where} (sheet {c.got!r}, NumPy {c.expected!r})")
+            if c.not_live:
+                more = f" and {len(c.not_live) - 3} more" if len(c.not_live) > 3 else ""
+                lines.append(f"  {'':<14} not live: {', '.join(c.not_live[:3])}{more} hold a "
+                             "number where a formula belongs")
+        lines.append("PASS" if self.ok else "FAIL")
+        return "\n".join(lines)
+
+
+def verify(workbook: str | os.PathLike, model: Model | None = None, *,
+           atol: float = DEFAULT_ATOL) -> Report:
+    """Recalculate `workbook` in headless LibreOffice and compare its outputs with NumPy.
+
+    The reference is `model` when given, else the weights the workbook holds now. Raises
+    EngineMissing when LibreOffice is not installed; never raises for a mismatch (see Report.ok).
+    """
+    workbook = Path(workbook)
+    with tempfile.TemporaryDirectory(prefix="gate2xlsx-verify-") as scratch:
+        [computed] = recalc.recalculate([workbook], Path(scratch))
+        try:  # the weights as LibreOffice saw them (a weight typed as a formula counts too)
+            reference = model if model is not None else read_workbook(computed)
+        except InputError as exc:
+            exc.path = str(workbook)  # name the user's file, not the scratch copy
+            raise
+        values = openpyxl.load_workbook(computed, data_only=True)
+    formulas = openpyxl.load_workbook(workbook)
+    comparisons = [_compare(values, formulas, reference, x, y)
+                   for x, y in OUTPUTS if x in values.defined_names and y in values.defined_names]
+    return Report(str(workbook), atol, comparisons)
+
+
+def _compare(values, formulas, model: Model, x_name: str, y_name: str) -> Comparison:
+    sheet, (c1, r1, _, _) = name_range(values, y_name)
+    x = _numbers(values, x_name)
+    got = _numbers(values, y_name)
+    expected = model.forward(np.nan_to_num(x)).reshape(got.shape)
+    diff = np.abs(got - expected)
+    diff[np.isnan(diff)] = np.inf  # an error value or text where a number belongs
+    i, j = np.unravel_index(int(np.argmax(diff)), diff.shape)
+    return Comparison(y_name, got.size, float(diff[i, j]), F.cell(r1 + i, c1 + j, sheet=sheet),
+                      float(got[i, j]), float(expected[i, j]), _not_live(formulas, y_name))
+
+
+def _numbers(wb, name: str) -> np.ndarray:
+    """A defined name's values as floats; anything but a number becomes NaN."""
+    sheet, (c1, r1, c2, r2) = name_range(wb, name)
+    rows = wb[sheet].iter_rows(min_row=r1, max_row=r2, min_col=c1, max_col=c2, values_only=True)
+    return np.array([[v if isinstance(v, (int, float)) and not isinstance(v, bool) else np.nan
+                      for v in row] for row in rows], dtype=np.float64)
+
+
+def _not_live(wb, name: str) -> list[str]:
+    """Cells of a defined name that hold neither a formula nor part of an array formula."""
+    sheet, (c1, r1, c2, r2) = name_range(wb, name)
+    ws = wb[sheet]
+    covered = [range_boundaries(ref) for ref in _array_refs(ws)]
+    found = []
+    for row in ws.iter_rows(min_row=r1, max_row=r2, min_col=c1, max_col=c2):
+        for c in row:
+            if isinstance(c.value, ArrayFormula) or (isinstance(c.value, str) and c.value.startswith("=")):
+                continue
+            if any(a <= c.column <= cc and b <= c.row <= rr for a, b, cc, rr in covered):
+                continue
+            found.append(F.cell(c.row, c.column, sheet=sheet))
+    return found
+
+
+def _array_refs(ws) -> list[str]:
+    return [c.value.ref for row in ws.iter_rows() for c in row if isinstance(c.value, ArrayFormula)]
