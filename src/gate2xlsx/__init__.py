@@ -4,6 +4,7 @@
     model = gate2xlsx.load("or.hdf")          # any supported model file
     model.forward([[0, 1]])                   # the NumPy reference forward pass
     gate2xlsx.write_workbook(model, "or.xlsx")
+    gate2xlsx.save(model, "or.h5")            # .h5/.hdf/.hdf5, .keras or .npz
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ __version__ = "0.1.0"
 
 from .errors import Gate2XlsxError
 from .export import write_workbook
+from .keras_writer import save
 from .model import Model
 from .readers import load
 
-__all__ = ["Gate2XlsxError", "Model", "__version__", "load", "write_workbook"]
+__all__ = ["Gate2XlsxError", "Model", "__version__", "load", "save", "write_workbook"]

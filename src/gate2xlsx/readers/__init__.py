@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..model import Model
-from . import keras_h5
+from . import extras, keras_h5, keras_zip, npz
 from .hdf5 import is_hdf5
 
 
@@ -22,7 +22,11 @@ def load(path: str | os.PathLike, *, architecture: str | os.PathLike | None = No
     _check_readable(path)
     arch = _read_architecture(Path(architecture)) if architecture is not None else None
     if is_hdf5(path):
-        return keras_h5.read(path, arch)
+        return extras.attach(keras_h5.read(path, arch), path)
+    if npz.is_npz(path):
+        return npz.read(path)
+    if keras_zip.is_zip(path):
+        return extras.attach(keras_zip.read(path, arch), path)
     with open(path, "rb") as handle:
         head = handle.read(64)
     if not head:
@@ -30,7 +34,8 @@ def load(path: str | os.PathLike, *, architecture: str | os.PathLike | None = No
     if head.lstrip()[:1] in (b"{", b"["):
         raise InputError("this is a JSON file (an architecture without weights)", path=path,
                          hint="give the weights file as MODEL and this one as --architecture")
-    raise InputError("not a model file gate2xlsx can read (expected Keras HDF5)", path=path)
+    raise InputError("not a model file gate2xlsx can read (expected Keras HDF5 or a .keras "
+                     "archive)", path=path)
 
 
 def _check_readable(path: Path) -> None:
