@@ -16,5 +16,9 @@ from .export import write_workbook
 from .keras_writer import save
 from .model import Model
 from .readers import load
+from .predict import predict
+from .sheet.read_back import read_workbook
+from .verify import verify  # the function; other names: `from gate2xlsx.verify import Report`
 
-__all__ = ["Gate2XlsxError", "Model", "__version__", "load", "save", "write_workbook"]
+__all__ = ["Gate2XlsxError", "Model", "__version__", "load", "predict", "read_workbook", "save", "verify",
+           "write_workbook"]

@@ -53,6 +53,68 @@ def export(model: Path = typer.Argument(..., help="Model file (.hdf, .h5, .hdf5,
     typer.echo(f"Wrote {target} ({len(loaded.layers)} layers, {loaded.count_params()} weights)")
 
 
+
+@app.command("inspect")
+def inspect_command(model: Path = typer.Argument(..., help="Model file to look inside."),
+                    full: bool = typer.Option(False, "--full", help="Print every weight value."),
+                    as_json: bool = typer.Option(False, "--json", help="The same as JSON, for scripts.")) -> None:
+    """Format, Keras version, layers and weights of MODEL.  Example: gate2xlsx inspect or.hdf"""
+    import json
+    from .inspect import describe, render
+
+    info = describe(model, full=full)
+    typer.echo(json.dumps(info, indent=1) if as_json else render(info))
+
+
+@app.command()
+def extract(workbook: Path = typer.Argument(..., help="A workbook gate2xlsx wrote (edited or not)."),
+            output: Path = typer.Option(..., "-o", "--output", help="Model file to write: .h5, .keras or .npz.")) -> None:
+    """Write the workbook's current weights as a model file.  Example: gate2xlsx extract or.xlsx -o or.h5"""
+    from .keras_writer import save
+    from .sheet.read_back import read_workbook
+
+    model = read_workbook(workbook)
+    save(model, output)
+    typer.echo(f"Wrote {output} ({len(model.layers)} layers, {model.count_params()} weights)")
+
+
+@app.command("verify")
+def verify_command(workbook: Path = typer.Argument(..., help="The workbook to recalculate and check."),
+                   model: Optional[Path] = typer.Option(None, "--model", help="Check against this model "
+                                                        "file instead of the workbook's own weights."),
+                   atol: Optional[float] = typer.Option(None, "--atol", help="Largest difference allowed.")) -> None:
+    """Recalculate WORKBOOK in LibreOffice and compare with NumPy; exit 1 on a mismatch.
+
+    Example: gate2xlsx verify or.xlsx --model or.hdf
+    """
+    from .errors import CheckFailed
+    from .readers import load
+    from .verify import verify
+
+    report = verify(workbook, load(model) if model else None,
+                    **({} if atol is None else {"atol": atol}))
+    typer.echo(str(report))
+    if not report.ok:
+        raise CheckFailed(report.failure(), path=workbook)
+
+
+@app.command("predict")
+def predict_command(model: Path = typer.Argument(..., help="Model file."),
+                    values: Optional[list[float]] = typer.Argument(None, help="Input values, row after "
+                                                                   "row (put -- before negative numbers)."),
+                    data: Optional[Path] = typer.Option(None, "--data", help="CSV of input rows.")) -> None:
+    """The NumPy forward pass: probabilities and predicted labels.  Example: gate2xlsx predict or.hdf 0 1"""
+    from .errors import InputError
+    from .predict import predict, read_csv
+    from .readers import load
+
+    loaded = load(model)
+    if data is None and not values:
+        raise InputError("give input values (gate2xlsx predict MODEL 0 1) or --data FILE.csv")
+    x = read_csv(data, loaded.n_inputs) if data is not None else values
+    typer.echo(predict(loaded, x).table())
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: `export` is implied when the first argument is not a command."""
     args = list(sys.argv[1:] if argv is None else argv)

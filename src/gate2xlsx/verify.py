@@ -59,6 +59,17 @@ class Report:
         return bool(self.comparisons) and all(
             c.max_diff <= self.atol and not c.not_live for c in self.comparisons)
 
+    def failure(self) -> str:
+        """One sentence saying why the check failed."""
+        if not self.comparisons:
+            return "no output blocks (input/output defined names) found to check"
+        live = [c for c in self.comparisons if c.not_live]
+        if live:
+            return (f"{live[0].not_live[0]} in {live[0].name} holds a number where a formula "
+                    "belongs: the workbook no longer computes it")
+        w = self.worst
+        return f"largest difference {w.max_diff:.3g} at {w.where} exceeds the tolerance {self.atol:g}"
+
     def __str__(self) -> str:
         lines = [f"{self.workbook}: {sum(c.cells for c in self.comparisons)} output cells "
                  f"checked against the NumPy forward pass (atol {self.atol:g})"]
