@@ -70,6 +70,13 @@ def unwrap(config: dict | list) -> dict | list:
     return config
 
 
+def model_name(config: dict | list, path: Path) -> str:
+    """The model's own name from its config, else the file's stem."""
+    inner = config.get("config") if isinstance(config, dict) else None
+    name = inner.get("name") if isinstance(inner, dict) else None
+    return str(name or path.stem)
+
+
 # --- the chain ------------------------------------------------------------------------------
 
 def flatten(config: dict | list, *, path: Path, owner: str | None = None) -> tuple[list[int] | None, list[LayerSpec]]:
@@ -91,7 +98,7 @@ def flatten(config: dict | list, *, path: Path, owner: str | None = None) -> tup
                                 path=path)
 
 
-def _layer_name(entry: dict) -> str:
+def layer_name(entry: dict) -> str:
     return str(entry.get("name") or (entry.get("config") or {}).get("name") or entry.get("class_name"))
 
 
@@ -99,7 +106,7 @@ def _sequential(layers: list, *, path: Path, owner: str | None):
     shape: list[int] | None = None
     specs: list[LayerSpec] = []
     for entry in layers:
-        name = _layer_name(entry)
+        name = layer_name(entry)
         cfg = entry.get("config") or {}
         if shape is None and not specs:
             shape = input_shape_of(entry)
@@ -132,7 +139,7 @@ def _history(node: object) -> list[str]:
         if node.get("class_name") == "__keras_tensor__":
             return [str(node["config"]["keras_history"][0])]
         found: list[str] = []
-        for value in (node.get("args", []), node.get("kwargs", {})):
+        for value in list(node.get("args", [])) + list((node.get("kwargs") or {}).values()):
             found.extend(_history(value))
         return found
     if isinstance(node, list):
@@ -143,7 +150,7 @@ def _history(node: object) -> list[str]:
 
 
 def _functional(inner: dict, *, path: Path, owner: str | None):
-    layers = {_layer_name(e): e for e in inner.get("layers", [])}
+    layers = {layer_name(e): e for e in inner.get("layers", [])}
     outputs = _history(inner.get("output_layers", []))
     if len(outputs) != 1:
         raise UnsupportedModelError(f"the model has {len(outputs)} outputs; gate2xlsx computes "

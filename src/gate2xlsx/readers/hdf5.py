@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import h5py
 import numpy as np
@@ -30,15 +31,16 @@ def is_hdf5(path: Path) -> bool:
 
 
 @contextmanager
-def open_hdf5(path: Path) -> Iterator[h5py.File]:
-    """Open read-only; a damaged file becomes one clear InputError."""
+def open_hdf5(path: Path, data: BinaryIO | None = None) -> Iterator[h5py.File]:
+    """Open read-only (from `data` when given, e.g. a zip member held in memory; `path` names
+    it in messages); a damaged file becomes one clear InputError."""
     try:
-        handle = h5py.File(path, "r")
+        handle = h5py.File(data if data is not None else path, "r")
     except (OSError, ValueError) as exc:
         raise InputError(f"not a readable HDF5 file ({_first_line(exc)})", path=path) from None
     try:
         yield handle
-    except (OSError, RuntimeError, KeyError) as exc:
+    except (OSError, RuntimeError, KeyError, RecursionError) as exc:
         raise InputError(f"damaged HDF5 file ({_first_line(exc)})", path=path) from None
     finally:
         handle.close()
@@ -94,8 +96,11 @@ def child(group: h5py.Group, path: str, *, file: Path) -> h5py.HLObject:
     return node
 
 
-def read_array(dataset: h5py.Dataset, *, file: Path) -> np.ndarray:
-    """A dataset's values, after checking it is plain numeric data stored in this file."""
+def read_array(dataset: h5py.Dataset, *, file: Path, stored_bytes: int | None = None) -> np.ndarray:
+    """A dataset's values, after checking it is plain numeric data stored in this file.
+
+    `stored_bytes` is the size of the HDF5 image (default: the file's size on disk); a dataset
+    declaring far more than that is a forged header, refused before any allocation."""
     if not isinstance(dataset, h5py.Dataset):
         raise InputError(f"{dataset.name} is a group where a weight array was expected", path=file)
     if dataset.is_virtual:
@@ -106,7 +111,7 @@ def read_array(dataset: h5py.Dataset, *, file: Path) -> np.ndarray:
     if dataset.dtype.kind not in "fiu":
         raise InputError(f"dataset {dataset.name} holds {dataset.dtype}, not numbers", path=file)
     declared = int(np.prod(dataset.shape, dtype=np.int64)) * dataset.dtype.itemsize
-    file_size = os.path.getsize(file)
+    file_size = os.path.getsize(file) if stored_bytes is None else stored_bytes
     if declared > MAX_DATASET_BYTES or declared > 64 * max(file_size, 1 << 20):
         raise InputError(f"dataset {dataset.name} declares {dataset.shape} ({declared:,} bytes) "
                          f"but the file has {file_size:,} bytes", path=file)
@@ -114,3 +119,19 @@ def read_array(dataset: h5py.Dataset, *, file: Path) -> np.ndarray:
         return np.asarray(dataset[()])
     except (OSError, RuntimeError, ValueError) as exc:
         raise InputError(f"cannot read dataset {dataset.name} ({_first_line(exc)})", path=file) from None
+
+
+def walk(group: h5py.Group, *, file: Path, prefix: str = "", depth: int = 0
+         ) -> Iterator[tuple[str, h5py.HLObject]]:
+    """Every group and dataset below `group` with its path, following hard links only.
+
+    Paths are normalised to `/` separators: archives written on Windows hold group names
+    such as `layers\\dense\\vars`, one HDF5 name with backslashes inside."""
+    if depth > 64:
+        raise InputError(f"groups nested more than 64 deep at {group.name}", path=file)
+    for part in group:
+        node = child(group, part, file=file)
+        name = prefix + part.replace("\\", "/")
+        yield name, node
+        if isinstance(node, h5py.Group):
+            yield from walk(node, file=file, prefix=name + "/", depth=depth + 1)

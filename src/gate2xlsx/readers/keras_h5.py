@@ -14,6 +14,7 @@ import h5py
 from ..errors import InputError
 from ..model import Model, Source
 from . import config as C
+from . import keras_v3
 from .hdf5 import attr, child, name_list, open_hdf5, read_array
 
 FORMAT = "Keras legacy HDF5"
@@ -28,6 +29,8 @@ def read(path: Path, architecture: dict | list | None = None) -> Model:
     path = Path(path)
     with open_hdf5(path) as handle:
         weights_only = is_weights_only(handle)
+        if not weights_only and "model_weights" not in handle and keras_v3.looks_like_v3(handle):
+            return keras_v3.read_weights(path, architecture, handle)
         if weights_only:
             root = handle
         elif "model_weights" in handle:
@@ -50,9 +53,7 @@ def read(path: Path, architecture: dict | list | None = None) -> Model:
         n_inputs, layers = C.build_layers(specs, shape, lookup, keras_version=keras_version, path=path)
         training = C.parse_json(attr(handle, "training_config"), path=path) \
             if "training_config" in handle.attrs else None
-    name = (config.get("config") or {}).get("name") if isinstance(config, dict) and \
-        isinstance(config.get("config"), dict) else None
-    return Model(n_inputs, layers, name=str(name or path.stem),
+    return Model(n_inputs, layers, name=C.model_name(config, path),
                  loss=_loss(training),
                  source=Source(str(path), FORMAT + (" (weights only)" if weights_only else ""),
                                keras_version, backend))
