@@ -80,9 +80,14 @@ def _values(w: dict[str, Any]) -> list[str]:
     grid = np.asarray(w["values"], dtype=np.float64)
     grid = grid.reshape(grid.shape[0], -1) if grid.ndim >= 2 else grid.reshape(1, -1)
     header = [""] + [f"[:, {j}]" if len(w["shape"]) > 1 else f"[{j}]" for j in range(grid.shape[1])]
-    rows = [[f"[{i}]" if len(w["shape"]) > 1 else ""] + [f"{v:.8g}" for v in row]
+    rows = [[f"[{i}]" if len(w["shape"]) > 1 else ""] + [_number(v, w["dtype"]) for v in row]
             for i, row in enumerate(grid)]
     return ["  " + line for line in _table(header, rows, right=set(range(1, grid.shape[1] + 1)))]
+
+
+def _number(value: float, dtype: str) -> str:
+    """The shortest text that reads back as the stored value (float32 needs fewer digits)."""
+    return str(np.float32(value)) if dtype == "float32" else repr(float(value))
 
 
 def _table(header: list[str], rows: list[list[str]], *, right: set[int]) -> list[str]:
