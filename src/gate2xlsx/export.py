@@ -1,25 +1,137 @@
-"""Model -> workbook: the export behind `gate2xlsx MODEL -o OUT.xlsx`."""
+"""Model -> workbook: the export behind `gate2xlsx MODEL -o OUT.xlsx`.
+
+Besides the model, the export decides which rows the Truth table / Data sheet shows (a
+gate's truth table, a CSV file, the file's own training data, or every 0/1 input), which
+loss it evaluates, and the names of classes and inputs.
+"""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from . import gates
+from .errors import InputError, UnsupportedModelError
 from .model import Model
 from .sheet import sheets, writer
+from .sheet.batch import Rows, capped, default_rows
+from .sheet.keras_eval import canonical_loss, default_loss, require_loss
 from .sheet.steps import MODES
 
 
+@dataclass
+class ExportInfo:
+    """What the export decided, for the CLI to state."""
+
+    path: Path
+    rows: str
+    gate: str | None
+    gate_from: str | None
+    loss: str | None
+    sheets: list[str]
+
+
+def infer_gate(model: Model, path: str | os.PathLike | None = None) -> tuple[str | None, str | None]:
+    """(gate, how it was found): from the training data in the file, else from the file name."""
+    if model.data is not None and model.data.y is not None and model.n_inputs == 2:
+        for gate in gates.TRUTH:
+            table = gates.dataset(gate)
+            if _same_table(model.data.x, model.data.y, table.x, table.y):
+                return gate, "the training data stored in the file"
+        name = (model.data.name or "").lower()
+        if name in gates.TRUTH:
+            return name, "the data set's name stored in the file"
+    stem = Path(path or model.source.path or "").stem.lower()
+    if model.n_inputs == 2 and stem in gates.TRUTH:
+        return stem, f"the file name ({Path(path or model.source.path).name})"
+    return None, None
+
+
+def _same_table(x: np.ndarray, y: np.ndarray, gx: np.ndarray, gy: np.ndarray) -> bool:
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if x.shape != gx.shape:
+        return False
+    order = np.lexsort(x.T[::-1])
+    targets = y[order].reshape(len(x), -1)
+    classes = targets[:, -1] if targets.shape[1] in (1, 2) else None
+    return classes is not None and np.array_equal(x[order], gx) and np.array_equal(classes > 0.5, gy[:, 1] > 0.5)
+
+
+def gate_rows(model: Model, gate: str, how: str) -> Rows:
+    """A gate's truth table, with targets shaped like the model's output (one-hot, or 0/1)."""
+    if model.n_inputs != 2 or model.n_outputs > 2:
+        raise UnsupportedModelError(f"--gate needs a model with 2 inputs and 1 or 2 outputs, not "
+                                    f"{model.n_inputs} inputs and {model.n_outputs} outputs")
+    table = gates.dataset(gate)  # raises InputError for an unknown gate
+    x, y = table.x, table.y[:, 1:] if model.n_outputs == 1 else table.y
+    return Rows(x, y, f"Rows: the truth table of {gate.upper()} (gate from {how})", truth_table=True)
+
+
+def csv_rows(model: Model, path: str | os.PathLike) -> Rows:
+    """Rows from a CSV file: n input columns, then nothing, one class index, or one column per output."""
+    try:
+        from . import data as data_module  # the trainer's loader, when present
+        loaded = data_module.load_csv(path, n_inputs=model.n_inputs, n_outputs=model.n_outputs)
+        return Rows(np.asarray(loaded.x, float), loaded.y, f"Rows: {Path(path).name}")
+    except (ImportError, AttributeError):
+        pass
+    try:
+        table = np.genfromtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read CSV ({exc})", path=path) from None
+    if len(table) and np.isnan(table[0]).all():
+        table = table[1:]  # a header row
+    if not len(table) or np.isnan(table).any():
+        raise InputError("CSV must hold numbers only (one optional header row)", path=path)
+    n, m = model.n_inputs, model.n_outputs
+    x, rest = table[:, :n], table[:, n:]
+    if table.shape[1] == n:
+        y = None
+    elif rest.shape[1] == m:
+        y = rest
+    elif rest.shape[1] == 1 and m > 1:
+        y = np.eye(m)[rest[:, 0].astype(int)]
+    else:
+        raise InputError(f"CSV has {table.shape[1]} columns; expected {n} inputs, then nothing, "
+                         f"one class index, or {m} targets", path=path)
+    return Rows(x, y, f"Rows: {Path(path).name}")
+
+
 def write_workbook(model: Model, path: str | os.PathLike, *, formulas: str = "mmult",
-                   input_values: np.ndarray | None = None) -> Path:
-    """Write the workbook that computes `model` with live formulas; return its path.
+                   input_values: np.ndarray | None = None, gate: str | None = None,
+                   data: str | os.PathLike | None = None, loss: str | None = None,
+                   labels: list[str] | None = None, inputs: list[str] | None = None,
+                   infer: bool = True) -> ExportInfo:
+    """Write the workbook that computes `model` with live formulas; return what was decided.
 
     formulas: "mmult" (array formulas, default), "sumproduct" (one per unit) or "expanded"
-    (every product written out, for the smallest networks).
+    (every product written out). gate / data: the rows of the Truth table / Data sheet
+    (default: a gate inferred from the file's data or name, else the file's data, else every
+    0/1 input). loss: overrides the file's training loss. labels / inputs: class and input names.
     """
     if formulas not in MODES:
         raise ValueError(f"formulas must be one of {', '.join(MODES)}, not {formulas!r}")
-    plan = sheets.build(model, mode=formulas, input_values=input_values)
-    return writer.write(plan, path)
+    if labels is not None and len(labels) != max(model.n_outputs, 2):
+        raise InputError(f"--labels needs {max(model.n_outputs, 2)} names, got {len(labels)}")
+    if inputs is not None:
+        if len(inputs) != model.n_inputs:
+            raise InputError(f"--inputs needs {model.n_inputs} names, got {len(inputs)}")
+        model.input_names = list(inputs)
+    how = "--gate"
+    if gate is None and data is None and infer:
+        gate, how = infer_gate(model)
+    rows = csv_rows(model, data) if data is not None else gate_rows(model, gate.lower(), how) if gate \
+        else default_rows(model)
+    rows = capped(rows)
+    chosen = require_loss(loss) if loss else canonical_loss(model.loss)
+    if chosen is None and rows.y is not None:
+        chosen = default_loss(model)
+    facts = {"loss": chosen or "none", "data": rows.source}
+    plan = sheets.build(model, mode=formulas, input_values=input_values, rows=rows, loss=chosen,
+                        labels=labels, facts=facts)
+    written = writer.write(plan, path)
+    return ExportInfo(written, rows.source, gate, how if gate else None,
+                      chosen, [s.title for s in plan.sheets if not s.hidden])

@@ -216,3 +216,79 @@ def rescale(x: str, scale: float, offset: float) -> str:
 def reference(ref: str) -> str:
     """A formula body that shows another cell's value."""
     return ref
+
+
+# --- evaluation: predictions, Keras's losses and accuracy, the self-check -------------------
+# Per-row loss formulas are written as one-cell array formulas: IF over a range must be
+# evaluated element by element, which Excel does only inside an array formula.
+
+def clip(values: str, low: float, high: float) -> str:
+    """Elementwise clip of a range (inside an array formula)."""
+    lo, hi = number(low), number(high)
+    return f"IF({values}<{lo},{lo},IF({values}>{hi},{hi},{values}))"
+
+
+def bce_from_logits(z: str, y: str, n: int) -> str:
+    """Mean sigmoid cross-entropy of logits z against targets y (TensorFlow's stable form)."""
+    return f"SUM(IF({z}>0,{z},0)-{z}*{y}+LN(1+EXP(-ABS({z}))))/{n}"
+
+
+def bce_clipped(p: str, y: str, n: int, low: float, high: float, eps: float = 0.0) -> str:
+    """Mean binary cross-entropy of clipped probabilities, optionally with +eps inside LN."""
+    c = clip(p, low, high)
+    e = f"+{number(eps)}" if eps else ""
+    return f"-SUM({y}*LN({c}{e})+(1-{y})*LN(1-{c}{e}))/{n}"
+
+
+def cce_from_logits(z: str, y: str) -> str:
+    """Softmax cross-entropy of logits z: sum(y) * logsumexp(z) - y . z."""
+    return f"SUM({y})*(MAX({z})+LN(SUM(EXP({z}-MAX({z})))))-SUMPRODUCT({y},{z})"
+
+
+def cce_clipped(p: str, y: str, low: float, high: float) -> str:
+    """Categorical cross-entropy of probabilities renormalised to sum 1, then clipped."""
+    return f"-SUM({y}*LN({clip(f'{p}/SUM({p})', low, high)}))"
+
+
+def mse(p: str, y: str, n: int) -> str:
+    return f"{call('SUMXMY2', p, y)}/{n}"
+
+
+def average(values: str) -> str:
+    return call("AVERAGE", values)
+
+
+def above_half(value: str) -> str:
+    """1 when a probability is above 0.5 (Keras's binary threshold is strict), else 0."""
+    return f"IF({value}>0.5,1,0)"
+
+
+def same(a: str, b: str) -> str:
+    return f"IF({a}={b},1,0)"
+
+
+def choose_label(labels: str, index0: str) -> str:
+    return pick(labels, index0)
+
+
+def joined(refs: Iterable[str]) -> str:
+    """Values of several cells as text joined by ', ' (a row's name for chart categories)."""
+    return '&", "&'.join(refs)
+
+
+def relative_difference(live: str, reference: str) -> str:
+    return f"ABS({live}-{reference})/{call('MAX', '1', f'ABS({reference})')}"
+
+
+def pass_fail(value: str, tolerance: str) -> str:
+    return f'IF({value}<={tolerance},"PASS","FAIL")'
+
+
+def between(start: str, stop: str, i: int, n: int) -> str:
+    """Point i of n evenly spaced points from start to stop."""
+    return f"{start}+({stop}-{start})*{i}/{n - 1}"
+
+
+def binary_confidence(p: str) -> str:
+    """Probability of the predicted class of a single sigmoid output."""
+    return f"IF({p}>0.5,{p},1-{p})"

@@ -130,6 +130,7 @@ class SheetPlan:
     charts: list[Chart] = field(default_factory=list)
     hidden: bool = False
     landscape: bool = True
+    names: dict[str, Block] = field(default_factory=dict)  # names spanning several regions
 
     def add(self, *regions: Region) -> None:
         self.regions.extend(regions)
@@ -153,4 +154,6 @@ class WorkbookPlan:
 
     def names(self) -> dict[str, str]:
         """Every defined name and the absolute, sheet-qualified range it refers to."""
-        return {r.name: r.block.ref() for s in self.sheets for r in s.regions if r.name}
+        found = {r.name: r.block.ref() for s in self.sheets for r in s.regions if r.name}
+        found.update({name: block.ref() for s in self.sheets for name, block in s.names.items()})
+        return found

@@ -1,7 +1,9 @@
-"""The workbook's sheets, planned from a Model: Network (one example, step by step) and Weights.
+"""The workbook's sheets, planned from a Model: Network (one example, step by step), Truth
+table / Data (the batch, accuracy, loss), Decision map, Weights, Check and About.
 
-Defined names (the contract others rely on): `input`, `output`, and `<layer>_<weight>` for
-every stored weight, each legal, unique and never a cell reference.
+Defined names (the contract others rely on): `input`, `output`, `<layer>_<weight>` for every
+stored weight, `accuracy`, `loss`, `data_inputs`/`data_outputs`, `map_inputs`/`map_outputs`,
+`map_grid`, `tolerance`, `check_result`; each legal, unique and never a cell reference.
 """
 
 from __future__ import annotations
@@ -11,20 +13,46 @@ import numpy as np
 from ..model import Model
 from ..templates_text import say
 from . import formulas as F, meta
-from .layout import Block, Region, SheetPlan, ConditionalFormat, WorkbookPlan, text, text_row
+from .layout import Block, Chart, ConditionalFormat, Region, SheetPlan, WorkbookPlan, text, text_row
+from .about import about_plan
+from .batch import Rows, capped, class_labels, default_rows, data_plan, output_headers, predicted_index
+from .check import check_plan
+from .decision_map import map_plan
+from .keras_eval import loss_rule
 from .steps import RowPlacer, WeightRefs, chain
 
-NETWORK, WEIGHTS = "Network", "Weights"
-RESERVED_NAMES = ("input", "output", "accuracy", "loss", "labels", "tolerance", "check_result")
+NETWORK, WEIGHTS, TRUTH_TABLE, DATA = "Network", "Weights", "Truth table", "Data"
+RESERVED_NAMES = ("input", "output", "accuracy", "loss", "labels", "tolerance", "check_result",
+                  "data_inputs", "data_outputs", "data_targets", "map_inputs", "map_outputs", "map_grid")
 LABEL_WIDTH = 46
 VALUE_WIDTH = 11
 
 
-def build(model: Model, *, mode: str = "mmult", input_values: np.ndarray | None = None) -> WorkbookPlan:
-    """Plan the whole workbook for a model."""
+def build(model: Model, *, mode: str = "mmult", input_values: np.ndarray | None = None,
+          rows: Rows | None = None, loss: str | None = None, labels: list[str] | None = None,
+          facts: dict[str, str] | None = None) -> WorkbookPlan:
+    """Plan the whole workbook for a model.
+
+    rows: the examples of the Truth table / Data sheet (default: the file's data, else every
+    0/1 input); loss: the loss whose live value the sheet shows (None: no loss cell);
+    labels: class names; facts: extra lines for the About sheet.
+    """
+    labels = class_labels(model, labels)
+    rows = capped(rows) if rows is not None else default_rows(model)
     weights_sheet, refs = weights_plan(model)
-    network = network_plan(model, refs, mode=mode, input_values=input_values)
-    plan = WorkbookPlan([network, weights_sheet])
+    if input_values is None and len(rows.x):
+        input_values = rows.x[min(1, len(rows.x) - 1)]
+    network = network_plan(model, refs, mode=mode, input_values=input_values, labels=labels)
+    rule = loss_rule(model, loss) if loss else None
+    title = TRUTH_TABLE if rows.truth_table else DATA
+    sheets = [network, data_plan(model, refs, rows, rule, mode=mode, labels=labels, title=title)]
+    if model.n_inputs == 2:
+        sheets.append(map_plan(model, refs, rows.x if rows.y is not None or model.data else None,
+                               mode=mode, labels=labels))
+    sheets += [weights_sheet, check_plan(model, refs, rows.x, mode=mode, labels=labels,
+                                         reference_name="NumPy forward pass at export"),
+               about_plan(model, facts or {})]
+    plan = WorkbookPlan(sheets)
     plan.sheets.append(meta.meta_plan(model, weight_names(model)))  # hidden: extract rebuilds from it
     for sheet in plan.sheets:
         sheet.check_limits()
@@ -91,7 +119,7 @@ def default_input(model: Model) -> np.ndarray:
 
 
 def network_plan(model: Model, refs: WeightRefs, *, mode: str = "mmult",
-                 input_values: np.ndarray | None = None) -> SheetPlan:
+                 input_values: np.ndarray | None = None, labels: list[str] | None = None) -> SheetPlan:
     sheet = SheetPlan(NETWORK, widths={1: LABEL_WIDTH}, freeze="B3")
     sheet.add(text(NETWORK, 1, 1, say("network_title", model=model.name), "title"),
               text(NETWORK, 2, 1, say("network_intro"), "subtitle"))
@@ -103,28 +131,32 @@ def network_plan(model: Model, refs: WeightRefs, *, mode: str = "mmult",
               Region(inputs, "input", values=x.reshape(1, -1), name="input",
                      comment=say("input_comment")))
     placer = RowPlacer(NETWORK, top=6)
-    labels = model.labels()
-    last = chain(model, refs, placer, inputs, mode=mode, output_labels=labels)
+    labels = labels or class_labels(model)
+    n = model.n_outputs
+    heads = output_headers(labels, n)
+    last = chain(model, refs, placer, inputs, mode=mode, output_labels=heads)
     sheet.add(*placer.regions)
     row = placer.row + 1
-    n = model.n_outputs
     out = Block(NETWORK, row + 1, 2, 1, n)
-    classes = Block(NETWORK, row + 2, 2, 1, n)
-    sheet.add(text(NETWORK, row, 1, "Output", "layer"), text_row(NETWORK, row, 2, labels),
+    classes = Block(NETWORK, row + 2, 2, 1, len(labels))
+    sheet.add(text(NETWORK, row, 1, "Output", "layer"), text_row(NETWORK, row, 2, heads),
               text(NETWORK, row + 1, 1, "output (what Keras's predict returns)", "step"),
               Region(out, "output", cell_formula=lambda i, j: F.formula(last.cell(i, j)),
                      name="output", comment=say("output_comment")),
               text(NETWORK, row + 2, 1, "class labels", "step"),
               Region(classes, "header", values=[labels]))
-    pred = Block(NETWORK, row + 3, 2, 1, 3)
+    pred = Block(NETWORK, row + 3, 2)
+    confidence = F.row_max(out.ref()) if n > 1 else F.binary_confidence(out.cell())
     sheet.add(text(NETWORK, row + 3, 1, "predicted class: index, label, confidence", "layer"),
-              Region(Block(NETWORK, row + 3, 2), "result",
-                     cell_formula=lambda i, j: F.formula(F.argmax_index(out.ref())),
+              Region(pred, "result",
+                     cell_formula=lambda i, j: F.formula(predicted_index(out.ref(), n)),
                      comment=say("predicted_comment")),
               Region(Block(NETWORK, row + 3, 3), "result",
                      cell_formula=lambda i, j: F.formula(F.pick(classes.ref(), pred.cell(0, 0)))),
               Region(Block(NETWORK, row + 3, 4), "percent",
-                     cell_formula=lambda i, j: F.formula(F.row_max(out.ref()))))
+                     cell_formula=lambda i, j: F.formula(confidence)))
+    sheet.charts.append(Chart(say("network_chart_title"), out, Block(NETWORK, row, 2, 1, n),
+                              F.cell(row + 5, 2)))
     for col in range(2, max(sheet.extent()[1], 4) + 1):
         sheet.widths.setdefault(col, VALUE_WIDTH)
     return sheet

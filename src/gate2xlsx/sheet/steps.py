@@ -110,8 +110,12 @@ def layer_title(index: int, layer: Layer, n_in: int, n_out: int) -> str:
 
 
 def chain(model: Model, weights: WeightRefs, placer: Placer, x: Block, mode: str = "mmult",
-          output_labels: list[str] | None = None) -> Block:
-    """Place every layer's steps after input block x; return the block of the network's output."""
+          output_labels: list[str] | None = None, record: dict[str, Block] | None = None) -> Block:
+    """Place every layer's steps after input block x; return the block of the network's output.
+
+    `record`, when given, receives each layer's pre-activation block by layer name (the
+    logits Keras's cross-entropy reads when the last activation is sigmoid or softmax).
+    """
     widths = model.widths()
     for index, layer in enumerate(model.layers, start=1):
         n_in, n_out = widths[index - 1], widths[index]
@@ -122,15 +126,18 @@ def chain(model: Model, weights: WeightRefs, placer: Placer, x: Block, mode: str
                         "passes its input through unchanged at inference")
             continue
         placer.heading(layer_title(index, layer, n_in, n_out), units)
-        x = _layer_steps(layer, x, weights, placer, mode)
+        x = _layer_steps(layer, x, weights, placer, mode, record if record is not None else {})
     return x
 
 
-def _layer_steps(layer: Layer, x: Block, w: WeightRefs, placer: Placer, mode: str) -> Block:
+def _layer_steps(layer: Layer, x: Block, w: WeightRefs, placer: Placer, mode: str,
+                 record: dict[str, Block]) -> Block:
     if isinstance(layer, Dense):
         z = _dense(layer, x, w, placer, mode)
+        record[layer.name] = z
         return activation_steps(layer.activation.name, layer.activation.kwargs, z, placer)
     if isinstance(layer, Activation):
+        record[layer.name] = x
         return activation_steps(layer.activation.name, layer.activation.kwargs, x, placer)
     if isinstance(layer, PReLU):
         name = w.name(layer, "alpha")

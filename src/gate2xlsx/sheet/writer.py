@@ -74,7 +74,8 @@ def _named_styles() -> dict[str, NamedStyle]:
         if "fill" in spec:
             style.fill = PatternFill("solid", fgColor=spec["fill"])
         if spec.get("border"):
-            style.border = Border(left=thin, right=thin, top=thin, bottom=thin)
+            side = Side(style="medium", color="000000") if spec["border"] == "thick" else thin
+            style.border = Border(left=side, right=side, top=side, bottom=side)
         if "number_format" in spec:
             style.number_format = spec["number_format"]
         if "align" in spec:

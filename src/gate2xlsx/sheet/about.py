@@ -1,0 +1,38 @@
+"""The About sheet: templates/about.md filled in with the model's facts, one line per row."""
+
+from __future__ import annotations
+
+from .. import __version__
+from ..model import Model
+from ..templates_text import document
+from .layout import Region, Block, SheetPlan, text
+
+TITLE = "About"
+
+
+def about_plan(model: Model, facts: dict[str, str]) -> SheetPlan:
+    """`facts` adds lines the export knows (data source, sheets left out and why)."""
+    sheet = SheetPlan(TITLE, widths={1: 110}, landscape=False)
+    src = model.source
+    values = {"model": model.name, "path": src.path or "(built in memory)", "format": src.format or "unknown",
+              "keras": src.keras_version or "unknown", "backend": src.backend or "unknown",
+              "version": __version__, "layers": "{layers}", "inputs": ", ".join(model.inputs()),
+              "loss": facts.get("loss", "none"), "data": facts.get("data", ""),
+              "notes": facts.get("notes", "")}
+    lines = document("about.md").format(**values).splitlines()
+    widths = model.widths()
+    layer_lines = [f"  {i}. {layer.name} ({layer.class_name or type(layer).__name__}): "
+                   f"{widths[i - 1]} -> {widths[i]}"
+                   + "".join(f"; {k} {' x '.join(map(str, p.values.shape))}" for k, p in layer.weights().items())
+                   for i, layer in enumerate(model.layers, start=1)]
+    row = 1
+    for line in lines:
+        if line.strip() == "{layers}":
+            for entry in layer_lines:
+                sheet.add(text(TITLE, row, 1, entry, "label"))
+                row += 1
+            continue
+        style = "title" if line.startswith("# ") else "layer" if line.startswith("## ") else "label"
+        sheet.add(Region(Block(TITLE, row, 1), style, values=[[line.lstrip("# ")]]))
+        row += 1
+    return sheet

@@ -1,0 +1,66 @@
+"""The Check sheet: the workbook's own test case (after frugally-deep).
+
+Fixed input rows with the reference outputs stored as numbers (for Keras files, the NumPy
+forward pass at export time), the live outputs computed beside them, the largest relative
+difference, an editable `tolerance`, and `check_result`: PASS, or FAIL as soon as anything
+(an edited weight, say) moves an output.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..model import Model
+from ..templates_text import say
+from . import formulas as F
+from .batch import compute, copy_of, output_headers
+from .layout import Block, ConditionalFormat, Region, SheetPlan, text, text_row
+from .steps import WeightRefs
+
+TITLE = "Check"
+MAX_ROWS = 64
+TOLERANCE = 1e-9
+HEADER_ROW, TOP = 8, 11
+
+
+def check_plan(model: Model, refs: WeightRefs, x: np.ndarray, *, mode: str, labels: list[str],
+               reference_name: str) -> SheetPlan:
+    x = np.asarray(x, dtype=np.float64)[:MAX_ROWS]
+    k, n, m = len(x), model.n_inputs, model.n_outputs
+    reference = model.forward(x)
+    sheet = SheetPlan(TITLE, widths={1: 30})
+    sheet.add(text(TITLE, 1, 1, say("check_title"), "title"),
+              text(TITLE, 2, 1, say("check_intro", reference=reference_name), "subtitle"))
+    inputs = Block(TITLE, TOP, 2, k, n)
+    sheet.add(text(TITLE, HEADER_ROW, 2, "Input", "layer"), text_row(TITLE, HEADER_ROW + 2, 2, model.inputs()),
+              Region(inputs, "trained", values=x))
+    done = compute(model, refs, inputs, HEADER_ROW, n + 3, mode, labels)
+    sheet.add(*done.regions)
+    col = done.next_col
+    live = Block(TITLE, TOP, col, k, m)
+    stored = Block(TITLE, TOP, col + m + 1, k, m)
+    diff = Block(TITLE, TOP, col + 2 * (m + 1), k, m)
+    heads = output_headers(labels, m)
+    sheet.add(text(TITLE, HEADER_ROW, live.left, "live output", "layer"), text_row(TITLE, HEADER_ROW + 2, live.left, heads),
+              copy_of(live, done.outputs, "output"),
+              text(TITLE, HEADER_ROW, stored.left, f"reference ({reference_name})", "layer"),
+              text_row(TITLE, HEADER_ROW + 2, stored.left, heads),
+              Region(stored, "stored", values=reference),
+              text(TITLE, HEADER_ROW, diff.left, "relative difference", "layer"),
+              text_row(TITLE, HEADER_ROW + 2, diff.left, heads),
+              Region(diff, "stored", cell_formula=lambda i, j: F.formula(F.relative_difference(
+                  live.cell(i, j), stored.cell(i, j)))))
+    largest = Block(TITLE, 5, 2)
+    tolerance = Block(TITLE, 4, 2)
+    result = Block(TITLE, 6, 2)
+    sheet.add(text(TITLE, 4, 1, "tolerance (edit me)", "step"),
+              Region(tolerance, "input_small", values=[[TOLERANCE]], name="tolerance"),
+              text(TITLE, 5, 1, "largest difference", "step"),
+              Region(largest, "stored", cell_formula=lambda i, j: F.formula(F.row_max(diff.ref()))),
+              text(TITLE, 6, 1, "result", "layer"),
+              Region(result, "result", name="check_result", comment=say("check_comment"),
+                     cell_formula=lambda i, j: F.formula(F.pass_fail(largest.cell(), tolerance.cell()))),
+              text(TITLE, 6, 3, say("check_note"), "note"))
+    sheet.conditional += [ConditionalFormat(result.ref(absolute=False, on=TITLE), "good", f'{result.cell()}="PASS"'),
+                          ConditionalFormat(result.ref(absolute=False, on=TITLE), "bad", f'{result.cell()}="FAIL"')]
+    return sheet

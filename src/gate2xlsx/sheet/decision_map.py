@@ -1,0 +1,121 @@
+"""The Decision map: a grid over the two inputs' range, each cell the live probability of the
+positive class, coloured by a colour-scale conditional format; training points are boxed.
+
+The grid's cells read a batch computed below it (`map_inputs` -> `map_outputs`), so editing
+a weight repaints the map. Only for models with exactly two inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..model import Model
+from ..templates_text import say
+from . import formulas as F
+from .batch import compute, copy_of, output_headers
+from .layout import Block, ConditionalFormat, Region, SheetPlan, text, text_row
+from .steps import WeightRefs
+
+TITLE = "Decision map"
+SIZE = 21
+GRID_TOP, GRID_LEFT = 7, 2
+
+
+def positive_column(n_outputs: int) -> int:
+    """The output shown: the only one, or the last class (True for a two-class model)."""
+    return n_outputs - 1
+
+
+def axis_range(x: np.ndarray | None, col: int) -> tuple[float, float]:
+    """The data's range with a margin of a quarter on each side; [-0.25, 1.25] without data."""
+    if x is None or not len(x):
+        return -0.25, 1.25
+    low, high = float(np.min(x[:, col])), float(np.max(x[:, col]))
+    pad = 0.25 * (high - low) if high > low else 0.5
+    return low - pad, high + pad
+
+
+def grid_points(ranges: list[tuple[float, float]], size: int = SIZE) -> np.ndarray:
+    """The (x1, x2) of every grid cell, row by row from the top (x2 falls going down)."""
+    (a1, b1), (a2, b2) = ranges
+    xs = [a1 + (b1 - a1) * j / (size - 1) for j in range(size)]
+    ys = [b2 + (a2 - b2) * i / (size - 1) for i in range(size)]
+    return np.array([[x, y] for y in ys for x in xs])
+
+
+def map_plan(model: Model, refs: WeightRefs, points: np.ndarray | None, *, mode: str,
+             labels: list[str]) -> SheetPlan:
+    sheet = SheetPlan(TITLE, widths={1: 12}, freeze=None)
+    pos = positive_column(model.n_outputs)
+    shown = output_headers(labels, model.n_outputs)[pos] if model.n_outputs == 1 else f"P({labels[pos]})"
+    names = model.inputs()
+    ranges = [axis_range(points, 0), axis_range(points, 1)]
+    sheet.add(text(TITLE, 1, 1, say("map_title", shown=shown), "title"),
+              text(TITLE, 2, 1, say("map_intro", x1=names[0], x2=names[1]), "subtitle"))
+    # editable axis ranges: row 4 for x1, row 5 for x2: name, from, to
+    ends = {}
+    for r, (name, (low, high)) in enumerate(zip(names, ranges)):
+        row = 4 + r
+        sheet.add(text(TITLE, row, 1, f"{name} from", "step"),
+                  Region(Block(TITLE, row, 2), "input", values=[[low]]),
+                  text(TITLE, row, 3, "to", "step"),
+                  Region(Block(TITLE, row, 4), "input", values=[[high]]))
+        ends[r] = (F.cell(row, 2, absolute=True), F.cell(row, 4, absolute=True))
+    top_axis = Block(TITLE, GRID_TOP - 1, GRID_LEFT, 1, SIZE)
+    side_axis = Block(TITLE, GRID_TOP, 1, SIZE, 1)
+    sheet.add(text(TITLE, GRID_TOP - 1, 1, f"{names[1]} \\ {names[0]}", "header"),
+              Region(top_axis, "axis", cell_formula=lambda i, j: F.formula(F.between(*ends[0], j, SIZE))),
+              Region(side_axis, "axis", cell_formula=lambda i, j: F.formula(F.between(ends[1][1], ends[1][0], i, SIZE))))
+    batch_header = GRID_TOP + SIZE + 3
+    batch_top = batch_header + 3
+    k = SIZE * SIZE
+    inputs = Block(TITLE, batch_top, 2, k, 2)
+    axes = (top_axis, side_axis)
+    sheet.add(text(TITLE, batch_header - 1, 1, say("map_batch_note"), "note"),
+              text(TITLE, batch_header, 2, "Grid points", "layer"),
+              text_row(TITLE, batch_header + 2, 2, names),
+              Region(inputs, "computed", name="map_inputs", cell_formula=lambda i, j: F.formula(F.reference(
+                  axes[0].cell(0, i % SIZE) if j == 0 else axes[1].cell(i // SIZE, 0)))))
+    done = compute(model, refs, inputs, batch_header, 5, mode, labels)
+    sheet.add(*done.regions)
+    outputs = Block(TITLE, batch_top, done.next_col, k, model.n_outputs)
+    sheet.add(text(TITLE, batch_header, done.next_col, "Output", "layer"),
+              copy_of(outputs, done.outputs, "output", "map_outputs"))
+    grid = Block(TITLE, GRID_TOP, GRID_LEFT, SIZE, SIZE)
+    marked = _marked(points, ranges)
+    for r in range(SIZE):  # one region per grid row: marked cells get the boxed style
+        for c0, c1, style in _runs(r, marked):
+            sheet.add(Region(Block(TITLE, GRID_TOP + r, GRID_LEFT + c0, 1, c1 - c0), style,
+                             cell_formula=lambda i, j, r=r, c0=c0: F.formula(F.reference(
+                                 outputs.cell(r * SIZE + c0 + j, pos)))))
+    sheet.add(Region(Block(TITLE, GRID_TOP + SIZE + 1, 1), "note", values=[[say("map_points_note")]]))
+    sheet.conditional.append(ConditionalFormat(grid.ref(absolute=False, on=TITLE), "scale"))
+    sheet.widths.update({c: 6 for c in range(GRID_LEFT, GRID_LEFT + SIZE)})
+    sheet.names["map_grid"] = grid  # the grid is several regions (styles differ), one name
+    return sheet
+
+
+def _marked(points: np.ndarray | None, ranges) -> set[tuple[int, int]]:
+    """Grid cells nearest to each training point inside the range."""
+    if points is None:
+        return set()
+    (a1, b1), (a2, b2) = ranges
+    found = set()
+    for x1, x2 in np.asarray(points, dtype=np.float64)[:, :2]:
+        c = round((x1 - a1) / (b1 - a1) * (SIZE - 1))
+        r = round((b2 - x2) / (b2 - a2) * (SIZE - 1))
+        if 0 <= r < SIZE and 0 <= c < SIZE:
+            found.add((r, c))
+    return found
+
+
+def _runs(row: int, marked: set[tuple[int, int]]) -> list[tuple[int, int, str]]:
+    """(start, stop, style) runs of one grid row, split where the style changes."""
+    runs: list[tuple[int, int, str]] = []
+    for c in range(SIZE):
+        style = "map_point" if (row, c) in marked else "map"
+        if runs and runs[-1][2] == style:
+            runs[-1] = (runs[-1][0], c + 1, style)
+        else:
+            runs.append((c, c + 1, style))
+    return runs

@@ -1,0 +1,130 @@
+"""How Keras's `model.evaluate` computes loss and "accuracy", as spreadsheet formulas.
+
+Measured against tf.keras 2.15 and Keras 3 (see tests/test_workbook_eval.py):
+- tf.keras 2.4+ and Keras 3 on TensorFlow hand cross-entropy the *logits* when the output
+  comes from a sigmoid or softmax (`_keras_logits`): binary cross-entropy of a softmax model
+  is then the sigmoid cross-entropy of the pre-softmax values z, not of the probabilities.
+- otherwise tf.keras clips probabilities to [1e-7, 1 - 1e-7] (float32) and adds 1e-7 inside
+  LN; Keras 3 (torch, jax, numpy) clips without adding.
+- categorical cross-entropy renormalises probabilities to sum 1, then clips.
+- the loss is the mean over rows of the per-row mean (binary, mse) or sum (categorical).
+- "accuracy" is binary_accuracy (p > 0.5) for one output, categorical_accuracy (argmax) else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import UnsupportedModelError
+from ..model import Activation, Dense, Identity, Model
+from . import formulas as F
+
+EPS = float(np.float32(1e-7))
+ONE_MINUS_EPS = float(np.float32(1) - np.float32(1e-7))
+LOSSES = ("binary_crossentropy", "categorical_crossentropy", "mse")
+_ALIASES = {
+    "binary_crossentropy": "binary_crossentropy", "binarycrossentropy": "binary_crossentropy",
+    "bce": "binary_crossentropy", "categorical_crossentropy": "categorical_crossentropy",
+    "categoricalcrossentropy": "categorical_crossentropy", "cce": "categorical_crossentropy",
+    "mse": "mse", "mean_squared_error": "mse", "meansquarederror": "mse",
+}
+
+
+def canonical_loss(name: str | None) -> str | None:
+    """The loss's canonical name, or None when it is not one gate2xlsx computes."""
+    if not name:
+        return None
+    return _ALIASES.get(str(name).lower().replace("keras.losses.", ""))
+
+
+def require_loss(name: str) -> str:
+    found = canonical_loss(name)
+    if found is None:
+        raise UnsupportedModelError(f"loss {name!r} is not supported; choose one of {', '.join(LOSSES)}")
+    return found
+
+
+def default_loss(model: Model) -> str:
+    """A loss for a model whose file stores none: from its last activation."""
+    act = final_activation(model)
+    if act == "softmax":
+        return "categorical_crossentropy"
+    return "binary_crossentropy" if act == "sigmoid" else "mse"
+
+
+def final_layer(model: Model):
+    computing = [layer for layer in model.layers if not isinstance(layer, Identity)]
+    return computing[-1] if computing else None
+
+
+def final_activation(model: Model) -> str:
+    last = final_layer(model)
+    act = getattr(last, "activation", None) if isinstance(last, (Dense, Activation)) else None
+    return act.name if act is not None else ""
+
+
+def _version(model: Model) -> tuple[int, int]:
+    parts = (model.source.keras_version or "").split(".")
+    try:
+        return int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
+    except ValueError:
+        return 3, 0
+
+
+def _tensorflow_logits(model: Model) -> bool:
+    """Whether Keras took the logits path: TensorFlow backend, tf.keras 2.4 or later."""
+    backend = (model.source.backend or "tensorflow").lower()
+    return backend == "tensorflow" and _version(model) >= (2, 4)
+
+
+@dataclass(frozen=True)
+class LossRule:
+    loss: str
+    kind: str  # bce_logits, bce_clip, bce_clip_eps, cce_logits, cce_clip, mse
+    description: str
+
+    def row_formula(self, p: str, z: str | None, y: str, n: int) -> str:
+        """The loss of one row (p probabilities, z logits, y targets, n outputs)."""
+        if self.kind == "bce_logits":
+            return F.bce_from_logits(z, y, n)
+        if self.kind == "bce_clip":
+            return F.bce_clipped(p, y, n, EPS, ONE_MINUS_EPS)
+        if self.kind == "bce_clip_eps":
+            return F.bce_clipped(p, y, n, EPS, ONE_MINUS_EPS, eps=1e-7)
+        if self.kind == "cce_logits":
+            return F.cce_from_logits(z, y)
+        if self.kind == "cce_clip":
+            return F.cce_clipped(p, y, EPS, ONE_MINUS_EPS)
+        return F.mse(p, y, n)
+
+    @property
+    def needs_logits(self) -> bool:
+        return self.kind.endswith("_logits")
+
+
+def loss_rule(model: Model, loss: str) -> LossRule:
+    """How Keras evaluated `loss` for this model (which formula, and why, in words)."""
+    loss = require_loss(loss)
+    act = final_activation(model)
+    tf_logits = _tensorflow_logits(model)
+    if loss == "mse":
+        return LossRule(loss, "mse", "mean squared error: mean of (y - p)^2")
+    if loss == "categorical_crossentropy":
+        if tf_logits and act == "softmax":
+            return LossRule(loss, "cce_logits", "categorical cross-entropy from the logits z "
+                            "(TensorFlow Keras reads the softmax's input): LN(SUM(EXP(z))) - y.z")
+        return LossRule(loss, "cce_clip", "categorical cross-entropy: -SUM(y * LN(p)), p "
+                        "renormalised and clipped to [1e-7, 1-1e-7]")
+    if tf_logits and act in ("sigmoid", "softmax"):
+        return LossRule(loss, "bce_logits", f"binary cross-entropy from the logits z (TensorFlow "
+                        f"Keras reads the {act}'s input): mean of max(z,0) - z*y + LN(1+EXP(-|z|))")
+    if _version(model) < (3, 0) and model.source.keras_version:
+        return LossRule(loss, "bce_clip_eps", "binary cross-entropy of p clipped to [1e-7, 1-1e-7], "
+                        "1e-7 added inside LN as tf.keras does")
+    return LossRule(loss, "bce_clip", "binary cross-entropy of p clipped to [1e-7, 1-1e-7]")
+
+
+def accuracy_name(n_outputs: int) -> str:
+    return "binary accuracy (p > 0.5)" if n_outputs == 1 else "categorical accuracy (argmax)"
