@@ -1,15 +1,13 @@
-"""Truth tables of the two-input logic gates (inputs 0/1, targets one-hot over False/True).
-
-Minimal version created by the workbook engineer so the Truth table sheet can read it; the
-trainer engineer owns this module and may extend it.
-"""
+"""The two-input logic gates the lesson trains: four truth-table rows, one-hot [false, true]."""
 
 from __future__ import annotations
 
 import numpy as np
 
-INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
-TRUTH_TABLES: dict[str, tuple[int, int, int, int]] = {
+from .errors import InputError
+from .model import Dataset
+
+TRUTH = {
     "or": (0, 1, 1, 1),
     "and": (0, 0, 0, 1),
     "xor": (0, 1, 1, 0),
@@ -17,10 +15,16 @@ TRUTH_TABLES: dict[str, tuple[int, int, int, int]] = {
     "nor": (1, 0, 0, 0),
     "xnor": (1, 0, 0, 1),
 }
-GATES = tuple(TRUTH_TABLES)
+INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
+CLASS_NAMES = ["false", "true"]
+INPUT_NAMES = ["a", "b"]
 
 
-def truth_table(gate: str) -> tuple[np.ndarray, np.ndarray]:
-    """(x, y_onehot) of a gate: x is 4 x 2, y_onehot 4 x 2 with columns (False, True)."""
-    bits = np.array(TRUTH_TABLES[gate.lower()], dtype=np.int64)
-    return INPUTS.copy(), np.eye(2)[bits]
+def dataset(gate: str) -> Dataset:
+    """The gate's truth table: x (4, 2) and one-hot targets (4, 2) in [false, true] order."""
+    name = gate.lower()
+    if name not in TRUTH:
+        raise InputError(f"unknown gate {gate!r}; choose one of {', '.join(TRUTH)} "
+                         "(or give --data FILE.csv)")
+    true = np.array(TRUTH[name], dtype=np.float64)
+    return Dataset(INPUTS.copy(), np.stack([1 - true, true], axis=1), name)

@@ -1,0 +1,243 @@
+"""Train a dense network in NumPy with tf.keras 2.15's semantics, to the digit.
+
+What "Keras's semantics" means here, each point checked against real `model.fit` runs
+(tests/fixtures/training):
+- kernels glorot-uniform (limit sqrt(6 / (fan_in + fan_out))), biases zero;
+- mini-batches in row order, reshuffled every epoch when asked (seeded NumPy, not TF's RNG);
+- the batch loss is the mean over the batch of the per-row loss; the epoch loss Keras reports
+  is the mean of the batch losses weighted by batch size, each taken before its update;
+- cross-entropy on a softmax or sigmoid output uses the logits (tf.keras 2.15's
+  `backend._get_logits`: those activations cache their input and the loss reads it), so
+  binary cross-entropy on the lesson's softmax is sigmoid cross-entropy *of the pre-softmax
+  values*. Only on other outputs does it clip to [1e-7, 1 - 1e-7] and add 1e-7 inside the log;
+- SGD (momentum, nesterov) and Adam (epsilon 1e-7, bias correction) update exactly as
+  keras/src/optimizers/{sgd,adam}.py do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import Gate2XlsxError, UnsupportedModelError
+from .model import Act, Activation, Dense, Layer, Model, Param
+
+EPSILON = 1e-7
+LOSSES = ("binary_crossentropy", "categorical_crossentropy", "mse")
+OPTIMIZERS = ("sgd", "adam")
+LOGIT_OUTPUTS = ("softmax", "sigmoid")
+
+
+class TrainingDiverged(Gate2XlsxError):
+    """The loss became infinite or NaN."""
+
+
+@dataclass
+class Settings:
+    """The `compile` + `fit` arguments that decide the result."""
+
+    loss: str = "binary_crossentropy"
+    optimizer: str = "sgd"
+    lr: float = 0.2
+    momentum: float = 0.0
+    nesterov: bool = False
+    epochs: int = 50
+    batch_size: int = 128
+    shuffle: bool = True
+    seed: int | None = None
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+
+
+# --- building ---------------------------------------------------------------------------------
+
+def glorot_uniform(fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
+    limit = np.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(-limit, limit, size=(fan_in, fan_out)).astype(np.float32).astype(np.float64)
+
+
+def build(n_inputs: int, n_outputs: int, hidden: list[int], activation: str, output: str,
+          rng: np.random.Generator) -> Model:
+    """Dense(h, activation) for each hidden width, then Dense(n_outputs) + Activation(output),
+    named as Keras names them (dense, dense_1, ..., activation)."""
+    layers: list[Layer] = []
+    width = n_inputs
+    for i, units in enumerate([*hidden, n_outputs]):
+        name = "dense" if i == 0 else f"dense_{i}"
+        act = Act(activation) if i < len(hidden) else Act("linear")
+        layers.append(Dense(name, "Dense", Param(glorot_uniform(width, units, rng), f"{name}/kernel:0"),
+                            Param(np.zeros(units), f"{name}/bias:0"), act))
+        width = units
+    layers.append(Activation("activation", "Activation", Act(output)))
+    return Model(n_inputs, layers, name="sequential")
+
+
+# --- activation derivatives (given the input x and output y of the activation) ---------------
+
+def _softmax_vjp(x: np.ndarray, y: np.ndarray, g: np.ndarray) -> np.ndarray:
+    return y * (g - np.sum(g * y, axis=-1, keepdims=True))
+
+
+_ELEMENTWISE: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "linear": lambda x, y: np.ones_like(x),
+    "relu": lambda x, y: (x > 0).astype(np.float64),
+    "sigmoid": lambda x, y: y * (1 - y),
+    "tanh": lambda x, y: 1 - y * y,
+    "elu": lambda x, y: np.where(x > 0, 1.0, y + 1.0),
+    "softplus": lambda x, y: 1 / (1 + np.exp(-x)),
+    "softsign": lambda x, y: 1 / (1 + np.abs(x)) ** 2,
+    "exponential": lambda x, y: y,
+    "silu": lambda x, y: (s := 1 / (1 + np.exp(-x))) * (1 + x * (1 - s)),
+}
+TRAINABLE_ACTIVATIONS = sorted([*_ELEMENTWISE, "softmax"])
+
+
+def _act_vjp(act: Act, x: np.ndarray, y: np.ndarray, g: np.ndarray) -> np.ndarray:
+    if act.name == "softmax":
+        return _softmax_vjp(x, y, g)
+    return _ELEMENTWISE[act.name](x, y) * g
+
+
+def check_trainable(model: Model) -> None:
+    """Refuse, by layer name and class, what this trainer cannot differentiate."""
+    for layer in model.layers:
+        act = getattr(layer, "activation", None)
+        if not isinstance(layer, (Dense, Activation)):
+            raise UnsupportedModelError(
+                f"layer {layer.name!r} ({layer.class_name or type(layer).__name__}) cannot be "
+                "trained here; training supports Dense and Activation layers")
+        if act.name not in TRAINABLE_ACTIVATIONS or (act.kwargs and act.name != "elu") or \
+                (act.name == "elu" and act.kwargs.get("alpha", 1.0) != 1.0):
+            raise UnsupportedModelError(
+                f"layer {layer.name!r} ({layer.class_name or type(layer).__name__}): activation "
+                f"{act.name} cannot be trained here; supported: {', '.join(TRAINABLE_ACTIVATIONS)}")
+
+
+# --- loss ---------------------------------------------------------------------------------------
+
+def _output_act(model: Model) -> Act:
+    return model.layers[-1].activation  # type: ignore[attr-defined]
+
+
+def loss_and_grad(loss: str, output_act: Act, z: np.ndarray, p: np.ndarray,
+                  y: np.ndarray) -> tuple[float, np.ndarray, bool]:
+    """Batch loss, its gradient, and whether that gradient is w.r.t. the logits z (True) or
+    the output p (False), as tf.keras 2.15 computes them."""
+    n, k = p.shape
+    logits = output_act.name in LOGIT_OUTPUTS and loss != "mse"
+    if loss == "mse":
+        return float(np.mean((p - y) ** 2)), 2 * (p - y) / (n * k), False
+    if loss == "binary_crossentropy":
+        if logits:  # tf.nn.sigmoid_cross_entropy_with_logits, then mean over the last axis
+            rows = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+            return float(rows.mean()), (1 / (1 + np.exp(-z)) - y) / (n * k), True
+        pc = np.clip(p, EPSILON, 1 - EPSILON)
+        rows = -(y * np.log(pc + EPSILON) + (1 - y) * np.log(1 - pc + EPSILON))
+        inside = (p >= EPSILON) & (p <= 1 - EPSILON)
+        grad = -(y / (pc + EPSILON) - (1 - y) / (1 - pc + EPSILON)) * inside / (n * k)
+        return float(rows.mean()), grad, False
+    if logits:  # tf.nn.softmax_cross_entropy_with_logits over the last axis
+        shifted = z - z.max(axis=-1, keepdims=True)
+        log_sm = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+        grad = (np.exp(log_sm) * y.sum(axis=-1, keepdims=True) - y) / n
+        return float(-(y * log_sm).sum(axis=-1).mean()), grad, True
+    total = p.sum(axis=-1, keepdims=True)
+    q = p / total
+    qc = np.clip(q, EPSILON, 1 - EPSILON)
+    dq = -y / qc * ((q >= EPSILON) & (q <= 1 - EPSILON)) / n
+    grad = (dq - (dq * q).sum(axis=-1, keepdims=True)) / total
+    return float(-(y * np.log(qc)).sum(axis=-1).mean()), grad, False
+
+
+# --- one step -----------------------------------------------------------------------------------
+
+def gradients(model: Model, loss: str, x: np.ndarray, y: np.ndarray) -> tuple[float, list[np.ndarray]]:
+    """Batch loss and the gradient of every trainable array (in `params(model)` order)."""
+    acts, outs = [], [x]  # acts: each layer's activation input (the pre-activation values)
+    for layer in model.layers:
+        pre = outs[-1] @ layer.kernel.values + (0 if layer.bias is None else layer.bias.values) \
+            if isinstance(layer, Dense) else outs[-1]
+        acts.append(pre)
+        outs.append(layer.activation(pre))  # type: ignore[attr-defined]
+    value, g, at_logits = loss_and_grad(loss, _output_act(model), acts[-1], outs[-1], y)
+    grads: list[np.ndarray] = []
+    for i in range(len(model.layers) - 1, -1, -1):
+        layer = model.layers[i]
+        if not (at_logits and i == len(model.layers) - 1):
+            g = _act_vjp(layer.activation, acts[i], outs[i + 1], g)  # type: ignore[attr-defined]
+        if isinstance(layer, Dense):
+            if layer.bias is not None:
+                grads.append(g.sum(axis=0))
+            grads.append(outs[i].T @ g)
+            g = g @ layer.kernel.values.T
+    return value, grads[::-1]
+
+
+def params(model: Model) -> list[Param]:
+    return [p for layer in model.layers if isinstance(layer, Dense) for p in layer.weights().values()]
+
+
+class Optimizer:
+    """tf.keras 2.15's SGD / Adam `update_step` on a list of arrays."""
+
+    def __init__(self, settings: Settings, shapes: list[tuple[int, ...]]):
+        self.s = settings
+        self.m = [np.zeros(shape, dtype=np.float32) for shape in shapes]
+        self.v = [np.zeros(shape, dtype=np.float32) for shape in shapes]
+        self.iterations = 0
+
+    def apply(self, variables: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        """Update in float32, as Keras's variables are, so rounding follows Keras's."""
+        s, f32 = self.s, np.float32
+        t = f32(self.iterations + 1)
+        lr, b1, b2 = f32(s.lr), f32(s.beta_1), f32(s.beta_2)
+        alpha = lr * np.sqrt(f32(1) - b2 ** t) / (f32(1) - b1 ** t)
+        for var, grad, m, v in zip(variables, grads, self.m, self.v):
+            w, g = var.astype(f32), grad.astype(f32)
+            if s.optimizer == "adam":
+                m += (g - m) * (f32(1) - b1)
+                v += (g * g - v) * (f32(1) - b2)
+                w -= (m * alpha) / (np.sqrt(v) + f32(EPSILON))
+            elif s.momentum:
+                m[...] = -g * lr + m * f32(s.momentum)
+                w += (-g * lr + m * f32(s.momentum)) if s.nesterov else m
+            else:
+                w -= g * lr
+            var[...] = w
+        self.iterations += 1
+
+
+def fit(model: Model, x: np.ndarray, y: np.ndarray, settings: Settings,
+        on_epoch: Callable[[int, float], None] | None = None) -> list[float]:
+    """Train `model` in place like `model.fit(x, y, ...)`; return the per-epoch losses."""
+    check_trainable(model)
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    weights = params(model)
+    optimizer = Optimizer(settings, [p.values.shape for p in weights])
+    rng = np.random.default_rng(settings.seed)
+    history: list[float] = []
+    for epoch in range(1, settings.epochs + 1):
+        order = rng.permutation(len(x)) if settings.shuffle else np.arange(len(x))
+        total = 0.0
+        for start in range(0, len(x), settings.batch_size):
+            rows = order[start:start + settings.batch_size]
+            value, grads = gradients(model, settings.loss, x[rows], y[rows])
+            if not np.isfinite(value) or not all(np.isfinite(g).all() for g in grads):
+                raise TrainingDiverged(f"training diverged in epoch {epoch}: the loss became "
+                                       f"{value}", hint="try a smaller --lr")
+            optimizer.apply([p.values for p in weights], grads)
+            total += value * len(rows)
+        history.append(total / len(x))
+        if on_epoch is not None:
+            on_epoch(epoch, history[-1])
+    return history
+
+
+def accuracy(model: Model, x: np.ndarray, y: np.ndarray) -> float:
+    """Keras's accuracy for the targets' shape: argmax match, or 0.5 threshold for one output."""
+    p = model.forward(x)
+    if p.shape[1] == 1:
+        return float(np.mean((p[:, 0] > 0.5) == (y[:, 0] > 0.5)))
+    return float(np.mean(p.argmax(axis=1) == y.argmax(axis=1)))
