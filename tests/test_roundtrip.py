@@ -68,7 +68,8 @@ def _edit(book: Path, model: gate2xlsx.Model, seed: int, x: np.ndarray | None = 
 def test_untouched_workbook_gives_back_the_stored_weights_bit_for_bit(tmp_path):
     for source in _available(REAL_KERAS):
         model = gate2xlsx.load(source)
-        book = gate2xlsx.write_workbook(model, tmp_path / f"{source.stem}.xlsx")
+        book = tmp_path / f"{source.stem}.xlsx"
+        gate2xlsx.write_workbook(model, book)
         back = read_workbook(book)
         assert [type(a) for a in back.layers] == [type(a) for a in model.layers]
         assert [a.name for a in back.layers] == [a.name for a in model.layers]
@@ -114,7 +115,8 @@ def test_edited_workbooks_extract_to_what_libreoffice_computes(tmp_path, engine)
     for k, source in enumerate(sources):
         model = gate2xlsx.load(source)
         x = np.linspace(-1, 1, model.n_inputs) + 0.25 * k
-        book = gate2xlsx.write_workbook(model, tmp_path / f"{source.stem}.xlsx")
+        book = tmp_path / f"{source.stem}.xlsx"
+        gate2xlsx.write_workbook(model, book)
         _edit(book, model, seed=k, x=x)
         books.append(book), models.append(model), inputs.append(x)
     recalculated = engine.recalc(*books)  # values LibreOffice computed from the edited cells
@@ -138,7 +140,8 @@ def test_long_description_spans_cells_and_survives_libreoffice(tmp_path, engine)
     rng = np.random.default_rng(3)
     model.data = Dataset(rng.normal(size=(600, 2)), np.eye(2)[rng.integers(0, 2, 600)], "noise")
     assert len(meta.chunks(meta.describe(model, weight_names(model)))) > 3
-    book = gate2xlsx.write_workbook(model, tmp_path / "long.xlsx")
+    book = tmp_path / "long.xlsx"
+    gate2xlsx.write_workbook(model, book)
     engine.recalc(book)
     [saved] = list((engine.scratch / "recalculated").glob("*.xlsx"))
     for workbook in (book, saved):
@@ -159,7 +162,8 @@ def _weights_cell(book: Path, name: str) -> tuple[openpyxl.Workbook, object]:
                                        (None, "is empty")])
 def test_a_bad_weight_cell_is_named_with_its_layer_and_weight(tmp_path, capsys, bad, says):
     model = gate2xlsx.load(SAMPLES / "or.hdf")
-    book = gate2xlsx.write_workbook(model, tmp_path / "or.xlsx")
+    book = tmp_path / "or.xlsx"
+    gate2xlsx.write_workbook(model, book)
     wb, cell = _weights_cell(book, weight_names(model)[("dense", "bias")])
     cell.value = bad
     wb.save(book)
