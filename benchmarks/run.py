@@ -1,0 +1,113 @@
+"""gate2xlsx at scale, measured against a bare openpyxl baseline in the same run.
+
+For each dense network (legacy HDF5 made by gate2xlsx's Keras writer with random weights):
+export time and peak memory of `gate2xlsx MODEL -o OUT.xlsx` as a whole process, output size,
+LibreOffice load+recalculate time, and the same for benchmarks/baseline_openpyxl.py. Ratios
+(ours / baseline) are what to quote; absolute times depend on the machine.
+
+    python benchmarks/run.py            # the small sizes (what CI runs)
+    python benchmarks/run.py --all      # every size, including 784-512-512-10 and the widest
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from gate2xlsx import keras_writer
+from gate2xlsx.model import Act, Activation, Dense, Model, Param
+from gate2xlsx.recalc import recalculate, soffice_path
+
+HERE = Path(__file__).resolve().parent
+SMALL = [(2, 2), (64, 32, 10)]
+LARGE = [(784, 128, 10), (784, 512, 512, 10), (64, 16000, 10)]  # the last: near the column limit
+
+
+def random_model(widths: tuple[int, ...], seed: int = 0) -> Model:
+    rng = np.random.default_rng(seed)
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(widths, widths[1:]), start=1):
+        last = i == len(widths) - 1
+        kernel = (rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)).astype(np.float32)
+        bias = (rng.standard_normal(n_out) * 0.1).astype(np.float32)
+        layers.append(Dense(f"dense_{i}", "Dense", kernel=Param(kernel), bias=Param(bias),
+                            activation=Act("linear" if last else "relu")))
+    layers.append(Activation("softmax_1", "Activation", Act("softmax")))
+    return Model(widths[0], layers, name="bench")
+
+
+def timed_process(args: list[str]) -> tuple[float, float]:
+    """(wall seconds, peak resident MB) of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{args} failed: {proc.stderr.read().decode()[-500:]}")
+    return elapsed, usage.ru_maxrss / 1024  # Linux reports kilobytes
+
+
+def recalc_seconds(book: Path, scratch: Path) -> float:
+    start = time.perf_counter()
+    recalculate([book], scratch / f"lo-{book.stem}-{time.monotonic_ns()}")
+    return time.perf_counter() - start
+
+
+def measure(widths: tuple[int, ...], repeats: int, scratch: Path, with_lo: bool) -> dict:
+    model_path = scratch / f"net_{'-'.join(map(str, widths))}.h5"
+    keras_writer.save(random_model(widths), model_path)
+    ours, base = scratch / "ours.xlsx", scratch / "base.xlsx"
+    runs = {"ours": [], "base": [], "ours_mem": [], "base_mem": [], "ours_lo": [], "base_lo": []}
+    for _ in range(repeats):  # alternate so drift in machine load hits both sides alike
+        t, m = timed_process([sys.executable, "-m", "gate2xlsx", str(model_path), "-o", str(ours)])
+        runs["ours"].append(t), runs["ours_mem"].append(m)
+        t, m = timed_process([sys.executable, str(HERE / "baseline_openpyxl.py"), str(model_path), str(base)])
+        runs["base"].append(t), runs["base_mem"].append(m)
+        if with_lo:
+            runs["ours_lo"].append(recalc_seconds(ours, scratch))
+            runs["base_lo"].append(recalc_seconds(base, scratch))
+    med = {k: statistics.median(v) if v else float("nan") for k, v in runs.items()}
+    med["weights"] = int(sum(a * b + b for a, b in zip(widths, widths[1:])))
+    med["ours_size"], med["base_size"] = ours.stat().st_size, base.stat().st_size
+    return med
+
+
+def table(results: dict[tuple, dict]) -> str:
+    head = ("| network | weights | export s (ours / base) | ratio | peak MB (ours / base) | "
+            "file MB (ours / base) | LibreOffice s (ours / base) | ratio |")
+    lines = [head, "|" + "---|" * 8]
+    for widths, r in results.items():
+        lines.append(
+            f"| {'-'.join(map(str, widths))} | {r['weights']:,} | {r['ours']:.2f} / {r['base']:.2f} | "
+            f"{r['ours'] / r['base']:.2f} | {r['ours_mem']:.0f} / {r['base_mem']:.0f} | "
+            f"{r['ours_size'] / 1e6:.2f} / {r['base_size'] / 1e6:.2f} | "
+            f"{r['ours_lo']:.2f} / {r['base_lo']:.2f} | {r['ours_lo'] / r['base_lo']:.2f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--all", action="store_true", help="include the large networks")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-libreoffice", action="store_true")
+    args = parser.parse_args()
+    with_lo = not args.no_libreoffice and soffice_path() is not None
+    sizes = SMALL + (LARGE if args.all else [])
+    with tempfile.TemporaryDirectory(prefix="gate2xlsx-bench-") as scratch:
+        results = {w: measure(w, args.repeats, Path(scratch), with_lo) for w in sizes}
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"median of {args.repeats} runs")
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()
