@@ -15,6 +15,7 @@ import typer
 
 from . import __version__
 from .errors import Gate2XlsxError
+from .cli_train import train_command
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Turn a dense Keras network into a spreadsheet that computes it.\n\n"
@@ -113,6 +114,9 @@ def predict_command(model: Path = typer.Argument(..., help="Model file."),
         raise InputError("give input values (gate2xlsx predict MODEL 0 1) or --data FILE.csv")
     x = read_csv(data, loaded.n_inputs) if data is not None else values
     typer.echo(predict(loaded, x).table())
+
+
+app.command("train")(train_command)  # gate2xlsx train GATE -o MODEL (cli_train.py)
 
 
 def main(argv: list[str] | None = None) -> None:
