@@ -43,15 +43,25 @@ def export(model: Path = typer.Argument(..., help="Model file (.hdf, .h5, .hdf5,
            architecture: Optional[Path] = typer.Option(None, "--architecture",
                                                        help="model.to_json() text for a weights-only file."),
            formulas: str = typer.Option("mmult", "--formulas",
-                                        help="mmult (array formulas), sumproduct, or expanded.")) -> None:
-    """Write a workbook whose formulas compute MODEL.  Example: gate2xlsx or.hdf -o or.xlsx"""
-    from .export import write_workbook
+                                        help="mmult (array formulas), sumproduct, or expanded."),
+           gate: Optional[str] = typer.Option(None, "--gate", help="Truth table rows: or, and, xor, nand, nor, xnor."),
+           data: Optional[Path] = typer.Option(None, "--data", help="CSV of rows: inputs, then a label column."),
+           loss: Optional[str] = typer.Option(None, "--loss", help="binary_crossentropy, categorical_crossentropy or mse."),
+           labels: Optional[str] = typer.Option(None, "--labels", help="Class names, e.g. False,True."),
+           inputs: Optional[str] = typer.Option(None, "--inputs", help="Input names, e.g. x1,x2.")) -> None:
+    """Write a workbook whose formulas compute MODEL.  Example: gate2xlsx or.hdf -o or.xlsx --gate or"""
+    from .export import export_workbook
     from .readers import load
 
     target = output or Path.cwd() / (model.stem + ".xlsx")
     loaded = load(model, architecture=architecture)
-    write_workbook(loaded, target, formulas=formulas)
+    split = lambda text: [part.strip() for part in text.split(",")] if text else None  # noqa: E731
+    info = export_workbook(loaded, target, formulas=formulas, gate=gate, data=data, loss=loss,
+                           labels=split(labels), inputs=split(inputs))
     typer.echo(f"Wrote {target} ({len(loaded.layers)} layers, {loaded.count_params()} weights)")
+    if info.gate_from and info.gate_from != "--gate":
+        typer.echo(f"Gate: {info.gate.upper()}, inferred from {info.gate_from}")
+    typer.echo(f"{info.rows}; loss: {info.loss or 'none'}; sheets: {', '.join(info.sheets)}")
 
 
 

@@ -71,40 +71,40 @@ def gate_rows(model: Model, gate: str, how: str) -> Rows:
 
 
 def csv_rows(model: Model, path: str | os.PathLike) -> Rows:
-    """Rows from a CSV file: n input columns, then nothing, one class index, or one column per output."""
-    try:
-        from . import data as data_module  # the trainer's loader, when present
-        loaded = data_module.load_csv(path, n_inputs=model.n_inputs, n_outputs=model.n_outputs)
-        return Rows(np.asarray(loaded.x, float), loaded.y, f"Rows: {Path(path).name}")
-    except (ImportError, AttributeError):
-        pass
-    try:
-        table = np.genfromtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read CSV ({exc})", path=path) from None
-    if len(table) and np.isnan(table[0]).all():
-        table = table[1:]  # a header row
-    if not len(table) or np.isnan(table).any():
-        raise InputError("CSV must hold numbers only (one optional header row)", path=path)
-    n, m = model.n_inputs, model.n_outputs
-    x, rest = table[:, :n], table[:, n:]
-    if table.shape[1] == n:
-        y = None
-    elif rest.shape[1] == m:
-        y = rest
-    elif rest.shape[1] == 1 and m > 1:
-        y = np.eye(m)[rest[:, 0].astype(int)]
-    else:
-        raise InputError(f"CSV has {table.shape[1]} columns; expected {n} inputs, then nothing, "
-                         f"one class index, or {m} targets", path=path)
-    return Rows(x, y, f"Rows: {Path(path).name}")
+    """Rows from a CSV with a header: the inputs, then a label column (data.load_csv), or the
+    inputs alone (predictions only)."""
+    from . import data as data_module
+
+    header = Path(path).read_text(encoding="utf-8-sig").splitlines()[:1] if Path(path).is_file() else []
+    if header and len(header[0].split(",")) == model.n_inputs:
+        x = np.genfromtxt(path, delimiter=",", skip_header=1, dtype=np.float64, ndmin=2)
+        if np.isnan(x).any():
+            raise InputError("CSV inputs must be numbers (one header row)", path=path)
+        return Rows(x, None, f"Rows: {Path(path).name} (no label column: predictions only)")
+    table = data_module.load_csv(path)
+    x, y = table.data.x, table.data.y
+    m = model.n_outputs
+    if x.shape[1] != model.n_inputs or y.shape[1] != max(m, 2):
+        raise InputError(f"CSV has {x.shape[1]} inputs and {y.shape[1]} classes; the model takes "
+                         f"{model.n_inputs} inputs and predicts {max(m, 2)} classes", path=path)
+    model.input_names = model.input_names or table.input_names
+    model.class_names = model.class_names or table.class_names
+    return Rows(x, y[:, 1:] if m == 1 else y, f"Rows: {Path(path).name}")
 
 
-def write_workbook(model: Model, path: str | os.PathLike, *, formulas: str = "mmult",
-                   input_values: np.ndarray | None = None, gate: str | None = None,
-                   data: str | os.PathLike | None = None, loss: str | None = None,
-                   labels: list[str] | None = None, inputs: list[str] | None = None,
-                   infer: bool = True) -> ExportInfo:
+def write_workbook(model: Model, path: str | os.PathLike, **options) -> Path:
+    """Write the workbook that computes `model` with live formulas; return its path.
+
+    Options as for `export_workbook`.
+    """
+    return export_workbook(model, path, **options).path
+
+
+def export_workbook(model: Model, path: str | os.PathLike, *, formulas: str = "mmult",
+                    input_values: np.ndarray | None = None, gate: str | None = None,
+                    data: str | os.PathLike | None = None, loss: str | None = None,
+                    labels: list[str] | None = None, inputs: list[str] | None = None,
+                    infer: bool = True) -> ExportInfo:
     """Write the workbook that computes `model` with live formulas; return what was decided.
 
     formulas: "mmult" (array formulas, default), "sumproduct" (one per unit) or "expanded"
@@ -113,7 +113,7 @@ def write_workbook(model: Model, path: str | os.PathLike, *, formulas: str = "mm
     0/1 input). loss: overrides the file's training loss. labels / inputs: class and input names.
     """
     if formulas not in MODES:
-        raise ValueError(f"formulas must be one of {', '.join(MODES)}, not {formulas!r}")
+        raise InputError(f"--formulas must be one of {', '.join(MODES)}, not {formulas!r}")
     if labels is not None and len(labels) != max(model.n_outputs, 2):
         raise InputError(f"--labels needs {max(model.n_outputs, 2)} names, got {len(labels)}")
     if inputs is not None:
