@@ -1,0 +1,70 @@
+"""The lesson's loop end to end, judged by real Keras: export, edit weights in the workbook,
+extract, and tf.keras 2.15 / Keras 3 must predict what LibreOffice shows for the edited sheet.
+
+Real Keras runs only in the throwaway venvs (/opt/tf215, /opt/k3) as a subprocess; the test
+skips where they are missing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pytest
+
+import gate2xlsx
+from gate2xlsx.sheet.read_back import named_values, set_named_values
+from gate2xlsx.sheet.sheets import weight_names
+
+from conftest import FIXTURES, SAMPLES
+from keras_venvs import keras_predict
+
+pytestmark = [pytest.mark.keras, pytest.mark.libreoffice]
+
+SOURCES = [SAMPLES / "xor.h5", FIXTURES / "keras2" / "seq_dense.h5", FIXTURES / "keras3" / "nested_seq_in_func.h5"]
+
+
+def _edited_workbook(source: Path, target: Path, seed: int) -> None:
+    """Export, then change every weight and the input as a learner would (arbitrary doubles)."""
+    model = gate2xlsx.load(source)
+    gate2xlsx.write_workbook(model, target)
+    rng = np.random.default_rng(seed)
+    names = weight_names(model)
+    wb = openpyxl.load_workbook(target)
+    for layer in model.layers:
+        for key, param in layer.weights().items():
+            new = param.values + rng.normal(0, 0.4, param.values.shape)
+            set_named_values(wb, names[(layer.name, key)], np.abs(new) + 0.1 if key == "moving_variance" else new)
+    set_named_values(wb, "input", rng.uniform(-1, 2, model.n_inputs))
+    wb.save(target)
+
+
+def test_keras_loads_the_extracted_model_and_predicts_the_recalculated_sheet(tmp_path, engine):
+    sources = [s for s in SOURCES if s.exists()]
+    books = [tmp_path / f"{s.stem}-{i}.xlsx" for i, s in enumerate(sources)]
+    for i, (source, book) in enumerate(zip(sources, books)):
+        _edited_workbook(source, book, seed=i)
+    recalculated = engine.recalc(*books)
+    for book, wb in zip(books, recalculated):
+        x = named_values(wb, "input")
+        shown = named_values(wb, "output")
+        rows_x, rows_y = x, shown
+        if "data_inputs" in wb.defined_names:  # the Truth table's rows too, when the sheet has them
+            dx, dy = named_values(wb, "data_inputs"), named_values(wb, "data_outputs")
+            if dy.shape[1] == shown.shape[1]:
+                rows_x, rows_y = np.vstack([x, dx]), np.vstack([shown, dy])
+        extracted = gate2xlsx.read_workbook(book)
+        for suffix, venvs in ((".h5", ("tf215", "k3")), (".keras", ("k3",))):
+            out = tmp_path / f"{book.stem}{suffix}"
+            gate2xlsx.save(extracted, out)
+            for venv in venvs:
+                got = np.asarray(keras_predict(venv, out, rows_x)["y"])
+                # Keras computes in float32; the sheet in double with the float32-rounded weights' source
+                np.testing.assert_allclose(got, rows_y, rtol=1e-4, atol=1e-5,
+                                           err_msg=f"{venv} on {out.name}")
+        assert not np.allclose(gate2xlsx.load(sources_of(book, sources)).forward(x), shown, atol=1e-3)
+
+
+def sources_of(book: Path, sources: list[Path]) -> Path:
+    return next(s for s in sources if book.stem.startswith(s.stem + "-"))
