@@ -121,7 +121,8 @@ def data_plan(model: Model, refs: WeightRefs, rows: Rows, rule: LossRule | None,
         sheet.add(text(title, summary, 1, say("no_labels_note"), "note"))
     if k <= MAX_CHART_ROWS:
         sheet.charts.append(Chart(say("data_chart_title"), probs, Block(title, TOP, 1, k, 1),
-                                  F.cell(summary + 2, 2), series_in_rows=False))
+                                  F.cell(summary + 2, 2), series_in_rows=False,
+                                  series_names=output_headers(labels, m)))
     return sheet
 
 

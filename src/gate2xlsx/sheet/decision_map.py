@@ -17,7 +17,7 @@ from .layout import Block, ConditionalFormat, Region, SheetPlan, text, text_row
 from .steps import WeightRefs
 
 TITLE = "Decision map"
-SIZE = 21
+SIZE = 25  # with a quarter's margin each side, a 0/1 input lies exactly on a grid line
 GRID_TOP, GRID_LEFT = 7, 2
 
 
@@ -57,9 +57,9 @@ def map_plan(model: Model, refs: WeightRefs, points: np.ndarray | None, *, mode:
     for r, (name, (low, high)) in enumerate(zip(names, ranges)):
         row = 4 + r
         sheet.add(text(TITLE, row, 1, f"{name} from", "step"),
-                  Region(Block(TITLE, row, 2), "input", values=[[low]]),
+                  Region(Block(TITLE, row, 2), "range", values=[[low]]),
                   text(TITLE, row, 3, "to", "step"),
-                  Region(Block(TITLE, row, 4), "input", values=[[high]]))
+                  Region(Block(TITLE, row, 4), "range", values=[[high]]))
         ends[r] = (F.cell(row, 2, absolute=True), F.cell(row, 4, absolute=True))
     top_axis = Block(TITLE, GRID_TOP - 1, GRID_LEFT, 1, SIZE)
     side_axis = Block(TITLE, GRID_TOP, 1, SIZE, 1)
@@ -91,6 +91,7 @@ def map_plan(model: Model, refs: WeightRefs, points: np.ndarray | None, *, mode:
     sheet.add(Region(Block(TITLE, GRID_TOP + SIZE + 1, 1), "note", values=[[say("map_points_note")]]))
     sheet.conditional.append(ConditionalFormat(grid.ref(absolute=False, on=TITLE), "scale"))
     sheet.widths.update({c: 6 for c in range(GRID_LEFT, GRID_LEFT + SIZE)})
+    sheet.print_area = Block(TITLE, 1, 1, GRID_TOP + SIZE + 1, GRID_LEFT + SIZE - 1)
     sheet.names["map_grid"] = grid  # the grid is several regions (styles differ), one name
     return sheet
 

@@ -118,6 +118,7 @@ class Chart:
     anchor: str
     series_in_rows: bool = True
     y_title: str = "probability"
+    series_names: list[str] | None = None
 
 
 @dataclass
@@ -131,6 +132,7 @@ class SheetPlan:
     hidden: bool = False
     landscape: bool = True
     names: dict[str, Block] = field(default_factory=dict)  # names spanning several regions
+    print_area: Block | None = None  # what a printout shows (default: everything)
 
     def add(self, *regions: Region) -> None:
         self.regions.extend(regions)
@@ -141,10 +143,9 @@ class SheetPlan:
         return rows, cols
 
     def check_limits(self) -> None:
-        rows, cols = self.extent()
-        if rows > F.MAX_ROWS or cols > F.MAX_COLS:
-            raise LayoutError(f"sheet {self.title!r} needs {rows} rows x {cols} columns; a "
-                              f"spreadsheet has at most {F.MAX_ROWS} x {F.MAX_COLS}")
+        """Every block, formula and name fits; the error names the layer that does not."""
+        from ..limits import check_sheet  # limits reads plans; imported here to avoid a cycle
+        check_sheet(self)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from typing import Protocol
 from .. import activations
 from ..model import Activation, BatchNorm, Dense, Identity, Layer, Model, Normalization, PReLU, Rescaling
 from ..errors import UnsupportedModelError
+from ..templates_text import say
 from . import formulas as F
 from .layout import Block, Region, text, text_row
 
@@ -176,9 +177,11 @@ def _dense(layer: Dense, x: Block, w: WeightRefs, placer: Placer, mode: str) -> 
             placer.regions.append(Region(z, "computed", array_formula=F.formula(body)))
             return z
         xw = placer.step("x · W (MMULT)", m)
-        placer.regions.append(Region(xw, "computed", array_formula=F.formula(product)))
+        placer.regions.append(Region(xw, "computed", array_formula=F.formula(product),
+                                     comment=say("xw_comment")))
         z = placer.step("z = x · W + b", m)
-        placer.regions.append(Region(z, "computed", array_formula=F.formula(F.add(xw.ref(on=z.sheet), bias))))
+        placer.regions.append(Region(z, "computed", array_formula=F.formula(F.add(xw.ref(on=z.sheet), bias)),
+                                     comment=say("bias_comment")))
         return z
     kblock = w.block(layer, "kernel")
     bblock = w.block(layer, "bias") if bias else None
@@ -223,7 +226,8 @@ def activation_steps(name: str, params: dict, x: Block, placer: Placer,
                 values[prior + "_row"] = block.row(i, on=out.sheet)
             return F.formula(F.render(step.template, values))
 
-        placer.regions.append(Region(out, "computed", cell_formula=cell))
+        comment = None if placer.compact else say("activation_comment", step=step.label)
+        placer.regions.append(Region(out, "computed", cell_formula=cell, comment=comment))
         done[step.name] = out
         if step.single:
             single.add(step.name)

@@ -16,6 +16,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.series import SeriesLabel
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import ColorScaleRule, FormulaRule
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
@@ -97,6 +98,8 @@ def _write_sheet(wb: Workbook, plan: SheetPlan) -> None:
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if plan.print_area is not None:
+        ws.print_area = plan.print_area.ref(absolute=False, on=plan.title)
     for row in _rows(ws, plan):
         ws.append(row)
     for rule in plan.conditional:
@@ -134,6 +137,8 @@ def _chart(ws, spec) -> BarChart:
     if spec.categories is not None:
         c = spec.categories
         chart.set_categories(Reference(ws, min_col=c.left, min_row=c.top, max_col=c.right, max_row=c.bottom))
+    for series, name in zip(chart.series, spec.series_names or []):
+        series.tx = SeriesLabel(v=name)
     chart.legend = None if len(chart.series) == 1 else chart.legend
     chart.height, chart.width = 7, 12
     return chart

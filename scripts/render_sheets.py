@@ -1,0 +1,82 @@
+"""Render each sheet of a sample workbook to PNG for the README (LibreOffice PDF -> pdftoppm).
+
+    python scripts/render_sheets.py [MODEL] [--gate GATE] [--out docs/images]
+
+For every visible sheet, the workbook is written with all other sheets hidden (hidden sheets
+are not printed but still compute), exported to PDF by headless LibreOffice with a private
+profile that recalculates on load, and the first page is turned into docs/images/<sheet>.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import gate2xlsx
+from gate2xlsx.recalc import _RECALC_ALWAYS, soffice_path
+from gate2xlsx.sheet import sheets, writer
+from gate2xlsx.export import export_workbook
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def render(model_path: Path, gate: str | None, out: Path, dpi: int = 110) -> list[Path]:
+    soffice = soffice_path()
+    if soffice is None or shutil.which("pdftoppm") is None:
+        raise SystemExit("needs LibreOffice (soffice) and poppler-utils (pdftoppm)")
+    model = gate2xlsx.load(model_path)
+    out.mkdir(parents=True, exist_ok=True)
+    made = []
+    with tempfile.TemporaryDirectory(prefix="render-") as scratch:
+        scratch = Path(scratch)
+        full = scratch / "full.xlsx"
+        export_workbook(model, full, gate=gate)  # validates options exactly as the CLI does
+        plan = _plan(model, gate)
+        profile = scratch / "profile" / "user"
+        profile.mkdir(parents=True)
+        (profile / "registrymodifications.xcu").write_text(_RECALC_ALWAYS)
+        areas = {s.title: s.print_area for s in plan.sheets}
+        for sheet in [s for s in plan.sheets if not s.hidden]:
+            for other in plan.sheets:  # LibreOffice prints a hidden sheet's print area: drop it
+                other.hidden = other is not sheet
+                other.print_area = areas[other.title] if other is sheet else None
+            slug = sheet.title.lower().replace(" ", "_")
+            book = scratch / f"{slug}.xlsx"
+            writer.write(plan, book)
+            subprocess.run([soffice, f"-env:UserInstallation={profile.parent.as_uri()}", "--headless",
+                            "--norestore", "--convert-to", "pdf", "--outdir", str(scratch), str(book)],
+                           check=True, capture_output=True, timeout=300)
+            target = out / slug
+            subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-f", "1", "-l", "1", "-singlefile",
+                            str(scratch / f"{slug}.pdf"), str(target)], check=True, timeout=120)
+            made.append(target.with_suffix(".png"))
+    return made
+
+
+def _plan(model, gate):
+    """The same plan export_workbook writes, built again so sheets can be hidden one by one."""
+    from gate2xlsx.export import gate_rows, infer_gate
+    from gate2xlsx.sheet.keras_eval import canonical_loss, default_loss
+
+    gate, how = (gate, "--gate") if gate else infer_gate(model)
+    rows = gate_rows(model, gate, how) if gate else None
+    loss = canonical_loss(model.loss) or (default_loss(model) if rows is not None else None)
+    return sheets.build(model, rows=rows, loss=loss, facts={"loss": loss or "none",
+                                                            "data": rows.source if rows else ""})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", nargs="?", default=str(ROOT / "samples" / "xor.h5"))
+    parser.add_argument("--gate", default=None)
+    parser.add_argument("--out", default=str(ROOT / "docs" / "images"))
+    args = parser.parse_args()
+    for path in render(Path(args.model), args.gate, Path(args.out)):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
