@@ -45,3 +45,13 @@ def engine(tmp_path) -> Engine:
             pytest.fail(message + ": in CI the engine tests must run")
         pytest.skip(message)
     return Engine(tmp_path)
+
+
+def cli_exit(args: list[str]) -> int:
+    """Run the gate2xlsx CLI in this process (output reaches capsys); return its exit code."""
+    from gate2xlsx.cli import main
+    try:
+        main(args)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0

@@ -13,19 +13,11 @@ import numpy as np
 import pytest
 
 import gate2xlsx
-from gate2xlsx.cli import main
 from gate2xlsx.inspect import SMALL, describe, render
 from gate2xlsx.model import Dense, Model, Param
 
-from conftest import FIXTURES, SAMPLES
+from conftest import FIXTURES, SAMPLES, cli_exit as _run
 
-
-def _run(args: list[str]) -> int:
-    try:
-        main(args)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 def _datasets(handle: h5py.Group) -> dict[str, np.ndarray]:

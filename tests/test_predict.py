@@ -8,21 +8,13 @@ import numpy as np
 import pytest
 
 import gate2xlsx
-from gate2xlsx.cli import main
 from gate2xlsx.errors import InputError
 
-from conftest import FIXTURES, SAMPLES
+from conftest import FIXTURES, SAMPLES, cli_exit as _run
 
 FILES = [SAMPLES / "or.hdf", SAMPLES / "xor.h5", FIXTURES / "keras3" / "act_softmax_keras.keras",
          FIXTURES / "keras2" / "seq_dense.h5"]
 
-
-def _run(args: list[str]) -> int:
-    try:
-        main(args)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 def _expected(model_file: Path) -> np.lib.npyio.NpzFile:

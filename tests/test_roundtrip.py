@@ -15,7 +15,6 @@ import openpyxl
 import pytest
 
 import gate2xlsx
-from gate2xlsx.cli import main
 from gate2xlsx.errors import InputError
 from gate2xlsx.keras_writer import save
 from gate2xlsx.model import Dataset
@@ -23,7 +22,7 @@ from gate2xlsx.sheet import meta
 from gate2xlsx.sheet.read_back import named_values, read_workbook, set_named_values
 from gate2xlsx.sheet.sheets import weight_names
 
-from conftest import FIXTURES, SAMPLES
+from conftest import FIXTURES, SAMPLES, cli_exit as _run
 
 REAL_KERAS = [SAMPLES / "or.hdf", SAMPLES / "xor.h5", FIXTURES / "keras2" / "seq_dense.h5",
               FIXTURES / "keras3" / "nested_seq_in_func.h5", FIXTURES / "keras2" / "nested_seq_in_func.h5"]
@@ -93,13 +92,6 @@ def _weight_bytes(path: Path) -> list[tuple[str, tuple[int, ...], bytes]]:
     return sorted((str(v.dtype), v.shape, v.tobytes()) for k, v in _stored_arrays(path).items()
                   if k.startswith("model_weights/"))
 
-
-def _run(args: list[str]) -> int:
-    try:
-        main(args)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 @pytest.mark.libreoffice

@@ -9,23 +9,15 @@ import openpyxl
 import pytest
 
 import gate2xlsx
-from gate2xlsx.cli import main
 from gate2xlsx.errors import EngineMissing
 from gate2xlsx.sheet.read_back import named_cells, set_named_values
 from gate2xlsx.sheet.sheets import weight_names
 from gate2xlsx.verify import verify
 
-from conftest import FIXTURES, SAMPLES
+from conftest import FIXTURES, SAMPLES, cli_exit as _run
 
 pytestmark = pytest.mark.libreoffice
 
-
-def _run(args: list[str]) -> int:
-    try:
-        main(args)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 def _book(tmp_path: Path, source: Path, name: str | None = None, **kw) -> Path:
