@@ -132,6 +132,8 @@ app.command("train")(train_command)  # gate2xlsx train GATE -o MODEL (cli_train.
 def main(argv: list[str] | None = None) -> None:
     """Entry point: `export` is implied when the first argument is not a command."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if "--debug" in args:  # a root option: accepted anywhere on the line
+        args = ["--debug"] + [a for a in args if a != "--debug"]
     commands = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
     first = next((a for a in args if not a.startswith("-")), None)
     if first is not None and first not in commands and not any(a in ("--help", "--version") for a in args[:1]):
@@ -142,6 +144,8 @@ def main(argv: list[str] | None = None) -> None:
     except Gate2XlsxError as exc:
         if debug:
             raise
+        if exc.path is None:  # name the file the command was working on
+            exc.path = _subject(args, commands).rstrip(": ") or None
         typer.echo(f"Error: {exc}", err=True)
         if exc.hint:
             typer.echo(f"Hint: {exc.hint}", err=True)
@@ -157,11 +161,17 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(1)
         if debug:
             raise
-        typer.echo(f"Error: {_subject(args)}unexpected failure: {type(exc).__name__}: {exc}", err=True)
+        typer.echo(f"Error: {_subject(args, commands)}unexpected failure: {type(exc).__name__}: {exc}",
+                   err=True)
         typer.echo("Hint: run again with --debug for the traceback, and report it", err=True)
         sys.exit(2)
+    except KeyboardInterrupt:  # outputs are renamed into place only when complete: nothing half-written
+        typer.echo(f"Error: {_subject(args, commands)}interrupted; nothing was written", err=True)
+        sys.exit(130)
 
 
-def _subject(args: list[str]) -> str:
-    files = [a for a in args[1:] if not a.startswith("-") and Path(a).suffix]
-    return f"{files[0]}: " if files else ""
+def _subject(args: list[str], commands: set[str]) -> str:
+    """The command's first argument (its input file), as `NAME: `, or "" when there is none."""
+    words = [a for a in args if not a.startswith("-")]
+    words = words[1:] if words and words[0] in commands else words
+    return f"{words[0]}: " if words else ""

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import gates
-from .errors import InputError, UnsupportedModelError
+from . import gates, limits
+from .errors import InputError, OutputError, UnsupportedModelError
 from .model import Model
 from .sheet import sheets, writer
 from .sheet.batch import Rows, capped, default_rows
@@ -114,6 +114,10 @@ def export_workbook(model: Model, path: str | os.PathLike, *, formulas: str = "m
     """
     if formulas not in MODES:
         raise InputError(f"--formulas must be one of {', '.join(MODES)}, not {formulas!r}")
+    limits.check_model(model)  # cheap, before planning: a hostile config never costs minutes
+    if model.source.path and Path(model.source.path).resolve() == Path(path).resolve():
+        raise OutputError("refusing to write the workbook over the model file it was read from",
+                          path=path, hint="choose another name with -o OUT.xlsx")
     if labels is not None and len(labels) != max(model.n_outputs, 2):
         raise InputError(f"--labels needs {max(model.n_outputs, 2)} names, got {len(labels)}")
     if inputs is not None:

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import LayoutError
 from . import formulas as F
 
 

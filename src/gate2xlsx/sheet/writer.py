@@ -33,8 +33,12 @@ def write(plan: WorkbookPlan, path: str | os.PathLike) -> Path:
     """Write the planned workbook to `path` atomically; return the path."""
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise OutputError("is a folder; give a file name such as "
+                          f"{str(target / 'model.xlsx')!r}", path=target)
     if not folder.is_dir():
-        raise OutputError(f"folder {str(folder)!r} does not exist", path=target)
+        what = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise OutputError(f"folder {str(folder)!r} {what}", path=target)
     try:
         handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
@@ -42,11 +46,24 @@ def write(plan: WorkbookPlan, path: str | os.PathLike) -> Path:
     os.close(handle)
     try:
         _build(plan).save(temp)
+        os.chmod(temp, _mode_for(target))  # mkstemp makes 0600; a workbook gets the usual mode
         os.replace(temp, target)
+    except OSError as exc:  # disk full, target turned into a folder, ...: the old file stays
+        Path(temp).unlink(missing_ok=True)
+        raise OutputError(f"cannot write the workbook ({exc.strerror or exc})", path=target) from None
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
     return target
+
+
+def _mode_for(target: Path) -> int:
+    """The replaced file's permissions, else what a plain `open()` would give under the umask."""
+    if target.exists():
+        return target.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _build(plan: WorkbookPlan) -> Workbook:

@@ -1,0 +1,94 @@
+"""Spreadsheet limits, checked before anything is written, with errors that name the layer.
+
+Excel's limits (LibreOffice 7.4 has the same or larger ones): 1,048,576 rows, 16,384 columns,
+8,192 characters per formula, 255 per defined name, 31 per sheet name. Two checks:
+`check_model` is a cheap bound on the Model before any planning (a hostile config with
+200,000 layers is refused in milliseconds, not after minutes of layout); `check_sheet` is the
+exact check on a planned sheet, and says which layer's block falls outside and why.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from .errors import LayoutError
+from .model import Identity, Model
+from .sheet import formulas as F
+
+if TYPE_CHECKING:
+    from .sheet.layout import Region, SheetPlan
+
+_HEADING = re.compile(r"^Layer (\d+): (.*) \(([A-Za-z0-9_]+)[,)]")  # steps.layer_title
+ROWS_PER_LAYER = 2  # at least a heading and one step row per computed layer on the Network sheet
+
+
+def _where(model: Model, index: int) -> str:
+    layer = model.layers[index]
+    return f"layer {index + 1} {layer.name!r} ({layer.class_name or type(layer).__name__})"
+
+
+def check_model(model: Model) -> None:
+    """Refuse a network that cannot fit whatever the layout: a row too wide, too many layers."""
+    if model.n_inputs > F.MAX_COLS - 1:
+        raise LayoutError(f"the input has {model.n_inputs:,} values but a spreadsheet row holds at "
+                          f"most {F.MAX_COLS:,} columns (one is the label column)")
+    widths = model.widths()
+    for index in range(len(model.layers)):
+        if widths[index + 1] > F.MAX_COLS - 1:
+            raise LayoutError(f"{_where(model, index)} has {widths[index + 1]:,} units but a spreadsheet "
+                              f"row holds at most {F.MAX_COLS:,} columns (one is the label column)")
+    computed = [i for i, layer in enumerate(model.layers) if not isinstance(layer, Identity)]
+    if len(computed) * ROWS_PER_LAYER > F.MAX_ROWS:
+        first = computed[F.MAX_ROWS // ROWS_PER_LAYER]
+        raise LayoutError(f"the network has {len(computed):,} computed layers; at {ROWS_PER_LAYER}+ rows "
+                          f"each, {_where(model, first)} and the ones after it fall below the last of "
+                          f"a sheet's {F.MAX_ROWS:,} rows")
+
+
+def _owner(regions: list[Region], index: int) -> str:
+    """The layer heading ("Layer 3: name (Class ...)") nearest before region `index`."""
+    for region in reversed(regions[:index + 1]):
+        if region.style == "layer" and region.values is not None:
+            found = _HEADING.match(str(region.values[0][0]))
+            if found:
+                return f"layer {found[1]} {found[2]!r} ({found[3]})"
+    return "the sheet's header"
+
+
+def check_sheet(sheet: SheetPlan) -> None:
+    """The planned sheet fits: every block inside the grid, formulas, names and title short enough."""
+    if not sheet.title or len(sheet.title) > F.MAX_SHEET_NAME_CHARS:
+        raise LayoutError(f"sheet name {sheet.title!r} is longer than {F.MAX_SHEET_NAME_CHARS} characters")
+    for index, region in enumerate(sheet.regions):
+        block = region.block
+        if block.right > F.MAX_COLS or block.bottom > F.MAX_ROWS:
+            need = f"column {block.right:,}" if block.right > F.MAX_COLS else f"row {block.bottom:,}"
+            raise LayoutError(f"{_owner(sheet.regions, index)} does not fit on sheet {sheet.title!r}: its "
+                              f"block reaches {need}, and a sheet has {F.MAX_ROWS:,} rows x "
+                              f"{F.MAX_COLS:,} columns")
+        if region.name is not None and (len(region.name) > F.MAX_NAME_CHARS
+                                        or F.looks_like_reference(region.name)):
+            raise LayoutError(f"defined name {region.name[:40]!r}... is not a legal name "
+                              f"(at most {F.MAX_NAME_CHARS} characters, never a cell reference)")
+        for text in _sample_formulas(region):
+            if len(text) > F.MAX_FORMULA_CHARS:
+                raise LayoutError(f"{_owner(sheet.regions, index)} needs formulas longer than the "
+                                  f"{F.MAX_FORMULA_CHARS:,} characters a spreadsheet allows, on sheet "
+                                  f"{sheet.title!r} (--formulas mmult writes short ones)")
+
+
+def _sample_formulas(region: Region) -> list[str]:
+    """The array formula, or the first and last cell formula (cells of a block grow alike)."""
+    if region.array_formula is not None:
+        return [region.array_formula]
+    if region.cell_formula is None:
+        return []
+    corners = {(0, 0), (region.block.rows - 1, region.block.cols - 1)}
+    found = []
+    for i, j in corners:
+        try:
+            found.append(region.cell_formula(i, j))
+        except ValueError:  # formulas.formula refuses text over the limit: measure the body
+            found.append("=" * (F.MAX_FORMULA_CHARS + 1))
+    return found
