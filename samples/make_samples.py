@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+
+sys.dont_write_bytecode = True  # keep __pycache__ out of tests/fixtures and samples
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -23,7 +25,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import keras as keras_pkg  # noqa: E402  (version string only)
 
-from _common import save_expected, update_manifest  # noqa: E402
+from _common import plain_loss, save_expected, update_manifest  # noqa: E402
 
 k = tf.keras
 KERAS_LABEL = f"tf.keras {keras_pkg.__version__}"
@@ -96,7 +98,9 @@ def main() -> None:
         model.save(str(path), save_format="h5")
         save_expected(HERE / f"{stem}.expected.npz", X, y, layers,
                       x_eval=TRUTH.astype(np.float64), y_true=LABELS[stem],
-                      loss=result["loss"], accuracy=result["accuracy"])
+                      loss=result["loss"], accuracy=result["accuracy"],
+                      loss_plain=plain_loss(loss, LABELS[stem],
+                                            model.predict(TRUTH, verbose=0)))
         again = k.models.load_model(str(path))
         y2 = again.predict(X.astype(np.float32), verbose=0)
         assert np.max(np.abs(y2 - y)) < 1e-6, filename
