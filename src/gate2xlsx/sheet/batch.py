@@ -94,8 +94,7 @@ def data_plan(model: Model, refs: WeightRefs, rows: Rows, rule: LossRule | None,
               text_row(title, HEADER_ROW + 2, 2, model.inputs()),
               text(title, HEADER_ROW + 2, 1, "example", "header"),
               Region(inputs, "input", values=rows.x, name="data_inputs", comment=say("data_inputs_comment")),
-              Region(Block(title, TOP, 1, k, 1), "header",
-                     cell_formula=lambda i, j: F.formula(F.joined(inputs.cell(i, c) for c in range(n)))))
+              _example_names(inputs))
     done = compute(model, refs, inputs, HEADER_ROW, n + 3, mode, labels)
     sheet.add(*done.regions)
     col = done.next_col
@@ -165,6 +164,15 @@ def _scored(sheet: SheetPlan, rows: Rows, rule: LossRule | None, probs: Block, l
                   F.average(per_row.ref())), name="loss", comment=say("loss_comment")),
               text(title, summary + 1, 3, f"{rule.loss}: {rule.description}", "note"))
     return summary + 2
+
+
+def _example_names(inputs: Block) -> Region:
+    """Column A: each row's inputs joined ("0, 1") for the chart, or its number when wide."""
+    names = Block(inputs.sheet, inputs.top, 1, inputs.rows, 1)
+    if inputs.cols > 4:
+        return Region(names, "header", values=[[f"row {i + 1}"] for i in range(inputs.rows)])
+    return Region(names, "header", cell_formula=lambda i, j: F.formula(
+        F.joined(inputs.cell(i, c) for c in range(inputs.cols))))
 
 
 def _true_index(expected: Block, i: int, m: int) -> str:
