@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .. import __version__
 from ..model import Model
 from ..templates_text import document
@@ -12,9 +14,9 @@ TITLE = "About"
 
 def about_plan(model: Model, facts: dict[str, str]) -> SheetPlan:
     """`facts` adds lines the export knows (data source, sheets left out and why)."""
-    sheet = SheetPlan(TITLE, widths={1: 110}, landscape=False)
+    sheet = SheetPlan(TITLE, widths={1: 135})  # landscape, fit to width: long lines print whole
     src = model.source
-    values = {"model": model.name, "path": src.path or "(built in memory)", "format": src.format or "unknown",
+    values = {"model": model.name, "path": Path(src.path).name if src.path else "(built in memory)", "format": src.format or "unknown",
               "keras": src.keras_version or "unknown", "backend": src.backend or "unknown",
               "version": __version__, "layers": "{layers}", "inputs": ", ".join(model.inputs()),
               "loss": facts.get("loss", "none"), "data": facts.get("data", ""),
