@@ -28,7 +28,7 @@ import numpy as np
 
 from . import serialize
 from .errors import OutputError, UnsupportedModelError
-from .model import Activation, BatchNorm, Dense, Identity, Layer, Model, PReLU, Rescaling
+from .model import Act, Activation, BatchNorm, Dense, Identity, Layer, Model, PReLU, Rescaling
 from .readers.extras import EXTRA_ATTR, EXTRA_MEMBER
 from .readers.npz import ARCHITECTURE as NPZ_ARCHITECTURE
 
@@ -38,6 +38,8 @@ H5_SUFFIXES = (".h5", ".hdf", ".hdf5")
 # Activation strings both tf.keras 2.15 and Keras 3 resolve (parameter-free forms only).
 PORTABLE_ACTIVATIONS = {"linear", "relu", "sigmoid", "tanh", "softmax", "elu", "selu", "softplus",
                         "softsign", "exponential", "silu", "gelu", "mish", "log_softmax"}
+# Activations a Keras layer class expresses (LeakyReLU, ReLU, ELU, ThresholdedReLU).
+LAYER_ACTIVATIONS = {"leaky_relu", "relu6", "relu", "elu", "thresholded_relu"}
 _KERAS_NAMES = {"silu": "swish"}      # tf.keras 2.15 knows "swish"; Keras 3 accepts both
 
 
@@ -83,16 +85,32 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> None:
 
 def keras_layers(model: Model) -> list[KerasLayer]:
     """The model's layers as Keras layer classes and configs; refuses what Keras cannot say."""
-    return [layer for layer in (_keras_layer(x) for x in model.layers) if layer is not None]
+    return [out for layer in model.layers for out in _keras_layer(layer)]
 
 
-def _keras_layer(layer: Layer) -> KerasLayer | None:
+def _keras_layer(layer: Layer) -> list[KerasLayer]:
     if isinstance(layer, Dense):
-        act = _activation_string(layer, layer.activation)
-        weights = [(k, p.values) for k, p in layer.weights().items()]
-        return KerasLayer("Dense", layer.name, {"units": int(layer.kernel.values.shape[1]),
-                                                "activation": act, "use_bias": layer.bias is not None,
-                                                **_DENSE_DEFAULTS}, weights)
+        return _dense(layer)
+    single = _single_layer(layer)
+    return [] if single is None else [single]
+
+
+def _dense(layer: Dense) -> list[KerasLayer]:
+    """A Dense layer; an activation no Keras string names (leaky_relu, relu6) follows as its layer."""
+    act, after = layer.activation, []
+    if not (act.name in PORTABLE_ACTIVATIONS and _default_params(act)):
+        if act.name not in LAYER_ACTIVATIONS:
+            raise _unsupported(layer, f"activation {act.name}{act.kwargs or ''}")
+        follow = _activation_layer(Activation(f"{layer.name}_activation", "Activation", act))
+        after, act = [follow], Act("linear")
+    weights = [(k, p.values) for k, p in layer.weights().items()]
+    return [KerasLayer("Dense", layer.name, {"units": int(layer.kernel.values.shape[1]),
+                                             "activation": _activation_string(layer, act),
+                                             "use_bias": layer.bias is not None,
+                                             **_DENSE_DEFAULTS}, weights), *after]
+
+
+def _single_layer(layer: Layer) -> KerasLayer | None:
     if isinstance(layer, Activation):
         return _activation_layer(layer)
     if isinstance(layer, BatchNorm):
@@ -141,6 +159,8 @@ def _activation_layer(layer: Activation) -> KerasLayer:
         return KerasLayer("ThresholdedReLU", layer.name, {"theta": float(kw.get("theta", 1.0))})
     if act.name == "elu" and not _default_params(act):
         return KerasLayer("ELU", layer.name, {"alpha": float(kw["alpha"])})
+    if act.name == "relu6":
+        return KerasLayer("ReLU", layer.name, {"max_value": 6.0, "negative_slope": 0.0, "threshold": 0.0})
     if act.name == "relu" and not _default_params(act):
         return KerasLayer("ReLU", layer.name, {"max_value": kw.get("max_value"),
                                                "negative_slope": float(kw.get("negative_slope") or 0.0),
