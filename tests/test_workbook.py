@@ -4,7 +4,6 @@ edit, every formula style computes the same, and no cell anywhere holds an error
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
