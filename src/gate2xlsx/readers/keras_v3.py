@@ -52,8 +52,9 @@ class Tree:
         self.vars: dict[str, list[C.RawWeight]] = {}
         found: dict[str, dict[int, C.RawWeight]] = {}
         for name, node in walk(handle, file=path):
-            if isinstance(node, h5py.Group):
-                self.groups.add(name)
+            if isinstance(node, h5py.Group):  # with its ancestors: `layers\\dense` is one name
+                parts = name.split("/")
+                self.groups.update("/".join(parts[:k]) for k in range(1, len(parts) + 1))
                 continue
             match = _VAR.match(name)
             if match is None:
