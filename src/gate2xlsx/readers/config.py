@@ -347,11 +347,15 @@ def _batch_norm(spec: LayerSpec, weights: dict[str, Param], keras_version: str, 
         raise UnsupportedModelError(f"layer {spec.name!r} (BatchNormalization) normalises axis {axis}",
                                     path=path)
     variance = weights["moving_variance"]
+    epsilon = float(cfg.get("epsilon", 1e-3))
     if keras_version.startswith("1.0.") and _patch(keras_version) < 6:
-        variance = Param(variance.values ** 2, variance.path, variance.dtype)  # held the std
+        # Keras 1.0.0-1.0.5 kept a standard deviation and computed (x - mean) / (std + eps);
+        # the variance v with sqrt(v + eps) = std + eps gives exactly that.
+        std = variance.values
+        variance = Param((std + epsilon) ** 2 - epsilon, variance.path, variance.dtype)
     return BatchNorm(spec.name, "BatchNormalization", gamma=weights.get("gamma"),
                      beta=weights.get("beta"), moving_mean=weights["moving_mean"],
-                     moving_variance=variance, epsilon=float(cfg.get("epsilon", 1e-3)))
+                     moving_variance=variance, epsilon=epsilon)
 
 
 def _patch(version: str) -> int:

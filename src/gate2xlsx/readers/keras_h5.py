@@ -50,6 +50,7 @@ def read(path: Path, architecture: dict | list | None = None) -> Model:
         shape, specs = C.flatten(config, path=path)
         weights = _weights_by_layer(root, path)
         lookup = _lookup(weights, specs, path)
+        keras_version = keras_version or keras_v3.keras_version_of(architecture)  # to_json() says it
         n_inputs, layers = C.build_layers(specs, shape, lookup, keras_version=keras_version, path=path)
         training = C.parse_json(attr(handle, "training_config"), path=path) \
             if "training_config" in handle.attrs else None
