@@ -165,7 +165,8 @@ def _zip(members: dict[str, bytes]) -> Callable[[Path], None]:
 
 def _zip_bomb(path: Path) -> None:
     """config.json: 16 MiB of spaces deflated to ~16 KiB, declared as ~4 GiB in both headers."""
-    _zip({"metadata.json": b'{"keras_version": "3.6.0"}', "config.json": b" " * (16 << 20)})(path)
+    _zip({"metadata.json": b'{"keras_version": "3.6.0"}', "config.json": b" " * (16 << 20),
+          "model.weights.h5": b""})(path)
     data = bytearray(path.read_bytes())
     for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
         start = 0
@@ -213,12 +214,13 @@ def _custom_class(path: Path) -> None:
 
 
 def _too_long(path: Path) -> None:
-    """Weights-only file plus an architecture of 200,000 softmax layers: far over 1,048,576 rows."""
-    acts = [{"class_name": "Activation", "config": {"name": f"a{i}", "activation": "softmax"}}
-            for i in range(200_000)]
+    """Weights-only file plus an architecture of 530,000 Activation layers (2+ rows each on the
+    Network sheet: more than 1,048,576 rows). The JSON is ~30 MB, written only in a tmp dir."""
+    acts = [{"class_name": "Activation", "config": {"name": f"a{i}", "activation": "linear"}}
+            for i in range(530_000)]
     layers = [dense("dense", 2), *acts]
     write_h5(path, None, weights_for(layers, 2), weights_only=True, layer_names=["dense"])
-    path.with_name("too_long.json").write_text(json.dumps(sequential(2, layers)))
+    path.with_name("too_long.json").write_text(json.dumps(sequential(2, layers), separators=(",", ":")))
 
 
 CASES: list[Case] = [
