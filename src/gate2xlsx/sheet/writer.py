@@ -161,45 +161,80 @@ def _chart(ws, spec) -> BarChart:
     return chart
 
 
-def _rows(ws, plan: SheetPlan) -> Iterator[list]:
-    """Each row of the sheet in order, as the cells write-only mode appends."""
+def _rows(ws, plan: SheetPlan) -> Iterator[Iterator]:
+    """Each row of the sheet in order, as a generator of the cells write-only mode appends."""
     regions = sorted(plan.regions, key=lambda r: (r.block.top, r.block.left))
+    pool = _CellPool(ws)
     active: list[Region] = []
     next_region = 0
-    last_row = plan.extent()[0]
-    for row in range(1, last_row + 1):
+    for row in range(1, plan.extent()[0] + 1):
+        added = False
         while next_region < len(regions) and regions[next_region].block.top == row:
             active.append(regions[next_region])
             next_region += 1
+            added = True
         active = [r for r in active if r.block.bottom >= row]
-        cells: dict[int, object] = {}
-        for region in active:
-            _fill(ws, region, row, cells)
-        width = max(cells, default=0)
-        yield [cells.get(col) for col in range(1, width + 1)]
+        if added:
+            active.sort(key=lambda r: r.block.left)
+        yield _row_cells(pool, active, row)
 
 
-def _fill(ws, region: Region, row: int, cells: dict[int, object]) -> None:
+class _CellPool:
+    """One reusable styled cell per style.
+
+    Write-only mode serialises each cell as soon as the row generator yields it, so a cell
+    object can carry the next value right after; this avoids building and styling a new
+    cell for every weight, which dominated export time on large networks.
+    """
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.cells: dict[str, WriteOnlyCell] = {}
+
+    def get(self, style: str) -> WriteOnlyCell:
+        if style not in self.cells:
+            cell = WriteOnlyCell(self.ws)
+            cell.style = f"g2x_{style}"
+            self.cells[style] = cell
+        return self.cells[style]
+
+    def fresh(self, style: str) -> WriteOnlyCell:
+        cell = WriteOnlyCell(self.ws)
+        cell.style = f"g2x_{style}"
+        return cell
+
+
+def _row_cells(pool: _CellPool, regions: list[Region], row: int) -> Iterator:
+    column = 1
+    for region in regions:
+        b = region.block
+        i = row - b.top
+        for j in range(max(0, column - b.left), b.cols):
+            while column < b.left + j:
+                yield None
+                column += 1
+            yield _cell(pool, region, i, j, row)
+            column += 1
+
+
+def _cell(pool: _CellPool, region: Region, i: int, j: int, row: int) -> WriteOnlyCell:
     b = region.block
-    i = row - b.top
-    style = f"g2x_{region.style}"
-    for j in range(b.cols):
-        col = b.left + j
-        if region.array_formula is not None:
-            value = ArrayFormula(b.ref(absolute=False, on=b.sheet), region.array_formula) \
-                if (i, j) == (0, 0) else None
-        elif region.cell_formula is not None:
-            value = region.cell_formula(i, j)
-            if region.cell_arrays:
-                value = ArrayFormula(f"{get_column_letter(col)}{row}", value)
-        else:
-            value = region.values[i][j]
-            if hasattr(value, "item"):
-                value = value.item()
-        cell = WriteOnlyCell(ws, value=value)
-        if isinstance(value, str) and region.values is not None:
-            cell.data_type = "s"  # text from a model file is never a formula
-        cell.style = style
-        if region.comment and (i, j) == (0, 0):
-            cell.comment = Comment(region.comment, "gate2xlsx", width=300, height=80)
-        cells[col] = cell
+    if region.array_formula is not None:
+        value = ArrayFormula(b.ref(absolute=False, on=b.sheet), region.array_formula) \
+            if (i, j) == (0, 0) else None
+    elif region.cell_formula is not None:
+        value = region.cell_formula(i, j)
+        if region.cell_arrays:
+            value = ArrayFormula(f"{get_column_letter(b.left + j)}{row}", value)
+    else:
+        value = region.values[i][j]
+        if hasattr(value, "item"):
+            value = value.item()
+    commented = region.comment and (i, j) == (0, 0)
+    cell = pool.fresh(region.style) if commented else pool.get(region.style)
+    cell.value = value
+    if isinstance(value, str) and region.values is not None:
+        cell.data_type = "s"  # text from a model file is never a formula
+    if commented:
+        cell.comment = Comment(region.comment, "gate2xlsx", width=300, height=80)
+    return cell
