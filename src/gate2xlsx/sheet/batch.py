@@ -188,6 +188,9 @@ def capped(rows: Rows) -> Rows:
     return Rows(rows.x[:MAX_ROWS], None if rows.y is None else rows.y[:MAX_ROWS], note, rows.truth_table)
 
 
+SAMPLE_CELLS = 4096  # input cells of the random sample shown when a wide model has no data
+
+
 def default_rows(model: Model) -> Rows:
     """Rows when neither data nor a gate is known: the file's data, all 0/1 inputs, or a sample."""
     if model.data is not None and len(model.data.x):
@@ -197,5 +200,6 @@ def default_rows(model: Model) -> Rows:
     if n <= 10:
         grid = np.array([[(i >> (n - 1 - b)) & 1 for b in range(n)] for i in range(2 ** n)], dtype=np.float64)
         return Rows(grid, None, f"Rows: all {2 ** n} combinations of 0/1 inputs (no data given)", truth_table=True)
-    sample = np.random.default_rng(0).uniform(0, 1, size=(16, n))
-    return Rows(sample, None, f"Rows: 16 random inputs in [0, 1) (no data given; 2^{n} rows would be too many)")
+    k = min(16, max(4, SAMPLE_CELLS // n))  # wide inputs: fewer rows, so the sheet stays small
+    sample = np.random.default_rng(0).uniform(0, 1, size=(k, n))
+    return Rows(sample, None, f"Rows: {k} random inputs in [0, 1) (no data given; 2^{n} rows would be too many)")

@@ -24,6 +24,9 @@ from .steps import RowPlacer, WeightRefs, chain
 NETWORK, WEIGHTS, TRUTH_TABLE, DATA = "Network", "Weights", "Truth table", "Data"
 RESERVED_NAMES = ("input", "output", "accuracy", "loss", "labels", "tolerance", "check_result",
                   "data_inputs", "data_outputs", "data_targets", "map_inputs", "map_outputs", "map_grid")
+# Above this many weights the Weights sheet drops its read-only trained copy (it doubles the
+# cells to write and recalculate); the Check sheet still catches every change.
+TRAINED_COPY_LIMIT = 20_000
 LABEL_WIDTH = 46
 VALUE_WIDTH = 11
 
@@ -72,8 +75,10 @@ def _grid(values: np.ndarray) -> np.ndarray:
 
 def weights_plan(model: Model) -> tuple[SheetPlan, WeightRefs]:
     sheet = SheetPlan(WEIGHTS, widths={1: LABEL_WIDTH}, freeze="B3")
+    with_copy = model.count_params() <= TRAINED_COPY_LIMIT
+    intro = say("weights_intro") if with_copy else say("weights_intro_large", limit=TRAINED_COPY_LIMIT)
     sheet.add(text(WEIGHTS, 1, 1, say("weights_title", model=model.name), "title"),
-              text(WEIGHTS, 2, 1, say("weights_intro"), "subtitle"))
+              text(WEIGHTS, 2, 1, intro, "subtitle"))
     refs = WeightRefs()
     names = weight_names(model)
     widths = model.widths()
@@ -89,8 +94,6 @@ def weights_plan(model: Model) -> tuple[SheetPlan, WeightRefs]:
             shape = " x ".join(str(d) for d in param.values.shape) or "scalar"
             sheet.add(text(WEIGHTS, row, 1, f"{key}  [{shape}]  {param.path}", "step"),
                       text_row(WEIGHTS, row, 2, [f"unit {j + 1}" for j in range(cols)]))
-            trained_left = 2 + cols + 1
-            sheet.add(text(WEIGHTS, row, trained_left, "trained value (read-only copy)", "note"))
             row += 1
             if rows > 1:
                 inputs = model.inputs() if index == 1 and key == "kernel" else [
@@ -99,16 +102,22 @@ def weights_plan(model: Model) -> tuple[SheetPlan, WeightRefs]:
                 sheet.add(Region(Block(WEIGHTS, row, 1, rows, 1), "header", values=[[v] for v in labels]))
             name = names[(layer.name, key)]
             block = Block(WEIGHTS, row, 2, rows, cols)
-            trained = Block(WEIGHTS, row, trained_left, rows, cols)
-            sheet.add(Region(block, "weight", values=grid, name=name),
-                      Region(trained, "trained", values=grid))
-            sheet.conditional.append(ConditionalFormat(
-                block.ref(absolute=False, on=WEIGHTS), "changed",
-                f"{block.cell()}<>{trained.cell()}"))
+            sheet.add(Region(block, "weight", values=grid, name=name))
+            if with_copy:
+                _trained_copy(sheet, block, grid)
             refs.entries[(layer.name, key)] = (name, block)
             row += rows + 1
         row += 1
     return sheet, refs
+
+
+def _trained_copy(sheet: SheetPlan, block: Block, grid: np.ndarray) -> None:
+    """A grey read-only copy right of the block, and an orange mark on every changed weight."""
+    trained = Block(WEIGHTS, block.top, block.right + 2, block.rows, block.cols)
+    sheet.add(text(WEIGHTS, block.top - 1, trained.left, "trained value (read-only copy)", "note"),
+              Region(trained, "trained", values=grid))
+    sheet.conditional.append(ConditionalFormat(block.ref(absolute=False, on=WEIGHTS), "changed",
+                                               f"{block.cell()}<>{trained.cell()}"))
 
 
 def default_input(model: Model) -> np.ndarray:

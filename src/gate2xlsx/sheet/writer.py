@@ -13,13 +13,16 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.comments import Comment
-from openpyxl.formatting.rule import ColorScaleRule, FormulaRule
+from openpyxl.formatting.rule import ColorScaleRule, FormulaRule, Rule
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
+from openpyxl.styles.differential import DifferentialStyle
+from openpyxl.styles.numbers import NumberFormat
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.formula import ArrayFormula
@@ -117,10 +120,13 @@ def _write_sheet(wb: Workbook, plan: SheetPlan) -> None:
         ws.sheet_properties.pageSetUpPr.fitToPage = True
     if plan.print_area is not None:
         ws.print_area = plan.print_area.ref(absolute=False, on=plan.title)
-    for row in _rows(ws, plan):
+    plain = [r for r in plan.regions if _is_plain(r)]
+    for row in _rows(ws, plan, {id(r) for r in plain}):
         ws.append(row)
     for rule in plan.conditional:
         ws.conditional_formatting.add(rule.ref, _rule(rule))
+    for region in plain:  # added last: the lowest priority, so "changed" marks still show
+        ws.conditional_formatting.add(region.block.ref(absolute=False, on=plan.title), _style_rule(region.style))
     for chart in plan.charts:
         ws.add_chart(_chart(ws, chart), chart.anchor)
 
@@ -161,10 +167,30 @@ def _chart(ws, spec) -> BarChart:
     return chart
 
 
-def _rows(ws, plan: SheetPlan) -> Iterator[Iterator]:
+# Blocks of numbers this large (a big kernel) are written as plain values, the fastest path
+# write-only mode has, and get their fill and number format from one conditional-format rule
+# over the block instead of a style on every cell.
+PLAIN_CELLS = 1024
+
+
+def _is_plain(region: Region) -> bool:
+    """Large numeric blocks only: text (which could start with "=") always goes through a cell."""
+    values = region.values
+    return (isinstance(values, np.ndarray) and values.dtype.kind in "fiu" and region.comment is None
+            and region.block.rows * region.block.cols >= PLAIN_CELLS)
+
+
+def _style_rule(style: str) -> Rule:
+    spec = styles()[style]
+    dxf = DifferentialStyle(fill=PatternFill("solid", bgColor=spec["fill"]) if "fill" in spec else None,
+                            numFmt=NumberFormat(200, spec["number_format"]) if "number_format" in spec else None)
+    return Rule(type="expression", dxf=dxf, formula=["TRUE"])
+
+
+def _rows(ws, plan: SheetPlan, plain: set[int] = frozenset()) -> Iterator[Iterator]:
     """Each row of the sheet in order, as a generator of the cells write-only mode appends."""
     regions = sorted(plan.regions, key=lambda r: (r.block.top, r.block.left))
-    pool = _CellPool(ws)
+    pool = _CellPool(ws, plain)
     active: list[Region] = []
     next_region = 0
     for row in range(1, plan.extent()[0] + 1):
@@ -187,8 +213,8 @@ class _CellPool:
     cell for every weight, which dominated export time on large networks.
     """
 
-    def __init__(self, ws):
-        self.ws = ws
+    def __init__(self, ws, plain: set[int]):
+        self.ws, self.plain = ws, plain
         self.cells: dict[str, WriteOnlyCell] = {}
 
     def get(self, style: str) -> WriteOnlyCell:
@@ -209,10 +235,16 @@ def _row_cells(pool: _CellPool, regions: list[Region], row: int) -> Iterator:
     for region in regions:
         b = region.block
         i = row - b.top
-        for j in range(max(0, column - b.left), b.cols):
-            while column < b.left + j:
-                yield None
-                column += 1
+        first = max(0, column - b.left)
+        while column < b.left + first:
+            yield None
+            column += 1
+        if id(region) in pool.plain:  # a whole row of plain numbers at once
+            values = region.values[i][first:]
+            yield from values.tolist() if hasattr(values, "tolist") else values
+            column = b.right + 1
+            continue
+        for j in range(first, b.cols):
             yield _cell(pool, region, i, j, row)
             column += 1
 
