@@ -68,7 +68,7 @@ def measure(widths: tuple[int, ...], repeats: int, scratch: Path, with_lo: bool)
     ours, base = scratch / "ours.xlsx", scratch / "base.xlsx"
     runs = {"ours": [], "base": [], "ours_mem": [], "base_mem": [], "ours_lo": [], "base_lo": []}
     for _ in range(repeats):  # alternate so drift in machine load hits both sides alike
-        t, m = timed_process([sys.executable, "-m", "gate2xlsx", str(model_path), "-o", str(ours)])
+        t, m = timed_process([sys.executable, "-m", "gate2xlsx", str(model_path), "-o", str(ours), "--quiet"])
         runs["ours"].append(t), runs["ours_mem"].append(m)
         t, m = timed_process([sys.executable, str(HERE / "baseline_openpyxl.py"), str(model_path), str(base)])
         runs["base"].append(t), runs["base_mem"].append(m)

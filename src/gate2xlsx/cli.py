@@ -48,16 +48,19 @@ def export(model: Path = typer.Argument(..., help="Model file (.hdf, .h5, .hdf5,
            data: Optional[Path] = typer.Option(None, "--data", help="CSV of rows: inputs, then a label column."),
            loss: Optional[str] = typer.Option(None, "--loss", help="binary_crossentropy, categorical_crossentropy or mse."),
            labels: Optional[str] = typer.Option(None, "--labels", help="Class names, e.g. False,True."),
-           inputs: Optional[str] = typer.Option(None, "--inputs", help="Input names, e.g. x1,x2.")) -> None:
+           inputs: Optional[str] = typer.Option(None, "--inputs", help="Input names, e.g. x1,x2."),
+           quiet: bool = typer.Option(False, "--quiet", help="No progress bar.")) -> None:
     """Write a workbook whose formulas compute MODEL.  Example: gate2xlsx or.hdf -o or.xlsx --gate or"""
     from .export import export_workbook
+    from .progress import ProgressBar
     from .readers import load
 
     target = output or Path.cwd() / (model.stem + ".xlsx")
     loaded = load(model, architecture=architecture)
     split = lambda text: [part.strip() for part in text.split(",")] if text else None  # noqa: E731
-    info = export_workbook(loaded, target, formulas=formulas, gate=gate, data=data, loss=loss,
-                           labels=split(labels), inputs=split(inputs))
+    with ProgressBar(f"Writing {target.name}", enabled=not quiet) as progress:
+        info = export_workbook(loaded, target, formulas=formulas, gate=gate, data=data, loss=loss,
+                               labels=split(labels), inputs=split(inputs), progress=progress)
     typer.echo(f"Wrote {target} ({len(loaded.layers)} layers, {loaded.count_params()} weights)")
     if info.gate_from and info.gate_from != "--gate":
         typer.echo(f"Gate: {info.gate.upper()}, inferred from {info.gate_from}")

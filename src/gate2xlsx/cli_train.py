@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import List, Optional
 
 import typer
-
-BAR = 30
-
 
 def train_command(
         gate: Optional[str] = typer.Argument(None, help="or, and, xor, nand, nor or xnor (or use --data)."),
@@ -33,30 +29,24 @@ def train_command(
         restarts: int = typer.Option(1, "--restarts", help="Retry from new random starts until all rows are right, at most N times."),
         quiet: bool = typer.Option(False, "--quiet", help="No progress bar.")) -> None:
     """Train the lesson's network in NumPy, as Keras would.  Example: gate2xlsx train or -o or.h5"""
+    from .progress import ProgressBar
     from .train import Settings, train
 
     settings = Settings(loss=loss, optimizer=optimizer, lr=lr, momentum=momentum, nesterov=nesterov,
                         epochs=epochs, batch_size=batch_size, shuffle=shuffle, seed=seed)
-    result = train(gate, data=None if data is None else str(data), label=label, hidden=hidden or (),
-                   activation=activation, output=output, settings=settings,
-                   start=None if start is None else str(start), restarts=restarts, save_to=str(out),
-                   on_epoch=None if quiet else _progress(epochs), on_attempt=_attempt(restarts))
+    with ProgressBar("Training", enabled=not quiet) as bar:
+        result = train(gate, data=None if data is None else str(data), label=label, hidden=hidden or (),
+                       activation=activation, output=output, settings=settings,
+                       start=None if start is None else str(start), restarts=restarts, save_to=str(out),
+                       on_epoch=_progress(bar, epochs), on_attempt=_attempt(restarts))
     typer.echo(result.report())
     typer.echo(f"Wrote {out}")
 
 
-def _progress(epochs: int):
-    """A one-line progress bar on stderr, redrawn per epoch (final line only when not a tty)."""
-    live = sys.stderr.isatty()
-
+def _progress(bar, epochs: int):
+    """Feed the shared progress bar (shown after a second, on a terminal) once per epoch."""
     def show(epoch: int, loss: float) -> None:
-        if not live and epoch != epochs:
-            return
-        done = BAR * epoch // epochs
-        end = "\n" if epoch == epochs else ""
-        sys.stderr.write(f"\rEpoch {epoch}/{epochs} [{'=' * done}{'.' * (BAR - done)}] loss {loss:.4f}{end}")
-        sys.stderr.flush()
-
+        bar(epoch, epochs)
     return show
 
 

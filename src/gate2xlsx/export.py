@@ -16,6 +16,7 @@ import numpy as np
 from . import gates, limits
 from .errors import InputError, OutputError, UnsupportedModelError
 from .model import Model
+from .progress import Report
 from .sheet import sheets, writer
 from .sheet.batch import Rows, capped, default_rows
 from .sheet.keras_eval import canonical_loss, default_loss, require_loss
@@ -104,13 +105,14 @@ def export_workbook(model: Model, path: str | os.PathLike, *, formulas: str = "m
                     input_values: np.ndarray | None = None, gate: str | None = None,
                     data: str | os.PathLike | None = None, loss: str | None = None,
                     labels: list[str] | None = None, inputs: list[str] | None = None,
-                    infer: bool = True) -> ExportInfo:
+                    infer: bool = True, progress: Report | None = None) -> ExportInfo:
     """Write the workbook that computes `model` with live formulas; return what was decided.
 
     formulas: "mmult" (array formulas, default), "sumproduct" (one per unit) or "expanded"
     (every product written out). gate / data: the rows of the Truth table / Data sheet
     (default: a gate inferred from the file's data or name, else the file's data, else every
     0/1 input). loss: overrides the file's training loss. labels / inputs: class and input names.
+    progress: called with (rows written, rows in all) while the file streams out.
     """
     if formulas not in MODES:
         raise InputError(f"--formulas must be one of {', '.join(MODES)}, not {formulas!r}")
@@ -136,6 +138,6 @@ def export_workbook(model: Model, path: str | os.PathLike, *, formulas: str = "m
     facts = {"loss": chosen or "none", "data": rows.source}
     plan = sheets.build(model, mode=formulas, input_values=input_values, rows=rows, loss=chosen,
                         labels=labels, facts=facts)
-    written = writer.write(plan, path)
+    written = writer.write(plan, path, progress)
     return ExportInfo(written, rows.source, gate, how if gate else None,
                       chosen, [s.title for s in plan.sheets if not s.hidden])

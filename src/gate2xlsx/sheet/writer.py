@@ -28,12 +28,16 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.formula import ArrayFormula
 
 from ..errors import OutputError
+from ..progress import Report
 from ..templates_text import styles
 from .layout import Region, SheetPlan, WorkbookPlan
 
 
-def write(plan: WorkbookPlan, path: str | os.PathLike) -> Path:
-    """Write the planned workbook to `path` atomically; return the path."""
+def write(plan: WorkbookPlan, path: str | os.PathLike, progress: Report | None = None) -> Path:
+    """Write the planned workbook to `path` atomically; return the path.
+
+    progress, when given, is called with (rows written, rows in all sheets) as rows stream out.
+    """
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if target.is_dir():
@@ -48,7 +52,7 @@ def write(plan: WorkbookPlan, path: str | os.PathLike) -> Path:
         raise OutputError(f"cannot write here ({exc.strerror})", path=target) from None
     os.close(handle)
     try:
-        _build(plan).save(temp)
+        _build(plan, progress).save(temp)
         os.chmod(temp, _mode_for(target))  # mkstemp makes 0600; a workbook gets the usual mode
         os.replace(temp, target)
     except OSError as exc:  # disk full, target turned into a folder, ...: the old file stays
@@ -69,12 +73,13 @@ def _mode_for(target: Path) -> int:
     return 0o666 & ~umask
 
 
-def _build(plan: WorkbookPlan) -> Workbook:
+def _build(plan: WorkbookPlan, progress: Report | None = None) -> Workbook:
     wb = Workbook(write_only=True)
     for style in _named_styles().values():
         wb.add_named_style(style)
+    total, done = sum(sheet.extent()[0] for sheet in plan.sheets), 0
     for sheet in plan.sheets:
-        _write_sheet(wb, sheet)
+        done = _write_sheet(wb, sheet, progress, done, total)
     for name, ref in plan.names().items():
         wb.defined_names[name] = DefinedName(name, attr_text=ref)
     if plan.properties:
@@ -105,7 +110,9 @@ def _named_styles() -> dict[str, NamedStyle]:
     return found
 
 
-def _write_sheet(wb: Workbook, plan: SheetPlan) -> None:
+def _write_sheet(wb: Workbook, plan: SheetPlan, progress: Report | None = None, done: int = 0,
+                 total: int = 0) -> int:
+    """Stream one sheet; returns the running count of rows written (for progress)."""
     ws = wb.create_sheet(plan.title)
     for col, width in plan.widths.items():
         ws.column_dimensions[get_column_letter(col)].width = width
@@ -123,12 +130,16 @@ def _write_sheet(wb: Workbook, plan: SheetPlan) -> None:
     plain = [r for r in plan.regions if _is_plain(r)]
     for row in _rows(ws, plan, {id(r) for r in plain}):
         ws.append(row)
+        done += 1
+        if progress is not None and done % 64 == 0:
+            progress(done, total)
     for rule in plan.conditional:
         ws.conditional_formatting.add(rule.ref, _rule(rule))
     for region in plain:  # added last: the lowest priority, so "changed" marks still show
         ws.conditional_formatting.add(region.block.ref(absolute=False, on=plan.title), _style_rule(region.style))
     for chart in plan.charts:
         ws.add_chart(_chart(ws, chart), chart.anchor)
+    return done
 
 
 def _rule(rule):
