@@ -7,8 +7,10 @@ renamed into place: a failed run never leaves a partial or clobbered workbook.
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
+from contextlib import contextmanager
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -16,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import _writer as _cell_writer
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.comments import Comment
@@ -52,7 +55,8 @@ def write(plan: WorkbookPlan, path: str | os.PathLike, progress: Report | None =
         raise OutputError(f"cannot write here ({exc.strerror})", path=target) from None
     os.close(handle)
     try:
-        _build(plan, progress).save(temp)
+        with _exact_numbers():
+            _build(plan, progress).save(temp)
         os.chmod(temp, _mode_for(target))  # mkstemp makes 0600; a workbook gets the usual mode
         os.replace(temp, target)
     except OSError as exc:  # disk full, target turned into a folder, ...: the old file stays
@@ -62,6 +66,27 @@ def write(plan: WorkbookPlan, path: str | os.PathLike, progress: Report | None =
         Path(temp).unlink(missing_ok=True)
         raise
     return target
+
+
+@contextmanager
+def _exact_numbers() -> Iterator[None]:
+    """Write every float with the shortest text that reads back as the same double.
+
+    openpyxl formats numbers with "%.16g", which can change a weight's last bit; "right to
+    the last digit" means the sheet holds exactly the file's values. Scoped to our save.
+    """
+    original = _cell_writer.safe_string
+
+    def exact(value):
+        if type(value) is float and math.isfinite(value):
+            return repr(value)
+        return original(value)
+
+    _cell_writer.safe_string = exact
+    try:
+        yield
+    finally:
+        _cell_writer.safe_string = original
 
 
 def _mode_for(target: Path) -> int:

@@ -1,0 +1,46 @@
+"""The workbooks shipped in samples/ are current and compute their Keras models in LibreOffice."""
+
+from __future__ import annotations
+
+import numpy as np
+import openpyxl
+import pytest
+
+import gate2xlsx
+from gate2xlsx.sheet.read_back import named_values
+from conftest import SAMPLES
+
+MODELS = {"or": "or.hdf", "and": "and.hdf", "xor": "xor.h5"}
+ERRORS = ("#NAME?", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#N/A", "Err:")
+
+
+@pytest.mark.parametrize("stem", MODELS)
+def test_sample_workbook_holds_the_models_weights(stem):
+    shipped = gate2xlsx.read_workbook(SAMPLES / f"{stem}.xlsx")
+    model = gate2xlsx.load(SAMPLES / MODELS[stem])
+    assert [layer.weights() for layer in shipped.layers] == [layer.weights() for layer in model.layers]
+    sheets = openpyxl.load_workbook(SAMPLES / f"{stem}.xlsx", read_only=True).sheetnames
+    assert {"Network", "Truth table", "Decision map", "Weights", "Check", "About"} <= set(sheets), \
+        "samples/*.xlsx are stale: run python scripts/build_sample_workbooks.py"
+
+
+def test_sample_workbooks_compute_keras_predictions_and_pass_their_check(engine):
+    books = engine.recalc(*(SAMPLES / f"{stem}.xlsx" for stem in MODELS))
+    for stem, wb in zip(MODELS, books):
+        expected = np.load(SAMPLES / f"{stem}.expected.npz")
+        x, y = named_values(wb, "data_inputs"), named_values(wb, "data_outputs")
+        model = gate2xlsx.load(SAMPLES / MODELS[stem])
+        assert np.max(np.abs(y - model.forward(x))) <= 1e-12
+        rows = [i for i, row in enumerate(expected["x"]) if any(np.array_equal(row, r) for r in x)]
+        assert rows, "the truth table rows are among Keras's stored inputs"
+        keras_y = expected["y"][rows]
+        ours = np.vstack([y[[np.array_equal(r, expected["x"][i]) for r in x]][0] for i in rows])
+        assert np.max(np.abs(ours - keras_y)) <= 1e-6
+        assert named_values(wb, "accuracy").item() == pytest.approx(float(expected["accuracy"]), abs=1e-12)
+        assert named_values(wb, "loss").item() == pytest.approx(float(expected["loss"]), abs=1e-6)
+        result = wb.defined_names["check_result"]
+        sheet, ref = next(iter(result.destinations))
+        assert wb[sheet][ref.replace("$", "")].value == "PASS"
+        bad = [f"{ws.title}!{c.coordinate}" for ws in wb for row in ws.iter_rows() for c in row
+               if isinstance(c.value, str) and c.value.startswith(ERRORS)]
+        assert not bad, f"{stem}: error values in {bad[:5]}"
