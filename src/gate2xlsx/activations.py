@@ -160,8 +160,9 @@ _entry("tanh", "tanh", np.tanh, "TANH({x})")
 _entry("softmax", "softmax", _softmax, lambda: _softmax_steps())
 _entry("log_softmax", "log softmax", _log_softmax, lambda: _log_softmax_steps())
 _entry("elu", "elu", _elu, ELU, alpha=1.0)
-_entry("selu", "selu", lambda x: SELU_SCALE * _elu(x, SELU_ALPHA),
-       "{scale}*" + ELU.replace("{alpha}", "{selu_alpha}"))
+_entry("selu", "selu = scale * elu(x, alpha)",
+       lambda x, scale=SELU_SCALE, selu_alpha=SELU_ALPHA: scale * _elu(x, selu_alpha),
+       "{scale}*" + ELU.replace("{alpha}", "{selu_alpha}"), scale=SELU_SCALE, selu_alpha=SELU_ALPHA)
 _entry("softplus", "softplus = ln(1 + e^x)", _softplus, SOFTPLUS)
 _entry("softsign", "softsign = x / (1 + |x|)", lambda x: x / (1 + np.abs(x)), "{x}/(1+ABS({x}))")
 _entry("exponential", "exponential", np.exp, "EXP({x})")
@@ -182,7 +183,3 @@ _entry("thresholded_relu", "x if x > theta else 0",
 _entry("prelu", "prelu = max(x, 0) + alpha * min(x, 0)",
        lambda x, alpha=0.0: np.maximum(x, 0) + alpha * np.minimum(x, 0),
        "MAX({x},0)+{alpha}*MIN({x},0)", alpha=0.0)
-
-# Constants some templates read as parameters, so their digits are written in one place.
-TABLE["selu"] = ActivationDef("selu", TABLE["selu"].numpy, TABLE["selu"].steps,
-                              {"scale": SELU_SCALE, "selu_alpha": SELU_ALPHA}, "selu")
