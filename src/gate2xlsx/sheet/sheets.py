@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import LayoutError
 from ..model import Model
 from ..templates_text import say
 from . import formulas as F, meta
@@ -48,18 +49,32 @@ def build(model: Model, *, mode: str = "mmult", input_values: np.ndarray | None 
     network = network_plan(model, refs, mode=mode, input_values=input_values, labels=labels)
     rule = loss_rule(model, loss) if loss else None
     title = TRUTH_TABLE if rows.truth_table else DATA
-    sheets = [network, data_plan(model, refs, rows, rule, mode=mode, labels=labels, title=title)]
+    facts = dict(facts or {})
+    batch = lambda make: _if_it_fits(make, facts)  # noqa: E731
+    sheets = [network, batch(lambda: data_plan(model, refs, rows, rule, mode=mode, labels=labels,
+                                               title=title))]
     if model.n_inputs == 2:
-        sheets.append(map_plan(model, refs, rows.x if rows.y is not None or model.data else None,
-                               mode=mode, labels=labels))
-    sheets += [weights_sheet, check_plan(model, refs, rows.x, mode=mode, labels=labels,
-                                         reference_name="NumPy forward pass at export"),
-               about_plan(model, facts or {})]
+        sheets.append(batch(lambda: map_plan(model, refs, rows.x if rows.y is not None or model.data
+                                             else None, mode=mode, labels=labels)))
+    sheets += [weights_sheet, batch(lambda: check_plan(model, refs, rows.x, mode=mode, labels=labels,
+                                                       reference_name="NumPy forward pass at export"))]
+    sheets = [sheet for sheet in sheets if sheet is not None] + [about_plan(model, facts)]
     plan = WorkbookPlan(sheets)
     plan.sheets.append(meta.meta_plan(model, weight_names(model)))  # hidden: extract rebuilds from it
     for sheet in plan.sheets:
         sheet.check_limits()
     return plan
+
+
+def _if_it_fits(make, facts: dict[str, str]) -> SheetPlan | None:
+    """A batch sheet (one row per example, steps side by side), or None with a note saying why
+    it was left out when the network is too wide for a sheet's columns."""
+    try:
+        return make()
+    except LayoutError as exc:
+        note = f"Left out: {exc}."
+        facts["notes"] = f"{facts['notes']} {note}" if facts.get("notes") else note
+        return None
 
 
 def weight_names(model: Model) -> dict[tuple[str, str], str]:

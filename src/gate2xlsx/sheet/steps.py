@@ -13,7 +13,7 @@ from typing import Protocol
 
 from .. import activations
 from ..model import Activation, BatchNorm, Dense, Identity, Layer, Model, Normalization, PReLU, Rescaling
-from ..errors import UnsupportedModelError
+from ..errors import LayoutError, UnsupportedModelError
 from ..templates_text import say
 from . import formulas as F
 from .layout import Block, Region, text, text_row
@@ -86,6 +86,9 @@ class ColumnPlacer:
         self._title, self._units = title, unit_labels
 
     def step(self, label: str, cols: int) -> Block:
+        if self.col + cols - 1 > F.MAX_COLS:
+            raise LayoutError(f"the {self.sheet} sheet lays every step side by side and needs more "
+                              f"than a sheet's {F.MAX_COLS:,} columns for this network")
         if self._title:
             self.regions.append(text(self.sheet, self.header_row, self.col, self._title, "layer"))
             self._title = None
