@@ -29,6 +29,13 @@ def test_export_with_o(tmp_path):
     assert out.exists() and str(out) in done.stdout
 
 
+def test_options_may_come_before_the_model(tmp_path):
+    out = tmp_path / "first.xlsx"
+    done = run("-o", str(out), str(SAMPLES / "or.hdf"))
+    assert done.returncode == 0, done.stderr
+    assert out.exists()
+
+
 def test_export_without_o_writes_the_stem_here_and_says_so(tmp_path):
     done = run(str(SAMPLES / "or.hdf"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr

@@ -132,15 +132,20 @@ def predict_command(model: Path = typer.Argument(..., help="Model file."),
 app.command("train")(train_command)  # gate2xlsx train GATE -o MODEL (cli_train.py)
 
 
+ROOT_OPTIONS = ("--debug", "--version", "--help")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: `export` is implied when the first argument is not a command."""
     args = list(sys.argv[1:] if argv is None else argv)
     if "--debug" in args:  # a root option: accepted anywhere on the line
         args = ["--debug"] + [a for a in args if a != "--debug"]
     commands = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
-    first = next((a for a in args if not a.startswith("-")), None)
-    if first is not None and first not in commands and not any(a in ("--help", "--version") for a in args[:1]):
-        args.insert(args.index(first), "export")
+    # The command is the first word after the root options; anything else there (a model file,
+    # or an export option such as `-o out.xlsx MODEL`) means the implied `export`.
+    at = next((i for i, a in enumerate(args) if a not in ROOT_OPTIONS), None)
+    if at is not None and args[at] not in commands:
+        args.insert(at, "export")
     debug = "--debug" in args
     try:
         app(args=args, prog_name="gate2xlsx", standalone_mode=False)
