@@ -172,6 +172,8 @@ def _dense(layer: Dense, x: Block, w: WeightRefs, placer: Placer, mode: str) -> 
     kernel = w.name(layer, "kernel")
     bias = w.name(layer, "bias") if layer.bias is not None else None
     m = layer.kernel.values.shape[1]
+    if not placer.compact and layer.kernel.values.size <= MIRROR_CELLS:
+        _show_weights(layer, w, placer)
     if mode == "mmult":
         product = F.mmult(x.ref(on=x.sheet), kernel)
         if placer.compact or bias is None:
@@ -205,6 +207,23 @@ def _dense(layer: Dense, x: Block, w: WeightRefs, placer: Placer, mode: str) -> 
         placer.regions.append(Region(z, "computed", cell_formula=cell))
         return z
     raise ValueError(f"unknown formula mode {mode!r}; choose one of {', '.join(MODES)}")
+
+
+# Small layers show their kernel and bias right above the MMULT on the Network sheet (a view
+# of the Weights sheet's cells), so the matrix a learner multiplies by is in sight.
+MIRROR_CELLS = 64
+
+
+def _show_weights(layer: Dense, w: WeightRefs, placer: Placer) -> None:
+    for key in layer.weights():
+        source, name = w.block(layer, key), w.name(layer, key)
+        for i in range(source.rows):
+            label = f"{key} W, row {i + 1}" if key == "kernel" else f"{key} b"
+            row = placer.step(f"{label}  (view of {name})", source.cols)
+            placer.regions.append(Region(
+                row, "mirror", comment=say("mirror_comment", name=name) if i == 0 else None,
+                cell_formula=lambda _, j, i=i, source=source, row=row: F.formula(
+                    F.reference(source.cell(i, j, absolute=True, on=row.sheet)))))
 
 
 def activation_steps(name: str, params: dict, x: Block, placer: Placer,
