@@ -9,7 +9,7 @@ import pytest
 
 import gate2xlsx
 from gate2xlsx.model import Act, Activation, Dense, Model, Param
-from gate2xlsx.sheet.read_back import set_named_values
+from gate2xlsx.sheet.read_back import named_values, set_named_values
 
 from conftest import SAMPLES
 
@@ -62,7 +62,6 @@ def test_libreoffice_computes_keras_predictions_for_every_row(stem, engine, tmp_
     model = gate2xlsx.load(SAMPLES / (f"{stem}.hdf" if stem in GATES else f"{stem}.h5"))
     data = expected(stem)
     books = _workbooks_for_rows(model, data["x"], tmp_path)
-    from gate2xlsx.sheet.read_back import named_values
     live = np.vstack([named_values(wb, "output") for wb in engine.recalc(*books)])
     assert live.shape == data["y"].shape
     assert np.max(np.abs(live - data["y"])) <= 1e-6  # Keras computed in float32
@@ -79,7 +78,11 @@ def test_editing_a_weight_changes_the_prediction_like_numpy(engine, tmp_path):
     set_named_values(wb, "dense_kernel", kernel)
     set_named_values(wb, "dense_bias", [0.25, -0.75])
     wb.save(book)
-    values = engine.values(book, "output", "dense_kernel")
+    recalculated = engine.recalc(book)[0]
+    values = {n: named_values(recalculated, n) for n in ("output", "dense_kernel")}
+    shown = [[c.value for c in row[1:3]] for row in recalculated["Network"].iter_rows()
+             if str(row[0].value).startswith("kernel W, row")]
+    assert np.allclose(shown, kernel, rtol=1e-14, atol=0)  # the Network sheet's view follows the edit
     model.layers[0].kernel = Param(kernel)
     model.layers[0].bias = Param(np.array([0.25, -0.75]))
     # LibreOffice's xlsx export keeps 15 significant digits
