@@ -125,7 +125,9 @@ ELU = "IF({x}>0,{x},{alpha}*(EXP(MIN({x},0))-1))"
 def _relu_steps(negative_slope=0.0, max_value=None, threshold=0.0):
     if negative_slope and max_value is None and threshold == 0:
         return (Step("a", "leaky relu", "IF({x}>=0,{x},{negative_slope}*{x})"),)
-    body = "IF({x}>{threshold},{x},0)" if threshold else "MAX({x},0)"
+    # Whenever the threshold appears in the formula it is read in both places, so an edited
+    # threshold cell keeps Keras's meaning (IF(x>0,x,0) is max(x,0) at the default 0).
+    body = "IF({x}>{threshold},{x},0)" if threshold or negative_slope else "MAX({x},0)"
     if max_value is not None:
         body = f"MIN(MAX({body},0),{{max_value}})"
     if negative_slope:

@@ -71,6 +71,10 @@ class Layer:
         """The layer's stored weights, in Keras's storage order."""
         return {}
 
+    def settings(self) -> dict[str, float]:
+        """Scalar parameters shown as named, editable cells (LeakyReLU's alpha, BN's epsilon)."""
+        return {}
+
     def units(self, n_in: int) -> int:
         return n_in
 
@@ -113,6 +117,12 @@ class Activation(Layer):
     activation: Act = LINEAR
     kind: ClassVar[str] = "activation"
 
+    def settings(self) -> dict[str, float]:
+        """The parameters the activation's formula reads (ReLU's unused threshold 0 is not one)."""
+        steps = activations.get(self.activation.name).formula_steps(**self.activation.kwargs)
+        used = {key for step in steps for key in self.activation.kwargs if f"{{{key}}}" in step.template}
+        return {k: v for k, v in self.activation.kwargs.items() if k in used and v is not None}
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         return self.activation(x)
 
@@ -140,6 +150,9 @@ class BatchNorm(Layer):
     moving_variance: Param = None  # type: ignore[assignment]
     epsilon: float = 1e-3
     kind: ClassVar[str] = "batchnorm"
+
+    def settings(self) -> dict[str, float]:
+        return {"epsilon": self.epsilon}
 
     def weights(self) -> dict[str, Param]:
         found = {"gamma": self.gamma, "beta": self.beta,
@@ -184,6 +197,9 @@ class Rescaling(Layer):
     scale: float = 1.0
     offset: float = 0.0
     kind: ClassVar[str] = "rescaling"
+
+    def settings(self) -> dict[str, float]:
+        return {"scale": self.scale, "offset": self.offset}
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         return x * self.scale + self.offset

@@ -55,6 +55,21 @@ def weights_of(model: Model) -> dict[str, np.ndarray]:
             for k, p in layer.weights().items()}
 
 
+def setting_key(index: int, key: str) -> str:
+    return f"{index}/{key}"
+
+
+def apply_setting(entry: dict[str, Any], key: str, value: float, *, path: object = None) -> None:
+    """Put an edited setting (see Layer.settings) back into a layer's architecture entry."""
+    params = entry.get("activation", {}).get("params", {})
+    if key in params:
+        params[key] = value
+    elif key in entry and key in _SCALARS:
+        entry[key] = value
+    else:
+        raise InputError(f"layer {entry.get('name')!r} has no setting {key!r}", path=path)
+
+
 def from_dict(data: dict[str, Any], weights: dict[str, np.ndarray], *, path: object = None) -> Model:
     """Rebuild a Model from `to_dict` output and its weights."""
     if data.get("format") != FORMAT:

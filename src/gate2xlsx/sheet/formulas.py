@@ -89,7 +89,7 @@ def formula(body: str) -> str:
 
 def render(template: str, values: Mapping[str, str | float]) -> str:
     """Fill a formula template's {placeholders}: references as they are, numbers as literals."""
-    filled = {k: (v if isinstance(v, str) else number(v)) for k, v in values.items()}
+    filled = {k: term(v) for k, v in values.items()}
     names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
     missing = names - filled.keys()
     if missing:
@@ -193,9 +193,14 @@ def index(ref: str, row: int, col: int) -> str:
     return call("INDEX", ref, str(row), str(col))
 
 
-def batch_norm(x: str, mean: str, variance: str, epsilon: float, gamma: str | None,
+def term(value: str | float) -> str:
+    """A reference as it is, a number as a literal."""
+    return value if isinstance(value, str) else number(value)
+
+
+def batch_norm(x: str, mean: str, variance: str, epsilon: str | float, gamma: str | None,
                beta: str | None) -> str:
-    body = f"({x}-{mean})/SQRT({variance}+{number(epsilon)})"
+    body = f"({x}-{mean})/SQRT({variance}+{term(epsilon)})"
     if gamma is not None:
         body += f"*{gamma}"
     if beta is not None:
@@ -209,8 +214,8 @@ def normalization(x: str, mean: str, variance: str, invert: bool) -> str:
     return f"{mean}+{x}*{std}" if invert else f"({x}-{mean})/{std}"
 
 
-def rescale(x: str, scale: float, offset: float) -> str:
-    return f"{x}*{number(scale)}+{number(offset)}"
+def rescale(x: str, scale: str | float, offset: str | float) -> str:
+    return f"{x}*{term(scale)}+{term(offset)}"
 
 
 def reference(ref: str) -> str:

@@ -22,10 +22,14 @@ FIRST_ROW = 3  # row 1: marker, row 2: number of chunks, rows 3...: the JSON tex
 
 
 def describe(model: Model, names: dict[tuple[str, str], str]) -> dict[str, Any]:
-    """The document stored in the sheet: architecture and `"<layer index>/<weight>" -> name`."""
+    """The document stored in the sheet: architecture, `"<layer index>/<weight>" -> name`, and
+    the same for the layers' settings (LeakyReLU alpha, BN epsilon, ...)."""
     weight_names = {serialize.weight_key(i, key): names[(layer.name, key)]
                     for i, layer in enumerate(model.layers) for key in layer.weights()}
-    return {"model": serialize.to_dict(model), "weight_names": weight_names}
+    setting_names = {serialize.setting_key(i, key): names[(layer.name, key)]
+                     for i, layer in enumerate(model.layers) for key in layer.settings()}
+    return {"model": serialize.to_dict(model), "weight_names": weight_names,
+            "setting_names": setting_names}
 
 
 def chunks(document: dict[str, Any]) -> list[str]:

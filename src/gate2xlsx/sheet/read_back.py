@@ -70,6 +70,12 @@ def read_workbook(path: str | os.PathLike) -> Model:
                 wkey = serialize.weight_key(index, key)
                 where = f"layer {entry.get('name')!r} ({entry.get('class_name')}) weight {key!r}"
                 weights[wkey] = _weight(wb, path, names.get(wkey), where)
+        for skey, name in document.get("setting_names", {}).items():
+            index, key = skey.split("/", 1)
+            entry = arch["layers"][int(index)]
+            where = f"layer {entry.get('name')!r} ({entry.get('class_name')}) setting {key!r}"
+            value = _weight(wb, path, name, where)
+            serialize.apply_setting(entry, key, float(value.reshape(-1)[0]), path=path)
         return serialize.from_dict(arch, weights, path=path)
     finally:
         wb.close()

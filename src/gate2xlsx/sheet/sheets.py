@@ -78,10 +78,14 @@ def _if_it_fits(make, facts: dict[str, str]) -> SheetPlan | None:
 
 
 def weight_names(model: Model) -> dict[tuple[str, str], str]:
-    """The defined name of every weight, stable across runs for the same model."""
+    """The defined name of every weight, then of every setting (Layer.settings), stable across
+    runs for the same model: (layer name, key) -> name."""
     table = F.NameTable(RESERVED_NAMES)
-    return {(layer.name, key): table.claim(f"{layer.name}_{key}")
-            for layer in model.layers for key in layer.weights()}
+    names = {(layer.name, key): table.claim(f"{layer.name}_{key}")
+             for layer in model.layers for key in layer.weights()}
+    names.update({(layer.name, key): table.claim(f"{layer.name}_{key}")
+                  for layer in model.layers for key in layer.settings()})
+    return names
 
 
 def _grid(values: np.ndarray) -> np.ndarray:
@@ -99,10 +103,12 @@ def weights_plan(model: Model) -> tuple[SheetPlan, WeightRefs]:
     widths = model.widths()
     row = 4
     for index, layer in enumerate(model.layers, start=1):
-        if not layer.weights():
+        if not layer.weights() and not layer.settings():
             continue
         sheet.add(text(WEIGHTS, row, 1, f"Layer {index}: {layer.name} ({layer.class_name})", "layer"))
         row += 1
+        if layer.settings():
+            row = _settings(sheet, layer, names, refs, row, with_copy)
         for key, param in layer.weights().items():
             grid = _grid(param.values)
             rows, cols = grid.shape
@@ -124,6 +130,21 @@ def weights_plan(model: Model) -> tuple[SheetPlan, WeightRefs]:
             row += rows + 1
         row += 1
     return sheet, refs
+
+
+def _settings(sheet: SheetPlan, layer, names: dict, refs: WeightRefs, row: int, with_copy: bool) -> int:
+    """The layer's scalar settings as one row of named, editable cells; returns the next row."""
+    keys = list(layer.settings())
+    sheet.add(text(WEIGHTS, row, 1, "settings (from the layer's configuration)", "step"),
+              text_row(WEIGHTS, row, 2, keys))
+    for j, key in enumerate(keys):
+        cell = Block(WEIGHTS, row + 1, 2 + j)
+        sheet.add(Region(cell, "weight", values=[[layer.settings()[key]]], name=names[(layer.name, key)]))
+        refs.entries[(layer.name, key)] = (names[(layer.name, key)], cell)
+    block = Block(WEIGHTS, row + 1, 2, 1, len(keys))
+    if with_copy:
+        _trained_copy(sheet, block, np.array([list(layer.settings().values())], dtype=np.float64))
+    return row + 3
 
 
 def _trained_copy(sheet: SheetPlan, block: Block, grid: np.ndarray) -> None:

@@ -33,6 +33,11 @@ class WeightRefs:
     def block(self, layer: Layer, weight: str) -> Block:
         return self.entries[(layer.name, weight)][1]
 
+    def setting(self, layer: Layer, key: str, value: float) -> str | float:
+        """A setting's defined name when the workbook shows it as a cell, else its value."""
+        entry = self.entries.get((layer.name, key))
+        return value if entry is None else entry[0]
+
 
 class Placer(Protocol):
     sheet: str
@@ -142,7 +147,8 @@ def _layer_steps(layer: Layer, x: Block, w: WeightRefs, placer: Placer, mode: st
         return activation_steps(layer.activation.name, layer.activation.kwargs, z, placer)
     if isinstance(layer, Activation):
         record[layer.name] = x
-        return activation_steps(layer.activation.name, layer.activation.kwargs, x, placer)
+        cells = {k: w.setting(layer, k, v) for k, v in layer.settings().items()}
+        return activation_steps(layer.activation.name, layer.activation.kwargs, x, placer, cells=cells)
     if isinstance(layer, PReLU):
         name = w.name(layer, "alpha")
         alpha = {"alpha": lambda j: F.index(name, 1, j + 1)}
@@ -151,14 +157,16 @@ def _layer_steps(layer: Layer, x: Block, w: WeightRefs, placer: Placer, mode: st
         names = {k: w.name(layer, k) for k in layer.weights()}
         return _array_step(placer, "batch norm: (x - mean) / sqrt(var + eps) * gamma + beta", x,
                            lambda xr: F.batch_norm(xr, names["moving_mean"], names["moving_variance"],
-                                                   layer.epsilon, names.get("gamma"), names.get("beta")))
+                                                   w.setting(layer, "epsilon", layer.epsilon),
+                                                   names.get("gamma"), names.get("beta")))
     if isinstance(layer, Normalization):
         mean, var = w.name(layer, "mean"), w.name(layer, "variance")
         label = "denormalize: mean + x * std" if layer.invert else "normalize: (x - mean) / std"
         return _array_step(placer, label, x, lambda xr: F.normalization(xr, mean, var, layer.invert))
     if isinstance(layer, Rescaling):
         return _array_step(placer, "rescale: x * scale + offset", x,
-                           lambda xr: F.rescale(xr, layer.scale, layer.offset))
+                           lambda xr: F.rescale(xr, w.setting(layer, "scale", layer.scale),
+                                                w.setting(layer, "offset", layer.offset)))
     raise UnsupportedModelError(f"layer {layer.name!r} ({type(layer).__name__}) has no spreadsheet steps")
 
 
@@ -227,8 +235,11 @@ def _show_weights(layer: Dense, w: WeightRefs, placer: Placer) -> None:
 
 
 def activation_steps(name: str, params: dict, x: Block, placer: Placer,
-                     per_unit: dict | None = None) -> Block:
-    """The steps of one activation from the table, applied to block x; returns the last block."""
+                     per_unit: dict | None = None, cells: dict | None = None) -> Block:
+    """The steps of one activation from the table, applied to block x; returns the last block.
+
+    params choose the steps (numbers); `cells` puts a defined name in place of a parameter's
+    number, and `per_unit` a reference per unit (PReLU's alphas)."""
     if name == "linear":
         return x
     done: dict[str, Block] = {}
@@ -241,6 +252,7 @@ def activation_steps(name: str, params: dict, x: Block, placer: Placer,
             for key, value in {**activations.get(name).defaults, **params}.items():
                 if value is not None:
                     values[key] = value
+            values.update(cells or {})
             for key, ref in (per_unit or {}).items():
                 values[key] = ref(j)
             for prior, block in done.items():
