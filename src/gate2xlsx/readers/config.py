@@ -188,17 +188,19 @@ def build_layers(specs: list[LayerSpec], shape: list[int] | None, lookup: Weight
     """IR layers for the chain, each checked against its weights; returns (n_inputs, layers)."""
     check_classes(specs, path=path)
     layers: list[Layer] = []
-    width = _width(shape, path) if shape else None
+    width = _size(shape, path) if shape else None
+    flat = shape is None or len(shape) <= 1  # a multi-dimensional input must be flattened first
     for spec in specs:
         raw = lookup(spec)
         if width is None:  # no input shape in the config: the first kernel tells
             width = _first_width(spec, raw, path)
             shape = [width]
-        layer, width = _build(spec, raw, width, keras_version, path)
+        layer, width = _build(spec, raw, width, flat, keras_version, path)
+        flat = True
         layers.append(layer)
     if width is None or shape is None:
         raise InputError("the model has no layers with a known input size", path=path)
-    return _width(shape, path) if len(shape) == 1 else int(np.prod(shape)), layers
+    return _size(shape, path), layers
 
 
 def check_classes(specs: list[LayerSpec], *, path: Path) -> None:
@@ -217,10 +219,11 @@ def check_classes(specs: list[LayerSpec], *, path: Path) -> None:
                     path=path)
 
 
-def _width(shape: list[int], path: Path) -> int:
+def _size(shape: list[int], path: Path) -> int:
+    """How many numbers an input of this shape holds (the batch axis already removed)."""
     if any(d is None for d in shape):
         raise UnsupportedModelError(f"input shape {shape} has unknown sizes", path=path)
-    return int(np.prod(shape)) if len(shape) <= 1 else -int(np.prod(shape))
+    return int(np.prod(shape))
 
 
 def _first_width(spec: LayerSpec, raw: list[RawWeight], path: Path) -> int:
@@ -231,12 +234,12 @@ def _first_width(spec: LayerSpec, raw: list[RawWeight], path: Path) -> int:
                      "configuration gives no input shape", path=path)
 
 
-def _build(spec: LayerSpec, raw: list[RawWeight], width: int, keras_version: str,
+def _build(spec: LayerSpec, raw: list[RawWeight], width: int, flat: bool, keras_version: str,
            path: Path) -> tuple[Layer, int]:
     cfg, name, cls = spec.config, spec.name, spec.class_name
-    if width < 0:  # a multi-dimensional input: only Flatten / Reshape-to-vector make it a vector
-        if cls in ("Flatten", "Reshape") and _reshape_ok(cfg, -width):
-            return Identity(name, cls), -width
+    if not flat:  # a multi-dimensional input: only Flatten / Reshape-to-vector make it a vector
+        if cls in ("Flatten", "Reshape") and _reshape_ok(cfg, width):
+            return Identity(name, cls), width
         raise UnsupportedModelError(f"layer {name!r} ({cls}) gets a multi-dimensional input; "
                                     "gate2xlsx computes networks on flat vectors", path=path)
     if cls in IDENTITY_CLASSES or cls == "Flatten":
