@@ -39,3 +39,14 @@ def test_large_networks_drop_the_trained_copy_and_say_so():
     assert copies and "grey copy" in intro
     copies, intro = notes(large)
     assert not copies and f"{sheets.TRAINED_COPY_LIMIT:,}" in intro
+
+
+def test_a_wide_model_without_data_gets_no_made_up_data_sheet_but_a_check(tmp_path):
+    rng = np.random.default_rng(1)
+    model = Model(40, [Dense("d", "Dense", kernel=Param(rng.normal(size=(40, 3))),
+                             bias=Param(rng.normal(size=3)), activation=Act("softmax"))])
+    info = gate2xlsx.export.export_workbook(model, tmp_path / "w.xlsx")
+    assert "Data" not in info.sheets and "Check" in info.sheets and "Check sheet" in info.rows
+    wb = openpyxl.load_workbook(info.path)
+    about = " ".join(str(c.value) for row in wb["About"].iter_rows() for c in row if c.value)
+    assert "No Data sheet" in about and "--data" in about

@@ -33,6 +33,7 @@ class Rows:
     y: np.ndarray | None
     source: str
     truth_table: bool = False
+    sample: bool = False  # random inputs made up for a wide model that came without data
 
 
 @dataclass
@@ -202,4 +203,5 @@ def default_rows(model: Model) -> Rows:
         return Rows(grid, None, f"Rows: all {2 ** n} combinations of 0/1 inputs (no data given)", truth_table=True)
     k = min(16, max(4, SAMPLE_CELLS // n))  # wide inputs: fewer rows, so the sheet stays small
     sample = np.random.default_rng(0).uniform(0, 1, size=(k, n))
-    return Rows(sample, None, f"Rows: {k} random inputs in [0, 1) (no data given; 2^{n} rows would be too many)")
+    return Rows(sample, None, f"Rows: {k} random inputs in [0, 1) on the Check sheet (no data given; "
+                              f"2^{n} rows would be too many)", sample=True)

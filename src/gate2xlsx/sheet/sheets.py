@@ -51,8 +51,12 @@ def build(model: Model, *, mode: str = "mmult", input_values: np.ndarray | None 
     title = TRUTH_TABLE if rows.truth_table else DATA
     facts = dict(facts or {})
     batch = lambda make: _if_it_fits(make, facts)  # noqa: E731
-    sheets = [network, batch(lambda: data_plan(model, refs, rows, rule, mode=mode, labels=labels,
-                                               title=title))]
+    sheets = [network]
+    if rows.sample:  # made-up inputs teach nothing a Data sheet would add; Check runs them
+        facts["notes"] = (facts.get("notes", "") + " " + say("no_data_sheet")).strip()
+    else:
+        sheets.append(batch(lambda: data_plan(model, refs, rows, rule, mode=mode, labels=labels,
+                                              title=title)))
     if model.n_inputs == 2:
         sheets.append(batch(lambda: map_plan(model, refs, rows.x if rows.y is not None or model.data
                                              else None, mode=mode, labels=labels)))
