@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 import pytest
+from hypothesis import settings
 
 from gate2xlsx.recalc import recalculate, soffice_path
 from gate2xlsx.sheet.read_back import named_values
@@ -19,6 +20,13 @@ SAMPLES = ROOT / "samples"
 
 def _in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+# CI replays the same Hypothesis examples every run (a red CI must be reproducible); by hand,
+# each run explores new ones.
+settings.register_profile("ci", derandomize=True)
+if _in_ci():
+    settings.load_profile("ci")
 
 
 class Engine:

@@ -14,7 +14,9 @@
 
 from __future__ import annotations
 
+import os
 import random
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -30,7 +32,8 @@ from gate2xlsx.model import Act, Dense, Model, Param
 from gate2xlsx.sheet.read_back import named_values
 
 BATCH = 12  # networks per LibreOffice call
-BATCHES = 4  # Hypothesis examples, i.e. soffice calls, per run
+# Hypothesis examples, i.e. soffice calls, per run; raise it by hand to hunt for more cases.
+BATCHES = int(os.environ.get("GATE2XLSX_PROPERTY_BATCHES", "4"))
 PARAMS = {"elu": {"alpha": st.floats(0.1, 2)}, "leaky_relu": {"alpha": st.floats(0, 1)},
           "thresholded_relu": {"theta": st.floats(-1, 2)}, "hard_sigmoid": {"slope": st.sampled_from([0.2, 1 / 6])},
           "gelu": {"approximate": st.sampled_from([0.0, 1.0])}, "prelu": {"alpha": st.floats(-1, 1)},
@@ -96,8 +99,7 @@ STATS = {"networks": 0, "batches": 0, "seconds": 0.0}
 @given(st.lists(network(), min_size=BATCH, max_size=BATCH))
 def test_random_networks_compute_in_libreoffice_like_numpy(engine_factory, batch):
     started = time.perf_counter()
-    folder = engine_factory.scratch / f"batch{STATS['batches']}"
-    folder.mkdir(parents=True)
+    folder = Path(tempfile.mkdtemp(prefix="batch", dir=engine_factory.scratch))  # replays too
     books, kept = [], []
     for k, (model, x) in enumerate(batch):
         if not finite(model, x):  # NumPy overflows (e.g. exponential of 1e6): nothing to compare

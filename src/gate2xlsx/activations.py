@@ -135,14 +135,19 @@ def _relu_steps(negative_slope=0.0, max_value=None, threshold=0.0):
     return (Step("a", "relu", body),)
 
 
+# e = EXP(z - max z); a z more than 800 below the max gives 0 without subtracting (z - max
+# of two huge numbers of opposite sign would overflow where NumPy gives exp(-inf) = 0).
+SHIFTED_EXP = "IF({x}<MAX({z})-800,0,EXP({x}-MAX({z})))"
+
+
 def _softmax_steps():
-    return (Step("e", "e = EXP(z - max z)", "EXP({x}-MAX({z}))"),
+    return (Step("e", "e = EXP(z - max z)", SHIFTED_EXP),
             Step("sum", "sum of e", "SUM({e_row})", single=True),
             Step("a", "softmax = e / sum", "{e}/{sum}"))
 
 
 def _log_softmax_steps():
-    return (Step("e", "e = EXP(z - max z)", "EXP({x}-MAX({z}))"),
+    return (Step("e", "e = EXP(z - max z)", SHIFTED_EXP),
             Step("sum", "sum of e", "SUM({e_row})", single=True),
             Step("a", "log softmax = z - max z - LN(sum)", "{x}-MAX({z})-LN({sum})"))
 
@@ -150,7 +155,10 @@ def _log_softmax_steps():
 def _gelu_steps(approximate=0.0):
     if approximate:
         return (Step("a", "gelu (tanh form)",
-                     "0.5*{x}*(1+TANH(" + repr(SQRT_2_OVER_PI) + "*({x}+0.044715*{x}^3)))"),)
+                     # the cube is clamped: past |x| = 1e100 TANH is +-1 anyway, and x^3 of a
+                     # larger x would overflow where NumPy (via tanh(inf)) stays finite
+                     "0.5*{x}*(1+TANH(" + repr(SQRT_2_OVER_PI) +
+                     "*({x}+0.044715*MIN(MAX({x},-1E+100),1E+100)^3)))"),)
     return (Step("a", "gelu = x * normal cdf(x)", "0.5*{x}*ERFC(-{x}/SQRT(2))"),)
 
 
