@@ -45,10 +45,15 @@ def random_model(widths: tuple[int, ...], seed: int = 0) -> Model:
     return Model(widths[0], layers, name="bench")
 
 
+# As a user's installed copy runs: Python may cache compiled modules (this workplace sets
+# PYTHONDONTWRITEBYTECODE, which would make every run recompile gate2xlsx's sources).
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def timed_process(args: list[str]) -> tuple[float, float]:
     """(wall seconds, peak resident MB) of one child process."""
     start = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=CHILD_ENV)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
@@ -67,10 +72,13 @@ def measure(widths: tuple[int, ...], repeats: int, scratch: Path, with_lo: bool)
     keras_writer.save(random_model(widths), model_path)
     ours, base = scratch / "ours.xlsx", scratch / "base.xlsx"
     runs = {"ours": [], "base": [], "ours_mem": [], "base_mem": [], "ours_lo": [], "base_lo": []}
+    ours_cmd = [sys.executable, "-m", "gate2xlsx", str(model_path), "-o", str(ours), "--quiet"]
+    base_cmd = [sys.executable, str(HERE / "baseline_openpyxl.py"), str(model_path), str(base)]
+    timed_process(ours_cmd), timed_process(base_cmd)  # warm-up: module caches, disk cache
     for _ in range(repeats):  # alternate so drift in machine load hits both sides alike
-        t, m = timed_process([sys.executable, "-m", "gate2xlsx", str(model_path), "-o", str(ours), "--quiet"])
+        t, m = timed_process(ours_cmd)
         runs["ours"].append(t), runs["ours_mem"].append(m)
-        t, m = timed_process([sys.executable, str(HERE / "baseline_openpyxl.py"), str(model_path), str(base)])
+        t, m = timed_process(base_cmd)
         runs["base"].append(t), runs["base_mem"].append(m)
         if with_lo:
             runs["ours_lo"].append(recalc_seconds(ours, scratch))
