@@ -119,10 +119,6 @@ def row_max(values: str) -> str:
     return call("MAX", values)
 
 
-def row_sum(values: str) -> str:
-    return call("SUM", values)
-
-
 def dot_product(row_values: str, column_values: str) -> str:
     """Dot product of a one-row range and a one-column range, as a scalar formula."""
     return call("SUMPRODUCT", call("TRANSPOSE", row_values), column_values)

@@ -150,7 +150,6 @@ class SheetPlan:
 @dataclass
 class WorkbookPlan:
     sheets: list[SheetPlan]
-    properties: dict[str, str] = field(default_factory=dict)  # custom document properties
 
     def names(self) -> dict[str, str]:
         """Every defined name and the absolute, sheet-qualified range it refers to."""

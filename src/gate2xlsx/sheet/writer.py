@@ -107,10 +107,6 @@ def _build(plan: WorkbookPlan, progress: Report | None = None) -> Workbook:
         done = _write_sheet(wb, sheet, progress, done, total)
     for name, ref in plan.names().items():
         wb.defined_names[name] = DefinedName(name, attr_text=ref)
-    if plan.properties:
-        from openpyxl.packaging.custom import StringProperty
-        for key, value in plan.properties.items():
-            wb.custom_doc_props.append(StringProperty(name=key, value=value))
     return wb
 
 
