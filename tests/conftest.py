@@ -63,3 +63,23 @@ def cli_exit(args: list[str]) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
     return 0
+
+
+def edit_weights(book: Path, model, rng: np.random.Generator, *, scale: float, as_float32: bool = False,
+                 x: np.ndarray | None = None) -> None:
+    """Change every weight of a workbook as a learner would (variances kept positive), and
+    optionally the input; float32-exact values when a Keras file must hold them unchanged."""
+    from gate2xlsx.sheet.read_back import set_named_values
+    from gate2xlsx.sheet.sheets import weight_names
+
+    names = weight_names(model)
+    wb = openpyxl.load_workbook(book)
+    for layer in model.layers:
+        for key, param in layer.weights().items():
+            new = param.values + rng.normal(0, scale, param.values.shape)
+            if key == "moving_variance":
+                new = np.abs(new) + 0.1
+            set_named_values(wb, names[(layer.name, key)], np.float32(new) if as_float32 else new)
+    if x is not None:
+        set_named_values(wb, "input", x)
+    wb.save(book)

@@ -16,13 +16,12 @@ import pytest
 
 import gate2xlsx
 from gate2xlsx.errors import InputError
-from gate2xlsx.keras_writer import save
 from gate2xlsx.model import Dataset
 from gate2xlsx.sheet import meta
-from gate2xlsx.sheet.read_back import named_values, read_workbook, set_named_values
+from gate2xlsx.sheet.read_back import named_values, read_workbook
 from gate2xlsx.sheet.sheets import weight_names
 
-from conftest import FIXTURES, SAMPLES, cli_exit as _run
+from conftest import FIXTURES, SAMPLES, cli_exit as _run, edit_weights
 
 REAL_KERAS = [SAMPLES / "or.hdf", SAMPLES / "xor.h5", FIXTURES / "keras2" / "seq_dense.h5",
               FIXTURES / "keras3" / "nested_seq_in_func.h5", FIXTURES / "keras2" / "nested_seq_in_func.h5"]
@@ -46,22 +45,6 @@ def _stored_arrays(path: Path) -> dict[str, np.ndarray]:
         handle.visititems(lambda name, node: found.__setitem__(name, node[()])
                           if isinstance(node, h5py.Dataset) else None)
     return found
-
-
-def _edit(book: Path, model: gate2xlsx.Model, seed: int, x: np.ndarray | None = None) -> None:
-    """Change every weight (to float32-exact values, as a Keras file stores them) and the input."""
-    rng = np.random.default_rng(seed)
-    names = weight_names(model)
-    wb = openpyxl.load_workbook(book)
-    for layer in model.layers:
-        for key, param in layer.weights().items():
-            new = param.values + rng.normal(0, 0.3, param.values.shape)
-            if key == "moving_variance":
-                new = np.abs(new) + 0.1
-            set_named_values(wb, names[(layer.name, key)], np.float32(new))
-    if x is not None:
-        set_named_values(wb, "input", x)
-    wb.save(book)
 
 
 def test_untouched_workbook_gives_back_the_stored_weights_bit_for_bit(tmp_path):
@@ -109,7 +92,7 @@ def test_edited_workbooks_extract_to_what_libreoffice_computes(tmp_path, engine)
         x = np.linspace(-1, 1, model.n_inputs) + 0.25 * k
         book = tmp_path / f"{source.stem}.xlsx"
         gate2xlsx.write_workbook(model, book)
-        _edit(book, model, seed=k, x=x)
+        edit_weights(book, model, np.random.default_rng(k), scale=0.3, as_float32=True, x=x)
         books.append(book), models.append(model), inputs.append(x)
     recalculated = engine.recalc(*books)  # values LibreOffice computed from the edited cells
     lo_saved = [Path(p) for p in sorted((engine.scratch / "recalculated").glob("*.xlsx"))]

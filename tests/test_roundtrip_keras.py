@@ -15,9 +15,8 @@ import pytest
 
 import gate2xlsx
 from gate2xlsx.sheet.read_back import named_values, set_named_values
-from gate2xlsx.sheet.sheets import weight_names
 
-from conftest import FIXTURES, SAMPLES
+from conftest import FIXTURES, SAMPLES, edit_weights
 from keras_venvs import keras_predict
 
 pytestmark = [pytest.mark.keras, pytest.mark.libreoffice]
@@ -30,12 +29,8 @@ def _edited_workbook(source: Path, target: Path, seed: int) -> None:
     model = gate2xlsx.load(source)
     gate2xlsx.write_workbook(model, target)
     rng = np.random.default_rng(seed)
-    names = weight_names(model)
-    wb = openpyxl.load_workbook(target)
-    for layer in model.layers:
-        for key, param in layer.weights().items():
-            new = param.values + rng.normal(0, 0.4, param.values.shape)
-            set_named_values(wb, names[(layer.name, key)], np.abs(new) + 0.1 if key == "moving_variance" else new)
+    edit_weights(target, model, rng, scale=0.4)
+    wb = openpyxl.load_workbook(target)  # the input after the weights: the same draws as ever
     set_named_values(wb, "input", rng.uniform(-1, 2, model.n_inputs))
     wb.save(target)
 

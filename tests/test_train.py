@@ -13,7 +13,7 @@ import pytest
 import gate2xlsx
 from gate2xlsx import gates
 from gate2xlsx.cli import main
-from gate2xlsx.train import Settings, TrainingDiverged, build, fit, params, train
+from gate2xlsx.train import TRAINABLE_ACTIVATIONS, Settings, TrainingDiverged, build, fit, params, train
 
 TRAINING = Path(__file__).parent / "fixtures" / "training"
 CASES = sorted(p.stem for p in TRAINING.glob("*.json"))
@@ -126,3 +126,21 @@ def test_each_saved_format_loads_back(tmp_path, suffix, capsys):
     np.testing.assert_allclose(back.forward(gates.INPUTS), expected.forward(gates.INPUTS), atol=1e-6)
     assert back.data.name == "or" and np.array_equal(back.data.y, gates.dataset("or").y)
     assert back.class_names == ["false", "true"] and back.loss == "binary_crossentropy"
+
+
+@pytest.mark.parametrize("name", TRAINABLE_ACTIVATIONS)
+def test_each_activation_backward_pass_matches_finite_differences(name):
+    """The activation table's vjp column against central differences of its NumPy column."""
+    from gate2xlsx import activations
+    entry = activations.get(name)
+    x = np.random.default_rng(5).uniform(-3, 3, size=(4, 3))
+    x[np.abs(x) < 1e-3] = 0.5  # keep away from relu's kink
+    g = np.random.default_rng(6).normal(size=x.shape)
+    got = entry.vjp(x, entry.numpy(x), g)
+    h, want = 1e-6, np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        up, down = x.copy(), x.copy()
+        up[idx] += h
+        down[idx] -= h
+        want[idx] = np.sum(g * (entry.numpy(up) - entry.numpy(down))) / (2 * h)
+    assert np.allclose(got, want, rtol=1e-6, atol=1e-7)

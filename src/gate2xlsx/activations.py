@@ -40,6 +40,9 @@ class ActivationDef:
     steps: Callable[..., tuple[Step, ...]]  # params -> steps
     defaults: dict[str, float | None]
     doc: str
+    # Backward pass for the trainer at default parameters: (input x, output y, upstream
+    # gradient g) -> gradient at x; None where gate2xlsx does not train through it.
+    vjp: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None
 
     def formula_steps(self, **params: float | None) -> tuple[Step, ...]:
         return self.steps(**{**self.defaults, **params})
@@ -59,12 +62,14 @@ def known() -> list[str]:
 
 
 def _entry(name: str, doc: str, numpy_fn: Callable[..., np.ndarray],
-           formula: str | Callable[..., tuple[Step, ...]], **defaults: float | None) -> None:
+           formula: str | Callable[..., tuple[Step, ...]], *,
+           vjp: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None,
+           **defaults: float | None) -> None:
     def one_step(**_: float | None) -> tuple[Step, ...]:
         return (Step("a", doc, formula),)  # type: ignore[arg-type]
 
     steps = formula if callable(formula) else one_step
-    TABLE[name] = ActivationDef(name, numpy_fn, steps, defaults, doc)
+    TABLE[name] = ActivationDef(name, numpy_fn, steps, defaults, doc, vjp)
 
 
 # --- NumPy side (float64, stable forms) -----------------------------------------------------
@@ -162,24 +167,27 @@ def _gelu_steps(approximate=0.0):
     return (Step("a", "gelu = x * normal cdf(x)", "0.5*{x}*ERFC(-{x}/SQRT(2))"),)
 
 
-_entry("linear", "linear (identity)", lambda x: x, "{x}")
-_entry("relu", "relu = max(x, 0)", _relu, _relu_steps,
+_entry("linear", "linear (identity)", lambda x: x, "{x}", vjp=lambda x, y, g: g)
+_entry("relu", "relu = max(x, 0)", _relu, _relu_steps, vjp=lambda x, y, g: (x > 0) * g,
        negative_slope=0.0, max_value=None, threshold=0.0)
-_entry("sigmoid", "sigmoid = 1 / (1 + e^-x)", _sigmoid, SIGMOID)
-_entry("tanh", "tanh", np.tanh, "TANH({x})")
-_entry("softmax", "softmax", _softmax, lambda: _softmax_steps())
+_entry("sigmoid", "sigmoid = 1 / (1 + e^-x)", _sigmoid, SIGMOID, vjp=lambda x, y, g: y * (1 - y) * g)
+_entry("tanh", "tanh", np.tanh, "TANH({x})", vjp=lambda x, y, g: (1 - y * y) * g)
+_entry("softmax", "softmax", _softmax, lambda: _softmax_steps(),
+       vjp=lambda x, y, g: y * (g - np.sum(g * y, axis=-1, keepdims=True)))
 _entry("log_softmax", "log softmax", _log_softmax, lambda: _log_softmax_steps())
-_entry("elu", "elu", _elu, ELU, alpha=1.0)
+_entry("elu", "elu", _elu, ELU, vjp=lambda x, y, g: np.where(x > 0, 1.0, y + 1.0) * g, alpha=1.0)
 _entry("selu", "selu = scale * elu(x, alpha)",
        lambda x, scale=SELU_SCALE, selu_alpha=SELU_ALPHA: scale * _elu(x, selu_alpha),
        "{scale}*" + ELU.replace("{alpha}", "{selu_alpha}"), scale=SELU_SCALE, selu_alpha=SELU_ALPHA)
-_entry("softplus", "softplus = ln(1 + e^x)", _softplus, SOFTPLUS)
-_entry("softsign", "softsign = x / (1 + |x|)", lambda x: x / (1 + np.abs(x)), "{x}/(1+ABS({x}))")
-_entry("exponential", "exponential", np.exp, "EXP({x})")
+_entry("softplus", "softplus = ln(1 + e^x)", _softplus, SOFTPLUS, vjp=lambda x, y, g: _sigmoid(x) * g)
+_entry("softsign", "softsign = x / (1 + |x|)", lambda x: x / (1 + np.abs(x)), "{x}/(1+ABS({x}))",
+       vjp=lambda x, y, g: g / (1 + np.abs(x)) ** 2)
+_entry("exponential", "exponential", np.exp, "EXP({x})", vjp=lambda x, y, g: y * g)
 # Keras 1, 2 and tf.keras: clip(0.2x + 0.5); Keras 3: relu6(x + 3) / 6, i.e. slope 1/6.
 _entry("hard_sigmoid", "hard sigmoid", lambda x, slope=0.2: np.clip(slope * x + 0.5, 0, 1),
        "MAX(0,MIN(1,{slope}*{x}+0.5))", slope=0.2)
-_entry("silu", "silu = x * sigmoid(x)", lambda x: x * _sigmoid(x), "{x}*" + SIGMOID)
+_entry("silu", "silu = x * sigmoid(x)", lambda x: x * _sigmoid(x), "{x}*" + SIGMOID,
+       vjp=lambda x, y, g: _sigmoid(x) * (1 + x * (1 - _sigmoid(x))) * g)
 _entry("gelu", "gelu", _gelu, _gelu_steps, approximate=0.0)
 _entry("relu6", "relu6 = min(max(x, 0), 6)", lambda x: np.clip(x, 0, 6), "MIN(MAX({x},0),6)")
 _entry("leaky_relu", "leaky relu", lambda x, alpha=0.2: np.where(x >= 0, x, alpha * x),

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import activations
 from .errors import Gate2XlsxError, InputError, OutputError, UnsupportedModelError
 from .model import Act, Activation, Dense, Layer, Model, Param
 
@@ -74,30 +75,13 @@ def build(n_inputs: int, n_outputs: int, hidden: list[int], activation: str, out
     return Model(n_inputs, layers, name="sequential")
 
 
-# --- activation derivatives (given the input x and output y of the activation) ---------------
+# --- activation derivatives: the activation table's `vjp` column -----------------------------
 
-def _softmax_vjp(x: np.ndarray, y: np.ndarray, g: np.ndarray) -> np.ndarray:
-    return y * (g - np.sum(g * y, axis=-1, keepdims=True))
-
-
-_ELEMENTWISE: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
-    "linear": lambda x, y: np.ones_like(x),
-    "relu": lambda x, y: (x > 0).astype(np.float64),
-    "sigmoid": lambda x, y: y * (1 - y),
-    "tanh": lambda x, y: 1 - y * y,
-    "elu": lambda x, y: np.where(x > 0, 1.0, y + 1.0),
-    "softplus": lambda x, y: 1 / (1 + np.exp(-x)),
-    "softsign": lambda x, y: 1 / (1 + np.abs(x)) ** 2,
-    "exponential": lambda x, y: y,
-    "silu": lambda x, y: (s := 1 / (1 + np.exp(-x))) * (1 + x * (1 - s)),
-}
-TRAINABLE_ACTIVATIONS = sorted([*_ELEMENTWISE, "softmax"])
+TRAINABLE_ACTIVATIONS = sorted(name for name, entry in activations.TABLE.items() if entry.vjp)
 
 
 def _act_vjp(act: Act, x: np.ndarray, y: np.ndarray, g: np.ndarray) -> np.ndarray:
-    if act.name == "softmax":
-        return _softmax_vjp(x, y, g)
-    return _ELEMENTWISE[act.name](x, y) * g
+    return activations.get(act.name).vjp(x, y, g)
 
 
 def check_trainable(model: Model) -> None:
