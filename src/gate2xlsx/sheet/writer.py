@@ -34,6 +34,7 @@ from ..errors import OutputError
 from ..progress import Report
 from ..templates_text import styles
 from .layout import Region, SheetPlan, WorkbookPlan
+from .stream import NumberRun, add_streaming_sheet
 
 
 def write(plan: WorkbookPlan, path: str | os.PathLike, progress: Report | None = None) -> Path:
@@ -134,7 +135,7 @@ def _named_styles() -> dict[str, NamedStyle]:
 def _write_sheet(wb: Workbook, plan: SheetPlan, progress: Report | None = None, done: int = 0,
                  total: int = 0) -> int:
     """Stream one sheet; returns the running count of rows written (for progress)."""
-    ws = wb.create_sheet(plan.title)
+    ws = add_streaming_sheet(wb, plan.title)
     for col, width in plan.widths.items():
         ws.column_dimensions[get_column_letter(col)].width = width
     if plan.freeze:
@@ -199,9 +200,9 @@ def _chart(ws, spec) -> BarChart:
     return chart
 
 
-# Blocks of numbers this large (a big kernel) are written as plain values, the fastest path
-# write-only mode has, and get their fill and number format from one conditional-format rule
-# over the block instead of a style on every cell.
+# Blocks of numbers this large (a big kernel) are written as plain values, rendered straight
+# to XML a row at a time (sheet/stream.py), and get their fill and number format from one
+# conditional-format rule over the block instead of a style on every cell.
 PLAIN_CELLS = 1024
 
 
@@ -263,22 +264,20 @@ class _CellPool:
 
 
 def _row_cells(pool: _CellPool, regions: list[Region], row: int) -> Iterator:
+    """The row's cells, each already placed (a StreamingSheet takes them as they are)."""
     column = 1
     for region in regions:
         b = region.block
         i = row - b.top
         first = max(0, column - b.left)
-        while column < b.left + first:
-            yield None
-            column += 1
         if id(region) in pool.plain:  # a whole row of plain numbers at once
-            values = region.values[i][first:]
-            yield from values.tolist() if hasattr(values, "tolist") else values
-            column = b.right + 1
-            continue
-        for j in range(first, b.cols):
-            yield _cell(pool, region, i, j, row)
-            column += 1
+            yield NumberRun(b.left + first, region.values[i][first:])
+        else:
+            for j in range(first, b.cols):
+                cell = _cell(pool, region, i, j, row)
+                cell.row, cell.column = row, b.left + j
+                yield cell
+        column = b.right + 1
 
 
 def _cell(pool: _CellPool, region: Region, i: int, j: int, row: int) -> WriteOnlyCell:

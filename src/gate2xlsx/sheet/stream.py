@@ -1,0 +1,109 @@
+"""A write-only worksheet that writes long runs of plain numbers straight to XML.
+
+openpyxl's write-only mode builds an element tree for every cell and serialises it in pure
+Python: about 8 microseconds a cell, which is most of an export's time on a big kernel. A run
+of unstyled numbers has one spelling, `<c r="B7" t="n"><v>0.25</v></c>`, so this sheet
+renders such runs as one string and hands it to the same output stream, byte for byte what
+openpyxl would have written (tests/test_stream.py compares the two). Everything else (styled
+cells, formulas, text, comments) still goes through openpyxl's own cell writer.
+
+The shortcut needs the raw output function of et_xmlfile's incremental writer; where that is
+not there (lxml installed, or a future et_xmlfile), runs fall back to openpyxl's cell writer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from functools import cache
+
+import numpy as np
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.comments.comment_sheet import CommentRecord
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet import _writer as _sheet_writer
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+try:
+    from et_xmlfile.xmlfile import _IncrementalFileWriter
+except ImportError:  # pragma: no cover - an et_xmlfile without it: the slow path
+    _IncrementalFileWriter = None
+
+
+class NumberRun:
+    """Plain numbers for consecutive cells of one row, starting at `column` (1-based)."""
+
+    __slots__ = ("column", "numbers")
+
+    def __init__(self, column: int, numbers: np.ndarray):
+        self.column, self.numbers = column, numbers
+
+    def xml(self, row: int) -> str | None:
+        """The run's cells as sheet XML, or None when a value needs openpyxl's own spelling."""
+        values = self.numbers.tolist()
+        if self.numbers.dtype.kind == "f" and not all(map(math.isfinite, values)):
+            return None
+        letters = _letters(self.column, len(values))
+        return "".join([f'<c r="{c}{row}" t="n"><v>{v!r}</v></c>' for c, v in zip(letters, values)])
+
+
+@cache
+def _letters(first: int, count: int) -> tuple[str, ...]:
+    return tuple(get_column_letter(c) for c in range(first, first + count))
+
+
+class StreamingSheet(WriteOnlyWorksheet):
+    """Takes rows already laid out by the caller: WriteOnlyCells with column and row set,
+    None for blanks, and NumberRuns. Create with `add_streaming_sheet`."""
+
+    def _get_writer(self):
+        if self._writer is None:
+            self._writer = _RowWriter(self)
+            self._writer.write_top()
+
+    def _values_to_row(self, values: Iterable, row_idx: int) -> Iterable:
+        return values  # the caller placed every cell; nothing to convert
+
+
+def add_streaming_sheet(wb, title: str) -> StreamingSheet:
+    sheet = StreamingSheet(parent=wb, title=title)
+    wb._add_sheet(sheet)
+    return sheet
+
+
+class _RowWriter(_sheet_writer.WorksheetWriter):
+
+    def write_row(self, xf, row, row_idx):
+        raw = _raw_output(xf)
+        with xf.element("row", {"r": f"{row_idx}"}):
+            for item in row:
+                if isinstance(item, NumberRun):
+                    text = item.xml(row_idx) if raw is not None else None
+                    if text is not None:
+                        raw(text)
+                    else:
+                        self._write_numbers(xf, item, row_idx)
+                elif item is not None:
+                    self._write_cell(xf, item)
+
+    def _write_cell(self, xf, cell) -> None:
+        """openpyxl's WorksheetWriter.write_row, for one cell."""
+        if cell._comment is not None:
+            self.ws._comments.append(CommentRecord.from_cell(cell))
+        if cell._value is None and not cell.has_style and not cell._comment:
+            return
+        _sheet_writer.write_cell(xf, self.ws, cell, cell.has_style)
+
+    def _write_numbers(self, xf, run: NumberRun, row_idx: int) -> None:
+        cell = WriteOnlyCell(self.ws)
+        cell.row = row_idx
+        for column, value in enumerate(run.numbers.tolist(), start=run.column):
+            cell.value, cell.column = value, column
+            _sheet_writer.write_cell(xf, self.ws, cell, False)
+
+
+def _raw_output(xf) -> Callable[[str], None] | None:
+    if _IncrementalFileWriter is not None and type(xf) is _IncrementalFileWriter:
+        write = getattr(xf, "_file", None)
+        return write if callable(write) else None
+    return None
