@@ -1,7 +1,11 @@
-"""The formula module's text, checked against exact expected strings (tables of input -> output)."""
+"""The formula module's text, checked against exact expected strings (tables of input -> output),
+and number literals checked in LibreOffice."""
 
 from __future__ import annotations
 
+import math
+
+import openpyxl
 import pytest
 
 from gate2xlsx.sheet import formulas as F
@@ -34,6 +38,35 @@ def test_area_collapses_to_a_cell_and_quotes_sheets():
 def test_number_literals_round_trip(value, expected):
     assert F.number(value) == expected
     assert float(expected) == value
+
+
+SUBNORMAL_MANTISSAS = [1, 3, 123_456_789, 10**14 + 7, -1, -987_654_321]  # in units of 2^-1074
+
+
+def test_subnormal_literals_are_spelled_as_exact_scalings():
+    assert F.number(5e-324) == "(7.939328826636877E-264/2^200)"  # 2^-1074 = 2^-874 / 2^200
+    for m in SUBNORMAL_MANTISSAS:
+        value = math.ldexp(m, -1074)
+        assert 0 < abs(value) < F.SMALLEST_NORMAL
+        scaled, power = F.number(value)[1:-1].split("/2^")
+        assert math.ldexp(float(scaled), -int(power)) == value
+
+
+def test_libreoffice_computes_every_literal_exactly(engine, tmp_path):
+    """Subnormal literals (e.g. 5E-324) are #VALUE! in LibreOffice; ours compute exactly.
+    Each literal is scaled back up by a power of two (exact) so the value read back is a
+    whole number of at most 15 digits, which the saved file holds exactly."""
+    wb = openpyxl.Workbook()
+    for row, m in enumerate(SUBNORMAL_MANTISSAS, start=1):
+        wb.active.cell(row, 1, f"={F.number(math.ldexp(m, -1074))}*2^537*2^537")
+    for row, value in enumerate([2.5e-300, 1e-7, 0.1, 1.0507009873554805], start=len(SUBNORMAL_MANTISSAS) + 1):
+        wb.active.cell(row, 1, f"={F.number(value)}*2^50")
+    book = tmp_path / "literals.xlsx"
+    wb.save(book)
+    got = [row[0] for row in engine.recalc(book)[0].active.iter_rows(values_only=True)]
+    assert got[:len(SUBNORMAL_MANTISSAS)] == SUBNORMAL_MANTISSAS
+    expected = [v * 2**50 for v in (2.5e-300, 1e-7, 0.1, 1.0507009873554805)]
+    assert got[len(SUBNORMAL_MANTISSAS):] == pytest.approx(expected, rel=1e-14)
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])

@@ -53,6 +53,10 @@ def area(top: int, left: int, bottom: int, right: int, *, absolute: bool = False
 
 # --- literals -------------------------------------------------------------------------------
 
+SMALLEST_NORMAL = 2.2250738585072014e-308
+SUBNORMAL_SCALE = 200  # 2^200 lifts every subnormal double into the normal range, exactly
+
+
 def number(value: float) -> str:
     """A number literal that reads back as exactly the same double."""
     value = float(value)
@@ -60,12 +64,21 @@ def number(value: float) -> str:
         raise ValueError(f"cannot write {value!r} into a formula")
     if value == int(value) and abs(value) < 1e15:
         return str(int(value))
+    if abs(value) < SMALLEST_NORMAL:
+        # LibreOffice turns a subnormal literal (e.g. 5E-324) into #VALUE!, though it stores
+        # such values in cells; scaling by a power of two and back is exact.
+        return f"({number(math.ldexp(value, SUBNORMAL_SCALE))}/2^{SUBNORMAL_SCALE})"
     return repr(value).replace("e", "E")
 
 
 def text(value: str) -> str:
     """A string literal: double quotes doubled."""
     return '"' + value.replace('"', '""') + '"'
+
+
+def concat(*parts: str) -> str:
+    """Text made of literals and references, e.g. concat(text("P("), "C3", text(")"))."""
+    return "&".join(parts)
 
 
 # --- functions ------------------------------------------------------------------------------
