@@ -2,12 +2,15 @@
 
     python scripts/build_sample_workbooks.py
 
-Each is exactly what `gate2xlsx samples/<model> -o samples/<stem>.xlsx` writes (the gate is
-inferred from the file name). tests/test_samples.py checks that they are current and PASS.
+Each is exactly what `gate2xlsx or.hdf -o or.xlsx` (and so on) writes when run inside samples/:
+the gate is inferred from the file name, and the workbook records the model's path as given,
+so no absolute path of the machine that built it ships. tests/test_samples.py checks that they
+are current and PASS.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import gate2xlsx
@@ -18,11 +21,14 @@ MODELS = ("or.hdf", "and.hdf", "xor.h5")
 
 
 def build() -> list[Path]:
-    made = []
-    for name in MODELS:
-        source = SAMPLES / name
-        info = export_workbook(gate2xlsx.load(source), source.with_suffix(".xlsx"))
-        made.append(info.path)
+    made, cwd = [], os.getcwd()
+    os.chdir(SAMPLES)
+    try:
+        for name in MODELS:
+            info = export_workbook(gate2xlsx.load(name), Path(name).with_suffix(".xlsx"))
+            made.append(SAMPLES / info.path)
+    finally:
+        os.chdir(cwd)
     return made
 
 

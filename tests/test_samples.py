@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import openpyxl
 import pytest
+from openpyxl.worksheet.formula import ArrayFormula
 
 import gate2xlsx
+from gate2xlsx.export import export_workbook
 from gate2xlsx.sheet.read_back import named_values
 from conftest import SAMPLES
 
@@ -21,6 +23,26 @@ def test_sample_workbook_holds_the_models_weights(stem):
     assert [layer.weights() for layer in shipped.layers] == [layer.weights() for layer in model.layers]
     sheets = openpyxl.load_workbook(SAMPLES / f"{stem}.xlsx", read_only=True).sheetnames
     assert {"Network", "Truth table", "Decision map", "Weights", "Check", "About"} <= set(sheets), \
+        "samples/*.xlsx are stale: run python scripts/build_sample_workbooks.py"
+
+
+def _contents(path) -> dict:
+    """Every sheet's cells (formulas as text) and every defined name."""
+    def value(cell):
+        v = cell.value
+        return (v.ref, v.text) if isinstance(v, ArrayFormula) else v
+
+    wb = openpyxl.load_workbook(path)
+    cells = {ws.title: [[value(c) for c in row] for row in ws.iter_rows()] for ws in wb}
+    return {"cells": cells, "names": {n: d.attr_text for n, d in wb.defined_names.items()}}
+
+
+@pytest.mark.parametrize("stem", MODELS)
+def test_sample_workbook_is_what_the_exporter_writes_now(stem, tmp_path, monkeypatch):
+    fresh = tmp_path / f"{stem}.xlsx"
+    monkeypatch.chdir(SAMPLES)  # as scripts/build_sample_workbooks.py runs the export
+    export_workbook(gate2xlsx.load(MODELS[stem]), fresh)
+    assert _contents(SAMPLES / f"{stem}.xlsx") == _contents(fresh), \
         "samples/*.xlsx are stale: run python scripts/build_sample_workbooks.py"
 
 

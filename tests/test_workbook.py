@@ -114,6 +114,29 @@ def test_decision_map_equals_numpy_forward(engine, tmp_path):
     assert np.max(np.abs(named_values(wb, "map_outputs") - model.forward(points))) < 1e-12
 
 
+def test_decision_map_shows_the_class_chosen_in_map_class(engine, tmp_path):
+    rng = np.random.default_rng(7)
+    dense = [Dense(f"d{i}", "Dense", kernel=Param(rng.standard_normal(shape).astype(np.float32)),
+                   bias=Param((rng.standard_normal(shape[1]) * 0.3).astype(np.float32)), activation=Act(act))
+             for i, (shape, act) in enumerate((((2, 8), "tanh"), ((8, 3), "softmax")))]
+    model = Model(2, dense, name="three_classes")
+    book, first = tmp_path / "three.xlsx", tmp_path / "three_first_class.xlsx"
+    export_workbook(model, book)
+    wb = openpyxl.load_workbook(book)
+    (rule,) = wb["Decision map"].data_validations.dataValidation
+    assert (rule.type, rule.formula1, rule.formula2, str(rule.sqref)) == ("whole", "0", "2", "B3")
+    set_named_values(wb, "map_class", np.array([[0]]))
+    wb.save(first)
+    for wb, shown in zip(engine.recalc(book, first), (2, 0)):  # the last class until edited
+        assert errors(wb) == []
+        assert scalar(wb, "map_class") == shown
+        assert wb["Decision map"]["C3"].value == str(shown)  # the class's label beside it
+        assert wb["Decision map"]["A1"].value == f"Decision map: P({shown}) over the inputs"
+        grid = named_values(wb, "map_grid")
+        expected = model.forward(named_values(wb, "map_inputs"))[:, shown].reshape(grid.shape)
+        assert np.max(np.abs(grid - expected)) < 1e-12
+
+
 def test_check_passes_fresh_and_fails_after_an_edit(engine, tmp_path):
     book = tmp_path / "or.xlsx"
     export_workbook(gate2xlsx.load(SAMPLES / "or.hdf"), book)

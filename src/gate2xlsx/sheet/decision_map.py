@@ -1,8 +1,11 @@
-"""The Decision map: a grid over the two inputs' range, each cell the live probability of the
-positive class, coloured by a colour-scale conditional format; training points are boxed.
+"""The Decision map: a grid over the two inputs' range, each cell the live probability of one
+class, coloured by a colour-scale conditional format; training points are boxed.
 
 The grid's cells read a batch computed below it (`map_inputs` -> `map_outputs`), so editing
-a weight repaints the map. Only for models with exactly two inputs.
+a weight repaints the map. A model with several classes gets an editable class index
+(`map_class`, 0-based like Keras's class indices; the last class at first) choosing which
+probability the grid shows. Only for
+models with exactly two inputs.
 """
 
 from __future__ import annotations
@@ -13,17 +16,14 @@ from ..model import Model
 from ..templates_text import say
 from . import formulas as F
 from .batch import compute, copy_of, output_headers
-from .layout import Block, ConditionalFormat, Region, SheetPlan, text, text_row
+from .layout import Block, ConditionalFormat, Region, SheetPlan, WholeNumberRule, text, text_row
 from .steps import WeightRefs
 
 TITLE = "Decision map"
 SIZE = 25  # with a quarter's margin each side, a 0/1 input lies exactly on a grid line
 GRID_TOP, GRID_LEFT = 7, 2
-
-
-def positive_column(n_outputs: int) -> int:
-    """The output shown: the only one, or the last class (True for a two-class model)."""
-    return n_outputs - 1
+CLASS_CELL = Block(TITLE, 3, 2)  # the class shown, when there are several
+CLASS_LABEL = Block(TITLE, 3, 3)  # its label
 
 
 def axis_range(x: np.ndarray | None, col: int) -> tuple[float, float]:
@@ -46,11 +46,10 @@ def grid_points(ranges: list[tuple[float, float]], size: int = SIZE) -> np.ndarr
 def map_plan(model: Model, refs: WeightRefs, points: np.ndarray | None, *, mode: str,
              labels: list[str]) -> SheetPlan:
     sheet = SheetPlan(TITLE, widths={1: 12}, freeze=None)
-    pos = positive_column(model.n_outputs)
-    shown = output_headers(labels, model.n_outputs)[pos] if model.n_outputs == 1 else f"P({labels[pos]})"
+    several = model.n_outputs > 1
     names = model.inputs()
     ranges = [axis_range(points, 0), axis_range(points, 1)]
-    sheet.add(text(TITLE, 1, 1, say("map_title", shown=shown), "title"),
+    sheet.add(_title(output_headers(labels, 1)[0], several),
               text(TITLE, 2, 1, say("map_intro", x1=names[0], x2=names[1]), "subtitle"))
     # editable axis ranges: row 4 for x1, row 5 for x2: name, from, to
     ends = {}
@@ -81,19 +80,51 @@ def map_plan(model: Model, refs: WeightRefs, points: np.ndarray | None, *, mode:
     outputs = Block(TITLE, batch_top, done.next_col, k, model.n_outputs)
     sheet.add(text(TITLE, batch_header, done.next_col, "Output", "layer"),
               copy_of(outputs, done.outputs, "output", "map_outputs"))
+    if several:
+        class_labels = text_row(TITLE, batch_header + 2, done.next_col, output_headers(labels, model.n_outputs))
+        sheet.add(class_labels)
+        _class_choice(sheet, class_labels.block, model.n_outputs)
+    shown_of = _shown(outputs, several)
     grid = Block(TITLE, GRID_TOP, GRID_LEFT, SIZE, SIZE)
     marked = _marked(points, ranges)
     for r in range(SIZE):  # one region per grid row: marked cells get the boxed style
         for c0, c1, style in _runs(r, marked):
             sheet.add(Region(Block(TITLE, GRID_TOP + r, GRID_LEFT + c0, 1, c1 - c0), style,
-                             cell_formula=lambda i, j, r=r, c0=c0: F.formula(F.reference(
-                                 outputs.cell(r * SIZE + c0 + j, pos)))))
+                             cell_formula=lambda i, j, r=r, c0=c0: shown_of(r * SIZE + c0 + j)))
     sheet.add(Region(Block(TITLE, GRID_TOP + SIZE + 1, 1), "note", values=[[say("map_points_note")]]))
     sheet.conditional.append(ConditionalFormat(grid.ref(absolute=False, on=TITLE), "scale"))
     sheet.widths.update({c: 6 for c in range(GRID_LEFT, GRID_LEFT + SIZE)})
     sheet.print_area = Block(TITLE, 1, 1, GRID_TOP + SIZE + 1, GRID_LEFT + SIZE - 1)
     sheet.names["map_grid"] = grid  # the grid is several regions (styles differ), one name
     return sheet
+
+
+def _title(single_output: str, several: bool) -> Region:
+    """The title names the probability shown; with several classes it follows `map_class`."""
+    if not several:
+        return text(TITLE, 1, 1, say("map_title", shown=single_output), "title")
+    before, after = say("map_title", shown="\0").split("\0")
+    label = CLASS_LABEL.cell(absolute=True, on=TITLE)
+    return Region(Block(TITLE, 1, 1), "title", cell_formula=lambda i, j: F.formula(
+        F.concat(F.text(before + "P("), label, F.text(")" + after))))
+
+
+def _class_choice(sheet: SheetPlan, class_labels: Block, count: int) -> None:
+    """Row 3: "class shown", an editable class index 0..count-1 (`map_class`), and its label."""
+    choice = CLASS_CELL.cell(absolute=True, on=TITLE)
+    sheet.add(text(TITLE, CLASS_CELL.top, 1, say("map_class"), "step"),
+              Region(CLASS_CELL, "choice", values=[[count - 1]], name="map_class"),
+              Region(CLASS_LABEL, "layer",
+                     cell_formula=lambda i, j: F.formula(F.pick(class_labels.row(absolute=True, on=TITLE), choice))))
+    sheet.validations.append(WholeNumberRule(CLASS_CELL, 0, count - 1, say("map_class_prompt", last=count - 1)))
+
+
+def _shown(outputs: Block, several: bool):
+    """The formula of the grid cell showing batch row k: its one output, or the chosen class."""
+    if several:
+        choice = CLASS_CELL.cell(absolute=True, on=TITLE)
+        return lambda k: F.formula(F.pick(outputs.row(k, on=TITLE), choice))
+    return lambda k: F.formula(F.reference(outputs.cell(k, 0, on=TITLE)))
 
 
 def _marked(points: np.ndarray | None, ranges) -> set[tuple[int, int]]:

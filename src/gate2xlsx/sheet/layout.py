@@ -108,6 +108,16 @@ class ConditionalFormat:
 
 
 @dataclass
+class WholeNumberRule:
+    """Data validation for the writer: the block's cells take a whole number from low to high."""
+
+    block: Block
+    low: int
+    high: int
+    prompt: str
+
+
+@dataclass
 class Chart:
     """A bar chart of `values` (one row or one column) titled `title`, anchored at `anchor`."""
 
@@ -128,6 +138,7 @@ class SheetPlan:
     freeze: str | None = None
     conditional: list[ConditionalFormat] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
+    validations: list[WholeNumberRule] = field(default_factory=list)
     hidden: bool = False
     landscape: bool = True
     names: dict[str, Block] = field(default_factory=dict)  # names spanning several regions

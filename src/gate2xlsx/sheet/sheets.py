@@ -3,7 +3,7 @@ table / Data (the batch, accuracy, loss), Decision map, Weights, Check and About
 
 Defined names (the contract others rely on): `input`, `output`, `<layer>_<weight>` for every
 stored weight, `accuracy`, `loss`, `data_inputs`/`data_outputs`, `map_inputs`/`map_outputs`,
-`map_grid`, `tolerance`, `check_result`; each legal, unique and never a cell reference.
+`map_grid`, `map_class` (several classes only), `tolerance`, `check_result`; each legal, unique and never a cell reference.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from .steps import RowPlacer, WeightRefs, chain
 
 NETWORK, WEIGHTS, TRUTH_TABLE, DATA = "Network", "Weights", "Truth table", "Data"
 RESERVED_NAMES = ("input", "output", "accuracy", "loss", "labels", "tolerance", "check_result",
-                  "data_inputs", "data_outputs", "data_targets", "map_inputs", "map_outputs", "map_grid")
+                  "data_inputs", "data_outputs", "data_targets", "map_inputs", "map_outputs", "map_grid",
+                  "map_class")
 # Above this many weights the Weights sheet drops its read-only trained copy (it doubles the
 # cells to write and recalculate); the Check sheet still catches every change.
 TRAINED_COPY_LIMIT = 20_000

@@ -28,12 +28,13 @@ from openpyxl.styles.differential import DifferentialStyle
 from openpyxl.styles.numbers import NumberFormat
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
 
 from ..errors import OutputError
 from ..progress import Report
 from ..templates_text import styles
-from .layout import Region, SheetPlan, WorkbookPlan
+from .layout import Region, SheetPlan, WholeNumberRule, WorkbookPlan
 from .stream import NumberRun, add_streaming_sheet
 
 
@@ -159,9 +160,19 @@ def _write_sheet(wb: Workbook, plan: SheetPlan, progress: Report | None = None, 
         ws.conditional_formatting.add(rule.ref, _rule(rule))
     for region in plain:  # added last: the lowest priority, so "changed" marks still show
         ws.conditional_formatting.add(region.block.ref(absolute=False, on=plan.title), _style_rule(region.style))
+    for rule in plan.validations:
+        ws.data_validations.append(_validation(rule))
     for chart in plan.charts:
         ws.add_chart(_chart(ws, chart), chart.anchor)
     return done
+
+
+def _validation(rule: WholeNumberRule) -> DataValidation:
+    valid = DataValidation(type="whole", operator="between", formula1=str(rule.low),
+                           formula2=str(rule.high), allow_blank=False, showInputMessage=True,
+                           showErrorMessage=True, prompt=rule.prompt, error=rule.prompt)
+    valid.add(rule.block.ref(absolute=False, on=rule.block.sheet))
+    return valid
 
 
 def _rule(rule):
