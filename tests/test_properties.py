@@ -139,7 +139,9 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
     """Flip, overwrite, cut, duplicate or delete a few bytes, as damage or a forger would."""
     out = bytearray(data)
     for _ in range(rng.randint(1, 8)):
-        kind, at = rng.randrange(5), rng.randrange(max(len(out), 1))
+        if not out:  # cut to nothing: nothing left to change
+            break
+        kind, at = rng.randrange(5), rng.randrange(len(out))
         if kind == 0:
             out[at] ^= 1 << rng.randrange(8)
         elif kind == 1:

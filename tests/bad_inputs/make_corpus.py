@@ -122,6 +122,13 @@ def _rewrite_dataset(make: Callable[[h5py.Group, str], None]) -> Callable[[Path]
     return build
 
 
+def _non_utf8_name(path: Path) -> None:
+    """A weight name whose bytes are not UTF-8, as bit rot leaves one."""
+    model_h5(TWO_LAYERS)(path)
+    with h5py.File(path, "r+") as f:
+        f["model_weights/dense"].attrs["weight_names"] = np.array([b"dense/kern\xbael:0", b"dense/bias:0"], dtype="S")
+
+
 def _external_link(group: h5py.Group, name: str) -> None:
     group[name] = h5py.ExternalLink("/etc/passwd", "/kernel")
 
@@ -237,6 +244,7 @@ CASES: list[Case] = [
     Case("zip_bomb", "bomb.keras", _zip_bomb, ("config.json", "declares")),
     Case("directory", "a_folder.h5", _directory, ("directory",)),
     Case("missing", "missing.h5", None, ("no such file",)),
+    Case("non_utf8_name", "non_utf8.h5", _non_utf8_name, ("damaged HDF5", "UTF-8")),
     Case("broken_json", "broken_json.h5",
          lambda p: write_h5(p, '{"class_name": "Sequential", "config": {', weights_for(TWO_LAYERS, 2)),
          ("not valid JSON",)),

@@ -42,6 +42,9 @@ def open_hdf5(path: Path, data: BinaryIO | None = None) -> Iterator[h5py.File]:
         yield handle
     except (OSError, RuntimeError, KeyError, RecursionError) as exc:
         raise InputError(f"damaged HDF5 file ({_first_line(exc)})", path=path) from None
+    except UnicodeError:  # h5py hands undecodable names over with surrogates; they fail later
+        raise InputError("damaged HDF5 file (a name or text attribute is not valid UTF-8)",
+                         path=path) from None
     finally:
         handle.close()
 
