@@ -99,6 +99,14 @@ def child(group: h5py.Group, path: str, *, file: Path) -> h5py.HLObject:
     return node
 
 
+def _dtype(dataset: h5py.Dataset, file: Path) -> np.dtype:
+    try:
+        return dataset.dtype
+    except (TypeError, ValueError) as exc:  # e.g. a float type with a damaged precision field
+        raise InputError(f"dataset {dataset.name} has a number type NumPy cannot hold "
+                         f"({_first_line(exc)})", path=file) from None
+
+
 def read_array(dataset: h5py.Dataset, *, file: Path, stored_bytes: int | None = None) -> np.ndarray:
     """A dataset's values, after checking it is plain numeric data stored in this file.
 
@@ -111,9 +119,10 @@ def read_array(dataset: h5py.Dataset, *, file: Path, stored_bytes: int | None = 
     if dataset.external:
         raise UnsafeModelError(f"dataset {dataset.name} stores its data in an external file; refused",
                                path=file)
-    if dataset.dtype.kind not in "fiu":
-        raise InputError(f"dataset {dataset.name} holds {dataset.dtype}, not numbers", path=file)
-    declared = int(np.prod(dataset.shape, dtype=np.int64)) * dataset.dtype.itemsize
+    dtype = _dtype(dataset, file)
+    if dtype.kind not in "fiu":
+        raise InputError(f"dataset {dataset.name} holds {dtype}, not numbers", path=file)
+    declared = int(np.prod(dataset.shape, dtype=np.int64)) * dtype.itemsize
     file_size = os.path.getsize(file) if stored_bytes is None else stored_bytes
     if declared > MAX_DATASET_BYTES or declared > 64 * max(file_size, 1 << 20):
         raise InputError(f"dataset {dataset.name} declares {dataset.shape} ({declared:,} bytes) "

@@ -82,7 +82,8 @@ def _member(archive: zipfile.ZipFile, name: str, limit: int, path: Path) -> byte
                     raise UnsafeModelError(f"archive member {name} is larger than it declares",
                                            path=path)
                 parts.append(chunk)
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, UnicodeDecodeError) as exc:
+        # UnicodeDecodeError: a damaged local header whose file name is not valid text
         raise InputError(f"cannot read archive member {name} ({exc})", path=path) from None
     return b"".join(parts)
 
