@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 import tempfile
 import time
 import warnings
@@ -25,11 +26,14 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import FIXTURES, SAMPLES
+from conftest import ROOT
 from gate2xlsx import activations, load, write_workbook
 from gate2xlsx.errors import Gate2XlsxError
 from gate2xlsx.model import Act, Dense, Model, Param
 from gate2xlsx.sheet.read_back import named_values
+
+sys.path.insert(0, str(ROOT / "tests" / "bad_inputs"))
+from mutations import SEEDS, mutant, mutate  # noqa: E402
 
 BATCH = 12  # networks per LibreOffice call
 # Hypothesis examples, i.e. soffice calls, per run; raise it by hand to hunt for more cases.
@@ -130,31 +134,6 @@ def engine_factory(tmp_path_factory):
 
 # --- mutations ------------------------------------------------------------------------------
 
-SEEDS = sorted(p for p in [SAMPLES / "or.hdf", SAMPLES / "xor.h5",
-                           *FIXTURES.glob("keras3/seq_dense_keras.keras"),
-                           *FIXTURES.glob("keras2/dense_nobias_weights.h5")] if p.exists())
-
-
-def mutate(data: bytes, rng: random.Random) -> bytes:
-    """Flip, overwrite, cut, duplicate or delete a few bytes, as damage or a forger would."""
-    out = bytearray(data)
-    for _ in range(rng.randint(1, 8)):
-        if not out:  # cut to nothing: nothing left to change
-            break
-        kind, at = rng.randrange(5), rng.randrange(len(out))
-        if kind == 0:
-            out[at] ^= 1 << rng.randrange(8)
-        elif kind == 1:
-            out[at:at + 4] = rng.randbytes(4)
-        elif kind == 2:
-            del out[at:]
-        elif kind == 3:
-            out[at:at] = out[at:at + rng.randint(1, 64)]
-        else:
-            del out[at:at + rng.randint(1, 64)]
-    return bytes(out)
-
-
 MUTATIONS = {"loaded": 0, "refused": 0}
 
 
@@ -182,9 +161,7 @@ FUZZ_FOUND = {100477: "UTF-8", 103285: "UTF-8", 301459: "archive member", 303093
 
 @pytest.mark.parametrize("salt", sorted(FUZZ_FOUND))
 def test_mutations_found_by_fuzzing_give_a_clear_error(tmp_path, salt):
-    seed = SEEDS[salt % len(SEEDS)]
-    target = tmp_path / ("m" + seed.suffix)
-    target.write_bytes(mutate(seed.read_bytes(), random.Random(salt)))
+    _, target = mutant(salt, tmp_path)
     with pytest.raises(Gate2XlsxError, match=FUZZ_FOUND[salt]) as caught:
         load(target)
     assert "\n" not in str(caught.value).strip()
