@@ -18,6 +18,11 @@ from . import config as C
 from . import keras_v3
 from .hdf5 import MAX_DATASET_BYTES, open_hdf5
 
+# What zipfile raises on a damaged archive: besides BadZipFile, an unsupported "version
+# needed" field (NotImplementedError), a name that is not text (UnicodeDecodeError), a cut
+# stream (EOFError), and OSError.
+ZIP_ERRORS = (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, UnicodeDecodeError)
+
 FORMAT = "Keras .keras archive"
 ZIP_MAGIC = b"PK\x03\x04"
 WEIGHT_MEMBERS = ("model.weights.h5", "variables.h5")
@@ -37,7 +42,7 @@ def read(path: Path, architecture: dict | list | None = None) -> Model:
     path = Path(path)
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except ZIP_ERRORS as exc:
         raise InputError(f"not a readable zip archive ({exc})", path=path) from None
     with archive:
         names = set(archive.namelist())
@@ -82,8 +87,7 @@ def _member(archive: zipfile.ZipFile, name: str, limit: int, path: Path) -> byte
                     raise UnsafeModelError(f"archive member {name} is larger than it declares",
                                            path=path)
                 parts.append(chunk)
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, UnicodeDecodeError) as exc:
-        # UnicodeDecodeError: a damaged local header whose file name is not valid text
+    except ZIP_ERRORS as exc:
         raise InputError(f"cannot read archive member {name} ({exc})", path=path) from None
     return b"".join(parts)
 

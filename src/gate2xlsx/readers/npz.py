@@ -12,6 +12,7 @@ import numpy as np
 from ..errors import InputError
 from ..model import Model, Source
 from ..serialize import from_dict
+from .keras_zip import ZIP_ERRORS
 
 ARCHITECTURE = "gate2xlsx_architecture"
 FORMAT = "gate2xlsx NumPy arrays (.npz)"
@@ -25,7 +26,7 @@ def is_npz(path: Path) -> bool:
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
-    except (zipfile.BadZipFile, OSError):
+    except ZIP_ERRORS:
         return False
     return f"{ARCHITECTURE}.npy" in names and all(n.endswith(".npy") for n in names)
 
@@ -40,7 +41,7 @@ def read(path: Path) -> Model:
         with np.load(path, allow_pickle=False) as arrays:
             text = str(arrays[ARCHITECTURE][()])
             weights = {k: arrays[k] for k in arrays.files if k != ARCHITECTURE}
-    except (ValueError, OSError, zipfile.BadZipFile) as exc:
+    except (ValueError, *ZIP_ERRORS) as exc:
         raise InputError(f"damaged .npz file ({str(exc).splitlines()[0][:200]})", path=path) from None
     try:
         description = json.loads(text)
