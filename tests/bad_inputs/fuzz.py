@@ -3,9 +3,11 @@
     python tests/bad_inputs/fuzz.py [--start 0] [--count 20000] [--export]
 
 Every mutant must load as a model (and, with --export, write a workbook) or be refused with a
-Gate2XlsxError. Anything else is printed with its salt. That includes another exception, and
-also a crash of the HDF5 C library, which would take a test process down with it: each chunk
-of salts runs in a child process, and a child killed by a signal is reported and skipped past.
+Gate2XlsxError. Anything else is printed with its salt: another exception, or a crash. load()
+already reads in a child process (readers/isolation.py), so a crash or hang in the HDF5 C library
+while reading is refused like any damage. Anything that still kills a process (e.g. while
+exporting) would take a test run down with it, so each chunk of salts runs in a child of its
+own, and a child killed by a signal is reported and skipped past.
 Replay a find with `mutations.mutant(salt, folder)`; tests/test_properties.py keeps the past
 finds (FUZZ_FOUND).
 """
@@ -30,6 +32,9 @@ def child(start: int, count: int, export: bool, progress: Path) -> None:
     from mutations import mutant
     from gate2xlsx import load, write_workbook
     from gate2xlsx.errors import Gate2XlsxError
+    from gate2xlsx.readers import isolation
+
+    isolation.TIME_LIMIT = 10.0  # a hang inside libhdf5 is refused sooner than a user's 120 s
 
     counts: Counter = Counter()
     with tempfile.TemporaryDirectory() as scratch:

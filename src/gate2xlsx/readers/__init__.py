@@ -10,6 +10,7 @@ from ..errors import InputError
 from ..model import Model
 from . import extras, keras_h5, keras_zip, npz
 from .hdf5 import is_hdf5
+from .isolation import in_child
 
 
 def load(path: str | os.PathLike, *, architecture: str | os.PathLike | None = None) -> Model:
@@ -21,6 +22,10 @@ def load(path: str | os.PathLike, *, architecture: str | os.PathLike | None = No
     path = Path(path)
     _check_readable(path)
     arch = _read_architecture(Path(architecture)) if architecture is not None else None
+    return in_child(_read, path, arch, path=path)
+
+
+def _read(path: Path, arch: dict | list | None) -> Model:
     if is_hdf5(path):
         return extras.attach(keras_h5.read(path, arch), path)
     if npz.is_npz(path):

@@ -1,0 +1,84 @@
+"""Read a model file in a child process, so a damaged file cannot take gate2xlsx down with it.
+
+The HDF5 C library can crash on a damaged file, or loop inside one attribute read and never
+return; even Ctrl-C cannot stop it then, because Python only handles a signal once the C call
+returns. (tests/bad_inputs/fuzz.py found such a file.) A forked child does the reading and
+sends the Model back; the parent waits at most TIME_LIMIT seconds. A crash or a hang becomes
+one InputError naming the file. Errors the reader raises on purpose arrive as themselves.
+
+Where there is no fork (Windows), the reader runs in this process as before.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from ..errors import Gate2XlsxError, InputError
+
+T = TypeVar("T")
+# Far longer than any model that fits a spreadsheet takes to read (670k weights: 0.1 s).
+TIME_LIMIT = 120.0
+
+
+def in_child(read: Callable[..., T], *args, path: Path, time_limit: float | None = None) -> T:
+    """read(*args) run in a forked child; its result, or its exception re-raised here."""
+    if not hasattr(os, "fork"):
+        return read(*args)
+    limit = TIME_LIMIT if time_limit is None else time_limit
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_serve, args=(send, read, args), daemon=True)
+    child.start()
+    send.close()
+    try:
+        if not receive.poll(limit):
+            raise InputError(f"reading the file did not finish in {limit:g} s (the HDF5 library "
+                             "is stuck in it: a damaged file?)", path=path)
+        try:
+            ok, value = receive.recv()
+        except EOFError:  # the child died without a word
+            child.join()
+            raise InputError(f"reading the file crashed the HDF5 library ({_how(child.exitcode)}): "
+                             "a damaged file?", path=path) from None
+    finally:
+        receive.close()
+        if child.is_alive():
+            child.kill()
+        child.join()
+    if ok:
+        return value
+    exc, where = value
+    raise exc from (ChildTraceback(where) if where else None)
+
+
+class ChildTraceback(Exception):
+    """The traceback of an unforeseen error in the child, shown by --debug as the cause."""
+
+
+def _serve(send, read: Callable, args: tuple) -> None:
+    try:
+        result = (True, read(*args))
+    except Gate2XlsxError as exc:  # a message for the user: no traceback needed
+        result = (False, (exc, ""))
+    except BaseException as exc:  # every outcome goes back to the parent
+        result = (False, (exc, "".join(traceback.format_exception(exc))))
+    try:
+        send.send(result)
+    except Exception as exc:  # an exception or result that does not pickle
+        send.send((False, (InputError(f"reading failed: {type(exc).__name__}: {exc}"), "")))
+    send.close()
+
+
+def _how(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            return f"signal {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"signal {-exitcode}"
+    return f"exit status {exitcode}"

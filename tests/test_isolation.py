@@ -1,0 +1,82 @@
+"""Model files are read in a child process: a crash or a hang in the HDF5 C library becomes one
+clear error, and whatever the reader raises on purpose arrives unchanged."""
+
+from __future__ import annotations
+
+import faulthandler
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gate2xlsx import load
+from gate2xlsx.errors import InputError, UnsupportedModelError
+from gate2xlsx.readers import _read, isolation
+from gate2xlsx.readers.isolation import ChildTraceback, in_child
+
+from conftest import ROOT, SAMPLES
+
+sys.path.insert(0, str(ROOT / "tests" / "bad_inputs"))
+from mutations import mutant  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork: readers run in-process")
+HANGS_HDF5 = 406390  # a mutation of dense_nobias_weights.h5 on which libhdf5 loops forever
+
+
+def _crash() -> None:
+    faulthandler.disable()  # pytest's would print the child's stack: noise here
+    os.kill(os.getpid(), signal.SIGSEGV)
+
+
+def _refuse() -> None:
+    raise UnsupportedModelError("layer 'x' is not supported", path="m.h5", hint="try another")
+
+
+def _break() -> None:
+    raise ZeroDivisionError("a bug in a reader")
+
+
+def test_the_model_comes_back_as_read_in_process():
+    here, there = _read(SAMPLES / "xor.h5", None), load(SAMPLES / "xor.h5")
+    assert [layer.weights() for layer in there.layers] == [layer.weights() for layer in here.layers]
+    assert np.array_equal(there.forward(np.eye(2)), here.forward(np.eye(2)))
+
+
+def test_a_crash_is_one_error_naming_the_signal():
+    with pytest.raises(InputError, match="crashed the HDF5 library.*SIGSEGV") as caught:
+        in_child(_crash, path=Path("damaged.h5"))
+    assert str(caught.value).startswith("damaged.h5: ")
+
+
+def test_a_hang_is_cut_off_at_the_time_limit_and_the_child_killed():
+    started = time.monotonic()
+    with pytest.raises(InputError, match="did not finish in 1 s"):
+        in_child(time.sleep, 600, path=Path("stuck.h5"), time_limit=1)
+    assert time.monotonic() - started < 30
+    assert multiprocessing.active_children() == []
+
+
+def test_a_real_file_that_hangs_libhdf5_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(isolation, "TIME_LIMIT", 5.0)
+    seed, damaged = mutant(HANGS_HDF5, tmp_path)
+    assert seed.name == "dense_nobias_weights.h5"
+    with pytest.raises(InputError, match="did not finish in 5 s"):
+        load(damaged)
+
+
+def test_errors_raised_on_purpose_arrive_unchanged():
+    with pytest.raises(UnsupportedModelError) as caught:
+        in_child(_refuse, path=Path("m.h5"))
+    assert (str(caught.value), caught.value.hint) == ("m.h5: layer 'x' is not supported", "try another")
+
+
+def test_an_unforeseen_error_keeps_its_type_and_the_childs_traceback():
+    with pytest.raises(ZeroDivisionError) as caught:
+        in_child(_break, path=Path("m.h5"))
+    assert isinstance(caught.value.__cause__, ChildTraceback)
+    assert "_break" in str(caught.value.__cause__)
