@@ -7,7 +7,9 @@ import faulthandler
 import multiprocessing
 import os
 import signal
+import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -80,3 +82,46 @@ def test_an_unforeseen_error_keeps_its_type_and_the_childs_traceback():
         in_child(_break, path=Path("m.h5"))
     assert isinstance(caught.value.__cause__, ChildTraceback)
     assert "_break" in str(caught.value.__cause__)
+
+
+def test_with_other_threads_running_the_read_stays_in_this_process():
+    stop = threading.Event()
+    worker = threading.Thread(target=stop.wait)
+    worker.start()
+    try:
+        assert in_child(os.getpid, path=Path("m.h5")) == os.getpid()
+    finally:
+        stop.set()
+        worker.join()
+    assert in_child(os.getpid, path=Path("m.h5")) != os.getpid()
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie waiting to be reaped."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def _wait_for(condition, seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return condition()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_a_child_stuck_in_libhdf5_dies_with_the_command(tmp_path):
+    _, damaged = mutant(HANGS_HDF5, tmp_path)
+    command = subprocess.Popen([sys.executable, "-m", "gate2xlsx", str(damaged), "-o", str(tmp_path / "x.xlsx")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    children = Path(f"/proc/{command.pid}/task/{command.pid}/children")
+    try:
+        assert _wait_for(lambda: children.read_text().split()), "the reading child never started"
+        (child,) = map(int, children.read_text().split())
+        assert _running(child)
+    finally:
+        command.terminate()  # SIGTERM: no Python clean-up runs in the command
+        command.wait()
+    assert _wait_for(lambda: not _running(child)), "the child outlived the command"

@@ -6,14 +6,18 @@ returns. (tests/bad_inputs/fuzz.py found such a file.) A forked child does the r
 sends the Model back; the parent waits at most TIME_LIMIT seconds. A crash or a hang becomes
 one InputError naming the file. Errors the reader raises on purpose arrive as themselves.
 
-Where there is no fork (Windows), the reader runs in this process as before.
+Where there is no fork (Windows), or the process runs other threads (a notebook kernel, a
+web server: a child forked from them can deadlock on a lock another thread held), the reader
+runs in this process as before. The command line has one thread when it reads.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import signal
+import threading
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -28,12 +32,12 @@ TIME_LIMIT = 120.0
 
 def in_child(read: Callable[..., T], *args, path: Path, time_limit: float | None = None) -> T:
     """read(*args) run in a forked child; its result, or its exception re-raised here."""
-    if not hasattr(os, "fork"):
+    if not hasattr(os, "fork") or threading.active_count() > 1:
         return read(*args)
     limit = TIME_LIMIT if time_limit is None else time_limit
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_serve, args=(send, read, args), daemon=True)
+    child = context.Process(target=_serve, args=(send, read, args, os.getpid()), daemon=True)
     child.start()
     send.close()
     try:
@@ -61,7 +65,8 @@ class ChildTraceback(Exception):
     """The traceback of an unforeseen error in the child, shown by --debug as the cause."""
 
 
-def _serve(send, read: Callable, args: tuple) -> None:
+def _serve(send, read: Callable, args: tuple, parent: int) -> None:
+    _die_with(parent)
     try:
         result = (True, read(*args))
     except Gate2XlsxError as exc:  # a message for the user: no traceback needed
@@ -73,6 +78,21 @@ def _serve(send, read: Callable, args: tuple) -> None:
     except Exception as exc:  # an exception or result that does not pickle
         send.send((False, (InputError(f"reading failed: {type(exc).__name__}: {exc}"), "")))
     send.close()
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with(parent: int) -> None:
+    """Linux: have the kernel kill this child when the parent dies, even by SIGKILL or SIGTERM,
+    so a child stuck in libhdf5 never outlives the command that started it."""
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not Linux: the parent's time limit still applies
+        return
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
 
 
 def _how(exitcode: int | None) -> str:
