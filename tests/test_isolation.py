@@ -77,6 +77,11 @@ def test_errors_raised_on_purpose_arrive_unchanged():
     assert (str(caught.value), caught.value.hint) == ("m.h5: layer 'x' is not supported", "try another")
 
 
+def test_a_result_that_cannot_travel_back_is_one_error():
+    with pytest.raises(InputError, match="reading failed: TypeError"):
+        in_child(threading.Lock, path=Path("m.h5"))  # a lock does not pickle
+
+
 def test_an_unforeseen_error_keeps_its_type_and_the_childs_traceback():
     with pytest.raises(ZeroDivisionError) as caught:
         in_child(_break, path=Path("m.h5"))

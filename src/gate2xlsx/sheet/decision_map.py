@@ -24,6 +24,7 @@ SIZE = 25  # with a quarter's margin each side, a 0/1 input lies exactly on a gr
 GRID_TOP, GRID_LEFT = 7, 2
 CLASS_CELL = Block(TITLE, 3, 2)  # the class shown, when there are several
 CLASS_LABEL = Block(TITLE, 3, 3)  # its label
+CHOICE = CLASS_CELL.cell(absolute=True, on=TITLE)  # as formulas on this sheet read it
 
 
 def axis_range(x: np.ndarray | None, col: int) -> tuple[float, float]:
@@ -111,19 +112,17 @@ def _title(single_output: str, several: bool) -> Region:
 
 def _class_choice(sheet: SheetPlan, class_labels: Block, count: int) -> None:
     """Row 3: "class shown", an editable class index 0..count-1 (`map_class`), and its label."""
-    choice = CLASS_CELL.cell(absolute=True, on=TITLE)
     sheet.add(text(TITLE, CLASS_CELL.top, 1, say("map_class"), "step"),
               Region(CLASS_CELL, "choice", values=[[count - 1]], name="map_class"),
-              Region(CLASS_LABEL, "layer",
-                     cell_formula=lambda i, j: F.formula(F.pick(class_labels.row(absolute=True, on=TITLE), choice))))
+              Region(CLASS_LABEL, "layer", cell_formula=lambda i, j: F.formula(
+                  F.pick(class_labels.row(absolute=True, on=TITLE), CHOICE))))
     sheet.validations.append(WholeNumberRule(CLASS_CELL, 0, count - 1, say("map_class_prompt", last=count - 1)))
 
 
 def _shown(outputs: Block, several: bool):
     """The formula of the grid cell showing batch row k: its one output, or the chosen class."""
     if several:
-        choice = CLASS_CELL.cell(absolute=True, on=TITLE)
-        return lambda k: F.formula(F.pick(outputs.row(k, on=TITLE), choice))
+        return lambda k: F.formula(F.pick(outputs.row(k, on=TITLE), CHOICE))
     return lambda k: F.formula(F.reference(outputs.cell(k, 0, on=TITLE)))
 
 
