@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from gate2xlsx import keras_writer
+from gate2xlsx import writers
 from gate2xlsx.model import Act, Activation, Dense, Model, Param
-from gate2xlsx.recalc import recalculate, soffice_path
+from gate2xlsx.engines.libreoffice import recalculate, soffice_path
 
 HERE = Path(__file__).resolve().parent
 SMALL = [(2, 2), (64, 32, 10)]
@@ -69,7 +69,7 @@ def recalc_seconds(book: Path, scratch: Path) -> float:
 
 def measure(widths: tuple[int, ...], repeats: int, scratch: Path, with_lo: bool) -> dict:
     model_path = scratch / f"net_{'-'.join(map(str, widths))}.h5"
-    keras_writer.save(random_model(widths), model_path)
+    writers.save(random_model(widths), model_path)
     ours, base = scratch / "ours.xlsx", scratch / "base.xlsx"
     runs = {"ours": [], "base": [], "ours_mem": [], "base_mem": [], "ours_lo": [], "base_lo": []}
     ours_cmd = [sys.executable, "-m", "gate2xlsx", str(model_path), "-o", str(ours), "--quiet"]

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 import gate2xlsx
-from gate2xlsx.export import export_workbook
+from gate2xlsx.app.export import export_workbook
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 MODELS = ("or.hdf", "and.hdf", "xor.h5")

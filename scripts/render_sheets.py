@@ -16,9 +16,9 @@ import tempfile
 from pathlib import Path
 
 import gate2xlsx
-from gate2xlsx.recalc import _RECALC_ALWAYS, soffice_path
-from gate2xlsx.sheet import sheets, writer
-from gate2xlsx.export import export_workbook
+from gate2xlsx.engines.libreoffice import _RECALC_ALWAYS, soffice_path
+from gate2xlsx.sheet import writer
+from gate2xlsx.app.export import export_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,14 +58,10 @@ def render(model_path: Path, gate: str | None, out: Path, dpi: int = 110) -> lis
 
 def _plan(model, gate):
     """The same plan export_workbook writes, built again so sheets can be hidden one by one."""
-    from gate2xlsx.export import gate_rows, infer_gate
-    from gate2xlsx.sheet.keras_eval import canonical_loss, default_loss
+    from gate2xlsx.app.export import decide
+    from gate2xlsx.sheet.plan import plan_workbook
 
-    gate, how = (gate, "--gate") if gate else infer_gate(model)
-    rows = gate_rows(model, gate, how) if gate else None
-    loss = canonical_loss(model.loss) or (default_loss(model) if rows is not None else None)
-    return sheets.build(model, rows=rows, loss=loss, facts={"loss": loss or "none",
-                                                            "data": rows.source if rows else ""})
+    return plan_workbook(model, decide(model, gate=gate)[0])
 
 
 def main() -> None:

@@ -10,8 +10,8 @@ import openpyxl
 import pytest
 from hypothesis import settings
 
-from gate2xlsx.recalc import recalculate, soffice_path
-from gate2xlsx.sheet.read_back import named_values
+from gate2xlsx.engines.libreoffice import recalculate, soffice_path
+from gate2xlsx.readers.xlsx import named_values
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -69,8 +69,8 @@ def edit_weights(book: Path, model, rng: np.random.Generator, *, scale: float, a
                  x: np.ndarray | None = None) -> None:
     """Change every weight of a workbook as a learner would (variances kept positive), and
     optionally the input; float32-exact values when a Keras file must hold them unchanged."""
-    from gate2xlsx.sheet.read_back import set_named_values
-    from gate2xlsx.sheet.sheets import weight_names
+    from gate2xlsx.readers.xlsx import set_named_values
+    from gate2xlsx.sheet.names import weight_names
 
     names = weight_names(model)
     wb = openpyxl.load_workbook(book)

@@ -20,7 +20,7 @@ import pytest
 import gate2xlsx
 from gate2xlsx import activations
 from gate2xlsx.model import Act, Activation, Model
-from gate2xlsx.sheet.read_back import named_values
+from gate2xlsx.readers.xlsx import named_values
 
 POINTS = np.array([-700.0, -50.0, -20.0, -16.0, -14.0, -6.0, -3.0, -2.5, -1.0, -0.5, -1e-3,
                    -1e-9, 0.0, 1e-9, 1e-3, 0.3, 0.4, 0.5, 1.0, 2.5, 3.0, 5.0, 6.0, 7.0, 14.0,

@@ -22,7 +22,7 @@ import pytest
 import gate2xlsx
 from conftest import ROOT, cli_exit
 from gate2xlsx.sheet import formulas as F
-from gate2xlsx.sheet.read_back import named_values
+from gate2xlsx.readers.xlsx import named_values
 
 sys.path.insert(0, str(ROOT / "tests" / "bad_inputs"))
 import make_corpus  # noqa: E402

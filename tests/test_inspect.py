@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import gate2xlsx
-from gate2xlsx.inspect import SMALL, describe, render
+from gate2xlsx.app.inspect import SMALL, describe, render
 from gate2xlsx.model import Dense, Model, Param
 
 from conftest import FIXTURES, SAMPLES, cli_exit as _run

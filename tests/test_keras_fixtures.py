@@ -17,7 +17,7 @@ import pytest
 import gate2xlsx
 from gate2xlsx.errors import Gate2XlsxError
 from gate2xlsx.model import Dataset, Model
-from gate2xlsx.sheet.read_back import named_values
+from gate2xlsx.readers.xlsx import named_values
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 MANIFEST = json.loads((FIXTURES / "manifest.json").read_text())

@@ -11,7 +11,7 @@ import pytest
 
 import gate2xlsx
 from gate2xlsx.errors import OutputError, UnsupportedModelError
-from gate2xlsx.keras_writer import save
+from gate2xlsx.writers import save
 from gate2xlsx.model import (Act, Activation, BatchNorm, Dataset, Dense, Identity, Model, Param,
                              PReLU)
 from keras_venvs import keras_predict

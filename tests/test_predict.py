@@ -72,4 +72,4 @@ def test_bad_inputs_are_one_clear_error(tmp_path, capsys):
     data = tmp_path / "bad.csv"
     data.write_text("0,1\n1,x\n")
     assert _run(["predict", str(SAMPLES / "or.hdf"), "--data", str(data)]) == 2
-    assert "line 2" in capsys.readouterr().err
+    assert "row 2" in capsys.readouterr().err

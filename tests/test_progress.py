@@ -30,7 +30,7 @@ def test_bar_appears_on_a_terminal_once_the_delay_has_passed(tmp_path, monkeypat
         def report(done, total):
             seen.append((done, total))
             bar(done, total)
-        gate2xlsx.export.export_workbook(wide_model(), tmp_path / "w.xlsx", progress=report)
+        gate2xlsx.export_workbook(wide_model(), tmp_path / "w.xlsx", progress=report)
     assert seen and seen[-1][0] <= seen[-1][1] and all(a <= b for (a, _), (b, _) in zip(seen, seen[1:]))
     assert "Writing w.xlsx" in terminal.getvalue()
 

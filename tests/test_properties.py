@@ -30,7 +30,7 @@ from conftest import ROOT
 from gate2xlsx import activations, load, write_workbook
 from gate2xlsx.errors import Gate2XlsxError
 from gate2xlsx.model import Act, Dense, Model, Param
-from gate2xlsx.sheet.read_back import named_values
+from gate2xlsx.readers.xlsx import named_values
 
 sys.path.insert(0, str(ROOT / "tests" / "bad_inputs"))
 from mutations import SEEDS, mutant, mutate  # noqa: E402
@@ -124,7 +124,7 @@ def test_random_networks_compute_in_libreoffice_like_numpy(engine_factory, batch
 def engine_factory(tmp_path_factory):
     """The LibreOffice engine, module-wide (Hypothesis reruns the test body; one scratch folder)."""
     from conftest import Engine, _in_ci
-    from gate2xlsx.recalc import soffice_path
+    from gate2xlsx.engines.libreoffice import soffice_path
     if soffice_path() is None:
         if _in_ci():
             pytest.fail("LibreOffice (soffice) is not installed: in CI the engine tests must run")

@@ -18,8 +18,8 @@ import gate2xlsx
 from gate2xlsx.errors import InputError
 from gate2xlsx.model import Dataset
 from gate2xlsx.sheet import meta
-from gate2xlsx.sheet.read_back import named_values, read_workbook
-from gate2xlsx.sheet.sheets import weight_names
+from gate2xlsx.readers.xlsx import named_values, read_workbook
+from gate2xlsx.sheet.names import weight_names
 
 from conftest import FIXTURES, SAMPLES, cli_exit as _run, edit_weights
 

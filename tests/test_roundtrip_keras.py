@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 
 import gate2xlsx
-from gate2xlsx.sheet.read_back import named_values, set_named_values
+from gate2xlsx.readers.xlsx import named_values, set_named_values
 
 from conftest import FIXTURES, SAMPLES, edit_weights
 from keras_venvs import keras_predict

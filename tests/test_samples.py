@@ -8,8 +8,8 @@ import pytest
 from openpyxl.worksheet.formula import ArrayFormula
 
 import gate2xlsx
-from gate2xlsx.export import export_workbook
-from gate2xlsx.sheet.read_back import named_values
+from gate2xlsx.app.export import export_workbook
+from gate2xlsx.readers.xlsx import named_values
 from conftest import SAMPLES
 
 MODELS = {"or": "or.hdf", "and": "and.hdf", "xor": "xor.h5"}

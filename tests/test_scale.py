@@ -7,7 +7,8 @@ import openpyxl
 
 import gate2xlsx
 from gate2xlsx.model import Act, Activation, Dense, Model, Param
-from gate2xlsx.sheet import sheets
+from gate2xlsx.app.export import decide
+from gate2xlsx.sheet import weights
 
 
 def wide(units: int) -> Model:
@@ -31,21 +32,21 @@ def test_batch_sheets_too_wide_are_left_out_and_said_so_and_the_network_still_co
 
 
 def test_large_networks_drop_the_trained_copy_and_say_so():
-    small, large = wide(10), wide(sheets.TRAINED_COPY_LIMIT // 3)
+    small, large = wide(10), wide(weights.TRAINED_COPY_LIMIT // 3)
     def notes(model):
-        plan = sheets.weights_plan(model)[0]
+        plan = weights.weights_plan(model, decide(model)[0])[0]
         return [r for r in plan.regions if r.style == "trained"], plan.regions[1].values[0][0]
     copies, intro = notes(small)
     assert copies and "grey copy" in intro
     copies, intro = notes(large)
-    assert not copies and f"{sheets.TRAINED_COPY_LIMIT:,}" in intro
+    assert not copies and f"{weights.TRAINED_COPY_LIMIT:,}" in intro
 
 
 def test_a_wide_model_without_data_gets_no_made_up_data_sheet_but_a_check(tmp_path):
     rng = np.random.default_rng(1)
     model = Model(40, [Dense("d", "Dense", kernel=Param(rng.normal(size=(40, 3))),
                              bias=Param(rng.normal(size=3)), activation=Act("softmax"))])
-    info = gate2xlsx.export.export_workbook(model, tmp_path / "w.xlsx")
+    info = gate2xlsx.export_workbook(model, tmp_path / "w.xlsx")
     assert "Data" not in info.sheets and "Check" in info.sheets and "Check sheet" in info.rows
     wb = openpyxl.load_workbook(info.path)
     about = " ".join(str(c.value) for row in wb["About"].iter_rows() for c in row if c.value)

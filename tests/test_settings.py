@@ -10,8 +10,8 @@ import openpyxl
 
 import gate2xlsx
 from gate2xlsx.model import Act, Activation, BatchNorm, Dense, Model, Param, Rescaling
-from gate2xlsx.sheet.read_back import named_values, set_named_values
-from gate2xlsx.sheet.sheets import weight_names
+from gate2xlsx.readers.xlsx import named_values, set_named_values
+from gate2xlsx.sheet.names import weight_names
 
 RNG = np.random.default_rng(3)
 

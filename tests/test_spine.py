@@ -9,7 +9,7 @@ import pytest
 
 import gate2xlsx
 from gate2xlsx.model import Act, Activation, Dense, Model, Param
-from gate2xlsx.sheet.read_back import named_values, set_named_values
+from gate2xlsx.readers.xlsx import named_values, set_named_values
 
 from conftest import SAMPLES
 

@@ -13,7 +13,8 @@ import pytest
 import gate2xlsx
 from gate2xlsx import gates
 from gate2xlsx.cli import main
-from gate2xlsx.train import TRAINABLE_ACTIVATIONS, Settings, TrainingDiverged, build, fit, params, train
+from gate2xlsx.app.train import train
+from gate2xlsx.fit import TRAINABLE_ACTIVATIONS, Settings, TrainingDiverged, fit, new_network, params
 
 TRAINING = Path(__file__).parent / "fixtures" / "training"
 CASES = sorted(p.stem for p in TRAINING.glob("*.json"))
@@ -76,7 +77,7 @@ def test_truth_tables_match_python_operators():
 
 
 def test_build_is_the_lesson_network_with_glorot_start():
-    model = build(2, 2, [5], "tanh", "softmax", np.random.default_rng(0))
+    model = new_network(2, 2, [5], "tanh", "softmax", np.random.default_rng(0))
     assert [(layer.name, layer.class_name) for layer in model.layers] == \
         [("dense", "Dense"), ("dense_1", "Dense"), ("activation", "Activation")]
     kernel, bias = model.layers[0].kernel.values, model.layers[0].bias.values
@@ -87,7 +88,7 @@ def test_seeded_shuffling_is_reproducible():
     data = gates.dataset("xor")
 
     def run(seed: int) -> np.ndarray:
-        model = build(2, 2, [3], "tanh", "softmax", np.random.default_rng(0))
+        model = new_network(2, 2, [3], "tanh", "softmax", np.random.default_rng(0))
         fit(model, data.x, data.y, Settings(batch_size=1, epochs=5, seed=seed, shuffle=True))
         return model.layers[0].kernel.values
 

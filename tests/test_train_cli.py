@@ -9,7 +9,8 @@ import pytest
 import gate2xlsx
 from gate2xlsx import gates
 from gate2xlsx.cli import main
-from gate2xlsx.train import Settings, train
+from gate2xlsx.app.train import train
+from gate2xlsx.fit import Settings
 from keras_venvs import keras_predict
 
 

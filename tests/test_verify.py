@@ -10,9 +10,9 @@ import pytest
 
 import gate2xlsx
 from gate2xlsx.errors import EngineMissing
-from gate2xlsx.sheet.read_back import named_cells, set_named_values
-from gate2xlsx.sheet.sheets import weight_names
-from gate2xlsx.verify import verify
+from gate2xlsx.readers.xlsx import named_cells, set_named_values
+from gate2xlsx.sheet.names import weight_names
+from gate2xlsx.app.verify import verify
 
 from conftest import FIXTURES, SAMPLES, cli_exit as _run
 
@@ -74,7 +74,7 @@ def test_wrong_numbers_and_a_different_model_fail_with_the_place(tmp_path, engin
 
 def test_libreoffice_missing_exits_2_with_the_install_hint(tmp_path, monkeypatch, capsys):
     book = _book(tmp_path, SAMPLES / "or.hdf")
-    monkeypatch.setattr("gate2xlsx.recalc.soffice_path", lambda: None)
+    monkeypatch.setattr("gate2xlsx.engines.libreoffice.soffice_path", lambda: None)
     with pytest.raises(EngineMissing):
         verify(book)
     assert _run(["verify", str(book)]) == 2

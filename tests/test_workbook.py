@@ -12,9 +12,9 @@ import pytest
 
 import gate2xlsx
 from gate2xlsx import gates
-from gate2xlsx.export import export_workbook
+from gate2xlsx.app.export import export_workbook
 from gate2xlsx.model import Act, Dense, Model, Param, Source
-from gate2xlsx.sheet.read_back import named_cells, named_values, set_named_values
+from gate2xlsx.readers.xlsx import named_cells, named_values, set_named_values
 
 from conftest import FIXTURES, SAMPLES
 

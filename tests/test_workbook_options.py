@@ -12,8 +12,8 @@ import openpyxl
 import pytest
 
 import gate2xlsx
-from gate2xlsx.export import export_workbook
-from gate2xlsx.sheet.read_back import named_cells, named_values
+from gate2xlsx.app.export import export_workbook
+from gate2xlsx.readers.xlsx import named_cells, named_values
 
 from conftest import SAMPLES
 

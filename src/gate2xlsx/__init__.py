@@ -1,24 +1,60 @@
-"""gate2xlsx: a dense Keras network rebuilt as a spreadsheet that computes it with live formulas.
+"""gate2xlsx: a neural network rebuilt as a spreadsheet that computes it with live formulas.
 
     import gate2xlsx
-    model = gate2xlsx.load("or.hdf")          # any supported model file
+    model = gate2xlsx.load("or.hdf")          # any supported model file, or a gate2xlsx workbook
     model.forward([[0, 1]])                   # the NumPy reference forward pass
     gate2xlsx.write_workbook(model, "or.xlsx")
     gate2xlsx.save(model, "or.h5")            # .h5/.hdf/.hdf5, .keras or .npz
+
+The names below are imported when first used (PEP 562), so `import gate2xlsx` and the command
+line's start-up load neither NumPy, h5py nor openpyxl until a command needs them.
 """
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from importlib import import_module
+from typing import TYPE_CHECKING
 
-from .errors import Gate2XlsxError
-from .export import write_workbook
-from .keras_writer import save
-from .model import Model
-from .readers import load
-from .predict import predict
-from .sheet.read_back import read_workbook
-from .verify import verify  # the function; other names: `from gate2xlsx.verify import Report`
+from .version import __version__
 
-__all__ = ["Gate2XlsxError", "Model", "__version__", "load", "predict", "read_workbook", "save", "verify",
-           "write_workbook"]
+# public name -> (module, attribute)
+_API = {
+    "Gate2XlsxError": ("errors", "Gate2XlsxError"),
+    "Model": ("model", "Model"),
+    "load": ("readers", "load"),
+    "save": ("writers", "save"),
+    "read_workbook": ("readers.xlsx", "read_workbook"),
+    "write_workbook": ("app.export", "write_workbook"),
+    "export_workbook": ("app.export", "export_workbook"),
+    "predict": ("app.predict", "predict"),
+    "verify": ("app.verify", "verify"),
+    "describe": ("app.inspect", "describe"),
+    "train": ("app.train", "train"),
+}
+
+__all__ = ["__version__", *_API]
+
+if TYPE_CHECKING:
+    from .app.export import export_workbook, write_workbook
+    from .app.inspect import describe
+    from .app.predict import predict
+    from .app.train import train
+    from .app.verify import verify
+    from .errors import Gate2XlsxError
+    from .model import Model
+    from .readers import load
+    from .readers.xlsx import read_workbook
+    from .writers import save
+
+
+def __getattr__(name: str) -> object:
+    if name not in _API:
+        raise AttributeError(f"module 'gate2xlsx' has no attribute {name!r}")
+    module, attribute = _API[name]
+    value = getattr(import_module(f".{module}", __name__), attribute)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_API])

@@ -46,3 +46,7 @@ class CheckFailed(Gate2XlsxError):
 
 class EngineMissing(Gate2XlsxError):
     """A spreadsheet engine (LibreOffice) is needed but not installed."""
+
+
+class UsageError(Gate2XlsxError):
+    """The command line itself is wrong: an unknown option, a missing or malformed value."""

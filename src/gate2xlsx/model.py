@@ -282,13 +282,23 @@ class Model:
     def count_params(self) -> int:
         return sum(p.values.size for layer in self.layers for p in layer.weights().values())
 
-    def labels(self) -> list[str]:
-        """Class names for the outputs (False/True for a two-class model without names)."""
-        if self.class_names:
-            return list(self.class_names)
-        if self.n_outputs == 2:
-            return ["False", "True"]
-        return [str(i) for i in range(self.n_outputs)]
+    def labels(self, given: list[str] | None = None) -> list[str]:
+        """The class names: `given`, else the file's, else False/True for one or two outputs
+        (one sigmoid unit tells two classes apart), else 0 .. n-1. The one rule everywhere."""
+        n = max(self.n_outputs, 2)
+        for names in (given, self.class_names):
+            if names and len(names) == n:
+                return list(names)
+        return ["False", "True"] if n == 2 else [str(i) for i in range(n)]
 
-    def inputs(self) -> list[str]:
-        return list(self.input_names or [f"x{i + 1}" for i in range(self.n_inputs)])
+    def inputs(self, given: list[str] | None = None) -> list[str]:
+        """The input names: `given`, else the file's, else x1 .. xn."""
+        for names in (given, self.input_names):
+            if names and len(names) == self.n_inputs:
+                return list(names)
+        return [f"x{i + 1}" for i in range(self.n_inputs)]
+
+
+def layer_label(index: int, layer: Layer) -> str:
+    """How messages name a layer: "layer 3 'dense_1' (Dense)", `index` counted from 1."""
+    return f"layer {index} {layer.name!r} ({layer.class_name or type(layer).__name__})"

@@ -7,7 +7,7 @@ import sys
 import time
 from collections.abc import Callable
 
-Report = Callable[[int, int], None]  # (done, total)
+OnProgress = Callable[[int, int], None]  # called with (done, total)
 DELAY = 1.0
 
 

@@ -1,4 +1,6 @@
-"""Model <-> plain JSON-able dict: the architecture that travels inside .npz files and workbooks.
+"""Model <-> plain JSON-able dict: the architecture that travels inside .npz files, workbooks
+and the Keras files gate2xlsx writes. Readers and writers both use this module (and only it)
+for gate2xlsx's own description, so the two directions never need each other.
 
 Weights are kept apart (as arrays keyed "<layer index>/<weight key>") so a workbook can carry
 the architecture while its weights live in editable cells.
@@ -16,13 +18,18 @@ from .model import (Act, Activation, BatchNorm, Dataset, Dense, Identity, Layer,
 
 FORMAT = "gate2xlsx-model"
 VERSION = 1
+# Where the description rides in files Keras also reads (Keras ignores both), and in .npz.
+H5_ATTRIBUTE = "gate2xlsx_model"
+KERAS_MEMBER = "gate2xlsx.json"
+NPZ_ARCHITECTURE = "gate2xlsx_architecture"
 _KINDS: dict[str, type[Layer]] = {cls.kind: cls for cls in
                                   (Dense, Activation, PReLU, BatchNorm, Normalization, Rescaling, Identity)}
 _SCALARS = ("epsilon", "invert", "scale", "offset")
 
 
-def weight_key(index: int, key: str) -> str:
-    return f"{index}/{key}"
+def key(index: int, name: str) -> str:
+    """The key of a layer's weight or setting: "<layer index>/<name>"."""
+    return f"{index}/{name}"
 
 
 def to_dict(model: Model) -> dict[str, Any]:
@@ -51,12 +58,8 @@ def to_dict(model: Model) -> dict[str, Any]:
 
 def weights_of(model: Model) -> dict[str, np.ndarray]:
     """Every weight array keyed "<layer index>/<weight key>"."""
-    return {weight_key(i, k): p.values for i, layer in enumerate(model.layers)
+    return {key(i, k): p.values for i, layer in enumerate(model.layers)
             for k, p in layer.weights().items()}
-
-
-def setting_key(index: int, key: str) -> str:
-    return f"{index}/{key}"
 
 
 def apply_setting(entry: dict[str, Any], key: str, value: float, *, path: object = None) -> None:
@@ -96,10 +99,9 @@ def _layer(index: int, entry: dict[str, Any], weights: dict[str, np.ndarray], pa
     for attr in _SCALARS:
         if attr in entry:
             kwargs[attr] = entry[attr]
-    for key, meta in entry.get("weights", {}).items():
-        wkey = weight_key(index, key)
-        if wkey not in weights:
-            raise InputError(f"layer {entry['name']!r}: weight {key!r} is missing", path=path)
-        values = np.asarray(weights[wkey], dtype=np.float64).reshape(meta["shape"])
-        kwargs[key] = Param(values, meta.get("path", ""), meta.get("dtype", "float32"))
+    for name, meta in entry.get("weights", {}).items():
+        if key(index, name) not in weights:
+            raise InputError(f"layer {entry['name']!r}: weight {name!r} is missing", path=path)
+        values = np.asarray(weights[key(index, name)], dtype=np.float64).reshape(meta["shape"])
+        kwargs[name] = Param(values, meta.get("path", ""), meta.get("dtype", "float32"))
     return cls(**kwargs)

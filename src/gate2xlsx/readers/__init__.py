@@ -1,9 +1,12 @@
-"""Model file readers. `load(path)` looks at the content (never the extension) and dispatches."""
+"""Every format in. `load(path)` looks at the content (never the extension) and dispatches:
+Keras HDF5 (every generation), `.keras` archives, gate2xlsx's .npz, and gate2xlsx's own
+workbooks (their current weights, so an edited workbook is a model like any other)."""
 
 from __future__ import annotations
 
 import json
 import os
+import zipfile
 from pathlib import Path
 
 from ..errors import InputError
@@ -30,6 +33,13 @@ def _read(path: Path, arch: dict | list | None) -> Model:
         return extras.attach(keras_h5.read(path, arch), path)
     if npz.is_npz(path):
         return npz.read(path)
+    if _is_workbook(path):
+        from . import xlsx  # openpyxl is imported for workbooks only
+
+        if arch is not None:
+            raise InputError("a gate2xlsx workbook carries its own architecture; drop "
+                             "--architecture", path=path)
+        return xlsx.read_workbook(path)
     if keras_zip.is_zip(path):
         return extras.attach(keras_zip.read(path, arch), path)
     with open(path, "rb") as handle:
@@ -39,8 +49,19 @@ def _read(path: Path, arch: dict | list | None) -> Model:
     if head.lstrip()[:1] in (b"{", b"["):
         raise InputError("this is a JSON file (an architecture without weights)", path=path,
                          hint="give the weights file as MODEL and this one as --architecture")
-    raise InputError("not a model file gate2xlsx can read (expected Keras HDF5 or a .keras "
-                     "archive)", path=path)
+    raise InputError("not a model file gate2xlsx can read (expected Keras HDF5, a .keras "
+                     "archive or a gate2xlsx workbook)", path=path)
+
+
+def _is_workbook(path: Path) -> bool:
+    """An .xlsx package, whatever its name: a zip holding the workbook part."""
+    if not keras_zip.is_zip(path):
+        return False
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "xl/workbook.xml" in archive.namelist()
+    except keras_zip.ZIP_ERRORS:
+        return False
 
 
 def _check_readable(path: Path) -> None:

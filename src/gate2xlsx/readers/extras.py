@@ -14,11 +14,9 @@ from pathlib import Path
 import h5py
 
 from ..model import Model
-from ..serialize import FORMAT, from_dict
+from ..serialize import FORMAT, H5_ATTRIBUTE, KERAS_MEMBER, from_dict
 from .hdf5 import attr
 
-EXTRA_ATTR = "gate2xlsx_model"
-EXTRA_MEMBER = "gate2xlsx.json"
 MAX_MEMBER_BYTES = 64 << 20
 
 
@@ -40,11 +38,11 @@ def _described(path: Path) -> dict | None:
     text = None
     if h5py.is_hdf5(path):
         with h5py.File(path, "r") as handle:
-            if EXTRA_ATTR in handle.attrs:
-                text = attr(handle, EXTRA_ATTR)
+            if H5_ATTRIBUTE in handle.attrs:
+                text = attr(handle, H5_ATTRIBUTE)
     elif zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
-            info = next((i for i in archive.infolist() if i.filename == EXTRA_MEMBER), None)
+            info = next((i for i in archive.infolist() if i.filename == KERAS_MEMBER), None)
             if info is not None and info.file_size <= MAX_MEMBER_BYTES:
                 text = archive.read(info).decode("utf-8", "replace")
     try:

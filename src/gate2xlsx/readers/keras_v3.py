@@ -20,6 +20,7 @@ import h5py
 
 from ..errors import InputError, UnsupportedModelError
 from ..model import Model, Source
+from ..naming import snake_case, tf_snake_case
 from . import config as C
 from .hdf5 import read_array, walk
 
@@ -35,13 +36,8 @@ def looks_like_v3(handle: h5py.File) -> bool:
 
 
 def snake_names(class_name: str) -> set[str]:
-    """The group name Keras gives a class: Keras 3's and tf.keras's to_snake_case."""
-    k3 = re.sub(r"\W+", "", class_name)
-    k3 = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", k3)
-    k3 = re.sub("([a-z])([A-Z])", r"\1_\2", k3).lower()
-    tf = re.sub("(.)([A-Z][a-z0-9]+)", r"\1_\2", class_name)
-    tf = re.sub("([a-z])([A-Z])", r"\1_\2", tf).lower()
-    return {k3, tf}
+    """The group names Keras gives a class: Keras 3's and tf.keras's to_snake_case."""
+    return {snake_case(class_name), tf_snake_case(class_name)}
 
 
 class Tree:
@@ -157,7 +153,7 @@ def keras_version_of(architecture: dict | list) -> str:
     return ""
 
 
-def build(architecture: dict | list, handle: h5py.File, *, path: Path, keras_version: str,
+def model_from_tree(architecture: dict | list, handle: h5py.File, *, path: Path, keras_version: str,
           fmt: str, stored_bytes: int | None = None) -> Model:
     """A Model from a config and the weights tree that goes with it."""
     config = C.unwrap(architecture)
@@ -175,5 +171,5 @@ def read_weights(path: Path, architecture: dict | list | None, handle: h5py.File
         raise InputError("the file holds weights only (a Keras 3 .weights.h5), without the "
                          "architecture", path=path, hint="give the model's config.json or "
                          "model.to_json() text with --architecture MODEL.json")
-    return build(architecture, handle, path=path, keras_version=keras_version_of(architecture),
+    return model_from_tree(architecture, handle, path=path, keras_version=keras_version_of(architecture),
                  fmt="Keras 3 weights (.weights.h5)")

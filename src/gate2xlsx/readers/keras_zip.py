@@ -58,7 +58,7 @@ def read(path: Path, architecture: dict | list | None = None) -> Model:
     version = str(meta.get("keras_version", "")) if isinstance(meta, dict) else ""
     version = version or keras_v3.keras_version_of(architecture)
     with open_hdf5(path, io.BytesIO(data)) as handle:
-        return keras_v3.build(architecture, handle, path=path, keras_version=version,
+        return keras_v3.model_from_tree(architecture, handle, path=path, keras_version=version,
                               fmt=FORMAT, stored_bytes=len(data))
 
 

@@ -11,10 +11,10 @@ import numpy as np
 
 from ..errors import InputError
 from ..model import Model, Source
+from ..serialize import NPZ_ARCHITECTURE as ARCHITECTURE
 from ..serialize import from_dict
 from .keras_zip import ZIP_ERRORS
 
-ARCHITECTURE = "gate2xlsx_architecture"
 FORMAT = "gate2xlsx NumPy arrays (.npz)"
 MAX_TOTAL_BYTES = 1 << 30  # far beyond any network a spreadsheet can hold
 
@@ -32,7 +32,7 @@ def is_npz(path: Path) -> bool:
 
 
 def read(path: Path) -> Model:
-    """Rebuild the Model saved by keras_writer.write_npz."""
+    """Rebuild the Model saved by writers.npz."""
     path = Path(path)
     with zipfile.ZipFile(path) as archive:
         if sum(i.file_size for i in archive.infolist()) > MAX_TOTAL_BYTES:

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import __version__
 from ..model import Model
 from ..templates_text import document
-from .layout import Region, Block, SheetPlan, text
+from ..version import __version__
+from .layout import Block, Region, SheetPlan, text
+from .spec import WorkbookSpec
 
 TITLE = "About"
 
 
-def about_plan(model: Model, facts: dict[str, str]) -> SheetPlan:
-    """`facts` adds lines the export knows (data source, sheets left out and why)."""
+def about_plan(model: Model, spec: WorkbookSpec, facts: dict[str, str]) -> SheetPlan:
+    """`facts` adds lines the export knows (loss, data source, sheets left out and why)."""
     sheet = SheetPlan(TITLE, widths={1: 135})  # landscape, fit to width: long lines print whole
     src = model.source
     values = {"model": model.name, "path": Path(src.path).name if src.path else "(built in memory)", "format": src.format or "unknown",
               "keras": src.keras_version or "unknown", "backend": src.backend or "unknown",
-              "version": __version__, "layers": "{layers}", "inputs": ", ".join(model.inputs()),
+              "version": __version__, "layers": "{layers}", "inputs": ", ".join(spec.inputs),
               "loss": facts.get("loss", "none"), "data": facts.get("data", ""),
               "notes": facts.get("notes", "")}
     lines = document("about.md").format(**values).splitlines()

@@ -17,23 +17,12 @@ from ..templates_text import say
 from . import formulas as F
 from .keras_eval import LossRule, accuracy_name, final_layer
 from .layout import Block, Chart, ConditionalFormat, Region, SheetPlan, text, text_row
+from .spec import Rows, WorkbookSpec
 from .steps import ColumnPlacer, WeightRefs, chain
 
-MAX_ROWS = 2000  # rows beyond this are left out (and the sheet says so)
 MAX_CHART_ROWS = 32
 HEADER_ROW = 5
 TOP = HEADER_ROW + 3
-
-
-@dataclass
-class Rows:
-    """The examples a batch sheet shows: inputs, optional targets, and where they came from."""
-
-    x: np.ndarray
-    y: np.ndarray | None
-    source: str
-    truth_table: bool = False
-    sample: bool = False  # random inputs made up for a wide model that came without data
 
 
 @dataclass
@@ -42,16 +31,6 @@ class Computed:
     outputs: Block  # the network's output block (k x n_outputs)
     logits: Block | None  # the last activation's input, for the loss
     next_col: int
-
-
-def class_labels(model: Model, labels: list[str] | None = None) -> list[str]:
-    """Names of the classes: given, from the file, False/True for one or two outputs, else 0..n-1."""
-    n = model.n_outputs
-    if labels:
-        return list(labels)
-    if model.class_names and len(model.class_names) == max(n, 2):
-        return list(model.class_names)
-    return ["False", "True"] if n <= 2 else [str(i) for i in range(n)]
 
 
 def output_headers(labels: list[str], n_outputs: int) -> list[str]:
@@ -64,12 +43,12 @@ def predicted_index(probs_row: str, n_outputs: int) -> str:
 
 
 def compute(model: Model, refs: WeightRefs, inputs: Block, header_row: int, left: int,
-            mode: str, labels: list[str]) -> Computed:
+            spec: WorkbookSpec) -> Computed:
     """Every layer's steps for the batch in `inputs`, placed side by side from column `left`."""
     placer = ColumnPlacer(inputs.sheet, header_row, inputs.top, inputs.rows, left)
     record: dict[str, Block] = {}
-    last = chain(model, refs, placer, inputs, mode=mode,
-                 output_labels=output_headers(labels, model.n_outputs), record=record)
+    last = chain(model, refs, placer, inputs, mode=spec.mode,
+                 output_labels=output_headers(spec.labels, model.n_outputs), record=record)
     final = final_layer(model)
     logits = record.get(final.name) if final is not None else None
     return Computed(placer.regions, last, logits, placer.col)
@@ -82,9 +61,10 @@ def copy_of(block: Block, source: Block, style: str, name: str | None = None,
                   name=name, comment=comment)
 
 
-def data_plan(model: Model, refs: WeightRefs, rows: Rows, rule: LossRule | None, *,
-              mode: str, labels: list[str], title: str) -> SheetPlan:
+def data_plan(model: Model, refs: WeightRefs, spec: WorkbookSpec, rule: LossRule | None, *,
+              title: str) -> SheetPlan:
     """The Truth table / Data sheet, with `data_inputs`, `data_outputs`, `accuracy`, `loss`."""
+    rows, labels = spec.rows, spec.labels
     k, n, m = len(rows.x), model.n_inputs, model.n_outputs
     sheet = SheetPlan(title, widths={1: 16}, freeze=f"B{TOP}")
     sheet.add(text(title, 1, 1, say("data_title", model=model.name), "title"),
@@ -92,11 +72,11 @@ def data_plan(model: Model, refs: WeightRefs, rows: Rows, rule: LossRule | None,
               text(title, 3, 1, rows.source, "note"))
     inputs = Block(title, TOP, 2, k, n)
     sheet.add(text(title, HEADER_ROW, 2, "Input", "layer"), text(title, HEADER_ROW + 1, 2, "x (edit me)", "step"),
-              text_row(title, HEADER_ROW + 2, 2, model.inputs()),
+              text_row(title, HEADER_ROW + 2, 2, spec.inputs),
               text(title, HEADER_ROW + 2, 1, "example", "header"),
               Region(inputs, "input", values=rows.x, name="data_inputs", comment=say("data_inputs_comment")),
               _example_names(inputs))
-    done = compute(model, refs, inputs, HEADER_ROW, n + 3, mode, labels)
+    done = compute(model, refs, inputs, HEADER_ROW, n + 3, spec)
     sheet.add(*done.regions)
     col = done.next_col
     probs = Block(title, TOP, col, k, m)
@@ -179,29 +159,3 @@ def _example_names(inputs: Block) -> Region:
 def _true_index(expected: Block, i: int, m: int) -> str:
     # binary_accuracy compares the target itself with the thresholded prediction
     return expected.cell(i, 0) if m == 1 else F.argmax_index(expected.row(i))
-
-
-def capped(rows: Rows) -> Rows:
-    """At most MAX_ROWS rows, saying so in the source line when rows were left out."""
-    if len(rows.x) <= MAX_ROWS:
-        return rows
-    note = f"{rows.source}; the first {MAX_ROWS} of {len(rows.x)} rows (the rest left out to keep the sheet fast)"
-    return Rows(rows.x[:MAX_ROWS], None if rows.y is None else rows.y[:MAX_ROWS], note, rows.truth_table)
-
-
-SAMPLE_CELLS = 4096  # input cells of the random sample shown when a wide model has no data
-
-
-def default_rows(model: Model) -> Rows:
-    """Rows when neither data nor a gate is known: the file's data, all 0/1 inputs, or a sample."""
-    if model.data is not None and len(model.data.x):
-        name = model.data.name or "training data"
-        return capped(Rows(np.asarray(model.data.x, float), model.data.y, f"Rows: {name} stored in the model file"))
-    n = model.n_inputs
-    if n <= 10:
-        grid = np.array([[(i >> (n - 1 - b)) & 1 for b in range(n)] for i in range(2 ** n)], dtype=np.float64)
-        return Rows(grid, None, f"Rows: all {2 ** n} combinations of 0/1 inputs (no data given)", truth_table=True)
-    k = min(16, max(4, SAMPLE_CELLS // n))  # wide inputs: fewer rows, so the sheet stays small
-    sample = np.random.default_rng(0).uniform(0, 1, size=(k, n))
-    return Rows(sample, None, f"Rows: {k} random inputs in [0, 1) on the Check sheet (no data given; "
-                              f"2^{n} rows would be too many)", sample=True)

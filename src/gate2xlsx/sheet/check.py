@@ -15,6 +15,7 @@ from ..templates_text import say
 from . import formulas as F
 from .batch import compute, copy_of, output_headers
 from .layout import Block, ConditionalFormat, Region, SheetPlan, text, text_row
+from .spec import WorkbookSpec
 from .steps import WeightRefs
 
 TITLE = "Check"
@@ -23,18 +24,20 @@ TOLERANCE = 1e-9
 HEADER_ROW, TOP = 8, 11
 
 
-def check_plan(model: Model, refs: WeightRefs, x: np.ndarray, *, mode: str, labels: list[str],
-               reference_name: str) -> SheetPlan:
-    x = np.asarray(x, dtype=np.float64)[:MAX_ROWS]
+def check_plan(model: Model, refs: WeightRefs, spec: WorkbookSpec,
+               reference_name: str = "NumPy forward pass at export") -> SheetPlan:
+    """The sheet for the first MAX_ROWS of the spec's rows."""
+    labels = spec.labels
+    x = np.asarray(spec.rows.x, dtype=np.float64)[:MAX_ROWS]
     k, n, m = len(x), model.n_inputs, model.n_outputs
     reference = model.forward(x)
     sheet = SheetPlan(TITLE, widths={1: 30})
     sheet.add(text(TITLE, 1, 1, say("check_title"), "title"),
               text(TITLE, 2, 1, say("check_intro", reference=reference_name), "subtitle"))
     inputs = Block(TITLE, TOP, 2, k, n)
-    sheet.add(text(TITLE, HEADER_ROW, 2, "Input", "layer"), text_row(TITLE, HEADER_ROW + 2, 2, model.inputs()),
+    sheet.add(text(TITLE, HEADER_ROW, 2, "Input", "layer"), text_row(TITLE, HEADER_ROW + 2, 2, spec.inputs),
               Region(inputs, "trained", values=x))
-    done = compute(model, refs, inputs, HEADER_ROW, n + 3, mode, labels)
+    done = compute(model, refs, inputs, HEADER_ROW, n + 3, spec)
     sheet.add(*done.regions)
     col = done.next_col
     live = Block(TITLE, TOP, col, k, m)

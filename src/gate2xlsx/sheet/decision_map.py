@@ -17,6 +17,7 @@ from ..templates_text import say
 from . import formulas as F
 from .batch import compute, copy_of, output_headers
 from .layout import Block, ConditionalFormat, Region, SheetPlan, WholeNumberRule, text, text_row
+from .spec import WorkbookSpec
 from .steps import WeightRefs
 
 TITLE = "Decision map"
@@ -44,11 +45,12 @@ def grid_points(ranges: list[tuple[float, float]], size: int = SIZE) -> np.ndarr
     return np.array([[x, y] for y in ys for x in xs])
 
 
-def map_plan(model: Model, refs: WeightRefs, points: np.ndarray | None, *, mode: str,
-             labels: list[str]) -> SheetPlan:
+def map_plan(model: Model, refs: WeightRefs, spec: WorkbookSpec,
+             points: np.ndarray | None) -> SheetPlan:
+    """The sheet; `points` (known examples, or None) set the axes' range and are boxed."""
     sheet = SheetPlan(TITLE, widths={1: 12}, freeze=None)
-    several = model.n_outputs > 1
-    names = model.inputs()
+    several, labels = model.n_outputs > 1, spec.labels
+    names = spec.inputs
     ranges = [axis_range(points, 0), axis_range(points, 1)]
     sheet.add(_title(output_headers(labels, 1)[0], several),
               text(TITLE, 2, 1, say("map_intro", x1=names[0], x2=names[1]), "subtitle"))
@@ -76,7 +78,7 @@ def map_plan(model: Model, refs: WeightRefs, points: np.ndarray | None, *, mode:
               text_row(TITLE, batch_header + 2, 2, names),
               Region(inputs, "computed", name="map_inputs", cell_formula=lambda i, j: F.formula(F.reference(
                   axes[0].cell(0, i % SIZE) if j == 0 else axes[1].cell(i // SIZE, 0)))))
-    done = compute(model, refs, inputs, batch_header, 5, mode, labels)
+    done = compute(model, refs, inputs, batch_header, 5, spec)
     sheet.add(*done.regions)
     outputs = Block(TITLE, batch_top, done.next_col, k, model.n_outputs)
     sheet.add(text(TITLE, batch_header, done.next_col, "Output", "layer"),

@@ -17,35 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import UnsupportedModelError
+from .. import losses
 from ..model import Activation, Dense, Identity, Model
 from . import formulas as F
 
 EPS = float(np.float32(1e-7))
 ONE_MINUS_EPS = float(np.float32(1) - np.float32(1e-7))
-LOSSES = ("binary_crossentropy", "categorical_crossentropy", "mse")
-_ALIASES = {
-    "binary_crossentropy": "binary_crossentropy", "binarycrossentropy": "binary_crossentropy",
-    "bce": "binary_crossentropy", "categorical_crossentropy": "categorical_crossentropy",
-    "categoricalcrossentropy": "categorical_crossentropy", "cce": "categorical_crossentropy",
-    "mse": "mse", "mean_squared_error": "mse", "meansquarederror": "mse",
-}
-
-
-def canonical_loss(name: str | None) -> str | None:
-    """The loss's canonical name, or None when it is not one gate2xlsx computes."""
-    if not name:
-        return None
-    return _ALIASES.get(str(name).lower().replace("keras.losses.", ""))
-
-
-def require_loss(name: str) -> str:
-    found = canonical_loss(name)
-    if found is None:
-        raise UnsupportedModelError(f"loss {name!r} is not supported; choose one of {', '.join(LOSSES)}")
-    return found
-
-
 def default_loss(model: Model) -> str:
     """A loss for a model whose file stores none: from its last activation."""
     act = final_activation(model)
@@ -106,7 +83,7 @@ class LossRule:
 
 def loss_rule(model: Model, loss: str) -> LossRule:
     """How Keras evaluated `loss` for this model (which formula, and why, in words)."""
-    loss = require_loss(loss)
+    loss = losses.require(loss)
     act = final_activation(model)
     tf_logits = _tensorflow_logits(model)
     if loss == "mse":

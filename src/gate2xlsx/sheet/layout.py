@@ -70,6 +70,7 @@ class Region:
     name: str | None = None  # workbook-level defined name for the block
     comment: str | None = None  # on the top-left cell
     cell_arrays: bool = False  # write each cell formula as a one-cell array formula
+    layer: str | None = None  # the layer it belongs to ("layer 3 'dense_1' (Dense)"), for messages
 
     def __post_init__(self) -> None:
         filled = [self.values is not None, self.cell_formula is not None,
@@ -88,6 +89,12 @@ def _as_grid(values: Any) -> Any:
     if values and not isinstance(values[0], (list, tuple, np.ndarray)):
         return [list(values)]
     return values
+
+
+def own(regions: list[Region], first: int, layer: str) -> None:
+    """Mark the regions from index `first` on as belonging to `layer` (limits name it)."""
+    for region in regions[first:]:
+        region.layer = region.layer or layer
 
 
 def text(sheet: str, row: int, col: int, value: str, style: str = "label", **kw: Any) -> Region:
@@ -152,10 +159,6 @@ class SheetPlan:
         cols = max((r.block.right for r in self.regions), default=0)
         return rows, cols
 
-    def check_limits(self) -> None:
-        """Every block, formula and name fits; the error names the layer that does not."""
-        from ..limits import check_sheet  # limits reads plans; imported here to avoid a cycle
-        check_sheet(self)
 
 
 @dataclass

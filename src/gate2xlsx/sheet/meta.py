@@ -14,6 +14,7 @@ from typing import Any
 from .. import serialize
 from ..model import Model
 from .layout import Block, Region, SheetPlan, text
+from .names import weight_names
 
 SHEET = "_gate2xlsx"
 MARKER = "gate2xlsx workbook description (do not edit)"
@@ -21,15 +22,16 @@ CHUNK = 8000  # characters per cell, far below the 32,767 limit of Excel and Lib
 FIRST_ROW = 3  # row 1: marker, row 2: number of chunks, rows 3...: the JSON text
 
 
-def describe(model: Model, names: dict[tuple[str, str], str]) -> dict[str, Any]:
+def describe(model: Model) -> dict[str, Any]:
     """The document stored in the sheet: architecture, `"<layer index>/<weight>" -> name`, and
     the same for the layers' settings (LeakyReLU alpha, BN epsilon, ...)."""
-    weight_names = {serialize.weight_key(i, key): names[(layer.name, key)]
-                    for i, layer in enumerate(model.layers) for key in layer.weights()}
-    setting_names = {serialize.setting_key(i, key): names[(layer.name, key)]
-                     for i, layer in enumerate(model.layers) for key in layer.settings()}
-    return {"model": serialize.to_dict(model), "weight_names": weight_names,
-            "setting_names": setting_names}
+    names = weight_names(model)
+    weight_keys = {serialize.key(i, key): names[(layer.name, key)]
+                   for i, layer in enumerate(model.layers) for key in layer.weights()}
+    setting_keys = {serialize.key(i, key): names[(layer.name, key)]
+                    for i, layer in enumerate(model.layers) for key in layer.settings()}
+    return {"model": serialize.to_dict(model), "weight_names": weight_keys,
+            "setting_names": setting_keys}
 
 
 def chunks(document: dict[str, Any]) -> list[str]:
@@ -38,9 +40,9 @@ def chunks(document: dict[str, Any]) -> list[str]:
     return [raw[i:i + CHUNK] for i in range(0, len(raw), CHUNK)] or [""]
 
 
-def meta_plan(model: Model, names: dict[tuple[str, str], str]) -> SheetPlan:
-    """The hidden description sheet for `model` whose weights carry the defined `names`."""
-    pieces = chunks(describe(model, names))
+def meta_plan(model: Model) -> SheetPlan:
+    """The hidden description sheet for `model`."""
+    pieces = chunks(describe(model))
     sheet = SheetPlan(SHEET, hidden=True, landscape=False)
     sheet.add(text(SHEET, 1, 1, MARKER, "note"),
               text(SHEET, 2, 1, str(len(pieces)), "note"),

@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from .. import activations
-from ..model import Activation, BatchNorm, Dense, Identity, Layer, Model, Normalization, PReLU, Rescaling
+from ..model import (Activation, BatchNorm, Dense, Identity, Layer, Model, Normalization, PReLU,
+                     Rescaling, layer_label)
 from ..errors import LayoutError, UnsupportedModelError
 from ..templates_text import say
 from . import formulas as F
-from .layout import Block, Region, text, text_row
+from .layout import Block, Region, own, text, text_row
 
-MODES = ("mmult", "sumproduct", "expanded")
+from .spec import MODES
 
 
 @dataclass
@@ -134,8 +135,10 @@ def chain(model: Model, weights: WeightRefs, placer: Placer, x: Block, mode: str
             placer.note(f"Layer {index}: {layer.name} ({layer.class_name or 'Identity'}): "
                         "passes its input through unchanged at inference")
             continue
+        first = len(placer.regions)
         placer.heading(layer_title(index, layer, n_in, n_out), units)
         x = _layer_steps(layer, x, weights, placer, mode, record if record is not None else {})
+        own(placer.regions, first, layer_label(index, layer))
     return x
 
 

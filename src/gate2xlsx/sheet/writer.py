@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from contextlib import contextmanager
 from collections.abc import Iterator
 from functools import cache
@@ -31,43 +30,23 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
 
-from ..errors import OutputError
-from ..progress import Report
+from ..files import atomic_write
+from ..progress import OnProgress
 from ..templates_text import styles
 from .layout import Region, SheetPlan, WholeNumberRule, WorkbookPlan
 from .stream import NumberRun, add_streaming_sheet
 
 
-def write(plan: WorkbookPlan, path: str | os.PathLike, progress: Report | None = None) -> Path:
-    """Write the planned workbook to `path` atomically; return the path.
+def write(plan: WorkbookPlan, path: str | os.PathLike, progress: OnProgress | None = None) -> Path:
+    """Write the planned workbook to `path` atomically (files.atomic_write); return the path.
 
     progress, when given, is called with (rows written, rows in all sheets) as rows stream out.
     """
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    if target.is_dir():
-        raise OutputError("is a folder; give a file name such as "
-                          f"{str(target / 'model.xlsx')!r}", path=target)
-    if not folder.is_dir():
-        what = "is a file, not a folder" if folder.exists() else "does not exist"
-        raise OutputError(f"folder {str(folder)!r} {what}", path=target)
-    try:
-        handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise OutputError(f"cannot write here ({exc.strerror})", path=target) from None
-    os.close(handle)
-    try:
+    def save(temp: Path) -> None:
         with _exact_numbers():
             _build(plan, progress).save(temp)
-        os.chmod(temp, _mode_for(target))  # mkstemp makes 0600; a workbook gets the usual mode
-        os.replace(temp, target)
-    except OSError as exc:  # disk full, target turned into a folder, ...: the old file stays
-        Path(temp).unlink(missing_ok=True)
-        raise OutputError(f"cannot write the workbook ({exc.strerror or exc})", path=target) from None
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return target
+
+    return atomic_write(path, save)
 
 
 @contextmanager
@@ -91,16 +70,7 @@ def _exact_numbers() -> Iterator[None]:
         _cell_writer.safe_string = original
 
 
-def _mode_for(target: Path) -> int:
-    """The replaced file's permissions, else what a plain `open()` would give under the umask."""
-    if target.exists():
-        return target.stat().st_mode & 0o777
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def _build(plan: WorkbookPlan, progress: Report | None = None) -> Workbook:
+def _build(plan: WorkbookPlan, progress: OnProgress | None = None) -> Workbook:
     wb = Workbook(write_only=True)
     for style in _named_styles().values():
         wb.add_named_style(style)
@@ -133,7 +103,7 @@ def _named_styles() -> dict[str, NamedStyle]:
     return found
 
 
-def _write_sheet(wb: Workbook, plan: SheetPlan, progress: Report | None = None, done: int = 0,
+def _write_sheet(wb: Workbook, plan: SheetPlan, progress: OnProgress | None = None, done: int = 0,
                  total: int = 0) -> int:
     """Stream one sheet; returns the running count of rows written (for progress)."""
     ws = add_streaming_sheet(wb, plan.title)

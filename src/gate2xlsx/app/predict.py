@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError
-from .model import Model
+from ..errors import InputError
+from ..model import Model
 
 
 @dataclass
@@ -38,7 +36,8 @@ class Prediction:
 def predict(model: Model | str | os.PathLike, x: np.ndarray | list) -> Prediction:
     """Run `model` (a Model or a model file) on rows `x`; a flat list is split into rows."""
     if not isinstance(model, Model):
-        from .readers import load
+        from ..readers import load
+
         model = load(model)
     x = np.asarray(x, dtype=np.float64)
     if x.ndim <= 1:
@@ -48,34 +47,9 @@ def predict(model: Model | str | os.PathLike, x: np.ndarray | list) -> Predictio
     if x.shape[1] != model.n_inputs:
         raise InputError(f"the model takes {model.n_inputs} inputs per row; rows have {x.shape[1]}")
     y = model.forward(x)
+    names = model.labels()
     if y.shape[1] == 1:  # one sigmoid unit: the probability of the second class
-        names = model.class_names if model.class_names and len(model.class_names) == 2 else ["False", "True"]
         indices = (y[:, 0] >= 0.5).astype(int)
     else:
-        names = model.labels()
         indices = np.argmax(y, axis=1)
     return Prediction(x, y, indices, [names[i] for i in indices], names, model.inputs())
-
-
-def read_csv(path: str | os.PathLike, n_inputs: int) -> np.ndarray:
-    """Rows of numbers from a CSV file (a header line is skipped); the first n_inputs columns."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("no such file", path=path)
-    rows = []
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        for number, row in enumerate(csv.reader(handle), start=1):
-            if not row or not any(c.strip() for c in row):
-                continue
-            if len(row) < n_inputs:
-                raise InputError(f"line {number} has {len(row)} columns; the model takes {n_inputs} inputs",
-                                 path=path)
-            try:
-                rows.append([float(c) for c in row[:n_inputs]])
-            except ValueError:
-                if number > 1:  # only the first line may be a header
-                    raise InputError(f"line {number} holds something that is not a number: {row[:n_inputs]}",
-                                     path=path) from None
-    if not rows:
-        raise InputError("no rows of numbers found", path=path)
-    return np.asarray(rows)

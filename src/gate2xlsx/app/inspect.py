@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .model import Act, Layer, Model
+from ..model import Act, Layer, Model
 
 SMALL = 64  # weights with at most this many values are printed whole
 
@@ -20,7 +20,8 @@ SMALL = 64  # weights with at most this many values are printed whole
 def describe(model: Model | str | os.PathLike, *, full: bool = False) -> dict[str, Any]:
     """The model file's format, layers and weights as plain data."""
     if not isinstance(model, Model):
-        from .readers import load
+        from ..readers import load
+
         model = load(Path(model))
     widths = model.widths()
     layers, weights = [], []

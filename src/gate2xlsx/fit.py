@@ -1,4 +1,5 @@
-"""Train a dense network in NumPy with tf.keras 2.15's semantics, to the digit.
+"""The trainer's math: a dense network trained in NumPy with tf.keras 2.15's semantics, to the
+digit. Pure: no files, no output (the recipe that reads data and writes models is app/train.py).
 
 What "Keras's semantics" means here, each point checked against real `model.fit` runs
 (tests/fixtures/training):
@@ -22,11 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import activations
-from .errors import Gate2XlsxError, InputError, OutputError, UnsupportedModelError
+from .errors import Gate2XlsxError, UnsupportedModelError
 from .model import Act, Activation, Dense, Layer, Model, Param
 
 EPSILON = 1e-7
-LOSSES = ("binary_crossentropy", "categorical_crossentropy", "mse")
 OPTIMIZERS = ("sgd", "adam")
 LOGIT_OUTPUTS = ("softmax", "sigmoid")
 
@@ -59,8 +59,8 @@ def glorot_uniform(fan_in: int, fan_out: int, rng: np.random.Generator) -> np.nd
     return rng.uniform(-limit, limit, size=(fan_in, fan_out)).astype(np.float32).astype(np.float64)
 
 
-def build(n_inputs: int, n_outputs: int, hidden: list[int], activation: str, output: str,
-          rng: np.random.Generator) -> Model:
+def new_network(n_inputs: int, n_outputs: int, hidden: list[int], activation: str, output: str,
+                rng: np.random.Generator) -> Model:
     """Dense(h, activation) for each hidden width, then Dense(n_outputs) + Activation(output),
     named as Keras names them (dense, dense_1, ..., activation)."""
     layers: list[Layer] = []
@@ -232,162 +232,3 @@ def accuracy(model: Model, x: np.ndarray, y: np.ndarray) -> float:
     if p.shape[1] == 1:
         return float(np.mean((p[:, 0] > 0.5) == (y[:, 0] > 0.5)))
     return float(np.mean(p.argmax(axis=1) == y.argmax(axis=1)))
-
-
-# --- the whole recipe: data, network, restarts, report, output ---------------------------------
-
-@dataclass
-class Attempt:
-    """One training run from one start."""
-
-    number: int
-    seed: int | None
-    losses: list[float]
-    accuracy: float
-
-
-@dataclass
-class TrainResult:
-    model: Model
-    losses: list[float]
-    accuracy: float
-    attempts: list[Attempt]
-    settings: Settings
-
-    def report(self, max_rows: int = 20) -> str:
-        """The lesson's printout: each row's input, prediction and expected label, then loss
-        and accuracy."""
-        data, labels = self.model.data, self.model.labels()
-        assert data is not None and data.y is not None
-        p = self.model.forward(data.x)
-        lines = []
-        for row, (xi, pi, yi) in enumerate(zip(data.x, p, data.y)):
-            if row == max_rows:
-                lines.append(f"... {len(data.x) - max_rows} more rows")
-                break
-            lines.append(f"Input {_fmt(xi)}  prediction {_fmt(pi)}  {_label(pi, labels)}"
-                         f"  (expected {_label(yi, labels)})")
-        right = round(self.accuracy * len(data.x))
-        lines.append(f"loss {self.losses[-1]:.4f}  accuracy {self.accuracy:.0%} "
-                     f"({right} of {len(data.x)} rows)")
-        return "\n".join(lines)
-
-
-def _fmt(values: np.ndarray) -> str:
-    return "[" + " ".join(f"{v:.4g}" for v in values) + "]"
-
-
-def _label(values: np.ndarray, labels: list[str]) -> str:
-    if len(values) == 1:  # one sigmoid unit: the second class when above one half
-        return labels[-1] if values[0] > 0.5 else (labels[0] if len(labels) > 1 else "not " + labels[0])
-    return labels[int(np.argmax(values))]
-
-
-def train(gate: str | None = None, *, data: str | None = None, label: str | None = None,
-          hidden: list[int] | tuple[int, ...] = (), activation: str = "tanh",
-          output: str = "softmax", settings: Settings | None = None, start: str | None = None,
-          restarts: int = 1, save_to: str | None = None,
-          on_epoch: Callable[[int, float], None] | None = None,
-          on_attempt: Callable[[Attempt], None] | None = None) -> TrainResult:
-    """Train the lesson's network (or `start`'s weights) on a gate's truth table or a CSV table.
-
-        result = train("or", save_to="or.h5")      # Dense(2) + softmax, SGD 0.2, 50 epochs
-        print(result.report())
-
-    `restarts` retries from new random starts until every training row is classified
-    correctly (at most that many tries). `save_to` (.h5/.hdf/.hdf5, .keras, .npz or .xlsx) is
-    checked before training and written only after it succeeds.
-    """
-    from . import data as data_mod, gates
-    settings = settings or Settings()
-    _check_settings(settings, output, activation, restarts, start)
-    if save_to is not None:
-        check_output(save_to)
-    if data is not None:
-        if gate is not None:
-            raise InputError(f"give either a gate ({gate}) or --data, not both")
-        table = data_mod.load_csv(data, label)
-        dataset, input_names, class_names = table.data, table.input_names, table.class_names
-    else:
-        dataset = gates.dataset(gate or "")
-        input_names, class_names = gates.INPUT_NAMES, gates.CLASS_NAMES
-    attempts: list[Attempt] = []
-    base = np.random.SeedSequence(settings.seed).generate_state(1)[0] if settings.seed is None \
-        else settings.seed
-    for number in range(1, restarts + 1):
-        seed = int(base) + number - 1
-        model = _start_model(start, dataset, hidden, activation, output, seed)
-        y = dataset.y if model.n_outputs == dataset.y.shape[1] else dataset.y[:, 1:]
-        tried = Settings(**{**vars(settings), "seed": seed})
-        losses = fit(model, dataset.x, y, tried, on_epoch)
-        attempts.append(Attempt(number, None if start else seed, losses, accuracy(model, dataset.x, y)))
-        if on_attempt is not None:
-            on_attempt(attempts[-1])
-        if attempts[-1].accuracy == 1.0:
-            break
-    model.name = dataset.name or model.name
-    model.input_names = list(input_names)
-    model.class_names = list(class_names) if model.n_outputs == len(class_names) else [class_names[-1]]
-    model.loss = settings.loss
-    model.data = type(dataset)(dataset.x, y, dataset.name)
-    result = TrainResult(model, attempts[-1].losses, attempts[-1].accuracy, attempts, settings)
-    if save_to is not None:
-        write(model, save_to)
-    return result
-
-
-def _check_settings(s: Settings, output: str, activation: str, restarts: int, start: str | None) -> None:
-    problems = []
-    if s.loss not in LOSSES:
-        problems.append(f"loss {s.loss!r} is not one of {', '.join(LOSSES)}")
-    if s.optimizer not in OPTIMIZERS:
-        problems.append(f"optimizer {s.optimizer!r} is not one of {', '.join(OPTIMIZERS)}")
-    if output not in LOGIT_OUTPUTS:
-        problems.append(f"output {output!r} is not one of {', '.join(LOGIT_OUTPUTS)}")
-    if activation not in TRAINABLE_ACTIVATIONS:
-        problems.append(f"activation {activation!r} is not one of {', '.join(TRAINABLE_ACTIVATIONS)}")
-    if not (s.lr > 0 and np.isfinite(s.lr)) or s.epochs < 1 or s.batch_size < 1 or restarts < 1:
-        problems.append("--lr, --epochs, --batch-size and --restarts must be positive")
-    if not 0 <= s.momentum < 1:
-        problems.append("--momentum must be in [0, 1)")
-    if start is not None and restarts > 1:
-        problems.append("--restarts needs random starts, so it cannot be combined with --from")
-    if problems:
-        raise InputError("; ".join(problems))
-
-
-def _start_model(start: str | None, dataset, hidden, activation: str, output: str, seed: int) -> Model:
-    n_in, n_classes = dataset.x.shape[1], dataset.y.shape[1]
-    if start is None:
-        return build(n_in, n_classes, list(hidden), activation, output, np.random.default_rng(seed))
-    from .readers import load
-    model = load(start)
-    check_trainable(model)
-    if model.n_inputs != n_in or model.n_outputs not in (n_classes, 1 if n_classes == 2 else -1):
-        raise InputError(f"the model takes {model.n_inputs} inputs and gives {model.n_outputs} "
-                         f"outputs, but the data has {n_in} features and {n_classes} classes",
-                         path=start)
-    return model
-
-
-OUTPUT_SUFFIXES = (".h5", ".hdf", ".hdf5", ".keras", ".npz", ".xlsx")
-
-
-def check_output(path: str) -> None:
-    from pathlib import Path
-    suffix = Path(path).suffix.lower()
-    if suffix not in OUTPUT_SUFFIXES:
-        raise OutputError(f"cannot write {suffix or 'a file without extension'}; use "
-                          f"{', '.join(OUTPUT_SUFFIXES)}", path=path)
-    if not Path(path).parent.resolve().is_dir():
-        raise OutputError("the folder does not exist", path=path)
-
-
-def write(model: Model, path: str) -> None:
-    """Save the trained model: a workbook for .xlsx, else a Keras/NumPy file."""
-    if str(path).lower().endswith(".xlsx"):
-        from .export import write_workbook
-        write_workbook(model, path)
-    else:
-        from .keras_writer import save
-        save(model, path)

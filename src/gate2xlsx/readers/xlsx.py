@@ -1,9 +1,15 @@
-"""Reading a workbook back through its defined names (values after recalculation, or edits)."""
+"""gate2xlsx's own workbooks as input: the model a workbook describes, with the weights its cells
+hold now (edits made in LibreOffice or Excel included), and access to any defined name's cells.
+
+The only reader that imports openpyxl. A workbook is recognised by its content: a zip holding
+`xl/workbook.xml`, with the hidden `_gate2xlsx` sheet that describes the network.
+"""
 
 from __future__ import annotations
 
 import os
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +21,10 @@ from openpyxl.workbook.workbook import Workbook
 from .. import serialize
 from ..errors import InputError
 from ..model import Model
-from . import formulas as F, meta
+from ..sheet import formulas as F
+from ..sheet import meta
+
+FORMAT = "gate2xlsx workbook (.xlsx)"
 
 
 def name_range(wb: Workbook, name: str) -> tuple[str, tuple[int, int, int, int]]:
@@ -67,7 +76,7 @@ def read_workbook(path: str | os.PathLike) -> Model:
         weights = {}
         for index, entry in enumerate(arch.get("layers", [])):
             for key in entry.get("weights", {}):
-                wkey = serialize.weight_key(index, key)
+                wkey = serialize.key(index, key)
                 where = f"layer {entry.get('name')!r} ({entry.get('class_name')}) weight {key!r}"
                 weights[wkey] = _weight(wb, path, names.get(wkey), where)
         for skey, name in document.get("setting_names", {}).items():
@@ -76,9 +85,12 @@ def read_workbook(path: str | os.PathLike) -> Model:
             where = f"layer {entry.get('name')!r} ({entry.get('class_name')}) setting {key!r}"
             value = _weight(wb, path, name, where)
             serialize.apply_setting(entry, key, float(value.reshape(-1)[0]), path=path)
-        return serialize.from_dict(arch, weights, path=path)
+        model = serialize.from_dict(arch, weights, path=path)
     finally:
         wb.close()
+    original = model.source  # the Keras version and backend decide how the sheet's loss reads
+    model.source = replace(original, path=str(path), format=FORMAT)
+    return model
 
 
 def _open(path: Path) -> Workbook:

@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .errors import EngineMissing, Gate2XlsxError
+from ..errors import EngineMissing, Gate2XlsxError
 
 INSTALL_HINT = "install LibreOffice: apt-get install -y --no-install-recommends libreoffice-calc-nogui"
 

@@ -18,11 +18,11 @@ import openpyxl
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.formula import ArrayFormula
 
-from . import recalc
-from .errors import InputError
-from .model import Model
-from .sheet import formulas as F
-from .sheet.read_back import name_range, read_workbook
+from ..engines import libreoffice
+from ..errors import InputError
+from ..model import Model
+from ..readers.xlsx import name_range, read_workbook
+from ..sheet import formulas as F
 
 DEFAULT_ATOL = 1e-9
 # (inputs name, outputs name) of every place the workbook computes the network.
@@ -43,7 +43,7 @@ class Comparison:
 
 
 @dataclass
-class Report:
+class Verification:
     """The outcome of `verify`: one Comparison per output block found."""
 
     workbook: str
@@ -85,15 +85,16 @@ class Report:
 
 
 def verify(workbook: str | os.PathLike, model: Model | None = None, *,
-           atol: float = DEFAULT_ATOL) -> Report:
+           atol: float = DEFAULT_ATOL) -> Verification:
     """Recalculate `workbook` in headless LibreOffice and compare its outputs with NumPy.
 
     The reference is `model` when given, else the weights the workbook holds now. Raises
-    EngineMissing when LibreOffice is not installed; never raises for a mismatch (see Report.ok).
+    EngineMissing when LibreOffice is not installed; never raises for a mismatch (see
+    Verification.ok).
     """
     workbook = Path(workbook)
     with tempfile.TemporaryDirectory(prefix="gate2xlsx-verify-") as scratch:
-        [computed] = recalc.recalculate([workbook], Path(scratch))
+        [computed] = libreoffice.recalculate([workbook], Path(scratch))
         try:  # the weights as LibreOffice saw them (a weight typed as a formula counts too)
             reference = model if model is not None else read_workbook(computed)
         except InputError as exc:
@@ -103,7 +104,7 @@ def verify(workbook: str | os.PathLike, model: Model | None = None, *,
     formulas = openpyxl.load_workbook(workbook)
     comparisons = [_compare(values, formulas, reference, x, y)
                    for x, y in OUTPUTS if x in values.defined_names and y in values.defined_names]
-    return Report(str(workbook), atol, comparisons)
+    return Verification(str(workbook), atol, comparisons)
 
 
 def _compare(values, formulas, model: Model, x_name: str, y_name: str) -> Comparison:

@@ -9,23 +9,16 @@ exact check on a planned sheet, and says which layer's block falls outside and w
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING
+from ..errors import LayoutError
+from ..model import Identity, Model, layer_label
+from . import formulas as F
+from .layout import Region, SheetPlan
 
-from .errors import LayoutError
-from .model import Identity, Model
-from .sheet import formulas as F
-
-if TYPE_CHECKING:
-    from .sheet.layout import Region, SheetPlan
-
-_HEADING = re.compile(r"^Layer (\d+): (.*) \(([A-Za-z0-9_]+)[,)]")  # steps.layer_title
 ROWS_PER_LAYER = 2  # at least a heading and one step row per computed layer on the Network sheet
 
 
 def _where(model: Model, index: int) -> str:
-    layer = model.layers[index]
-    return f"layer {index + 1} {layer.name!r} ({layer.class_name or type(layer).__name__})"
+    return layer_label(index + 1, model.layers[index])
 
 
 def check_model(model: Model) -> None:
@@ -46,25 +39,15 @@ def check_model(model: Model) -> None:
                           f"a sheet's {F.MAX_ROWS:,} rows")
 
 
-def _owner(regions: list[Region], index: int) -> str:
-    """The layer heading ("Layer 3: name (Class ...)") nearest before region `index`."""
-    for region in reversed(regions[:index + 1]):
-        if region.style == "layer" and region.values is not None:
-            found = _HEADING.match(str(region.values[0][0]))
-            if found:
-                return f"layer {found[1]} {found[2]!r} ({found[3]})"
-    return "the sheet's header"
-
-
 def check_sheet(sheet: SheetPlan) -> None:
     """The planned sheet fits: every block inside the grid, formulas, names and title short enough."""
     if not sheet.title or len(sheet.title) > F.MAX_SHEET_NAME_CHARS:
         raise LayoutError(f"sheet name {sheet.title!r} is longer than {F.MAX_SHEET_NAME_CHARS} characters")
-    for index, region in enumerate(sheet.regions):
+    for region in sheet.regions:
         block = region.block
         if block.right > F.MAX_COLS or block.bottom > F.MAX_ROWS:
             need = f"column {block.right:,}" if block.right > F.MAX_COLS else f"row {block.bottom:,}"
-            raise LayoutError(f"{_owner(sheet.regions, index)} does not fit on sheet {sheet.title!r}: its "
+            raise LayoutError(f"{_owner(region)} does not fit on sheet {sheet.title!r}: its "
                               f"block reaches {need}, and a sheet has {F.MAX_ROWS:,} rows x "
                               f"{F.MAX_COLS:,} columns")
         if region.name is not None and (len(region.name) > F.MAX_NAME_CHARS
@@ -73,9 +56,13 @@ def check_sheet(sheet: SheetPlan) -> None:
                               f"(at most {F.MAX_NAME_CHARS} characters, never a cell reference)")
         for text in _sample_formulas(region):
             if len(text) > F.MAX_FORMULA_CHARS:
-                raise LayoutError(f"{_owner(sheet.regions, index)} needs formulas longer than the "
+                raise LayoutError(f"{_owner(region)} needs formulas longer than the "
                                   f"{F.MAX_FORMULA_CHARS:,} characters a spreadsheet allows, on sheet "
                                   f"{sheet.title!r} (--formulas mmult writes short ones)")
+
+
+def _owner(region: Region) -> str:
+    return region.layer or "the sheet's header"
 
 
 def _sample_formulas(region: Region) -> list[str]:

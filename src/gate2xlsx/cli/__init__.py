@@ -1,0 +1,73 @@
+"""The command line: thin wrappers over the library. `gate2xlsx MODEL -o OUT.xlsx` exports;
+the other commands sit beside it as sub-commands (cli/commands.py).
+
+Exit codes: 0 success, 1 a failed check, 2 bad input or a usage slip, 130 interrupted. Every
+failure is one `Error:` line (plus a `Hint:` where there is an obvious next step); `--debug`,
+anywhere on the line, shows the traceback instead. Parsing uses the standard library only and
+each command imports what it needs when it runs, so `--version` and `--help` are instant.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from ..errors import Gate2XlsxError
+from .commands import COMMANDS, parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: `export` is implied when the first argument is not a command."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    args = _with_command([a for a in args if a != "--debug"])
+    options = None
+    try:
+        options = parser().parse_args(args)
+        options.subject = _subject_of(options)
+        if options.command is None:  # `gate2xlsx` alone: the help, nothing else
+            parser().print_help()
+            sys.exit(0)
+        options.run(options)
+    except Gate2XlsxError as exc:
+        if debug:
+            raise
+        if exc.path is None and options is not None:  # name the file the command worked on
+            exc.path = getattr(options, "subject", None)
+        _fail(f"Error: {exc}", exc.hint, exc.exit_code)
+    except KeyboardInterrupt:  # outputs are renamed into place only when complete
+        _fail(f"Error: {_subject(options)}interrupted; nothing was written", None, 130)
+    except Exception as exc:  # anything unforeseen: still one line, no traceback
+        if debug:
+            raise
+        _fail(f"Error: {_subject(options)}unexpected failure: {type(exc).__name__}: {exc}",
+              "run again with --debug for the traceback, and report it", 2)
+
+
+def _with_command(args: list[str]) -> list[str]:
+    """The arguments with `export` put in front of the first one that is not a root option
+    (a model file, or an export option as in `gate2xlsx -o out.xlsx MODEL`) nor a command."""
+    at = next((i for i, a in enumerate(args) if a not in ("--version", "--help", "-h")), None)
+    if at is not None and args[at] not in COMMANDS:
+        args.insert(at, "export")
+    return args
+
+
+def _subject_of(options: object) -> str | None:
+    """The file (or gate) the command works on, for messages that do not name one."""
+    for name in (getattr(options, "subject_of", None), "gate"):
+        value = getattr(options, name, None) if name else None
+        if value is not None:
+            return str(value)
+    return None
+
+
+def _subject(options: object) -> str:
+    subject = getattr(options, "subject", None)
+    return f"{subject}: " if subject else ""
+
+
+def _fail(line: str, hint: str | None, code: int) -> None:
+    print(line, file=sys.stderr)
+    if hint:
+        print(f"Hint: {hint}", file=sys.stderr)
+    sys.exit(code)

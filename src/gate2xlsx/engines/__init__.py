@@ -1,0 +1,1 @@
+"""Spreadsheet engines that recalculate the workbooks gate2xlsx writes (headless LibreOffice)."""

@@ -1,0 +1,69 @@
+"""The Network sheet: one example, step by step: the input row (editable), then each layer's
+kernel view, MMULT, bias add and activation, the output, and the predicted class."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..model import Model
+from ..templates_text import say
+from . import formulas as F
+from .batch import output_headers, predicted_index
+from .layout import Block, Chart, Region, SheetPlan, text, text_row
+from .spec import WorkbookSpec
+from .steps import RowPlacer, WeightRefs, chain
+
+NETWORK = "Network"
+LABEL_WIDTH = 46
+VALUE_WIDTH = 11
+
+
+def default_input(model: Model) -> np.ndarray:
+    """The input the Network sheet opens with: a data row when there is one, else zeros."""
+    if model.data is not None and len(model.data.x):
+        return np.asarray(model.data.x[min(1, len(model.data.x) - 1)], dtype=np.float64)
+    return np.zeros(model.n_inputs)
+
+
+def network_plan(model: Model, refs: WeightRefs, spec: WorkbookSpec,
+                 input_values: np.ndarray | None = None) -> SheetPlan:
+    """The sheet; `input_values` is the example it opens with (default: a data row, or zeros)."""
+    sheet = SheetPlan(NETWORK, widths={1: LABEL_WIDTH}, freeze="B3")
+    sheet.add(text(NETWORK, 1, 1, say("network_title", model=model.name), "title"),
+              text(NETWORK, 2, 1, say("network_intro"), "subtitle"))
+    x = default_input(model) if input_values is None else np.asarray(input_values, dtype=np.float64)
+    inputs = Block(NETWORK, 5, 2, 1, model.n_inputs)
+    sheet.add(text(NETWORK, 4, 1, "Input", "layer"),
+              text_row(NETWORK, 4, 2, spec.inputs),
+              text(NETWORK, 5, 1, "input (edit me)", "step"),
+              Region(inputs, "input", values=x.reshape(1, -1), name="input",
+                     comment=say("input_comment")))
+    placer = RowPlacer(NETWORK, top=6)
+    labels, n = spec.labels, model.n_outputs
+    heads = output_headers(labels, n)
+    last = chain(model, refs, placer, inputs, mode=spec.mode, output_labels=heads)
+    sheet.add(*placer.regions)
+    row = placer.row + 1
+    out = Block(NETWORK, row + 1, 2, 1, n)
+    classes = Block(NETWORK, row + 2, 2, 1, len(labels))
+    sheet.add(text(NETWORK, row, 1, "Output", "layer"), text_row(NETWORK, row, 2, heads),
+              text(NETWORK, row + 1, 1, "output (what Keras's predict returns)", "step"),
+              Region(out, "output", cell_formula=lambda i, j: F.formula(last.cell(i, j)),
+                     name="output", comment=say("output_comment")),
+              text(NETWORK, row + 2, 1, "class labels", "step"),
+              Region(classes, "header", values=[labels]))
+    pred = Block(NETWORK, row + 3, 2)
+    confidence = F.row_max(out.ref()) if n > 1 else F.binary_confidence(out.cell())
+    sheet.add(text(NETWORK, row + 3, 1, "predicted class: index, label, confidence", "layer"),
+              Region(pred, "result",
+                     cell_formula=lambda i, j: F.formula(predicted_index(out.ref(), n)),
+                     comment=say("predicted_comment")),
+              Region(Block(NETWORK, row + 3, 3), "result",
+                     cell_formula=lambda i, j: F.formula(F.pick(classes.ref(), pred.cell(0, 0)))),
+              Region(Block(NETWORK, row + 3, 4), "percent",
+                     cell_formula=lambda i, j: F.formula(confidence)))
+    sheet.charts.append(Chart(say("network_chart_title"), out, Block(NETWORK, row, 2, 1, n),
+                              F.cell(row + 5, 2)))
+    for col in range(2, max(sheet.extent()[1], 4) + 1):
+        sheet.widths.setdefault(col, VALUE_WIDTH)
+    return sheet

@@ -1,0 +1,74 @@
+"""The whole workbook, planned from a Model and the export's decisions (a WorkbookSpec):
+Network (one example, step by step), Truth table / Data (the batch, accuracy, loss), Decision
+map, Weights, Check, About, and the hidden description `extract` rebuilds the model from.
+Every sheet is checked against the spreadsheet limits before anything is written."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from ..errors import LayoutError
+from ..model import Model
+from ..templates_text import say
+from . import limits, meta
+from .about import about_plan
+from .batch import data_plan
+from .check import check_plan
+from .decision_map import map_plan
+from .keras_eval import loss_rule
+from .layout import SheetPlan, WorkbookPlan
+from .names import weight_names
+from .network import network_plan
+from .spec import WorkbookSpec
+from .weights import weights_plan
+
+TRUTH_TABLE, DATA = "Truth table", "Data"
+
+
+def plan_workbook(model: Model, spec: WorkbookSpec) -> WorkbookPlan:
+    """Plan every sheet of the workbook that computes `model` as `spec` says."""
+    rows, about = spec.rows, dict(spec.about)
+    weights_sheet, refs = weights_plan(model, spec)
+    input_values = spec.input_values
+    if input_values is None and len(rows.x):
+        input_values = rows.x[min(1, len(rows.x) - 1)]
+    sheets = [network_plan(model, refs, spec, input_values)]
+    rule = loss_rule(model, spec.loss) if spec.loss else None
+    if rows.sample:  # made-up inputs teach nothing a Data sheet would add; Check runs them
+        _note(about, say("no_data_sheet"))
+    else:
+        title = TRUTH_TABLE if rows.truth_table else DATA
+        sheets.append(_if_it_fits(lambda: data_plan(model, refs, spec, rule, title=title), about))
+    if model.n_inputs == 2:
+        known = rows.x if rows.y is not None or model.data else None
+        sheets.append(_if_it_fits(lambda: map_plan(model, refs, spec, known), about))
+    sheets += [weights_sheet, _if_it_fits(lambda: check_plan(model, refs, spec), about)]
+    sheets = [sheet for sheet in sheets if sheet is not None]
+    sheets += [about_plan(model, spec, about), meta.meta_plan(_described(model, spec))]
+    for sheet in sheets:
+        limits.check_sheet(sheet)
+    return WorkbookPlan(sheets)
+
+
+def _described(model: Model, spec: WorkbookSpec) -> Model:
+    """The model the hidden description stores: the names the export settled on, on a copy."""
+    return replace(
+        model,
+        input_names=spec.described_inputs or model.input_names,
+        class_names=spec.described_labels or model.class_names,
+    )
+
+
+def _if_it_fits(make: Callable[[], SheetPlan], about: dict[str, str]) -> SheetPlan | None:
+    """A batch sheet (one row per example, steps side by side), or None with a note saying why
+    it was left out when the network is too wide for a sheet's columns."""
+    try:
+        return make()
+    except LayoutError as exc:
+        _note(about, f"Left out: {exc}.")
+        return None
+
+
+def _note(about: dict[str, str], note: str) -> None:
+    about["notes"] = f"{about['notes']} {note}" if about.get("notes") else note

@@ -1,0 +1,91 @@
+"""The Weights sheet: every stored weight as a yellow, editable, named block (input index down,
+unit index across, as Keras stores it), each layer's settings as named cells, and a grey
+read-only copy of the trained values that turns a changed weight orange."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..model import Layer, Model, layer_label
+from ..templates_text import say
+from .layout import Block, ConditionalFormat, Region, SheetPlan, own, text, text_row
+from .names import weight_names
+from .spec import WorkbookSpec
+from .steps import WeightRefs
+
+WEIGHTS = "Weights"
+LABEL_WIDTH = 46
+# Above this many weights the Weights sheet drops its read-only trained copy (it doubles the
+# cells to write and recalculate); the Check sheet still catches every change.
+TRAINED_COPY_LIMIT = 20_000
+
+
+def _grid(values: np.ndarray) -> np.ndarray:
+    return values.reshape(values.shape[0], -1) if values.ndim >= 2 else values.reshape(1, -1)
+
+
+def weights_plan(model: Model, spec: WorkbookSpec) -> tuple[SheetPlan, WeightRefs]:
+    """The sheet, and where each weight and setting lives (what every formula reads)."""
+    sheet = SheetPlan(WEIGHTS, widths={1: LABEL_WIDTH}, freeze="B3")
+    with_copy = model.count_params() <= TRAINED_COPY_LIMIT
+    intro = say("weights_intro") if with_copy else say("weights_intro_large", limit=TRAINED_COPY_LIMIT)
+    sheet.add(text(WEIGHTS, 1, 1, say("weights_title", model=model.name), "title"),
+              text(WEIGHTS, 2, 1, intro, "subtitle"))
+    refs = WeightRefs()
+    names = weight_names(model)
+    widths = model.widths()
+    row = 4
+    for index, layer in enumerate(model.layers, start=1):
+        if not layer.weights() and not layer.settings():
+            continue
+        first = len(sheet.regions)
+        sheet.add(text(WEIGHTS, row, 1, f"Layer {index}: {layer.name} ({layer.class_name})", "layer"))
+        row += 1
+        if layer.settings():
+            row = _settings(sheet, layer, names, refs, row, with_copy)
+        for key, param in layer.weights().items():
+            grid = _grid(param.values)
+            rows, cols = grid.shape
+            shape = " x ".join(str(d) for d in param.values.shape) or "scalar"
+            sheet.add(text(WEIGHTS, row, 1, f"{key}  [{shape}]  {param.path}", "step"),
+                      text_row(WEIGHTS, row, 2, [f"unit {j + 1}" for j in range(cols)]))
+            row += 1
+            if rows > 1:
+                inputs = spec.inputs if index == 1 and key == "kernel" else [
+                    f"in {i + 1}" for i in range(widths[index - 1])]
+                labels = inputs if len(inputs) == rows else [f"row {i + 1}" for i in range(rows)]
+                sheet.add(Region(Block(WEIGHTS, row, 1, rows, 1), "header", values=[[v] for v in labels]))
+            name = names[(layer.name, key)]
+            block = Block(WEIGHTS, row, 2, rows, cols)
+            sheet.add(Region(block, "weight", values=grid, name=name))
+            if with_copy:
+                _trained_copy(sheet, block, grid)
+            refs.entries[(layer.name, key)] = (name, block)
+            row += rows + 1
+        own(sheet.regions, first, layer_label(index, layer))
+        row += 1
+    return sheet, refs
+
+
+def _settings(sheet: SheetPlan, layer: Layer, names: dict, refs: WeightRefs, row: int, with_copy: bool) -> int:
+    """The layer's scalar settings as one row of named, editable cells; returns the next row."""
+    keys = list(layer.settings())
+    sheet.add(text(WEIGHTS, row, 1, "settings (from the layer's configuration)", "step"),
+              text_row(WEIGHTS, row, 2, keys))
+    for j, key in enumerate(keys):
+        cell = Block(WEIGHTS, row + 1, 2 + j)
+        sheet.add(Region(cell, "weight", values=[[layer.settings()[key]]], name=names[(layer.name, key)]))
+        refs.entries[(layer.name, key)] = (names[(layer.name, key)], cell)
+    block = Block(WEIGHTS, row + 1, 2, 1, len(keys))
+    if with_copy:
+        _trained_copy(sheet, block, np.array([list(layer.settings().values())], dtype=np.float64))
+    return row + 3
+
+
+def _trained_copy(sheet: SheetPlan, block: Block, grid: np.ndarray) -> None:
+    """A grey read-only copy right of the block, and an orange mark on every changed weight."""
+    trained = Block(WEIGHTS, block.top, block.right + 2, block.rows, block.cols)
+    sheet.add(text(WEIGHTS, block.top - 1, trained.left, "trained value (read-only copy)", "note"),
+              Region(trained, "trained", values=grid))
+    sheet.conditional.append(ConditionalFormat(block.ref(absolute=False, on=WEIGHTS), "changed",
+                                               f"{block.cell()}<>{trained.cell()}"))

@@ -1,0 +1,159 @@
+"""CSV tables: the one reader behind every `--data` (export, train and predict).
+
+Rows are numbered as the file's lines (the header is row 1), blank lines are skipped, and
+every problem names its row and column. `labelled` reads numeric feature columns and one label
+column whose distinct values become the classes (one-hot targets); `inputs` reads the first
+n columns of each row, a header being optional; `for_model` decides between the two by width.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+from .model import Dataset
+
+MAX_BYTES = 64 << 20  # a table far larger than a spreadsheet network trains on
+
+
+@dataclass
+class Table:
+    """Input rows x (k, n) with their column names; one-hot targets y and class names when the
+    table has a label column."""
+
+    x: np.ndarray
+    input_names: list[str] | None
+    y: np.ndarray | None = None
+    class_names: list[str] | None = None
+    name: str = ""
+
+    @property
+    def dataset(self) -> Dataset:
+        return Dataset(self.x, self.y, self.name)
+
+
+def labelled(path: str | os.PathLike, label: str | None = None) -> Table:
+    """Features and a label column (`label`, default: the last), under an optional header."""
+    path = Path(path)
+    header, rows = _read(path)
+    named = header is not None
+    if header is None:
+        if label is not None:
+            raise InputError(f"--label {label} needs a header row naming the columns", path=path)
+        header = [str(j + 1) for j in range(len(rows[0][1]))]
+    _same_width(header, rows, path)
+    index = _label_index(header, label, path)
+    features = [i for i in range(len(header)) if i != index]
+    if not features:
+        raise InputError("the table has no feature columns besides the label", path=path)
+    x = np.array([[_number(cells[i], header[i], line, path) for i in features]
+                  for line, cells in rows], dtype=np.float64)
+    values = [cells[index].strip() for _, cells in rows]
+    classes = _classes(values)
+    if len(classes) < 2:
+        raise InputError(f"label column {header[index]!r} has only one class ({classes[0]!r}); "
+                         "training needs at least two", path=path)
+    y = np.zeros((len(rows), len(classes)))
+    y[np.arange(len(rows)), [classes.index(v) for v in values]] = 1.0
+    names = [header[i] for i in features] if named else None
+    return Table(x, names, y, classes, path.stem)
+
+
+def inputs(path: str | os.PathLike, n_inputs: int) -> Table:
+    """The first `n_inputs` numbers of every row (more columns are ignored); the first row may
+    be a header."""
+    path = Path(path)
+    header, rows = _read(path)
+    for line, cells in rows:
+        if len(cells) < n_inputs:
+            raise InputError(f"row {line} has {len(cells)} columns; the model takes {n_inputs} "
+                             "inputs", path=path)
+    names = header[:n_inputs] if header is not None and len(header) >= n_inputs else None
+    columns = names or [str(j + 1) for j in range(n_inputs)]
+    x = np.array([[_number(cells[j], columns[j], line, path) for j in range(n_inputs)]
+                  for line, cells in rows], dtype=np.float64).reshape(len(rows), n_inputs)
+    return Table(x, names, name=path.stem)
+
+
+def for_model(path: str | os.PathLike, n_inputs: int) -> Table:
+    """A table of rows for a model taking `n_inputs`: rows as wide as that are inputs only
+    (predictions only), wider rows end in a label column."""
+    path = Path(path)
+    header, _ = _read(path)
+    if header is not None and len(header) == n_inputs:
+        return inputs(path, n_inputs)
+    return labelled(path)
+
+
+def _read(path: Path) -> tuple[list[str] | None, list[tuple[int, list[str]]]]:
+    """(header or None, [(line number, cells)]) of the non-blank rows. The first row is a
+    header unless every cell of it is a number."""
+    if not path.is_file():
+        raise InputError("no such file", path=path)
+    if path.stat().st_size > MAX_BYTES:
+        raise InputError("the table is larger than 64 MiB", path=path)
+    rows: list[tuple[int, list[str]]] = []
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            for cells in reader:
+                if any(cell.strip() for cell in cells):
+                    rows.append((reader.line_num, cells))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"not a readable CSV table ({exc})", path=path) from None
+    header = None
+    if rows and not all(_is_number(cell) for cell in rows[0][1]):
+        header = [cell.strip() for cell in rows.pop(0)[1]]
+    if not rows:
+        raise InputError("the CSV has no data rows", path=path)
+    return header, rows
+
+
+def _same_width(header: list[str], rows: list[tuple[int, list[str]]], path: Path) -> None:
+    for line, cells in rows:
+        if len(cells) != len(header):
+            raise InputError(f"row {line} has {len(cells)} cells but the header has "
+                             f"{len(header)}", path=path)
+
+
+def _label_index(header: list[str], label: str | None, path: Path) -> int:
+    if label is None:
+        return len(header) - 1
+    if label not in header:
+        raise InputError(f"no column named {label!r} (columns: {', '.join(header)})", path=path)
+    return header.index(label)
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _number(cell: str, column: str, row: int, path: Path) -> float:
+    try:
+        value = float(cell)
+    except ValueError:
+        raise InputError(f"row {row}, column {column!r}: {cell.strip()!r} is not a number; "
+                         "input columns must be numeric", path=path) from None
+    if not math.isfinite(value):
+        raise InputError(f"row {row}, column {column!r}: {cell.strip()!r} is not a finite number",
+                         path=path)
+    return value
+
+
+def _classes(labels: list[str]) -> list[str]:
+    """Distinct labels, in numeric order when they are all numbers, else alphabetical."""
+    distinct = sorted(set(labels))
+    try:
+        return sorted(distinct, key=float)
+    except ValueError:
+        return distinct
