@@ -48,7 +48,9 @@ def write(layers: list[tuple], out: str) -> None:
     out_row = row
     for i, (x_ref, k_ref, b_ref, units) in enumerate(formulas):
         target = f"A{out_row + i}:{get_column_letter(units)}{out_row + i}"
-        x_ref = x_ref or f"A{out_row + i - 1}:{get_column_letter(formulas[i - 1][3])}{out_row + i - 1}"
+        x_ref = (
+            x_ref or f"A{out_row + i - 1}:{get_column_letter(formulas[i - 1][3])}{out_row + i - 1}"
+        )
         cells = [ArrayFormula(target, f"=MMULT({x_ref},{k_ref})+{b_ref}")] + [None] * (units - 1)
         ws.append(cells)
     wb.save(out)

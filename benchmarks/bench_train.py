@@ -49,14 +49,20 @@ def _time(argv: list[str], env: dict[str, str]) -> float:
 def run(repeat: int) -> dict:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
     with tempfile.TemporaryDirectory() as tmp:
-        ours = [_time([*_gate2xlsx(), "train", "or", "-o", f"{tmp}/or.h5", "--quiet"], env)
-                for _ in range(repeat)]
+        ours = [
+            _time([*_gate2xlsx(), "train", "or", "-o", f"{tmp}/or.h5", "--quiet"], env)
+            for _ in range(repeat)
+        ]
         result = {"gate2xlsx_train_s": statistics.median(ours), "runs": repeat}
         if TF215.exists():
-            keras = [_time([str(TF215), "-c", KERAS_RECIPE, f"{tmp}/keras.h5"], env)
-                     for _ in range(repeat)]
+            keras = [
+                _time([str(TF215), "-c", KERAS_RECIPE, f"{tmp}/keras.h5"], env)
+                for _ in range(repeat)
+            ]
             result["keras215_s"] = statistics.median(keras)
-            result["ratio_keras_over_gate2xlsx"] = result["keras215_s"] / result["gate2xlsx_train_s"]
+            result["ratio_keras_over_gate2xlsx"] = (
+                result["keras215_s"] / result["gate2xlsx_train_s"]
+            )
     return result
 
 
@@ -69,7 +75,10 @@ def main() -> None:
     if args.json:
         print(json.dumps(result))
         return
-    print(f"gate2xlsx train or -o or.h5   median {result['gate2xlsx_train_s']:.2f} s over {args.repeat} runs")
+    print(
+        f"gate2xlsx train or -o or.h5   median {result['gate2xlsx_train_s']:.2f} s "
+        f"over {args.repeat} runs"
+    )
     if "keras215_s" in result:
         print(f"tf.keras 2.15 same recipe     median {result['keras215_s']:.2f} s")
         print(f"ratio Keras / gate2xlsx       {result['ratio_keras_over_gate2xlsx']:.1f}x")

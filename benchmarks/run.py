@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from gate2xlsx import writers
-from gate2xlsx.model import Act, Activation, Dense, Model, Param
 from gate2xlsx.engines.libreoffice import recalculate, soffice_path
+from gate2xlsx.model import Act, Activation, Dense, Model, Param
 
 HERE = Path(__file__).resolve().parent
 SMALL = [(2, 2), (64, 32, 10)]
@@ -39,8 +39,15 @@ def random_model(widths: tuple[int, ...], seed: int = 0) -> Model:
         last = i == len(widths) - 1
         kernel = (rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)).astype(np.float32)
         bias = (rng.standard_normal(n_out) * 0.1).astype(np.float32)
-        layers.append(Dense(f"dense_{i}", "Dense", kernel=Param(kernel), bias=Param(bias),
-                            activation=Act("linear" if last else "relu")))
+        layers.append(
+            Dense(
+                f"dense_{i}",
+                "Dense",
+                kernel=Param(kernel),
+                bias=Param(bias),
+                activation=Act("linear" if last else "relu"),
+            )
+        )
     layers.append(Activation("softmax_1", "Activation", Act("softmax")))
     return Model(widths[0], layers, name="bench")
 
@@ -90,15 +97,19 @@ def measure(widths: tuple[int, ...], repeats: int, scratch: Path, with_lo: bool)
 
 
 def table(results: dict[tuple, dict]) -> str:
-    head = ("| network | weights | export s (ours / base) | ratio | peak MB (ours / base) | "
-            "file MB (ours / base) | LibreOffice s (ours / base) | ratio |")
+    head = (
+        "| network | weights | export s (ours / base) | ratio | peak MB (ours / base) | "
+        "file MB (ours / base) | LibreOffice s (ours / base) | ratio |"
+    )
     lines = [head, "|" + "---|" * 8]
     for widths, r in results.items():
         lines.append(
-            f"| {'-'.join(map(str, widths))} | {r['weights']:,} | {r['ours']:.2f} / {r['base']:.2f} | "
+            f"| {'-'.join(map(str, widths))} | {r['weights']:,} | "
+            f"{r['ours']:.2f} / {r['base']:.2f} | "
             f"{r['ours'] / r['base']:.2f} | {r['ours_mem']:.0f} / {r['base_mem']:.0f} | "
             f"{r['ours_size'] / 1e6:.2f} / {r['base_size'] / 1e6:.2f} | "
-            f"{r['ours_lo']:.2f} / {r['base_lo']:.2f} | {r['ours_lo'] / r['base_lo']:.2f} |")
+            f"{r['ours_lo']:.2f} / {r['base_lo']:.2f} | {r['ours_lo'] / r['base_lo']:.2f} |"
+        )
     return "\n".join(lines)
 
 
@@ -112,8 +123,11 @@ def main() -> None:
     sizes = SMALL + (LARGE if args.all else [])
     with tempfile.TemporaryDirectory(prefix="gate2xlsx-bench-") as scratch:
         results = {w: measure(w, args.repeats, Path(scratch), with_lo) for w in sizes}
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-          f"median of {args.repeats} runs")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}; "
+        f"median of {args.repeats} runs"
+    )
     print(table(results))
 
 

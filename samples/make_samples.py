@@ -13,18 +13,17 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 
 sys.dont_write_bytecode = True  # keep __pycache__ out of tests/fixtures and samples
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests" / "fixtures"))
 
+import keras as keras_pkg  # noqa: E402  (version string only)
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-import keras as keras_pkg  # noqa: E402  (version string only)
-
 from _common import plain_loss, save_expected, update_manifest  # noqa: E402
 
 k = tf.keras
@@ -60,8 +59,11 @@ def lesson(gate: str, seed: int = 42):
     """The seed lesson, verbatim: Dense(2, input_dim=2) + softmax, SGD 0.2, 50 epochs."""
     reset(seed)
     model = k.Sequential([k.layers.Dense(2, input_dim=2), k.layers.Activation("softmax")])
-    model.compile(optimizer=k.optimizers.SGD(learning_rate=0.2), loss="binary_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(
+        optimizer=k.optimizers.SGD(learning_rate=0.2),
+        loss="binary_crossentropy",
+        metrics=["accuracy"],
+    )
     model.fit(TRUTH, LABELS[gate], epochs=50, batch_size=128, verbose=0)
     return model
 
@@ -70,10 +72,18 @@ def xor_net():
     """Smallest seed in 0.. whose run reaches 100% accuracy on XOR."""
     for seed in range(50):
         reset(seed)
-        model = k.Sequential([k.layers.Dense(4, activation="tanh", input_dim=2),
-                              k.layers.Dense(2), k.layers.Activation("softmax")])
-        model.compile(optimizer=k.optimizers.Adam(learning_rate=0.05),
-                      loss="categorical_crossentropy", metrics=["accuracy"])
+        model = k.Sequential(
+            [
+                k.layers.Dense(4, activation="tanh", input_dim=2),
+                k.layers.Dense(2),
+                k.layers.Activation("softmax"),
+            ]
+        )
+        model.compile(
+            optimizer=k.optimizers.Adam(learning_rate=0.05),
+            loss="categorical_crossentropy",
+            metrics=["accuracy"],
+        )
         model.fit(TRUTH, LABELS["xor"], epochs=300, batch_size=128, verbose=0)
         result = model.evaluate(TRUTH, LABELS["xor"], verbose=0, return_dict=True)
         if result["accuracy"] == 1.0:
@@ -96,28 +106,42 @@ def main() -> None:
         assert np.allclose(list(layers.values())[-1], y, atol=1e-6)
         path = HERE / filename
         model.save(str(path), save_format="h5")
-        save_expected(HERE / f"{stem}.expected.npz", X, y, layers,
-                      x_eval=TRUTH.astype(np.float64), y_true=LABELS[stem],
-                      loss=result["loss"], accuracy=result["accuracy"],
-                      loss_plain=plain_loss(loss, LABELS[stem],
-                                            model.predict(TRUTH, verbose=0)))
+        save_expected(
+            HERE / f"{stem}.expected.npz",
+            X,
+            y,
+            layers,
+            x_eval=TRUTH.astype(np.float64),
+            y_true=LABELS[stem],
+            loss=result["loss"],
+            accuracy=result["accuracy"],
+            loss_plain=plain_loss(loss, LABELS[stem], model.predict(TRUTH, verbose=0)),
+        )
         again = k.models.load_model(str(path))
         y2 = again.predict(X.astype(np.float32), verbose=0)
         assert np.max(np.abs(y2 - y)) < 1e-6, filename
         loss2 = again.evaluate(TRUTH, LABELS[stem], verbose=0, return_dict=True)["loss"]
         assert abs(loss2 - result["loss"]) < 1e-6, (loss2, result["loss"])
         print(f"{filename}: loss {result['loss']:.6f} accuracy {result['accuracy']:.2f}")
-        entries.append({
-            "file": filename, "architecture": None, "expected": f"{stem}.expected.npz",
-            "keras": KERAS_LABEL, "format": "legacy_h5",
-            "layers": [type(layer).__name__ for layer in model.layers],
-            "activations": [layer.get_config()["activation"] for layer in model.layers],
-            "expect_error": False, "error_mentions": None, "loss": loss,
-            "notes": {"or": "the classic lesson: OR, Dense(2)+softmax, SGD(0.2) 50 epochs",
-                      "and": "the classic lesson: AND, Dense(2)+softmax, SGD(0.2) 50 epochs",
-                      "xor": "XOR: Dense(4, tanh) + Dense(2) + softmax, Adam(0.05), 100% accuracy",
-                      }[stem],
-        })
+        entries.append(
+            {
+                "file": filename,
+                "architecture": None,
+                "expected": f"{stem}.expected.npz",
+                "keras": KERAS_LABEL,
+                "format": "legacy_h5",
+                "layers": [type(layer).__name__ for layer in model.layers],
+                "activations": [layer.get_config()["activation"] for layer in model.layers],
+                "expect_error": False,
+                "error_mentions": None,
+                "loss": loss,
+                "notes": {
+                    "or": "the classic lesson: OR, Dense(2)+softmax, SGD(0.2) 50 epochs",
+                    "and": "the classic lesson: AND, Dense(2)+softmax, SGD(0.2) 50 epochs",
+                    "xor": "XOR: Dense(4, tanh) + Dense(2) + softmax, Adam(0.05), 100% accuracy",
+                }[stem],
+            }
+        )
     update_manifest(HERE / "manifest.json", "", entries)
     print(json.dumps([e["file"] for e in entries]))
 

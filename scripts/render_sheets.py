@@ -16,9 +16,9 @@ import tempfile
 from pathlib import Path
 
 import gate2xlsx
+from gate2xlsx.app.export import export_workbook
 from gate2xlsx.engines.libreoffice import _RECALC_ALWAYS, soffice_path
 from gate2xlsx.sheet import writer
-from gate2xlsx.app.export import export_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,12 +46,40 @@ def render(model_path: Path, gate: str | None, out: Path, dpi: int = 110) -> lis
             slug = sheet.title.lower().replace(" ", "_")
             book = scratch / f"{slug}.xlsx"
             writer.write(plan, book)
-            subprocess.run([soffice, f"-env:UserInstallation={profile.parent.as_uri()}", "--headless",
-                            "--norestore", "--convert-to", "pdf", "--outdir", str(scratch), str(book)],
-                           check=True, capture_output=True, timeout=300)
+            subprocess.run(
+                [
+                    soffice,
+                    f"-env:UserInstallation={profile.parent.as_uri()}",
+                    "--headless",
+                    "--norestore",
+                    "--convert-to",
+                    "pdf",
+                    "--outdir",
+                    str(scratch),
+                    str(book),
+                ],
+                check=True,
+                capture_output=True,
+                timeout=300,
+            )
             target = out / slug
-            subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-f", "1", "-l", "1", "-singlefile",
-                            str(scratch / f"{slug}.pdf"), str(target)], check=True, timeout=120)
+            subprocess.run(
+                [
+                    "pdftoppm",
+                    "-png",
+                    "-r",
+                    str(dpi),
+                    "-f",
+                    "1",
+                    "-l",
+                    "1",
+                    "-singlefile",
+                    str(scratch / f"{slug}.pdf"),
+                    str(target),
+                ],
+                check=True,
+                timeout=120,
+            )
             made.append(target.with_suffix(".png"))
     return made
 

@@ -58,6 +58,7 @@ def engine(tmp_path) -> Engine:
 def cli_exit(args: list[str]) -> int:
     """Run the gate2xlsx CLI in this process (output reaches capsys); return its exit code."""
     from gate2xlsx.cli import main
+
     try:
         main(args)
     except SystemExit as exc:
@@ -65,8 +66,15 @@ def cli_exit(args: list[str]) -> int:
     return 0
 
 
-def edit_weights(book: Path, model, rng: np.random.Generator, *, scale: float, as_float32: bool = False,
-                 x: np.ndarray | None = None) -> None:
+def edit_weights(
+    book: Path,
+    model,
+    rng: np.random.Generator,
+    *,
+    scale: float,
+    as_float32: bool = False,
+    x: np.ndarray | None = None,
+) -> None:
     """Change every weight of a workbook as a learner would (variances kept positive), and
     optionally the input; float32-exact values when a Keras file must hold them unchanged."""
     from gate2xlsx.readers.xlsx import set_named_values

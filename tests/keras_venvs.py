@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
-VENVS = {"tf215": (Path("/opt/tf215/bin/python"), {}),
-         "k3": (Path("/opt/k3/bin/python"), {"KERAS_BACKEND": "torch"})}
+VENVS = {
+    "tf215": (Path("/opt/tf215/bin/python"), {}),
+    "k3": (Path("/opt/k3/bin/python"), {"KERAS_BACKEND": "torch"}),
+}
 
 PREDICT = """
 import json, sys, numpy as np
@@ -38,8 +40,9 @@ def run(venv: str, code: str, *args: str, timeout: float = 300) -> str:
     """stdout of `code` run by the venv's python; a failure shows its stderr tail."""
     python, extra = python_of(venv), VENVS[venv][1]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "", **extra}
-    done = subprocess.run([str(python), "-c", code, *args], capture_output=True, text=True,
-                          env=env, timeout=timeout)
+    done = subprocess.run(
+        [str(python), "-c", code, *args], capture_output=True, text=True, env=env, timeout=timeout
+    )
     assert done.returncode == 0, f"{venv} failed:\n{done.stderr[-3000:]}"
     return done.stdout.strip().splitlines()[-1]
 

@@ -22,16 +22,51 @@ from gate2xlsx import activations
 from gate2xlsx.model import Act, Activation, Model
 from gate2xlsx.readers.xlsx import named_values
 
-POINTS = np.array([-700.0, -50.0, -20.0, -16.0, -14.0, -6.0, -3.0, -2.5, -1.0, -0.5, -1e-3,
-                   -1e-9, 0.0, 1e-9, 1e-3, 0.3, 0.4, 0.5, 1.0, 2.5, 3.0, 5.0, 6.0, 7.0, 14.0,
-                   16.0, 20.0, 50.0, 700.0])
+POINTS = np.array(
+    [
+        -700.0,
+        -50.0,
+        -20.0,
+        -16.0,
+        -14.0,
+        -6.0,
+        -3.0,
+        -2.5,
+        -1.0,
+        -0.5,
+        -1e-3,
+        -1e-9,
+        0.0,
+        1e-9,
+        1e-3,
+        0.3,
+        0.4,
+        0.5,
+        1.0,
+        2.5,
+        3.0,
+        5.0,
+        6.0,
+        7.0,
+        14.0,
+        16.0,
+        20.0,
+        50.0,
+        700.0,
+    ]
+)
 # Softmax-like entries work on the whole row; a row of ±700 is all-or-nothing, so they also get
 # a moderate row where every output is a proper fraction.
 MODERATE = np.array([-3.0, -1.0, -0.25, 0.0, 0.5, 1.5, 2.0, 4.0])
 
 VARIANTS: dict[str, list[dict]] = {
-    "relu": [{}, {"negative_slope": 0.1}, {"max_value": 6.0}, {"threshold": 0.4},
-             {"negative_slope": 0.2, "max_value": 5.0, "threshold": -1.0}],
+    "relu": [
+        {},
+        {"negative_slope": 0.1},
+        {"max_value": 6.0},
+        {"threshold": 0.4},
+        {"negative_slope": 0.2, "max_value": 5.0, "threshold": -1.0},
+    ],
     "elu": [{}, {"alpha": 0.5}],
     "hard_sigmoid": [{}, {"slope": 1 / 6}],  # Keras 1/2/tf.keras and Keras 3 definitions
     "gelu": [{}, {"approximate": 1.0}],
@@ -82,8 +117,9 @@ def test_libreoffice_equals_numpy_across_each_range(engine, tmp_path):
         live = named_values(wb, "output").reshape(-1)
         assert np.isfinite(live).all(), f"{name} {params}: {live}"
         bad = np.abs(live - want) > np.maximum(1e-12, 1e-12 * np.abs(want))
-        assert not bad.any(), (f"{name} {params} at x={x[bad]}: LibreOffice {live[bad]} "
-                               f"vs NumPy {want[bad]}")
+        assert not bad.any(), (
+            f"{name} {params} at x={x[bad]}: LibreOffice {live[bad]} vs NumPy {want[bad]}"
+        )
         err = np.abs(live - want) / np.maximum(1e-300, np.abs(want))
         worst[name] = max(worst.get(name, 0.0), float(np.max(np.where(want == 0, 0, err))))
     print("worst relative error per activation:", {k: f"{v:.1e}" for k, v in worst.items()})

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ROOT, cli_exit
 
 import gate2xlsx
-from conftest import ROOT, cli_exit
-from gate2xlsx.sheet import formulas as F
 from gate2xlsx.readers.xlsx import named_values
+from gate2xlsx.sheet import formulas as F
 
 sys.path.insert(0, str(ROOT / "tests" / "bad_inputs"))
 import make_corpus  # noqa: E402
@@ -36,8 +36,13 @@ def corpus(tmp_path_factory) -> dict[str, Path]:
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gate2xlsx", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "gate2xlsx", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
 
 
 def fingerprint(path: Path) -> str:
@@ -96,9 +101,12 @@ def test_message_names_the_problem(corpus, tmp_path, name):
 
 # --- hostile layer names: valid models that must export with every name kept as text ------
 
+
 def _xml(book: Path) -> dict[str, str]:
     with zipfile.ZipFile(book) as archive:
-        return {n: archive.read(n).decode("utf-8") for n in archive.namelist() if n.endswith(".xml")}
+        return {
+            n: archive.read(n).decode("utf-8") for n in archive.namelist() if n.endswith(".xml")
+        }
 
 
 def _defined_names(xml: dict[str, str]) -> list[str]:
@@ -131,7 +139,9 @@ def test_layer_names_stay_text_and_names_are_legal_unique_stable(corpus, name_bo
     names = _defined_names(xml)
     assert len({n.lower() for n in names}) == len(names), names
     for name in names:
-        assert re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", name) and len(name) <= F.MAX_NAME_CHARS, name
+        assert re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", name) and len(name) <= F.MAX_NAME_CHARS, (
+            name
+        )
         assert not F.looks_like_reference(name), name
     again = tmp_path / "again.xlsx"
     assert run(str(corpus[f"names_{key}"]), "-o", str(again)).returncode == 0
@@ -146,9 +156,16 @@ def test_hostile_names_compute_and_stay_text_after_libreoffice(corpus, name_book
         model = gate2xlsx.load(corpus[f"names_{key}"])
         x, y = named_values(wb, "input"), named_values(wb, "output")
         np.testing.assert_allclose(y, model.forward(x), rtol=1e-9, atol=1e-12)
-        values = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row
-                  if isinstance(c.value, str) and c.value.startswith(("=", "+", "@"))]
-        assert any(c.value.startswith('=HYPERLINK("http://evil"') for c in values) or key != "formula"
+        values = [
+            c
+            for ws in wb.worksheets
+            for row in ws.iter_rows()
+            for c in row
+            if isinstance(c.value, str) and c.value.startswith(("=", "+", "@"))
+        ]
+        assert (
+            any(c.value.startswith('=HYPERLINK("http://evil"') for c in values) or key != "formula"
+        )
         for ws in wb.worksheets:
             assert not ws._hyperlinks, f"{key}: a layer name became a hyperlink"
 
@@ -158,20 +175,27 @@ def test_hostile_names_compute_and_stay_text_after_libreoffice(corpus, name_book
 SAMPLE = ROOT / "samples" / "or.hdf"
 
 
-@pytest.mark.parametrize("where, says", [
-    (lambda d: d / "no" / "such" / "folder" / "out.xlsx", "does not exist"),
-    (lambda d: d / "model.hdf" / "out.xlsx", "is a file, not a folder"),
-    (lambda d: d, "is a folder"),
-    (lambda d: d / "model.hdf", "over the model file"),
-])
+@pytest.mark.parametrize(
+    "where, says",
+    [
+        (lambda d: d / "no" / "such" / "folder" / "out.xlsx", "does not exist"),
+        (lambda d: d / "model.hdf" / "out.xlsx", "is a file, not a folder"),
+        (lambda d: d, "is a folder"),
+        (lambda d: d / "model.hdf", "over the model file"),
+    ],
+)
 def test_output_in_an_impossible_place_is_a_clear_error(tmp_path, where, says):
     model = tmp_path / "model.hdf"
     model.write_bytes(SAMPLE.read_bytes())
     before = fingerprint(model)
     done = run(str(model), "-o", str(where(tmp_path)))
-    assert done.returncode == 2 and done.stderr.startswith("Error: ") and says in done.stderr, done.stderr
+    assert done.returncode == 2 and done.stderr.startswith("Error: ") and says in done.stderr, (
+        done.stderr
+    )
     assert "Traceback" not in done.stderr
-    assert fingerprint(model) == before and sorted(p.name for p in tmp_path.iterdir()) == ["model.hdf"]
+    assert fingerprint(model) == before and sorted(p.name for p in tmp_path.iterdir()) == [
+        "model.hdf"
+    ]
 
 
 def test_output_in_an_unwritable_folder_is_a_clear_error(tmp_path):
@@ -196,6 +220,7 @@ def test_a_workbook_gets_the_usual_file_mode_not_mkstemps_0600(tmp_path):
 
 
 # --- the error style itself -----------------------------------------------------------------
+
 
 def test_debug_shows_the_traceback_wherever_it_is_written(corpus):
     for args in (["--debug", str(corpus["nan_weight"])], [str(corpus["nan_weight"]), "--debug"]):

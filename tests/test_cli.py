@@ -6,14 +6,19 @@ import subprocess
 import sys
 
 import pytest
+from conftest import SAMPLES
 
 import gate2xlsx
-from conftest import SAMPLES
 
 
 def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gate2xlsx", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "gate2xlsx", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
 
 
 def test_version_and_help():
@@ -48,12 +53,15 @@ def test_extension_does_not_decide_the_format(tmp_path):
     assert run(str(renamed), "-o", str(tmp_path / "m.xlsx")).returncode == 0
 
 
-@pytest.mark.parametrize("make, says", [
-    (lambda d: d / "missing.hdf", "no such file"),
-    (lambda d: d, "directory"),
-    (lambda d: (d / "text.hdf").write_text("hello") and d / "text.hdf", "not a model file"),
-    (lambda d: (d / "empty.h5").write_bytes(b"") or d / "empty.h5", "empty"),
-])
+@pytest.mark.parametrize(
+    "make, says",
+    [
+        (lambda d: d / "missing.hdf", "no such file"),
+        (lambda d: d, "directory"),
+        (lambda d: (d / "text.hdf").write_text("hello") and d / "text.hdf", "not a model file"),
+        (lambda d: (d / "empty.h5").write_bytes(b"") or d / "empty.h5", "empty"),
+    ],
+)
 def test_bad_input_is_one_error_line_exit_2_and_no_output(tmp_path, make, says):
     source = make(tmp_path)
     out = tmp_path / "out.xlsx"

@@ -15,13 +15,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ROOT, SAMPLES
 
 from gate2xlsx import load
 from gate2xlsx.errors import InputError, UnsupportedModelError
 from gate2xlsx.readers import _read, isolation
 from gate2xlsx.readers.isolation import ChildTraceback, in_child
-
-from conftest import ROOT, SAMPLES
 
 sys.path.insert(0, str(ROOT / "tests" / "bad_inputs"))
 from mutations import mutant  # noqa: E402
@@ -74,7 +73,10 @@ def test_a_real_file_that_hangs_libhdf5_is_refused(tmp_path, monkeypatch):
 def test_errors_raised_on_purpose_arrive_unchanged():
     with pytest.raises(UnsupportedModelError) as caught:
         in_child(_refuse, path=Path("m.h5"))
-    assert (str(caught.value), caught.value.hint) == ("m.h5: layer 'x' is not supported", "try another")
+    assert (str(caught.value), caught.value.hint) == (
+        "m.h5: layer 'x' is not supported",
+        "try another",
+    )
 
 
 def test_a_result_that_cannot_travel_back_is_one_error():
@@ -119,8 +121,11 @@ def _wait_for(condition, seconds: float = 30) -> bool:
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
 def test_a_child_stuck_in_libhdf5_dies_with_the_command(tmp_path):
     _, damaged = mutant(HANGS_HDF5, tmp_path)
-    command = subprocess.Popen([sys.executable, "-m", "gate2xlsx", str(damaged), "-o", str(tmp_path / "x.xlsx")],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command = subprocess.Popen(
+        [sys.executable, "-m", "gate2xlsx", str(damaged), "-o", str(tmp_path / "x.xlsx")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     children = Path(f"/proc/{command.pid}/task/{command.pid}/children")
     try:
         assert _wait_for(lambda: children.read_text().split()), "the reading child never started"

@@ -1,4 +1,5 @@
-"""Every fixture real Keras wrote (tests/fixtures/manifest.json) through the readers and the workbook.
+"""Every fixture real Keras wrote (tests/fixtures/manifest.json) through the readers and the
+workbook.
 
 Keras computed in float32, so its numbers carry about 7 significant digits: we allow
 1e-5 absolute, scaled by the value's magnitude where it exceeds 1 (several fixtures have outputs
@@ -50,7 +51,7 @@ def keras_layer_outputs(model: Model, data: dict[str, np.ndarray]) -> list[tuple
     keys = [k for k in data if k.startswith("layer__")]
     pairs, pending = [], []
     for key in keys:
-        name = key[len("layer__"):]
+        name = key[len("layer__") :]
         if name in names:
             index = names.index(name) + 1
             pairs += [(p, index - 1) for p in pending]
@@ -73,8 +74,9 @@ def test_reader_matches_keras_per_layer(entry):
         assert trace[index].shape == data[key].shape, key
         assert scaled_error(trace[index], data[key]) <= KERAS_TOL, key
     assert scaled_error(trace[-1], data["y"]) <= KERAS_TOL
-    assert [layer.class_name for layer in model.layers if layer.class_name != "InputLayer"] == \
-        [c for c in entry["layers"] if c not in ("Sequential", "InputLayer")]
+    assert [layer.class_name for layer in model.layers if layer.class_name != "InputLayer"] == [
+        c for c in entry["layers"] if c not in ("Sequential", "InputLayer")
+    ]
 
 
 @pytest.mark.parametrize("entry", BAD, ids=[e["file"] for e in BAD])
@@ -108,10 +110,15 @@ def test_libreoffice_computes_keras_predictions(group, engine, tmp_path):
         batch = named_values(wb, "data_outputs")
         single = named_values(wb, "output")
         assert batch.shape == want.shape and single.shape == (1, want.shape[1]), name
-        for live, keras, numpy in ((batch, want, ref), (single, want[row:row + 1], ref[row:row + 1])):
+        for live, keras, numpy in (
+            (batch, want, ref),
+            (single, want[row : row + 1], ref[row : row + 1]),
+        ):
             keras_err, numpy_err = scaled_error(live, keras), scaled_error(live, numpy)
             assert keras_err <= KERAS_TOL, f"{name}: {live} vs Keras {keras}"
             assert numpy_err <= 1e-9, f"{name}: {live} vs NumPy {numpy}"
             worst_keras, worst_numpy = max(worst_keras, keras_err), max(worst_numpy, numpy_err)
-    print(f"{group}: {len(books)} workbooks, {sum(len(c[1]) for c in cases)} Keras rows, worst "
-          f"scaled error vs Keras {worst_keras:.2e}, vs NumPy {worst_numpy:.2e}")
+    print(
+        f"{group}: {len(books)} workbooks, {sum(len(c[1]) for c in cases)} Keras rows, worst "
+        f"scaled error vs Keras {worst_keras:.2e}, vs NumPy {worst_numpy:.2e}"
+    )

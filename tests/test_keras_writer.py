@@ -8,13 +8,22 @@ import itertools
 import h5py
 import numpy as np
 import pytest
+from keras_venvs import keras_predict
 
 import gate2xlsx
 from gate2xlsx.errors import OutputError, UnsupportedModelError
+from gate2xlsx.model import (
+    Act,
+    Activation,
+    BatchNorm,
+    Dataset,
+    Dense,
+    Identity,
+    Model,
+    Param,
+    PReLU,
+)
 from gate2xlsx.writers import save
-from gate2xlsx.model import (Act, Activation, BatchNorm, Dataset, Dense, Identity, Model, Param,
-                             PReLU)
-from keras_venvs import keras_predict
 
 RNG = np.random.default_rng(7)
 X4 = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
@@ -26,29 +35,56 @@ def _p(*shape: int) -> Param:
 
 def lesson_model() -> Model:
     """The lesson's OR network, with its training data and gate name."""
-    model = Model(2, [Dense("dense", "Dense", _p(2, 2), _p(2)),
-                      Activation("activation", "Activation", Act("softmax"))], name="or",
-                  class_names=["false", "true"], input_names=["a", "b"], loss="binary_crossentropy")
+    model = Model(
+        2,
+        [
+            Dense("dense", "Dense", _p(2, 2), _p(2)),
+            Activation("activation", "Activation", Act("softmax")),
+        ],
+        name="or",
+        class_names=["false", "true"],
+        input_names=["a", "b"],
+        loss="binary_crossentropy",
+    )
     model.data = Dataset(X4, np.array([[1, 0], [0, 1], [0, 1], [0, 1]], dtype=np.float64), "or")
     return model
 
 
 def mixed_model() -> Model:
     """Every layer kind the writer maps to Keras."""
-    return Model(2, [Dense("hidden", "Dense", _p(2, 3), _p(3), Act("tanh")),
-                     BatchNorm("bn", "BatchNormalization", _p(3), _p(3), _p(3),
-                               Param(RNG.uniform(0.5, 2, 3)), epsilon=1e-3),
-                     PReLU("prelu", "PReLU", _p(3)),
-                     Identity("drop", "Dropout"),
-                     Dense("dense_2", "Dense", _p(3, 4), None, Act("silu")),
-                     Activation("leaky", "LeakyReLU", Act.of("leaky_relu", alpha=0.1)),
-                     Dense("out", "Dense", _p(4, 2), _p(2), Act("softmax"))], name="mixed")
+    return Model(
+        2,
+        [
+            Dense("hidden", "Dense", _p(2, 3), _p(3), Act("tanh")),
+            BatchNorm(
+                "bn",
+                "BatchNormalization",
+                _p(3),
+                _p(3),
+                _p(3),
+                Param(RNG.uniform(0.5, 2, 3)),
+                epsilon=1e-3,
+            ),
+            PReLU("prelu", "PReLU", _p(3)),
+            Identity("drop", "Dropout"),
+            Dense("dense_2", "Dense", _p(3, 4), None, Act("silu")),
+            Activation("leaky", "LeakyReLU", Act.of("leaky_relu", alpha=0.1)),
+            Dense("out", "Dense", _p(4, 2), _p(2), Act("softmax")),
+        ],
+        name="mixed",
+    )
 
 
 def fused_model() -> Model:
     """Dense layers whose activation no Keras string names: saved as Dense + activation layer."""
-    return Model(2, [Dense("d1", "Dense", _p(2, 4), _p(4), Act.of("leaky_relu", alpha=0.2)),
-                     Dense("d2", "Dense", _p(4, 2), None, Act("relu6"))], name="fused")
+    return Model(
+        2,
+        [
+            Dense("d1", "Dense", _p(2, 4), _p(4), Act.of("leaky_relu", alpha=0.2)),
+            Dense("d2", "Dense", _p(4, 2), None, Act("relu6")),
+        ],
+        name="fused",
+    )
 
 
 MODELS = {"lesson": lesson_model, "mixed": mixed_model, "fused": fused_model}
@@ -63,8 +99,9 @@ def test_reads_back_through_load(tmp_path, which, suffix):
         pytest.skip("the .keras reader is not in this checkout yet")
     back = gate2xlsx.load(path)
     np.testing.assert_allclose(back.forward(X4), model.forward(X4), rtol=1e-6, atol=1e-6)
-    assert [layer.name for layer in back.weighted_layers()] == \
-        [layer.name for layer in model.weighted_layers()]
+    assert [layer.name for layer in back.weighted_layers()] == [
+        layer.name for layer in model.weighted_layers()
+    ]
     if which == "lesson":
         assert back.data == model.data
         assert back.class_names == model.class_names and back.input_names == model.input_names
@@ -85,9 +122,14 @@ def test_h5_tree_is_the_one_keras_writes(tmp_path):
         assert {"backend", "keras_version", "model_config"} <= set(f.attrs)
         kernel = f["model_weights/dense/dense/kernel:0"]
         assert kernel.shape == (2, 2) and kernel.dtype == np.float32
-        assert [n.decode() for n in f["model_weights"].attrs["layer_names"]] == ["dense", "activation"]
-        assert [n.decode() for n in f["model_weights/dense"].attrs["weight_names"]] == \
-            ["dense/kernel:0", "dense/bias:0"]
+        assert [n.decode() for n in f["model_weights"].attrs["layer_names"]] == [
+            "dense",
+            "activation",
+        ]
+        assert [n.decode() for n in f["model_weights/dense"].attrs["weight_names"]] == [
+            "dense/kernel:0",
+            "dense/bias:0",
+        ]
         assert f["model_weights/activation"].attrs["weight_names"].size == 0
 
 

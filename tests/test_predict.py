@@ -6,15 +6,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import FIXTURES, SAMPLES
+from conftest import cli_exit as _run
 
 import gate2xlsx
 from gate2xlsx.errors import InputError
 
-from conftest import FIXTURES, SAMPLES, cli_exit as _run
-
-FILES = [SAMPLES / "or.hdf", SAMPLES / "xor.h5", FIXTURES / "keras3" / "act_softmax_keras.keras",
-         FIXTURES / "keras2" / "seq_dense.h5"]
-
+FILES = [
+    SAMPLES / "or.hdf",
+    SAMPLES / "xor.h5",
+    FIXTURES / "keras3" / "act_softmax_keras.keras",
+    FIXTURES / "keras2" / "seq_dense.h5",
+]
 
 
 def _expected(model_file: Path) -> np.lib.npyio.NpzFile:
@@ -57,6 +60,7 @@ def test_cli_values_and_csv(tmp_path, capsys):
 
 def test_one_sigmoid_unit_is_a_two_class_answer():
     from gate2xlsx.model import Act, Dense, Model, Param
+
     model = Model(2, [Dense("d", "Dense", Param([[1.0], [1.0]]), Param([-1.5]), Act("sigmoid"))])
     result = gate2xlsx.predict(model, [[0, 0], [1, 1]])
     assert result.labels == ["False", "True"]

@@ -18,8 +18,18 @@ class FakeTerminal(io.StringIO):
 
 def wide_model() -> Model:
     rng = np.random.default_rng(0)
-    return Model(40, [Dense("d", "Dense", kernel=Param(rng.normal(size=(40, 30))),
-                            bias=Param(rng.normal(size=30)), activation=Act("relu"))])
+    return Model(
+        40,
+        [
+            Dense(
+                "d",
+                "Dense",
+                kernel=Param(rng.normal(size=(40, 30))),
+                bias=Param(rng.normal(size=30)),
+                activation=Act("relu"),
+            )
+        ],
+    )
 
 
 def test_bar_appears_on_a_terminal_once_the_delay_has_passed(tmp_path, monkeypatch):
@@ -27,11 +37,17 @@ def test_bar_appears_on_a_terminal_once_the_delay_has_passed(tmp_path, monkeypat
     seen = []
     terminal = FakeTerminal()
     with progress.ProgressBar("Writing w.xlsx", stream=terminal) as bar:
+
         def report(done, total):
             seen.append((done, total))
             bar(done, total)
+
         gate2xlsx.export_workbook(wide_model(), tmp_path / "w.xlsx", progress=report)
-    assert seen and seen[-1][0] <= seen[-1][1] and all(a <= b for (a, _), (b, _) in zip(seen, seen[1:]))
+    assert (
+        seen
+        and seen[-1][0] <= seen[-1][1]
+        and all(a <= b for (a, _), (b, _) in zip(seen, seen[1:]))
+    )
     assert "Writing w.xlsx" in terminal.getvalue()
 
 

@@ -24,9 +24,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-
 from conftest import ROOT
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from gate2xlsx import activations, load, write_workbook
 from gate2xlsx.errors import Gate2XlsxError
 from gate2xlsx.model import Act, Dense, Model, Param
@@ -38,12 +39,22 @@ from mutations import SEEDS, mutant, mutate  # noqa: E402
 BATCH = 12  # networks per LibreOffice call
 # Hypothesis examples, i.e. soffice calls, per run; raise it by hand to hunt for more cases.
 BATCHES = int(os.environ.get("GATE2XLSX_PROPERTY_BATCHES", "4"))
-PARAMS = {"elu": {"alpha": st.floats(0.1, 2)}, "leaky_relu": {"alpha": st.floats(0, 1)},
-          "thresholded_relu": {"theta": st.floats(-1, 2)}, "hard_sigmoid": {"slope": st.sampled_from([0.2, 1 / 6])},
-          "gelu": {"approximate": st.sampled_from([0.0, 1.0])}, "prelu": {"alpha": st.floats(-1, 1)},
-          "relu": {"negative_slope": st.sampled_from([0.0, 0.1]), "threshold": st.sampled_from([0.0, 0.5]),
-                   "max_value": st.sampled_from([None, 6.0])}}
-MAGNITUDE = st.one_of(st.floats(-1, 1), st.floats(-1e4, 1e4), st.sampled_from([0.0, 1.0, -1.0, 1e-8]))
+PARAMS = {
+    "elu": {"alpha": st.floats(0.1, 2)},
+    "leaky_relu": {"alpha": st.floats(0, 1)},
+    "thresholded_relu": {"theta": st.floats(-1, 2)},
+    "hard_sigmoid": {"slope": st.sampled_from([0.2, 1 / 6])},
+    "gelu": {"approximate": st.sampled_from([0.0, 1.0])},
+    "prelu": {"alpha": st.floats(-1, 1)},
+    "relu": {
+        "negative_slope": st.sampled_from([0.0, 0.1]),
+        "threshold": st.sampled_from([0.0, 0.5]),
+        "max_value": st.sampled_from([None, 6.0]),
+    },
+}
+MAGNITUDE = st.one_of(
+    st.floats(-1, 1), st.floats(-1e4, 1e4), st.sampled_from([0.0, 1.0, -1.0, 1e-8])
+)
 
 
 @st.composite
@@ -59,10 +70,20 @@ def network(draw) -> tuple[Model, np.ndarray]:
     layers = []
     for k, (a, b) in enumerate(zip(widths, widths[1:])):
         kernel = np.array(draw(st.lists(MAGNITUDE, min_size=a * b, max_size=a * b))).reshape(a, b)
-        bias = np.array(draw(st.lists(MAGNITUDE, min_size=b, max_size=b))) if draw(st.booleans()) else None
-        layers.append(Dense(f"dense_{k}", "Dense", kernel=Param(kernel, f"dense_{k}/kernel"),
-                            bias=None if bias is None else Param(bias, f"dense_{k}/bias"),
-                            activation=draw(activation())))
+        bias = (
+            np.array(draw(st.lists(MAGNITUDE, min_size=b, max_size=b)))
+            if draw(st.booleans())
+            else None
+        )
+        layers.append(
+            Dense(
+                f"dense_{k}",
+                "Dense",
+                kernel=Param(kernel, f"dense_{k}/kernel"),
+                bias=None if bias is None else Param(bias, f"dense_{k}/bias"),
+                activation=draw(activation()),
+            )
+        )
     x = np.array(draw(st.lists(st.floats(-10, 10), min_size=n_in, max_size=n_in))).reshape(1, -1)
     return Model(n_in, layers, name="random"), x
 
@@ -90,16 +111,27 @@ def conditioning(model: Model, x: np.ndarray) -> np.ndarray:
 def finite(model: Model, x: np.ndarray) -> bool:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return bool(np.all(np.isfinite(model.forward(x))) and np.all(np.isfinite(conditioning(model, x)))
-                    and np.all(np.abs(model.forward(x)) < 1e300))
+        return bool(
+            np.all(np.isfinite(model.forward(x)))
+            and np.all(np.isfinite(conditioning(model, x)))
+            and np.all(np.abs(model.forward(x)) < 1e300)
+        )
 
 
 STATS = {"networks": 0, "batches": 0, "seconds": 0.0}
 
 
 @pytest.mark.libreoffice
-@settings(max_examples=BATCHES, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example])
+@settings(
+    max_examples=BATCHES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.large_base_example,
+    ],
+)
 @given(st.lists(network(), min_size=BATCH, max_size=BATCH))
 def test_random_networks_compute_in_libreoffice_like_numpy(engine_factory, batch):
     started = time.perf_counter()
@@ -124,7 +156,9 @@ def test_random_networks_compute_in_libreoffice_like_numpy(engine_factory, batch
 def engine_factory(tmp_path_factory):
     """The LibreOffice engine, module-wide (Hypothesis reruns the test body; one scratch folder)."""
     from conftest import Engine, _in_ci
+
     from gate2xlsx.engines.libreoffice import soffice_path
+
     if soffice_path() is None:
         if _in_ci():
             pytest.fail("LibreOffice (soffice) is not installed: in CI the engine tests must run")
@@ -138,7 +172,7 @@ MUTATIONS = {"loaded": 0, "refused": 0}
 
 
 @settings(max_examples=300, deadline=None, database=None)
-@given(seed=st.sampled_from(SEEDS), salt=st.integers(0, 2 ** 32 - 1))
+@given(seed=st.sampled_from(SEEDS), salt=st.integers(0, 2**32 - 1))
 def test_mutated_model_files_load_or_give_a_clear_error(tmp_path_factory, seed, salt):
     target = tmp_path_factory.mktemp("mut") / ("m" + seed.suffix)
     target.write_bytes(mutate(seed.read_bytes(), random.Random(salt)))
@@ -157,8 +191,13 @@ def test_mutated_model_files_load_or_give_a_clear_error(tmp_path_factory, seed, 
 # exceptions other than a Gate2XlsxError: a non-UTF-8 name inside HDF5 (two), a zip local
 # header whose file name is not text, a float type NumPy cannot represent, a zip "version
 # needed" that zipfile does not implement. Replayed every run.
-FUZZ_FOUND = {100477: "UTF-8", 103285: "UTF-8", 301459: "archive member", 303093: "number type",
-              400319: "zip file version"}
+FUZZ_FOUND = {
+    100477: "UTF-8",
+    103285: "UTF-8",
+    301459: "archive member",
+    303093: "number type",
+    400319: "zip file version",
+}
 
 
 @pytest.mark.parametrize("salt", sorted(FUZZ_FOUND))

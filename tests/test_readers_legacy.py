@@ -26,19 +26,37 @@ def write_keras1(folder, version: str):
     weights, arch = folder / "w.h5", folder / "model.json"
     with h5py.File(weights, "w") as f:
         f.attrs["layer_names"] = [b"dense_1", b"batchnormalization_1"]
-        for layer, named in (("dense_1", {"W": W, "b": B}),
-                             ("batchnormalization_1", {"gamma": GAMMA, "beta": BETA,
-                                                       "running_mean": MEAN, "running_std": STAT})):
+        for layer, named in (
+            ("dense_1", {"W": W, "b": B}),
+            (
+                "batchnormalization_1",
+                {"gamma": GAMMA, "beta": BETA, "running_mean": MEAN, "running_std": STAT},
+            ),
+        ):
             group = f.create_group(layer)
             group.attrs["weight_names"] = [f"{layer}_{k}".encode() for k in named]
             for key, value in named.items():
                 group.create_dataset(f"{layer}_{key}", data=value.astype("float32"))
-    layers = [{"class_name": "Dense", "config": {"name": "dense_1", "output_dim": 4, "input_dim": 3,
-                                                 "activation": "linear", "bias": True,
-                                                 "batch_input_shape": [None, 3]}},
-              {"class_name": "BatchNormalization", "config": {"name": "batchnormalization_1",
-                                                              "epsilon": EPS, "mode": 0, "axis": -1}}]
-    arch.write_text(json.dumps({"class_name": "Sequential", "config": layers, "keras_version": version}))
+    layers = [
+        {
+            "class_name": "Dense",
+            "config": {
+                "name": "dense_1",
+                "output_dim": 4,
+                "input_dim": 3,
+                "activation": "linear",
+                "bias": True,
+                "batch_input_shape": [None, 3],
+            },
+        },
+        {
+            "class_name": "BatchNormalization",
+            "config": {"name": "batchnormalization_1", "epsilon": EPS, "mode": 0, "axis": -1},
+        },
+    ]
+    arch.write_text(
+        json.dumps({"class_name": "Sequential", "config": layers, "keras_version": version})
+    )
     return weights, arch
 
 
@@ -48,8 +66,10 @@ def test_running_std_means_what_that_keras_version_stored(version, meaning, tmp_
     model = gate2xlsx.load(weights, architecture=arch)
     x = RNG.normal(size=(6, 3))
     h = x @ W.astype("float32").astype(float) + B.astype("float32")
-    f32 = {k: v.astype("float32").astype(float) for k, v in
-           {"g": GAMMA, "b": BETA, "m": MEAN, "s": STAT}.items()}
+    f32 = {
+        k: v.astype("float32").astype(float)
+        for k, v in {"g": GAMMA, "b": BETA, "m": MEAN, "s": STAT}.items()
+    }
     if meaning == "std":  # Keras 1.0.0-1.0.5: (x - mean) / (std + epsilon)
         want = f32["g"] * (h - f32["m"]) / (f32["s"] + EPS) + f32["b"]
     else:  # 1.0.6 and later: the stored value is the variance

@@ -13,18 +13,23 @@ import h5py
 import numpy as np
 import openpyxl
 import pytest
+from conftest import FIXTURES, SAMPLES, edit_weights
+from conftest import cli_exit as _run
 
 import gate2xlsx
 from gate2xlsx.errors import InputError
 from gate2xlsx.model import Dataset
-from gate2xlsx.sheet import meta
 from gate2xlsx.readers.xlsx import named_values, read_workbook
+from gate2xlsx.sheet import meta
 from gate2xlsx.sheet.names import weight_names
 
-from conftest import FIXTURES, SAMPLES, cli_exit as _run, edit_weights
-
-REAL_KERAS = [SAMPLES / "or.hdf", SAMPLES / "xor.h5", FIXTURES / "keras2" / "seq_dense.h5",
-              FIXTURES / "keras3" / "nested_seq_in_func.h5", FIXTURES / "keras2" / "nested_seq_in_func.h5"]
+REAL_KERAS = [
+    SAMPLES / "or.hdf",
+    SAMPLES / "xor.h5",
+    FIXTURES / "keras2" / "seq_dense.h5",
+    FIXTURES / "keras3" / "nested_seq_in_func.h5",
+    FIXTURES / "keras2" / "nested_seq_in_func.h5",
+]
 
 
 def _available(paths: list[Path]) -> list[Path]:
@@ -42,8 +47,11 @@ def _stored_arrays(path: Path) -> dict[str, np.ndarray]:
     """Every dataset in an HDF5 file by path, read with h5py alone (independent of our readers)."""
     found: dict[str, np.ndarray] = {}
     with h5py.File(path, "r") as handle:
-        handle.visititems(lambda name, node: found.__setitem__(name, node[()])
-                          if isinstance(node, h5py.Dataset) else None)
+        handle.visititems(
+            lambda name, node: (
+                found.__setitem__(name, node[()]) if isinstance(node, h5py.Dataset) else None
+            )
+        )
     return found
 
 
@@ -55,10 +63,16 @@ def test_untouched_workbook_gives_back_the_stored_weights_bit_for_bit(tmp_path):
         back = read_workbook(book)
         assert [type(a) for a in back.layers] == [type(a) for a in model.layers]
         assert [a.name for a in back.layers] == [a.name for a in model.layers]
-        assert back.forward(np.eye(model.n_inputs)).shape == model.forward(np.eye(model.n_inputs)).shape
+        assert (
+            back.forward(np.eye(model.n_inputs)).shape
+            == model.forward(np.eye(model.n_inputs)).shape
+        )
         for a, b in zip(model.layers, back.layers):
             for key, param in a.weights().items():
-                assert np.array_equal(_bits(b.weights()[key].values), _bits(param.values)), (source, key)
+                assert np.array_equal(_bits(b.weights()[key].values), _bits(param.values)), (
+                    source,
+                    key,
+                )
                 assert b.weights()[key].path == param.path
         # and through `extract` into a legacy .h5: the same float32 bits as the Keras-written file
         out = tmp_path / f"{source.stem}.extracted.h5"
@@ -66,26 +80,37 @@ def test_untouched_workbook_gives_back_the_stored_weights_bit_for_bit(tmp_path):
         again = gate2xlsx.load(out)
         for a, b in zip(model.layers, again.layers):
             for key, param in a.weights().items():
-                assert np.array_equal(_bits(b.weights()[key].values), _bits(param.values)), (source, key)
+                assert np.array_equal(_bits(b.weights()[key].values), _bits(param.values)), (
+                    source,
+                    key,
+                )
         # h5py alone: the same float32 arrays under model_weights/ as in the Keras-written file
         assert _weight_bytes(out) == _weight_bytes(source), source
 
 
 def _weight_bytes(path: Path) -> list[tuple[str, tuple[int, ...], bytes]]:
-    return sorted((str(v.dtype), v.shape, v.tobytes()) for k, v in _stored_arrays(path).items()
-                  if k.startswith("model_weights/"))
-
+    return sorted(
+        (str(v.dtype), v.shape, v.tobytes())
+        for k, v in _stored_arrays(path).items()
+        if k.startswith("model_weights/")
+    )
 
 
 @pytest.mark.libreoffice
 def test_edited_workbooks_extract_to_what_libreoffice_computes(tmp_path, engine):
-    """Edit with openpyxl; extract; the extracted model's NumPy forward equals the recalculated sheet.
+    """Edit with openpyxl; extract; the extracted model's NumPy forward equals the recalculated
+    sheet.
 
     The same edited file carried through LibreOffice (a LibreOffice-saved workbook, with its
     own cached values and array-formula encoding) must extract to the same weights.
     """
-    sources = _available([SAMPLES / "xor.h5", FIXTURES / "keras2" / "seq_inputlayer.h5",
-                          FIXTURES / "keras3" / "nested_seq_in_func.h5"])
+    sources = _available(
+        [
+            SAMPLES / "xor.h5",
+            FIXTURES / "keras2" / "seq_inputlayer.h5",
+            FIXTURES / "keras3" / "nested_seq_in_func.h5",
+        ]
+    )
     books, models, inputs = [], [], []
     for k, source in enumerate(sources):
         model = gate2xlsx.load(source)
@@ -104,8 +129,13 @@ def test_edited_workbooks_extract_to_what_libreoffice_computes(tmp_path, engine)
                 out = tmp_path / f"{workbook.stem}.x{suffix}"
                 assert _run(["extract", str(workbook), "-o", str(out)]) == 0
                 extracted = gate2xlsx.load(out)
-                np.testing.assert_allclose(extracted.forward(x), shown, rtol=0, atol=1e-12,
-                                           err_msg=f"{workbook.name} -> {out.name}")
+                np.testing.assert_allclose(
+                    extracted.forward(x),
+                    shown,
+                    rtol=0,
+                    atol=1e-12,
+                    err_msg=f"{workbook.name} -> {out.name}",
+                )
                 assert not np.allclose(extracted.forward(x), model.forward(x)), "the edit must show"
 
 
@@ -132,9 +162,10 @@ def _weights_cell(book: Path, name: str) -> tuple[openpyxl.Workbook, object]:
     return wb, wb[sheet][first]
 
 
-@pytest.mark.parametrize("bad, says", [("abc", "holds 'abc', not a number"),
-                                       ("#DIV/0!", "error value #DIV/0!"),
-                                       (None, "is empty")])
+@pytest.mark.parametrize(
+    "bad, says",
+    [("abc", "holds 'abc', not a number"), ("#DIV/0!", "error value #DIV/0!"), (None, "is empty")],
+)
 def test_a_bad_weight_cell_is_named_with_its_layer_and_weight(tmp_path, capsys, bad, says):
     model = gate2xlsx.load(SAMPLES / "or.hdf")
     book = tmp_path / "or.xlsx"
@@ -146,7 +177,12 @@ def test_a_bad_weight_cell_is_named_with_its_layer_and_weight(tmp_path, capsys, 
     with pytest.raises(InputError) as caught:
         read_workbook(book)
     message = str(caught.value)
-    assert where in message and "'dense' (Dense)" in message and "'bias'" in message and says in message
+    assert (
+        where in message
+        and "'dense' (Dense)" in message
+        and "'bias'" in message
+        and says in message
+    )
     out = tmp_path / "or.h5"
     assert _run(["extract", str(book), "-o", str(out)]) == 2
     assert where in capsys.readouterr().err and not out.exists()

@@ -12,16 +12,19 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 import pytest
+from conftest import FIXTURES, SAMPLES, edit_weights
+from keras_venvs import keras_predict
 
 import gate2xlsx
 from gate2xlsx.readers.xlsx import named_values, set_named_values
 
-from conftest import FIXTURES, SAMPLES, edit_weights
-from keras_venvs import keras_predict
-
 pytestmark = [pytest.mark.keras, pytest.mark.libreoffice]
 
-SOURCES = [SAMPLES / "xor.h5", FIXTURES / "keras2" / "seq_dense.h5", FIXTURES / "keras3" / "nested_seq_in_func.h5"]
+SOURCES = [
+    SAMPLES / "xor.h5",
+    FIXTURES / "keras2" / "seq_dense.h5",
+    FIXTURES / "keras3" / "nested_seq_in_func.h5",
+]
 
 
 def _edited_workbook(source: Path, target: Path, seed: int) -> None:
@@ -55,10 +58,14 @@ def test_keras_loads_the_extracted_model_and_predicts_the_recalculated_sheet(tmp
             gate2xlsx.save(extracted, out)
             for venv in venvs:
                 got = np.asarray(keras_predict(venv, out, rows_x)["y"])
-                # Keras computes in float32; the sheet in double with the float32-rounded weights' source
-                np.testing.assert_allclose(got, rows_y, rtol=1e-4, atol=1e-5,
-                                           err_msg=f"{venv} on {out.name}")
-        assert not np.allclose(gate2xlsx.load(sources_of(book, sources)).forward(x), shown, atol=1e-3)
+                # Keras computes in float32; the sheet in double with the float32-rounded
+                # weights' source
+                np.testing.assert_allclose(
+                    got, rows_y, rtol=1e-4, atol=1e-5, err_msg=f"{venv} on {out.name}"
+                )
+        assert not np.allclose(
+            gate2xlsx.load(sources_of(book, sources)).forward(x), shown, atol=1e-3
+        )
 
 
 def sources_of(book: Path, sources: list[Path]) -> Path:

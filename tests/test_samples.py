@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import openpyxl
 import pytest
+from conftest import SAMPLES
 from openpyxl.worksheet.formula import ArrayFormula
 
 import gate2xlsx
 from gate2xlsx.app.export import export_workbook
 from gate2xlsx.readers.xlsx import named_values
-from conftest import SAMPLES
 
 MODELS = {"or": "or.hdf", "and": "and.hdf", "xor": "xor.h5"}
 ERRORS = ("#NAME?", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#N/A", "Err:")
@@ -20,14 +20,18 @@ ERRORS = ("#NAME?", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#N/A", "Err:")
 def test_sample_workbook_holds_the_models_weights(stem):
     shipped = gate2xlsx.read_workbook(SAMPLES / f"{stem}.xlsx")
     model = gate2xlsx.load(SAMPLES / MODELS[stem])
-    assert [layer.weights() for layer in shipped.layers] == [layer.weights() for layer in model.layers]
+    assert [layer.weights() for layer in shipped.layers] == [
+        layer.weights() for layer in model.layers
+    ]
     sheets = openpyxl.load_workbook(SAMPLES / f"{stem}.xlsx", read_only=True).sheetnames
-    assert {"Network", "Truth table", "Decision map", "Weights", "Check", "About"} <= set(sheets), \
+    assert {"Network", "Truth table", "Decision map", "Weights", "Check", "About"} <= set(sheets), (
         "samples/*.xlsx are stale: run python scripts/build_sample_workbooks.py"
+    )
 
 
 def _contents(path) -> dict:
     """Every sheet's cells (formulas as text) and every defined name."""
+
     def value(cell):
         v = cell.value
         return (v.ref, v.text) if isinstance(v, ArrayFormula) else v
@@ -42,8 +46,9 @@ def test_sample_workbook_is_what_the_exporter_writes_now(stem, tmp_path, monkeyp
     fresh = tmp_path / f"{stem}.xlsx"
     monkeypatch.chdir(SAMPLES)  # as scripts/build_sample_workbooks.py runs the export
     export_workbook(gate2xlsx.load(MODELS[stem]), fresh)
-    assert _contents(SAMPLES / f"{stem}.xlsx") == _contents(fresh), \
+    assert _contents(SAMPLES / f"{stem}.xlsx") == _contents(fresh), (
         "samples/*.xlsx are stale: run python scripts/build_sample_workbooks.py"
+    )
 
 
 def test_sample_workbooks_compute_keras_predictions_and_pass_their_check(engine):
@@ -58,11 +63,18 @@ def test_sample_workbooks_compute_keras_predictions_and_pass_their_check(engine)
         keras_y = expected["y"][rows]
         ours = np.vstack([y[[np.array_equal(r, expected["x"][i]) for r in x]][0] for i in rows])
         assert np.max(np.abs(ours - keras_y)) <= 1e-6
-        assert named_values(wb, "accuracy").item() == pytest.approx(float(expected["accuracy"]), abs=1e-12)
+        assert named_values(wb, "accuracy").item() == pytest.approx(
+            float(expected["accuracy"]), abs=1e-12
+        )
         assert named_values(wb, "loss").item() == pytest.approx(float(expected["loss"]), abs=1e-6)
         result = wb.defined_names["check_result"]
         sheet, ref = next(iter(result.destinations))
         assert wb[sheet][ref.replace("$", "")].value == "PASS"
-        bad = [f"{ws.title}!{c.coordinate}" for ws in wb for row in ws.iter_rows() for c in row
-               if isinstance(c.value, str) and c.value.startswith(ERRORS)]
+        bad = [
+            f"{ws.title}!{c.coordinate}"
+            for ws in wb
+            for row in ws.iter_rows()
+            for c in row
+            if isinstance(c.value, str) and c.value.startswith(ERRORS)
+        ]
         assert not bad, f"{stem}: error values in {bad[:5]}"

@@ -6,12 +6,11 @@ import h5py
 import numpy as np
 import openpyxl
 import pytest
+from conftest import SAMPLES
 
 import gate2xlsx
 from gate2xlsx.model import Act, Activation, Dense, Model, Param
 from gate2xlsx.readers.xlsx import named_values, set_named_values
-
-from conftest import SAMPLES
 
 GATES = ["or", "and"]
 
@@ -25,9 +24,19 @@ def hand_built_or() -> Model:
     with h5py.File(SAMPLES / "or.hdf", "r") as f:
         group = f["model_weights/dense/dense"]
         kernel, bias = group["kernel:0"][()], group["bias:0"][()]
-    return Model(2, [Dense("dense", "Dense", kernel=Param(kernel, "model_weights/dense/dense/kernel:0"),
-                           bias=Param(bias, "model_weights/dense/dense/bias:0"), activation=Act("linear")),
-                     Activation("activation", "Activation", Act("softmax"))])
+    return Model(
+        2,
+        [
+            Dense(
+                "dense",
+                "Dense",
+                kernel=Param(kernel, "model_weights/dense/dense/kernel:0"),
+                bias=Param(bias, "model_weights/dense/dense/bias:0"),
+                activation=Act("linear"),
+            ),
+            Activation("activation", "Activation", Act("softmax")),
+        ],
+    )
 
 
 def test_reader_gives_the_hand_built_model():
@@ -80,9 +89,14 @@ def test_editing_a_weight_changes_the_prediction_like_numpy(engine, tmp_path):
     wb.save(book)
     recalculated = engine.recalc(book)[0]
     values = {n: named_values(recalculated, n) for n in ("output", "dense_kernel")}
-    shown = [[c.value for c in row[1:3]] for row in recalculated["Network"].iter_rows()
-             if str(row[0].value).startswith("kernel W, row")]
-    assert np.allclose(shown, kernel, rtol=1e-14, atol=0)  # the Network sheet's view follows the edit
+    shown = [
+        [c.value for c in row[1:3]]
+        for row in recalculated["Network"].iter_rows()
+        if str(row[0].value).startswith("kernel W, row")
+    ]
+    assert np.allclose(
+        shown, kernel, rtol=1e-14, atol=0
+    )  # the Network sheet's view follows the edit
     model.layers[0].kernel = Param(kernel)
     model.layers[0].bias = Param(np.array([0.25, -0.75]))
     # LibreOffice's xlsx export keeps 15 significant digits
@@ -96,7 +110,11 @@ def test_workbook_formulas_read_like_the_math(tmp_path):
     wb = openpyxl.load_workbook(book)
     names = set(wb.defined_names)
     assert {"input", "output", "dense_kernel", "dense_bias"} <= names
-    texts = [c.value.text for row in wb["Network"].iter_rows() for c in row
-             if isinstance(c.value, openpyxl.worksheet.formula.ArrayFormula)]
+    texts = [
+        c.value.text
+        for row in wb["Network"].iter_rows()
+        for c in row
+        if isinstance(c.value, openpyxl.worksheet.formula.ArrayFormula)
+    ]
     assert any("MMULT(" in t and "dense_kernel" in t for t in texts)
     assert any("dense_bias" in t for t in texts)

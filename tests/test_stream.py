@@ -14,7 +14,7 @@ from gate2xlsx.sheet import stream
 from gate2xlsx.sheet.stream import NumberRun, add_streaming_sheet
 from gate2xlsx.sheet.writer import _exact_numbers
 
-AWKWARD = [0.1, -0.0, 1e-300, -1.5e300, 3.0, 2.0 ** -1074, 123456789.123, 1 / 3]
+AWKWARD = [0.1, -0.0, 1e-300, -1.5e300, 3.0, 2.0**-1074, 123456789.123, 1 / 3]
 
 
 def _numbers(rng: np.random.Generator) -> list[np.ndarray]:
@@ -22,7 +22,7 @@ def _numbers(rng: np.random.Generator) -> list[np.ndarray]:
         rng.standard_normal(300).astype(np.float32),  # as kernels are stored
         rng.standard_normal(40),
         np.array(AWKWARD),
-        rng.integers(-10**9, 10**9, 30),
+        rng.integers(-(10**9), 10**9, 30),
     ]
 
 
@@ -79,12 +79,17 @@ def test_values_read_back_exactly(tmp_path):
 def test_non_finite_numbers_keep_openpyxls_spelling():
     assert NumberRun(1, np.array([1.0, np.nan])).xml(1) is None
     assert NumberRun(1, np.array([np.inf])).xml(1) is None
-    assert NumberRun(2, np.array([0.5, 2.0])).xml(3) == \
-        '<c r="B3" t="n"><v>0.5</v></c><c r="C3" t="n"><v>2.0</v></c>'
+    assert (
+        NumberRun(2, np.array([0.5, 2.0])).xml(3)
+        == '<c r="B3" t="n"><v>0.5</v></c><c r="C3" t="n"><v>2.0</v></c>'
+    )
 
 
-@pytest.mark.skipif(openpyxl.LXML, reason="with lxml installed openpyxl streams through lxml, "
-                                          "which is fast already; the shortcut is for et_xmlfile")
+@pytest.mark.skipif(
+    openpyxl.LXML,
+    reason="with lxml installed openpyxl streams through lxml, "
+    "which is fast already; the shortcut is for et_xmlfile",
+)
 def test_the_shortcut_is_taken_with_et_xmlfile(tmp_path, monkeypatch):
     def slow(*args):
         raise AssertionError("fell back to openpyxl's cell writer")

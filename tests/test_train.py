@@ -12,9 +12,15 @@ import pytest
 
 import gate2xlsx
 from gate2xlsx import gates
-from gate2xlsx.cli import main
 from gate2xlsx.app.train import train
-from gate2xlsx.fit import TRAINABLE_ACTIVATIONS, Settings, TrainingDiverged, fit, new_network, params
+from gate2xlsx.cli import main
+from gate2xlsx.fit import (
+    TRAINABLE_ACTIVATIONS,
+    Settings,
+    fit,
+    new_network,
+    params,
+)
 
 TRAINING = Path(__file__).parent / "fixtures" / "training"
 CASES = sorted(p.stem for p in TRAINING.glob("*.json"))
@@ -25,8 +31,16 @@ def _record(case: str) -> dict:
 
 
 def _settings(r: dict) -> Settings:
-    return Settings(loss=r["loss"], optimizer=r["optimizer"], lr=r["lr"], momentum=r["momentum"],
-                    nesterov=r["nesterov"], epochs=r["epochs"], batch_size=r["batch_size"], shuffle=False)
+    return Settings(
+        loss=r["loss"],
+        optimizer=r["optimizer"],
+        lr=r["lr"],
+        momentum=r["momentum"],
+        nesterov=r["nesterov"],
+        epochs=r["epochs"],
+        batch_size=r["batch_size"],
+        shuffle=False,
+    )
 
 
 def _max_diff(a: gate2xlsx.Model, b: gate2xlsx.Model) -> float:
@@ -37,7 +51,9 @@ def test_fixtures_cover_the_issue_settings():
     settings = [_record(c) for c in CASES]
     assert {"or_sgd", "and_sgd"} <= set(CASES)
     assert any(r["optimizer"] == "adam" for r in settings)
-    assert any(r["nesterov"] for r in settings) and any(r["momentum"] and not r["nesterov"] for r in settings)
+    assert any(r["nesterov"] for r in settings) and any(
+        r["momentum"] and not r["nesterov"] for r in settings
+    )
     assert any(r["output"] == "sigmoid1" for r in settings)
     assert any(r["hidden"] and r["loss"] == "categorical_crossentropy" for r in settings)
 
@@ -57,10 +73,28 @@ def test_fit_reaches_the_weights_and_losses_keras_reached(case):
 def test_cli_from_keras_initial_model(tmp_path, case):
     r = _record(case)
     out = tmp_path / "trained.npz"
-    args = ["train", r["gate"], "--from", str(TRAINING / f"{case}.init.h5"), "-o", str(out),
-            "--loss", r["loss"], "--optimizer", r["optimizer"], "--lr", str(r["lr"]),
-            "--momentum", str(r["momentum"]), "--epochs", str(r["epochs"]),
-            "--batch-size", str(r["batch_size"]), "--no-shuffle", "--quiet"]
+    args = [
+        "train",
+        r["gate"],
+        "--from",
+        str(TRAINING / f"{case}.init.h5"),
+        "-o",
+        str(out),
+        "--loss",
+        r["loss"],
+        "--optimizer",
+        r["optimizer"],
+        "--lr",
+        str(r["lr"]),
+        "--momentum",
+        str(r["momentum"]),
+        "--epochs",
+        str(r["epochs"]),
+        "--batch-size",
+        str(r["batch_size"]),
+        "--no-shuffle",
+        "--quiet",
+    ]
     main(args + (["--nesterov"] if r["nesterov"] else []))
     assert _max_diff(gate2xlsx.load(out), gate2xlsx.load(TRAINING / f"{case}.fit.h5")) < 1e-4
 
@@ -78,8 +112,11 @@ def test_truth_tables_match_python_operators():
 
 def test_build_is_the_lesson_network_with_glorot_start():
     model = new_network(2, 2, [5], "tanh", "softmax", np.random.default_rng(0))
-    assert [(layer.name, layer.class_name) for layer in model.layers] == \
-        [("dense", "Dense"), ("dense_1", "Dense"), ("activation", "Activation")]
+    assert [(layer.name, layer.class_name) for layer in model.layers] == [
+        ("dense", "Dense"),
+        ("dense_1", "Dense"),
+        ("activation", "Activation"),
+    ]
     kernel, bias = model.layers[0].kernel.values, model.layers[0].bias.values
     assert np.abs(kernel).max() <= np.sqrt(6 / 7) and np.all(bias == 0)
 
@@ -97,8 +134,13 @@ def test_seeded_shuffling_is_reproducible():
 
 def test_restarts_retry_until_all_rows_are_right():
     tries = []
-    result = train("xor", hidden=[4], settings=Settings(lr=0.5, epochs=300, batch_size=4, seed=0),
-                   restarts=6, on_attempt=tries.append)
+    result = train(
+        "xor",
+        hidden=[4],
+        settings=Settings(lr=0.5, epochs=300, batch_size=4, seed=0),
+        restarts=6,
+        on_attempt=tries.append,
+    )
     assert result.accuracy == 1.0 and result.attempts == tries and len(tries) <= 6
     assert all(t.accuracy < 1.0 for t in tries[:-1])
     p = result.model.forward(result.model.data.x)
@@ -124,7 +166,9 @@ def test_each_saved_format_loads_back(tmp_path, suffix, capsys):
             pytest.skip("the .keras reader is not in this checkout yet")
         raise
     expected = train("or", settings=Settings(seed=4)).model
-    np.testing.assert_allclose(back.forward(gates.INPUTS), expected.forward(gates.INPUTS), atol=1e-6)
+    np.testing.assert_allclose(
+        back.forward(gates.INPUTS), expected.forward(gates.INPUTS), atol=1e-6
+    )
     assert back.data.name == "or" and np.array_equal(back.data.y, gates.dataset("or").y)
     assert back.class_names == ["false", "true"] and back.loss == "binary_crossentropy"
 
@@ -133,6 +177,7 @@ def test_each_saved_format_loads_back(tmp_path, suffix, capsys):
 def test_each_activation_backward_pass_matches_finite_differences(name):
     """The activation table's vjp column against central differences of its NumPy column."""
     from gate2xlsx import activations
+
     entry = activations.get(name)
     x = np.random.default_rng(5).uniform(-3, 3, size=(4, 3))
     x[np.abs(x) < 1e-3] = 0.5  # keep away from relu's kink

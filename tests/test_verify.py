@@ -7,17 +7,16 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 import pytest
+from conftest import FIXTURES, SAMPLES
+from conftest import cli_exit as _run
 
 import gate2xlsx
+from gate2xlsx.app.verify import verify
 from gate2xlsx.errors import EngineMissing
 from gate2xlsx.readers.xlsx import named_cells, set_named_values
 from gate2xlsx.sheet.names import weight_names
-from gate2xlsx.app.verify import verify
-
-from conftest import FIXTURES, SAMPLES, cli_exit as _run
 
 pytestmark = pytest.mark.libreoffice
-
 
 
 def _book(tmp_path: Path, source: Path, name: str | None = None, **kw) -> Path:
@@ -27,14 +26,21 @@ def _book(tmp_path: Path, source: Path, name: str | None = None, **kw) -> Path:
 
 
 def test_fresh_workbooks_pass(tmp_path, engine, capsys):
-    sources = [SAMPLES / "xor.h5", FIXTURES / "keras3" / "nested_seq_in_func.h5",
-               FIXTURES / "keras2" / "acts_chain_a.h5"]
+    sources = [
+        SAMPLES / "xor.h5",
+        FIXTURES / "keras3" / "nested_seq_in_func.h5",
+        FIXTURES / "keras2" / "acts_chain_a.h5",
+    ]
     for source in [s for s in sources if s.exists()]:
-        book = _book(tmp_path, source, input_values=np.linspace(-1.5, 2, gate2xlsx.load(source).n_inputs))
+        book = _book(
+            tmp_path, source, input_values=np.linspace(-1.5, 2, gate2xlsx.load(source).n_inputs)
+        )
         report = verify(book)
         assert report.ok, str(report)
         names = {c.name for c in report.comparisons}
-        assert names >= ({"output", "data_outputs", "map_outputs"} if source.name == "xor.h5" else {"output"})
+        assert names >= (
+            {"output", "data_outputs", "map_outputs"} if source.name == "xor.h5" else {"output"}
+        )
         assert report.worst.max_diff < 1e-12 and "!" in report.worst.where
     book = _book(tmp_path, SAMPLES / "or.hdf", formulas="sumproduct")
     assert _run(["verify", str(book), "--model", str(SAMPLES / "or.hdf")]) == 0
@@ -66,7 +72,9 @@ def test_wrong_numbers_and_a_different_model_fail_with_the_place(tmp_path, engin
     # a weight edited in the sheet is followed: still passes against the workbook's own weights
     model = gate2xlsx.load(SAMPLES / "or.hdf")
     wb = openpyxl.load_workbook(book)
-    set_named_values(wb, weight_names(model)[("dense", "kernel")], np.array([[2.0, -1.0], [0.5, 3.0]]))
+    set_named_values(
+        wb, weight_names(model)[("dense", "kernel")], np.array([[2.0, -1.0], [0.5, 3.0]])
+    )
     wb.save(book)
     assert verify(book).ok
     assert not verify(book, model).ok  # ... and fails against the file it came from

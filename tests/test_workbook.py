@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 import pytest
+from conftest import FIXTURES, SAMPLES
 
 import gate2xlsx
 from gate2xlsx import gates
@@ -16,10 +17,16 @@ from gate2xlsx.app.export import export_workbook
 from gate2xlsx.model import Act, Dense, Model, Param, Source
 from gate2xlsx.readers.xlsx import named_cells, named_values, set_named_values
 
-from conftest import FIXTURES, SAMPLES
-
-EVALUATED = [SAMPLES / "or.hdf", SAMPLES / "and.hdf", SAMPLES / "xor.h5",
-             *(FIXTURES / g / f"eval_{loss}.h5" for g in ("keras2", "keras3") for loss in ("bce", "cce", "mse"))]
+EVALUATED = [
+    SAMPLES / "or.hdf",
+    SAMPLES / "and.hdf",
+    SAMPLES / "xor.h5",
+    *(
+        FIXTURES / g / f"eval_{loss}.h5"
+        for g in ("keras2", "keras3")
+        for loss in ("bce", "cce", "mse")
+    ),
+]
 ERROR_PREFIXES = ("#NAME", "#VALUE", "#REF", "#DIV", "#NUM", "#N/A", "#NULL", "Err:")
 
 
@@ -30,8 +37,13 @@ def gate_of(y_true: np.ndarray) -> str:
 
 
 def errors(wb: openpyxl.Workbook) -> list[tuple[str, str, str]]:
-    return [(ws.title, c.coordinate, c.value) for ws in wb for row in ws.iter_rows() for c in row
-            if isinstance(c.value, str) and c.value.startswith(ERROR_PREFIXES)]
+    return [
+        (ws.title, c.coordinate, c.value)
+        for ws in wb
+        for row in ws.iter_rows()
+        for c in row
+        if isinstance(c.value, str) and c.value.startswith(ERROR_PREFIXES)
+    ]
 
 
 def scalar(wb: openpyxl.Workbook, name: str):
@@ -59,17 +71,39 @@ def test_accuracy_and_loss_equal_keras_evaluate(engine, tmp_path):
         assert errors(wb) == [], source
         assert np.array_equal(named_values(wb, "data_inputs"), x_eval), source
         assert abs(scalar(wb, "loss") - loss) < 1e-6, (source, scalar(wb, "loss"), loss)
-        assert abs(scalar(wb, "accuracy") - accuracy) < 1e-9, (source, scalar(wb, "accuracy"), accuracy)
+        assert abs(scalar(wb, "accuracy") - accuracy) < 1e-9, (
+            source,
+            scalar(wb, "accuracy"),
+            accuracy,
+        )
         assert scalar(wb, "check_result") == "PASS", source
 
 
 def sigmoid_model(keras_version: str, backend: str) -> Model:
     """One sigmoid output (2 -> 3 tanh -> 1 sigmoid), confident enough that clipping matters."""
     rng = np.random.default_rng(3)
-    return Model(2, [Dense("hidden", "Dense", Param(rng.normal(size=(2, 3)) * 4), Param(rng.normal(size=3)), Act("tanh")),
-                     Dense("out", "Dense", Param(rng.normal(size=(3, 1)) * 9), Param(np.array([0.3])), Act("sigmoid"))],
-                 name="one_sigmoid", loss="binary_crossentropy",
-                 source=Source(keras_version=keras_version, backend=backend))
+    return Model(
+        2,
+        [
+            Dense(
+                "hidden",
+                "Dense",
+                Param(rng.normal(size=(2, 3)) * 4),
+                Param(rng.normal(size=3)),
+                Act("tanh"),
+            ),
+            Dense(
+                "out",
+                "Dense",
+                Param(rng.normal(size=(3, 1)) * 9),
+                Param(np.array([0.3])),
+                Act("sigmoid"),
+            ),
+        ],
+        name="one_sigmoid",
+        loss="binary_crossentropy",
+        source=Source(keras_version=keras_version, backend=backend),
+    )
 
 
 def keras_bce(model: Model, x: np.ndarray, y: np.ndarray) -> float:
@@ -116,9 +150,16 @@ def test_decision_map_equals_numpy_forward(engine, tmp_path):
 
 def test_decision_map_shows_the_class_chosen_in_map_class(engine, tmp_path):
     rng = np.random.default_rng(7)
-    dense = [Dense(f"d{i}", "Dense", kernel=Param(rng.standard_normal(shape).astype(np.float32)),
-                   bias=Param((rng.standard_normal(shape[1]) * 0.3).astype(np.float32)), activation=Act(act))
-             for i, (shape, act) in enumerate((((2, 8), "tanh"), ((8, 3), "softmax")))]
+    dense = [
+        Dense(
+            f"d{i}",
+            "Dense",
+            kernel=Param(rng.standard_normal(shape).astype(np.float32)),
+            bias=Param((rng.standard_normal(shape[1]) * 0.3).astype(np.float32)),
+            activation=Act(act),
+        )
+        for i, (shape, act) in enumerate((((2, 8), "tanh"), ((8, 3), "softmax")))
+    ]
     model = Model(2, dense, name="three_classes")
     book, first = tmp_path / "three.xlsx", tmp_path / "three_first_class.xlsx"
     export_workbook(model, book)
@@ -170,7 +211,8 @@ def test_every_formula_style_computes_the_same(engine, tmp_path):
 
 
 def formulas_values(book: Path) -> dict[tuple[str, str], object]:
-    """Every cell the `formulas` package computed: (SHEET, A1) -> value (ranges split into cells)."""
+    """Every cell the `formulas` package computed: (SHEET, A1) -> value (ranges split into
+    cells)."""
     import formulas
     from openpyxl.utils.cell import get_column_letter, range_boundaries
 
@@ -191,7 +233,8 @@ def formulas_values(book: Path) -> dict[tuple[str, str], object]:
 
 
 def test_formulas_package_agrees_with_libreoffice(engine, tmp_path):
-    """A second engine that follows Excel's rules evaluates the small workbook to the same values."""
+    """A second engine that follows Excel's rules evaluates the small workbook to the same
+    values."""
     pytest.importorskip("formulas")
     book = tmp_path / "or.xlsx"
     export_workbook(gate2xlsx.load(SAMPLES / "or.hdf"), book)
@@ -204,4 +247,9 @@ def test_formulas_package_agrees_with_libreoffice(engine, tmp_path):
                 if isinstance(cell.value, str):
                     assert got == cell.value, (name, cell.coordinate)
                 else:
-                    assert abs(float(got) - cell.value) < 1e-12, (name, cell.coordinate, got, cell.value)
+                    assert abs(float(got) - cell.value) < 1e-12, (
+                        name,
+                        cell.coordinate,
+                        got,
+                        cell.value,
+                    )

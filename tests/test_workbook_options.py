@@ -10,16 +10,17 @@ import sys
 import numpy as np
 import openpyxl
 import pytest
+from conftest import SAMPLES
 
 import gate2xlsx
 from gate2xlsx.app.export import export_workbook
 from gate2xlsx.readers.xlsx import named_cells, named_values
 
-from conftest import SAMPLES
-
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gate2xlsx", *args], capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "gate2xlsx", *args], capture_output=True, text=True
+    )
 
 
 def test_cli_states_the_inferred_gate_and_names(tmp_path):
@@ -33,10 +34,15 @@ def test_cli_states_the_inferred_gate_and_names(tmp_path):
     assert "yes" in [c.value for row in wb["Truth table"].iter_rows() for c in row]
 
 
-@pytest.mark.parametrize("args, says", [(["--gate", "maybe"], "unknown gate"),
-                                        (["--formulas", "fancy"], "--formulas must be"),
-                                        (["--loss", "hinge"], "loss 'hinge' is not supported"),
-                                        (["--labels", "a,b,c"], "--labels needs 2")])
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["--gate", "maybe"], "unknown gate"),
+        (["--formulas", "fancy"], "--formulas must be"),
+        (["--loss", "hinge"], "loss 'hinge' is not supported"),
+        (["--labels", "a,b,c"], "--labels needs 2"),
+    ],
+)
 def test_bad_options_are_one_error_line(tmp_path, args, says):
     out = tmp_path / "x.xlsx"
     done = run(str(SAMPLES / "or.hdf"), "-o", str(out), *args)
@@ -61,7 +67,9 @@ def test_csv_rows_and_unlabelled_truth_table(engine, tmp_path):
     p = model.forward(x)
     assert np.max(np.abs(named_values(data_wb, "data_outputs") - p)) < 1e-12
     truth = np.array([c == "true" for c in labels])
-    assert named_cells(data_wb, "accuracy")[0][0].value == pytest.approx(np.mean((p[:, 1] > p[:, 0]) == truth))
+    assert named_cells(data_wb, "accuracy")[0][0].value == pytest.approx(
+        np.mean((p[:, 1] > p[:, 0]) == truth)
+    )
     assert named_values(bare_wb, "data_inputs").tolist() == [[0, 0], [0, 1], [1, 0], [1, 1]]
     assert "accuracy" not in bare_wb.defined_names and "loss" not in bare_wb.defined_names
     assert named_cells(bare_wb, "check_result")[0][0].value == "PASS"

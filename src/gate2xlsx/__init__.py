@@ -32,7 +32,20 @@ _API = {
     "train": ("app.train", "train"),
 }
 
-__all__ = ["__version__", *_API]
+__all__ = [
+    "Gate2XlsxError",
+    "Model",
+    "__version__",
+    "describe",
+    "export_workbook",
+    "load",
+    "predict",
+    "read_workbook",
+    "save",
+    "train",
+    "verify",
+    "write_workbook",
+]
 
 if TYPE_CHECKING:
     from .app.export import export_workbook, write_workbook

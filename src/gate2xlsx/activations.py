@@ -61,10 +61,15 @@ def known() -> list[str]:
     return sorted([*TABLE, *ALIASES])
 
 
-def _entry(name: str, doc: str, numpy_fn: Callable[..., np.ndarray],
-           formula: str | Callable[..., tuple[Step, ...]], *,
-           vjp: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None,
-           **defaults: float | None) -> None:
+def _entry(
+    name: str,
+    doc: str,
+    numpy_fn: Callable[..., np.ndarray],
+    formula: str | Callable[..., tuple[Step, ...]],
+    *,
+    vjp: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None,
+    **defaults: float | None,
+) -> None:
     def one_step(**_: float | None) -> tuple[Step, ...]:
         return (Step("a", doc, formula),)  # type: ignore[arg-type]
 
@@ -73,6 +78,7 @@ def _entry(name: str, doc: str, numpy_fn: Callable[..., np.ndarray],
 
 
 # --- NumPy side (float64, stable forms) -----------------------------------------------------
+
 
 def _sigmoid(x):
     e = np.exp(-np.abs(x))
@@ -114,7 +120,7 @@ _erfc = np.vectorize(math.erfc, otypes=[np.float64])
 
 def _gelu(x, approximate=0.0):
     if approximate:
-        return 0.5 * x * (1.0 + np.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)))
+        return 0.5 * x * (1.0 + np.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x**3)))
     return 0.5 * x * _erfc(-x / math.sqrt(2))
 
 
@@ -122,8 +128,7 @@ def _gelu(x, approximate=0.0):
 
 SIGMOID = "IF({x}>=0,1,EXP({x}))/(1+EXP(-ABS({x})))"
 # ln(1+e^x) = max(x,0) + ln(1+e^-|x|); for |x| > 15 the two-term series keeps full precision.
-SOFTPLUS = ("(MAX({x},0)+IF(ABS({x})>15,EXP(-ABS({x}))*(1-EXP(-ABS({x}))/2),"
-            "LN(1+EXP(-ABS({x})))))")
+SOFTPLUS = "(MAX({x},0)+IF(ABS({x})>15,EXP(-ABS({x}))*(1-EXP(-ABS({x}))/2),LN(1+EXP(-ABS({x})))))"
 ELU = "IF({x}>0,{x},{alpha}*(EXP(MIN({x},0))-1))"
 
 
@@ -146,58 +151,127 @@ SHIFTED_EXP = "IF({x}<MAX({z})-800,0,EXP({x}-MAX({z})))"
 
 
 def _softmax_steps():
-    return (Step("e", "e = EXP(z - max z)", SHIFTED_EXP),
-            Step("sum", "sum of e", "SUM({e_row})", single=True),
-            Step("a", "softmax = e / sum", "{e}/{sum}"))
+    return (
+        Step("e", "e = EXP(z - max z)", SHIFTED_EXP),
+        Step("sum", "sum of e", "SUM({e_row})", single=True),
+        Step("a", "softmax = e / sum", "{e}/{sum}"),
+    )
 
 
 def _log_softmax_steps():
-    return (Step("e", "e = EXP(z - max z)", SHIFTED_EXP),
-            Step("sum", "sum of e", "SUM({e_row})", single=True),
-            Step("a", "log softmax = z - max z - LN(sum)", "{x}-MAX({z})-LN({sum})"))
+    return (
+        Step("e", "e = EXP(z - max z)", SHIFTED_EXP),
+        Step("sum", "sum of e", "SUM({e_row})", single=True),
+        Step("a", "log softmax = z - max z - LN(sum)", "{x}-MAX({z})-LN({sum})"),
+    )
 
 
 def _gelu_steps(approximate=0.0):
     if approximate:
-        return (Step("a", "gelu (tanh form)",
-                     # the cube is clamped: past |x| = 1e100 TANH is +-1 anyway, and x^3 of a
-                     # larger x would overflow where NumPy (via tanh(inf)) stays finite
-                     "0.5*{x}*(1+TANH(" + repr(SQRT_2_OVER_PI) +
-                     "*({x}+0.044715*MIN(MAX({x},-1E+100),1E+100)^3)))"),)
+        return (
+            Step(
+                "a",
+                "gelu (tanh form)",
+                # the cube is clamped: past |x| = 1e100 TANH is +-1 anyway, and x^3 of a
+                # larger x would overflow where NumPy (via tanh(inf)) stays finite
+                "0.5*{x}*(1+TANH("
+                + repr(SQRT_2_OVER_PI)
+                + "*({x}+0.044715*MIN(MAX({x},-1E+100),1E+100)^3)))",
+            ),
+        )
     return (Step("a", "gelu = x * normal cdf(x)", "0.5*{x}*ERFC(-{x}/SQRT(2))"),)
 
 
 _entry("linear", "linear (identity)", lambda x: x, "{x}", vjp=lambda x, y, g: g)
-_entry("relu", "relu = max(x, 0)", _relu, _relu_steps, vjp=lambda x, y, g: (x > 0) * g,
-       negative_slope=0.0, max_value=None, threshold=0.0)
-_entry("sigmoid", "sigmoid = 1 / (1 + e^-x)", _sigmoid, SIGMOID, vjp=lambda x, y, g: y * (1 - y) * g)
+_entry(
+    "relu",
+    "relu = max(x, 0)",
+    _relu,
+    _relu_steps,
+    vjp=lambda x, y, g: (x > 0) * g,
+    negative_slope=0.0,
+    max_value=None,
+    threshold=0.0,
+)
+_entry(
+    "sigmoid", "sigmoid = 1 / (1 + e^-x)", _sigmoid, SIGMOID, vjp=lambda x, y, g: y * (1 - y) * g
+)
 _entry("tanh", "tanh", np.tanh, "TANH({x})", vjp=lambda x, y, g: (1 - y * y) * g)
-_entry("softmax", "softmax", _softmax, lambda: _softmax_steps(),
-       vjp=lambda x, y, g: y * (g - np.sum(g * y, axis=-1, keepdims=True)))
+_entry(
+    "softmax",
+    "softmax",
+    _softmax,
+    lambda: _softmax_steps(),
+    vjp=lambda x, y, g: y * (g - np.sum(g * y, axis=-1, keepdims=True)),
+)
 _entry("log_softmax", "log softmax", _log_softmax, lambda: _log_softmax_steps())
 _entry("elu", "elu", _elu, ELU, vjp=lambda x, y, g: np.where(x > 0, 1.0, y + 1.0) * g, alpha=1.0)
-_entry("selu", "selu = scale * elu(x, alpha)",
-       lambda x, scale=SELU_SCALE, selu_alpha=SELU_ALPHA: scale * _elu(x, selu_alpha),
-       "{scale}*" + ELU.replace("{alpha}", "{selu_alpha}"), scale=SELU_SCALE, selu_alpha=SELU_ALPHA)
-_entry("softplus", "softplus = ln(1 + e^x)", _softplus, SOFTPLUS, vjp=lambda x, y, g: _sigmoid(x) * g)
-_entry("softsign", "softsign = x / (1 + |x|)", lambda x: x / (1 + np.abs(x)), "{x}/(1+ABS({x}))",
-       vjp=lambda x, y, g: g / (1 + np.abs(x)) ** 2)
+_entry(
+    "selu",
+    "selu = scale * elu(x, alpha)",
+    lambda x, scale=SELU_SCALE, selu_alpha=SELU_ALPHA: scale * _elu(x, selu_alpha),
+    "{scale}*" + ELU.replace("{alpha}", "{selu_alpha}"),
+    scale=SELU_SCALE,
+    selu_alpha=SELU_ALPHA,
+)
+_entry(
+    "softplus", "softplus = ln(1 + e^x)", _softplus, SOFTPLUS, vjp=lambda x, y, g: _sigmoid(x) * g
+)
+_entry(
+    "softsign",
+    "softsign = x / (1 + |x|)",
+    lambda x: x / (1 + np.abs(x)),
+    "{x}/(1+ABS({x}))",
+    vjp=lambda x, y, g: g / (1 + np.abs(x)) ** 2,
+)
 _entry("exponential", "exponential", np.exp, "EXP({x})", vjp=lambda x, y, g: y * g)
 # Keras 1, 2 and tf.keras: clip(0.2x + 0.5); Keras 3: relu6(x + 3) / 6, i.e. slope 1/6.
-_entry("hard_sigmoid", "hard sigmoid", lambda x, slope=0.2: np.clip(slope * x + 0.5, 0, 1),
-       "MAX(0,MIN(1,{slope}*{x}+0.5))", slope=0.2)
-_entry("silu", "silu = x * sigmoid(x)", lambda x: x * _sigmoid(x), "{x}*" + SIGMOID,
-       vjp=lambda x, y, g: _sigmoid(x) * (1 + x * (1 - _sigmoid(x))) * g)
+_entry(
+    "hard_sigmoid",
+    "hard sigmoid",
+    lambda x, slope=0.2: np.clip(slope * x + 0.5, 0, 1),
+    "MAX(0,MIN(1,{slope}*{x}+0.5))",
+    slope=0.2,
+)
+_entry(
+    "silu",
+    "silu = x * sigmoid(x)",
+    lambda x: x * _sigmoid(x),
+    "{x}*" + SIGMOID,
+    vjp=lambda x, y, g: _sigmoid(x) * (1 + x * (1 - _sigmoid(x))) * g,
+)
 _entry("gelu", "gelu", _gelu, _gelu_steps, approximate=0.0)
 _entry("relu6", "relu6 = min(max(x, 0), 6)", lambda x: np.clip(x, 0, 6), "MIN(MAX({x},0),6)")
-_entry("leaky_relu", "leaky relu", lambda x, alpha=0.2: np.where(x >= 0, x, alpha * x),
-       "IF({x}>=0,{x},{alpha}*{x})", alpha=0.2)
-_entry("mish", "mish = x * tanh(softplus(x))", lambda x: x * np.tanh(_softplus(x)),
-       "{x}*TANH(" + SOFTPLUS + ")")
-_entry("hard_silu", "hard silu = x * relu6(x + 3) / 6",
-       lambda x: x * np.clip(x + 3, 0, 6) / 6, "{x}*MIN(MAX({x}+3,0),6)/6")
-_entry("thresholded_relu", "x if x > theta else 0",
-       lambda x, theta=1.0: np.where(x > theta, x, 0.0), "IF({x}>{theta},{x},0)", theta=1.0)
-_entry("prelu", "prelu = max(x, 0) + alpha * min(x, 0)",
-       lambda x, alpha=0.0: np.maximum(x, 0) + alpha * np.minimum(x, 0),
-       "MAX({x},0)+{alpha}*MIN({x},0)", alpha=0.0)
+_entry(
+    "leaky_relu",
+    "leaky relu",
+    lambda x, alpha=0.2: np.where(x >= 0, x, alpha * x),
+    "IF({x}>=0,{x},{alpha}*{x})",
+    alpha=0.2,
+)
+_entry(
+    "mish",
+    "mish = x * tanh(softplus(x))",
+    lambda x: x * np.tanh(_softplus(x)),
+    "{x}*TANH(" + SOFTPLUS + ")",
+)
+_entry(
+    "hard_silu",
+    "hard silu = x * relu6(x + 3) / 6",
+    lambda x: x * np.clip(x + 3, 0, 6) / 6,
+    "{x}*MIN(MAX({x}+3,0),6)/6",
+)
+_entry(
+    "thresholded_relu",
+    "x if x > theta else 0",
+    lambda x, theta=1.0: np.where(x > theta, x, 0.0),
+    "IF({x}>{theta},{x},0)",
+    theta=1.0,
+)
+_entry(
+    "prelu",
+    "prelu = max(x, 0) + alpha * min(x, 0)",
+    lambda x, alpha=0.0: np.maximum(x, 0) + alpha * np.minimum(x, 0),
+    "MAX({x},0)+{alpha}*MIN({x},0)",
+    alpha=0.0,
+)

@@ -54,13 +54,20 @@ class Settings:
 
 # --- building ---------------------------------------------------------------------------------
 
+
 def glorot_uniform(fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
     limit = np.sqrt(6.0 / (fan_in + fan_out))
     return rng.uniform(-limit, limit, size=(fan_in, fan_out)).astype(np.float32).astype(np.float64)
 
 
-def new_network(n_inputs: int, n_outputs: int, hidden: list[int], activation: str, output: str,
-                rng: np.random.Generator) -> Model:
+def new_network(
+    n_inputs: int,
+    n_outputs: int,
+    hidden: list[int],
+    activation: str,
+    output: str,
+    rng: np.random.Generator,
+) -> Model:
     """Dense(h, activation) for each hidden width, then Dense(n_outputs) + Activation(output),
     named as Keras names them (dense, dense_1, ..., activation)."""
     layers: list[Layer] = []
@@ -68,8 +75,15 @@ def new_network(n_inputs: int, n_outputs: int, hidden: list[int], activation: st
     for i, units in enumerate([*hidden, n_outputs]):
         name = "dense" if i == 0 else f"dense_{i}"
         act = Act(activation) if i < len(hidden) else Act("linear")
-        layers.append(Dense(name, "Dense", Param(glorot_uniform(width, units, rng), f"{name}/kernel:0"),
-                            Param(np.zeros(units), f"{name}/bias:0"), act))
+        layers.append(
+            Dense(
+                name,
+                "Dense",
+                Param(glorot_uniform(width, units, rng), f"{name}/kernel:0"),
+                Param(np.zeros(units), f"{name}/bias:0"),
+                act,
+            )
+        )
         width = units
     layers.append(Activation("activation", "Activation", Act(output)))
     return Model(n_inputs, layers, name="sequential")
@@ -91,22 +105,29 @@ def check_trainable(model: Model) -> None:
         if not isinstance(layer, (Dense, Activation)):
             raise UnsupportedModelError(
                 f"layer {layer.name!r} ({layer.class_name or type(layer).__name__}) cannot be "
-                "trained here; training supports Dense and Activation layers")
-        if act.name not in TRAINABLE_ACTIVATIONS or (act.kwargs and act.name != "elu") or \
-                (act.name == "elu" and act.kwargs.get("alpha", 1.0) != 1.0):
+                "trained here; training supports Dense and Activation layers"
+            )
+        if (
+            act.name not in TRAINABLE_ACTIVATIONS
+            or (act.kwargs and act.name != "elu")
+            or (act.name == "elu" and act.kwargs.get("alpha", 1.0) != 1.0)
+        ):
             raise UnsupportedModelError(
                 f"layer {layer.name!r} ({layer.class_name or type(layer).__name__}): activation "
-                f"{act.name} cannot be trained here; supported: {', '.join(TRAINABLE_ACTIVATIONS)}")
+                f"{act.name} cannot be trained here; supported: {', '.join(TRAINABLE_ACTIVATIONS)}"
+            )
 
 
 # --- loss ---------------------------------------------------------------------------------------
+
 
 def _output_act(model: Model) -> Act:
     return model.layers[-1].activation  # type: ignore[attr-defined]
 
 
-def loss_and_grad(loss: str, output_act: Act, z: np.ndarray, p: np.ndarray,
-                  y: np.ndarray) -> tuple[float, np.ndarray, bool]:
+def loss_and_grad(
+    loss: str, output_act: Act, z: np.ndarray, p: np.ndarray, y: np.ndarray
+) -> tuple[float, np.ndarray, bool]:
     """Batch loss, its gradient, and whether that gradient is w.r.t. the logits z (True) or
     the output p (False), as tf.keras 2.15 computes them."""
     n, k = p.shape
@@ -137,12 +158,18 @@ def loss_and_grad(loss: str, output_act: Act, z: np.ndarray, p: np.ndarray,
 
 # --- one step -----------------------------------------------------------------------------------
 
-def gradients(model: Model, loss: str, x: np.ndarray, y: np.ndarray) -> tuple[float, list[np.ndarray]]:
+
+def gradients(
+    model: Model, loss: str, x: np.ndarray, y: np.ndarray
+) -> tuple[float, list[np.ndarray]]:
     """Batch loss and the gradient of every trainable array (in `params(model)` order)."""
     acts, outs = [], [x]  # acts: each layer's activation input (the pre-activation values)
     for layer in model.layers:
-        pre = outs[-1] @ layer.kernel.values + (0 if layer.bias is None else layer.bias.values) \
-            if isinstance(layer, Dense) else outs[-1]
+        pre = (
+            outs[-1] @ layer.kernel.values + (0 if layer.bias is None else layer.bias.values)
+            if isinstance(layer, Dense)
+            else outs[-1]
+        )
         acts.append(pre)
         outs.append(layer.activation(pre))  # type: ignore[attr-defined]
     value, g, at_logits = loss_and_grad(loss, _output_act(model), acts[-1], outs[-1], y)
@@ -160,7 +187,9 @@ def gradients(model: Model, loss: str, x: np.ndarray, y: np.ndarray) -> tuple[fl
 
 
 def params(model: Model) -> list[Param]:
-    return [p for layer in model.layers if isinstance(layer, Dense) for p in layer.weights().values()]
+    return [
+        p for layer in model.layers if isinstance(layer, Dense) for p in layer.weights().values()
+    ]
 
 
 class Optimizer:
@@ -177,7 +206,7 @@ class Optimizer:
         s, f32 = self.s, np.float32
         t = f32(self.iterations + 1)
         lr, b1, b2 = f32(s.lr), f32(s.beta_1), f32(s.beta_2)
-        alpha = lr * np.sqrt(f32(1) - b2 ** t) / (f32(1) - b1 ** t)
+        alpha = lr * np.sqrt(f32(1) - b2**t) / (f32(1) - b1**t)
         for var, grad, m, v in zip(variables, grads, self.m, self.v):
             w, g = var.astype(f32), grad.astype(f32)
             if s.optimizer == "adam":
@@ -193,8 +222,13 @@ class Optimizer:
         self.iterations += 1
 
 
-def fit(model: Model, x: np.ndarray, y: np.ndarray, settings: Settings,
-        on_epoch: Callable[[int, float], None] | None = None) -> list[float]:
+def fit(
+    model: Model,
+    x: np.ndarray,
+    y: np.ndarray,
+    settings: Settings,
+    on_epoch: Callable[[int, float], None] | None = None,
+) -> list[float]:
     """Train `model` in place like `model.fit(x, y, ...)`; return the per-epoch losses."""
     check_trainable(model)
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
@@ -210,17 +244,27 @@ def fit(model: Model, x: np.ndarray, y: np.ndarray, settings: Settings,
     return history
 
 
-def _epoch(model: Model, x: np.ndarray, y: np.ndarray, settings: Settings, optimizer: Optimizer,
-           weights: list[Param], rng: np.random.Generator, epoch: int) -> float:
+def _epoch(
+    model: Model,
+    x: np.ndarray,
+    y: np.ndarray,
+    settings: Settings,
+    optimizer: Optimizer,
+    weights: list[Param],
+    rng: np.random.Generator,
+    epoch: int,
+) -> float:
     """One pass over the rows; the batch-size-weighted mean of the batch losses."""
     order = rng.permutation(len(x)) if settings.shuffle else np.arange(len(x))
     total = 0.0
     for start in range(0, len(x), settings.batch_size):
-        rows = order[start:start + settings.batch_size]
+        rows = order[start : start + settings.batch_size]
         value, grads = gradients(model, settings.loss, x[rows], y[rows])
         if not np.isfinite(value) or not all(np.isfinite(g).all() for g in grads):
-            raise TrainingDiverged(f"training diverged in epoch {epoch}: the loss became "
-                                   f"{value}", hint="try a smaller --lr")
+            raise TrainingDiverged(
+                f"training diverged in epoch {epoch}: the loss became {value}",
+                hint="try a smaller --lr",
+            )
         optimizer.apply([p.values for p in weights], grads)
         total += value * len(rows)
     return total / len(x)

@@ -24,7 +24,8 @@ def dataset(gate: str) -> Dataset:
     """The gate's truth table: x (4, 2) and one-hot targets (4, 2) in [false, true] order."""
     name = gate.lower()
     if name not in TRUTH:
-        raise InputError(f"unknown gate {gate!r}; choose one of {', '.join(TRUTH)} "
-                         "(or give --data FILE.csv)")
+        raise InputError(
+            f"unknown gate {gate!r}; choose one of {', '.join(TRUTH)} (or give --data FILE.csv)"
+        )
     true = np.array(TRUTH[name], dtype=np.float64)
     return Dataset(INPUTS.copy(), np.stack([1 - true, true], axis=1), name)

@@ -29,9 +29,12 @@ class Param:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Param):
             return NotImplemented
-        return (self.values.shape == other.values.shape
-                and np.array_equal(self.values, other.values)
-                and self.path == other.path and self.dtype == other.dtype)
+        return (
+            self.values.shape == other.values.shape
+            and np.array_equal(self.values, other.values)
+            and self.path == other.path
+            and self.dtype == other.dtype
+        )
 
     def __repr__(self) -> str:
         return f"Param(shape={self.values.shape}, path={self.path!r})"
@@ -120,7 +123,9 @@ class Activation(Layer):
     def settings(self) -> dict[str, float]:
         """The parameters the activation's formula reads (ReLU's unused threshold 0 is not one)."""
         steps = activations.get(self.activation.name).formula_steps(**self.activation.kwargs)
-        used = {key for step in steps for key in self.activation.kwargs if f"{{{key}}}" in step.template}
+        used = {
+            key for step in steps for key in self.activation.kwargs if f"{{{key}}}" in step.template
+        }
         return {k: v for k, v in self.activation.kwargs.items() if k in used and v is not None}
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -155,8 +160,12 @@ class BatchNorm(Layer):
         return {"epsilon": self.epsilon}
 
     def weights(self) -> dict[str, Param]:
-        found = {"gamma": self.gamma, "beta": self.beta,
-                 "moving_mean": self.moving_mean, "moving_variance": self.moving_variance}
+        found = {
+            "gamma": self.gamma,
+            "beta": self.beta,
+            "moving_mean": self.moving_mean,
+            "moving_variance": self.moving_variance,
+        }
         return {k: v for k, v in found.items() if v is not None}
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -207,7 +216,8 @@ class Rescaling(Layer):
 
 @dataclass(eq=False)
 class Identity(Layer):
-    """Layers that do nothing at inference on a vector: Dropout and friends, Flatten, Reshape, InputLayer."""
+    """Layers that do nothing at inference on a vector: Dropout and friends, Flatten, Reshape,
+    InputLayer."""
 
     kind: ClassVar[str] = "identity"
 
@@ -237,7 +247,8 @@ class Dataset:
         if not isinstance(other, Dataset):
             return NotImplemented
         same_y = (self.y is None and other.y is None) or (
-            self.y is not None and other.y is not None and np.array_equal(self.y, other.y))
+            self.y is not None and other.y is not None and np.array_equal(self.y, other.y)
+        )
         return np.array_equal(self.x, other.x) and same_y and self.name == other.name
 
 

@@ -13,8 +13,21 @@ from typing import Any
 import numpy as np
 
 from .errors import InputError
-from .model import (Act, Activation, BatchNorm, Dataset, Dense, Identity, Layer, Model,
-                    Normalization, Param, PReLU, Rescaling, Source)
+from .model import (
+    Act,
+    Activation,
+    BatchNorm,
+    Dataset,
+    Dense,
+    Identity,
+    Layer,
+    Model,
+    Normalization,
+    Param,
+    PReLU,
+    Rescaling,
+    Source,
+)
 
 FORMAT = "gate2xlsx-model"
 VERSION = 1
@@ -22,8 +35,10 @@ VERSION = 1
 H5_ATTRIBUTE = "gate2xlsx_model"
 KERAS_MEMBER = "gate2xlsx.json"
 NPZ_ARCHITECTURE = "gate2xlsx_architecture"
-_KINDS: dict[str, type[Layer]] = {cls.kind: cls for cls in
-                                  (Dense, Activation, PReLU, BatchNorm, Normalization, Rescaling, Identity)}
+_KINDS: dict[str, type[Layer]] = {
+    cls.kind: cls
+    for cls in (Dense, Activation, PReLU, BatchNorm, Normalization, Rescaling, Identity)
+}
 _SCALARS = ("epsilon", "invert", "scale", "offset")
 
 
@@ -36,30 +51,49 @@ def to_dict(model: Model) -> dict[str, Any]:
     """The architecture (no weight values) as JSON-able data."""
     layers = []
     for layer in model.layers:
-        entry: dict[str, Any] = {"kind": layer.kind, "name": layer.name, "class_name": layer.class_name}
+        entry: dict[str, Any] = {
+            "kind": layer.kind,
+            "name": layer.name,
+            "class_name": layer.class_name,
+        }
         act = getattr(layer, "activation", None)
         if act is not None:
             entry["activation"] = {"name": act.name, "params": act.kwargs}
         for attr in _SCALARS:
             if hasattr(layer, attr):
                 entry[attr] = getattr(layer, attr)
-        entry["weights"] = {k: {"shape": list(p.values.shape), "path": p.path, "dtype": p.dtype}
-                            for k, p in layer.weights().items()}
+        entry["weights"] = {
+            k: {"shape": list(p.values.shape), "path": p.path, "dtype": p.dtype}
+            for k, p in layer.weights().items()
+        }
         layers.append(entry)
     out: dict[str, Any] = {
-        "format": FORMAT, "version": VERSION, "name": model.name, "n_inputs": model.n_inputs,
-        "input_names": model.input_names, "class_names": model.class_names, "loss": model.loss,
-        "source": vars(model.source).copy(), "layers": layers}
+        "format": FORMAT,
+        "version": VERSION,
+        "name": model.name,
+        "n_inputs": model.n_inputs,
+        "input_names": model.input_names,
+        "class_names": model.class_names,
+        "loss": model.loss,
+        "source": vars(model.source).copy(),
+        "layers": layers,
+    }
     if model.data is not None:
-        out["data"] = {"name": model.data.name, "x": model.data.x.tolist(),
-                       "y": None if model.data.y is None else model.data.y.tolist()}
+        out["data"] = {
+            "name": model.data.name,
+            "x": model.data.x.tolist(),
+            "y": None if model.data.y is None else model.data.y.tolist(),
+        }
     return out
 
 
 def weights_of(model: Model) -> dict[str, np.ndarray]:
     """Every weight array keyed "<layer index>/<weight key>"."""
-    return {key(i, k): p.values for i, layer in enumerate(model.layers)
-            for k, p in layer.weights().items()}
+    return {
+        key(i, k): p.values
+        for i, layer in enumerate(model.layers)
+        for k, p in layer.weights().items()
+    }
 
 
 def apply_setting(entry: dict[str, Any], key: str, value: float, *, path: object = None) -> None:
@@ -73,7 +107,9 @@ def apply_setting(entry: dict[str, Any], key: str, value: float, *, path: object
         raise InputError(f"layer {entry.get('name')!r} has no setting {key!r}", path=path)
 
 
-def from_dict(data: dict[str, Any], weights: dict[str, np.ndarray], *, path: object = None) -> Model:
+def from_dict(
+    data: dict[str, Any], weights: dict[str, np.ndarray], *, path: object = None
+) -> Model:
     """Rebuild a Model from `to_dict` output and its weights."""
     if data.get("format") != FORMAT:
         raise InputError("no gate2xlsx model description found", path=path)
@@ -81,18 +117,31 @@ def from_dict(data: dict[str, Any], weights: dict[str, np.ndarray], *, path: obj
     dataset = None
     if data.get("data"):
         d = data["data"]
-        dataset = Dataset(np.asarray(d["x"], dtype=np.float64),
-                          None if d.get("y") is None else np.asarray(d["y"], dtype=np.float64),
-                          d.get("name", ""))
-    return Model(int(data["n_inputs"]), layers, name=data.get("name", "model"),
-                 input_names=data.get("input_names"), class_names=data.get("class_names"),
-                 loss=data.get("loss"), source=Source(**data.get("source", {})), data=dataset)
+        dataset = Dataset(
+            np.asarray(d["x"], dtype=np.float64),
+            None if d.get("y") is None else np.asarray(d["y"], dtype=np.float64),
+            d.get("name", ""),
+        )
+    return Model(
+        int(data["n_inputs"]),
+        layers,
+        name=data.get("name", "model"),
+        input_names=data.get("input_names"),
+        class_names=data.get("class_names"),
+        loss=data.get("loss"),
+        source=Source(**data.get("source", {})),
+        data=dataset,
+    )
 
 
-def _layer(index: int, entry: dict[str, Any], weights: dict[str, np.ndarray], path: object) -> Layer:
+def _layer(
+    index: int, entry: dict[str, Any], weights: dict[str, np.ndarray], path: object
+) -> Layer:
     cls = _KINDS.get(entry.get("kind", ""))
     if cls is None:
-        raise InputError(f"layer {entry.get('name')!r}: unknown kind {entry.get('kind')!r}", path=path)
+        raise InputError(
+            f"layer {entry.get('name')!r}: unknown kind {entry.get('kind')!r}", path=path
+        )
     kwargs: dict[str, Any] = {"name": entry["name"], "class_name": entry.get("class_name", "")}
     if "activation" in entry:
         kwargs["activation"] = Act.of(entry["activation"]["name"], **entry["activation"]["params"])

@@ -52,13 +52,18 @@ def labelled(path: str | os.PathLike, label: str | None = None) -> Table:
     features = [i for i in range(len(header)) if i != index]
     if not features:
         raise InputError("the table has no feature columns besides the label", path=path)
-    x = np.array([[_number(cells[i], header[i], line, path) for i in features]
-                  for line, cells in rows], dtype=np.float64)
+    x = np.array(
+        [[_number(cells[i], header[i], line, path) for i in features] for line, cells in rows],
+        dtype=np.float64,
+    )
     values = [cells[index].strip() for _, cells in rows]
     classes = _classes(values)
     if len(classes) < 2:
-        raise InputError(f"label column {header[index]!r} has only one class ({classes[0]!r}); "
-                         "training needs at least two", path=path)
+        raise InputError(
+            f"label column {header[index]!r} has only one class ({classes[0]!r}); "
+            "training needs at least two",
+            path=path,
+        )
     y = np.zeros((len(rows), len(classes)))
     y[np.arange(len(rows)), [classes.index(v) for v in values]] = 1.0
     names = [header[i] for i in features] if named else None
@@ -72,12 +77,18 @@ def inputs(path: str | os.PathLike, n_inputs: int) -> Table:
     header, rows = _read(path)
     for line, cells in rows:
         if len(cells) < n_inputs:
-            raise InputError(f"row {line} has {len(cells)} columns; the model takes {n_inputs} "
-                             "inputs", path=path)
+            raise InputError(
+                f"row {line} has {len(cells)} columns; the model takes {n_inputs} inputs", path=path
+            )
     names = header[:n_inputs] if header is not None and len(header) >= n_inputs else None
     columns = names or [str(j + 1) for j in range(n_inputs)]
-    x = np.array([[_number(cells[j], columns[j], line, path) for j in range(n_inputs)]
-                  for line, cells in rows], dtype=np.float64).reshape(len(rows), n_inputs)
+    x = np.array(
+        [
+            [_number(cells[j], columns[j], line, path) for j in range(n_inputs)]
+            for line, cells in rows
+        ],
+        dtype=np.float64,
+    ).reshape(len(rows), n_inputs)
     return Table(x, names, name=path.stem)
 
 
@@ -118,8 +129,9 @@ def _read(path: Path) -> tuple[list[str] | None, list[tuple[int, list[str]]]]:
 def _same_width(header: list[str], rows: list[tuple[int, list[str]]], path: Path) -> None:
     for line, cells in rows:
         if len(cells) != len(header):
-            raise InputError(f"row {line} has {len(cells)} cells but the header has "
-                             f"{len(header)}", path=path)
+            raise InputError(
+                f"row {line} has {len(cells)} cells but the header has {len(header)}", path=path
+            )
 
 
 def _label_index(header: list[str], label: str | None, path: Path) -> int:
@@ -142,11 +154,15 @@ def _number(cell: str, column: str, row: int, path: Path) -> float:
     try:
         value = float(cell)
     except ValueError:
-        raise InputError(f"row {row}, column {column!r}: {cell.strip()!r} is not a number; "
-                         "input columns must be numeric", path=path) from None
+        raise InputError(
+            f"row {row}, column {column!r}: {cell.strip()!r} is not a number; "
+            "input columns must be numeric",
+            path=path,
+        ) from None
     if not math.isfinite(value):
-        raise InputError(f"row {row}, column {column!r}: {cell.strip()!r} is not a finite number",
-                         path=path)
+        raise InputError(
+            f"row {row}, column {column!r}: {cell.strip()!r} is not a finite number", path=path
+        )
     return value
 
 

@@ -30,6 +30,7 @@ def child(start: int, count: int, export: bool, progress: Path) -> None:
     """Runs in the child: try each salt; one JSON line per unexpected outcome, then the counts."""
     sys.path.insert(0, str(HERE))
     from mutations import mutant
+
     from gate2xlsx import load, write_workbook
     from gate2xlsx.errors import Gate2XlsxError
     from gate2xlsx.readers import isolation
@@ -50,7 +51,10 @@ def child(start: int, count: int, export: bool, progress: Path) -> None:
                 counts["refused"] += 1
             except Exception as exc:  # the point of fuzzing: report, go on
                 counts["unexpected"] += 1
-                print(json.dumps({"salt": salt, "seed": seed.name, "error": repr(exc)[:300]}), flush=True)
+                print(
+                    json.dumps({"salt": salt, "seed": seed.name, "error": repr(exc)[:300]}),
+                    flush=True,
+                )
     print(json.dumps({"counts": counts}), flush=True)
 
 
@@ -61,8 +65,19 @@ def run(start: int, count: int, export: bool) -> Counter:
         progress = Path(scratch) / "salt"
         while salt < end:
             n = min(CHUNK, end - salt)
-            proc = subprocess.run([sys.executable, __file__, "--child", str(salt), str(n),
-                                   str(int(export)), str(progress)], capture_output=True, text=True)
+            proc = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    str(salt),
+                    str(n),
+                    str(int(export)),
+                    str(progress),
+                ],
+                capture_output=True,
+                text=True,
+            )
             for line in proc.stdout.splitlines():
                 found = json.loads(line)
                 if "counts" in found:
@@ -88,7 +103,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--start", type=int, default=0)
     parser.add_argument("--count", type=int, default=20_000)
-    parser.add_argument("--export", action="store_true", help="also write a workbook for every model that loads")
+    parser.add_argument(
+        "--export", action="store_true", help="also write a workbook for every model that loads"
+    )
     args = parser.parse_args()
     total = run(args.start, args.count, args.export)
     print(f"salts {args.start}..{args.start + args.count - 1}: {dict(total)}")

@@ -40,33 +40,55 @@ class Case:
 
 # --- hand-built Keras 2 legacy HDF5 (the layout of tf.keras 2.15 `model.save("x.h5")`) ------
 
+
 def dense(name: str, units: int, activation: object = "linear", **extra) -> dict:
-    return {"class_name": "Dense", "config": {"name": name, "units": units,
-                                              "activation": activation, "use_bias": True, **extra}}
+    return {
+        "class_name": "Dense",
+        "config": {
+            "name": name,
+            "units": units,
+            "activation": activation,
+            "use_bias": True,
+            **extra,
+        },
+    }
 
 
 def sequential(n_inputs: int, layers: list[dict], name: str = "sequential") -> dict:
-    first = {"class_name": "InputLayer",
-             "config": {"batch_input_shape": [None, n_inputs], "name": "input_1"}}
+    first = {
+        "class_name": "InputLayer",
+        "config": {"batch_input_shape": [None, n_inputs], "name": "input_1"},
+    }
     return {"class_name": "Sequential", "config": {"name": name, "layers": [first, *layers]}}
 
 
-def weights_for(layers: list[dict], n_inputs: int, seed: int = 0) -> dict[str, list[tuple[str, np.ndarray]]]:
+def weights_for(
+    layers: list[dict], n_inputs: int, seed: int = 0
+) -> dict[str, list[tuple[str, np.ndarray]]]:
     """Consistent kernel/bias arrays for every Dense layer of a config."""
     rng = np.random.default_rng(seed)
     found, width = {}, n_inputs
     for layer in layers:
         if layer["class_name"] == "Dense":
             units = layer["config"]["units"]
-            found[layer["config"]["name"]] = [("kernel:0", rng.normal(size=(width, units)).astype("f4")),
-                                              ("bias:0", rng.normal(size=units).astype("f4"))]
+            found[layer["config"]["name"]] = [
+                ("kernel:0", rng.normal(size=(width, units)).astype("f4")),
+                ("bias:0", rng.normal(size=units).astype("f4")),
+            ]
             width = units
     return found
 
 
-def write_h5(path: Path, config: dict | str | None, weights: dict[str, list[tuple[str, np.ndarray]]],
-             *, layer_names: list[str] | None = None, weights_only: bool = False, big_attrs: bool = False,
-             compress: bool = False) -> None:
+def write_h5(
+    path: Path,
+    config: dict | str | None,
+    weights: dict[str, list[tuple[str, np.ndarray]]],
+    *,
+    layer_names: list[str] | None = None,
+    weights_only: bool = False,
+    big_attrs: bool = False,
+    compress: bool = False,
+) -> None:
     """A legacy Keras HDF5 file: root model_config + model_weights/<layer>/<layer>/<weight>."""
     with h5py.File(path, "w", libver="latest" if big_attrs else "earliest") as f:
         f.attrs["keras_version"] = "2.15.0"
@@ -79,32 +101,46 @@ def write_h5(path: Path, config: dict | str | None, weights: dict[str, list[tupl
         for layer in names:
             group = root.create_group(layer)
             stored = weights.get(layer, [])
-            group.attrs["weight_names"] = np.array([f"{layer}/{w}".encode() for w, _ in stored], dtype="S") \
-                if stored else np.zeros(0)
+            group.attrs["weight_names"] = (
+                np.array([f"{layer}/{w}".encode() for w, _ in stored], dtype="S")
+                if stored
+                else np.zeros(0)
+            )
             for weight, values in stored:
-                group.create_dataset(f"{layer}/{weight}", data=values,
-                                     compression="gzip" if compress else None)
+                group.create_dataset(
+                    f"{layer}/{weight}", data=values, compression="gzip" if compress else None
+                )
 
 
 def model_h5(layers: list[dict], n_inputs: int = 2, **kw) -> Callable[[Path], None]:
     """A builder for a consistent model file with these layers."""
+
     def build(path: Path) -> None:
-        write_h5(path, sequential(n_inputs, layers, kw.pop("name", "sequential")),
-                 weights_for(layers, n_inputs), **kw)
+        write_h5(
+            path,
+            sequential(n_inputs, layers, kw.pop("name", "sequential")),
+            weights_for(layers, n_inputs),
+            **kw,
+        )
+
     return build
 
 
-def _tamper(layers: list[dict], change: Callable[[dict], None], n_inputs: int = 2) -> Callable[[Path], None]:
+def _tamper(
+    layers: list[dict], change: Callable[[dict], None], n_inputs: int = 2
+) -> Callable[[Path], None]:
     def build(path: Path) -> None:
         weights = weights_for(layers, n_inputs)
         change(weights)
         write_h5(path, sequential(n_inputs, layers), weights)
+
     return build
 
 
 def _set(layer: str, index: int, values: np.ndarray) -> Callable[[dict], None]:
     def change(weights: dict) -> None:
         weights[layer][index] = (weights[layer][index][0], values)
+
     return change
 
 
@@ -113,12 +149,14 @@ TWO_LAYERS = [dense("dense", 3, "relu"), dense("dense_1", 2, "softmax")]
 
 def _rewrite_dataset(make: Callable[[h5py.Group, str], None]) -> Callable[[Path], None]:
     """A valid two-layer model whose dense/kernel:0 is replaced by `make(group, name)`."""
+
     def build(path: Path) -> None:
         model_h5(TWO_LAYERS)(path)
         with h5py.File(path, "r+") as f:
             group = f["model_weights/dense/dense"]
             del group["kernel:0"]
             make(group, "kernel:0")
+
     return build
 
 
@@ -126,7 +164,9 @@ def _non_utf8_name(path: Path) -> None:
     """A weight name whose bytes are not UTF-8, as bit rot leaves one."""
     model_h5(TWO_LAYERS)(path)
     with h5py.File(path, "r+") as f:
-        f["model_weights/dense"].attrs["weight_names"] = np.array([b"dense/kern\xbael:0", b"dense/bias:0"], dtype="S")
+        f["model_weights/dense"].attrs["weight_names"] = np.array(
+            [b"dense/kern\xbael:0", b"dense/bias:0"], dtype="S"
+        )
 
 
 def _external_link(group: h5py.Group, name: str) -> None:
@@ -154,6 +194,7 @@ def _enormous_dataset(group: h5py.Group, name: str) -> None:
 
 # --- other containers -----------------------------------------------------------------------
 
+
 def _bytes(data: bytes) -> Callable[[Path], None]:
     return lambda path: path.write_bytes(data)
 
@@ -167,20 +208,28 @@ def _zip(members: dict[str, bytes]) -> Callable[[Path], None]:
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
             for name, data in members.items():
                 archive.writestr(name, data)
+
     return build
 
 
 def _zip_bomb(path: Path) -> None:
     """config.json: 16 MiB of spaces deflated to ~16 KiB, declared as ~4 GiB in both headers."""
-    _zip({"metadata.json": b'{"keras_version": "3.6.0"}', "config.json": b" " * (16 << 20),
-          "model.weights.h5": b""})(path)
+    _zip(
+        {
+            "metadata.json": b'{"keras_version": "3.6.0"}',
+            "config.json": b" " * (16 << 20),
+            "model.weights.h5": b"",
+        }
+    )(path)
     data = bytearray(path.read_bytes())
     for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
         start = 0
         while (start := data.find(signature, start)) >= 0:
-            name_len = struct.unpack_from("<H", data, start + (26 if signature == b"PK\x03\x04" else 28))[0]
+            name_len = struct.unpack_from(
+                "<H", data, start + (26 if signature == b"PK\x03\x04" else 28)
+            )[0]
             name_at = start + (30 if signature == b"PK\x03\x04" else 46)
-            if bytes(data[name_at:name_at + name_len]) == b"config.json":
+            if bytes(data[name_at : name_at + name_len]) == b"config.json":
                 struct.pack_into("<I", data, start + offset, 0xFFFF0000)
             start += 4
     path.write_bytes(bytes(data))
@@ -206,72 +255,164 @@ def _weights_only(path: Path) -> None:
 
 def _lambda(path: Path) -> None:
     """A Lambda layer as Keras 2 writes it: marshalled bytecode, base64 (never decoded here)."""
-    evil = {"class_name": "Lambda", "config": {
-        "name": "lambda", "function": [LAMBDA_PAYLOAD, None, None], "function_type": "lambda",
-        "module": "__main__", "output_shape": None, "arguments": {}}}
+    evil = {
+        "class_name": "Lambda",
+        "config": {
+            "name": "lambda",
+            "function": [LAMBDA_PAYLOAD, None, None],
+            "function_type": "lambda",
+            "module": "__main__",
+            "output_shape": None,
+            "arguments": {},
+        },
+    }
     layers = [dense("dense", 3, "relu"), evil, dense("dense_1", 2, "softmax")]
-    write_h5(path, sequential(2, layers), weights_for(layers, 2), layer_names=["dense", "lambda", "dense_1"])
+    write_h5(
+        path,
+        sequential(2, layers),
+        weights_for(layers, 2),
+        layer_names=["dense", "lambda", "dense_1"],
+    )
 
 
 def _custom_class(path: Path) -> None:
-    custom = {"module": "evil.payload", "class_name": "MyEvilLayer", "registered_name": "Custom>MyEvilLayer",
-              "config": {"name": "my_evil_layer", "units": 2}}
+    custom = {
+        "module": "evil.payload",
+        "class_name": "MyEvilLayer",
+        "registered_name": "Custom>MyEvilLayer",
+        "config": {"name": "my_evil_layer", "units": 2},
+    }
     layers = [dense("dense", 3, "relu"), custom]
-    write_h5(path, sequential(2, layers), weights_for(layers, 2), layer_names=["dense", "my_evil_layer"])
+    write_h5(
+        path, sequential(2, layers), weights_for(layers, 2), layer_names=["dense", "my_evil_layer"]
+    )
 
 
 def _too_long(path: Path) -> None:
     """Weights-only file plus an architecture of 530,000 Activation layers (2+ rows each on the
     Network sheet: more than 1,048,576 rows). The JSON is ~30 MB, written only in a tmp dir."""
-    acts = [{"class_name": "Activation", "config": {"name": f"a{i}", "activation": "linear"}}
-            for i in range(530_000)]
+    acts = [
+        {"class_name": "Activation", "config": {"name": f"a{i}", "activation": "linear"}}
+        for i in range(530_000)
+    ]
     layers = [dense("dense", 2), *acts]
     write_h5(path, None, weights_for(layers, 2), weights_only=True, layer_names=["dense"])
-    path.with_name("too_long.json").write_text(json.dumps(sequential(2, layers), separators=(",", ":")))
+    path.with_name("too_long.json").write_text(
+        json.dumps(sequential(2, layers), separators=(",", ":"))
+    )
 
 
 CASES: list[Case] = [
     Case("empty", "empty.h5", _bytes(b""), ("empty",)),
-    Case("random_bytes", "random.h5", _bytes(random.Random(7).randbytes(4096)), ("not a model file",)),
-    *[Case(f"truncated_{cut}", f"truncated_{cut}.hdf", _truncated(cut), ("HDF5",))
-      for cut in (8, 96, 800, 2048, 6000, 12000, 18000)],
-    Case("text_named_hdf", "notes.hdf", _bytes(b"These are my notes, not a network.\n"),
-         ("not a model file",)),
-    Case("keras_not_zip", "fake.keras", _bytes(b"PK? no, just text pretending to be a .keras file\n"),
-         ("not a model file",)),
-    Case("zip_without_config", "noconfig.keras",
-         _zip({"metadata.json": b'{"keras_version": "3.6.0"}', "model.weights.h5": b""}), ("no config.json",)),
+    Case(
+        "random_bytes", "random.h5", _bytes(random.Random(7).randbytes(4096)), ("not a model file",)
+    ),
+    *[
+        Case(f"truncated_{cut}", f"truncated_{cut}.hdf", _truncated(cut), ("HDF5",))
+        for cut in (8, 96, 800, 2048, 6000, 12000, 18000)
+    ],
+    Case(
+        "text_named_hdf",
+        "notes.hdf",
+        _bytes(b"These are my notes, not a network.\n"),
+        ("not a model file",),
+    ),
+    Case(
+        "keras_not_zip",
+        "fake.keras",
+        _bytes(b"PK? no, just text pretending to be a .keras file\n"),
+        ("not a model file",),
+    ),
+    Case(
+        "zip_without_config",
+        "noconfig.keras",
+        _zip({"metadata.json": b'{"keras_version": "3.6.0"}', "model.weights.h5": b""}),
+        ("no config.json",),
+    ),
     Case("zip_bomb", "bomb.keras", _zip_bomb, ("config.json", "declares")),
     Case("directory", "a_folder.h5", _directory, ("directory",)),
     Case("missing", "missing.h5", None, ("no such file",)),
     Case("non_utf8_name", "non_utf8.h5", _non_utf8_name, ("damaged HDF5", "UTF-8")),
-    Case("broken_json", "broken_json.h5",
-         lambda p: write_h5(p, '{"class_name": "Sequential", "config": {', weights_for(TWO_LAYERS, 2)),
-         ("not valid JSON",)),
+    Case(
+        "broken_json",
+        "broken_json.h5",
+        lambda p: write_h5(
+            p, '{"class_name": "Sequential", "config": {', weights_for(TWO_LAYERS, 2)
+        ),
+        ("not valid JSON",),
+    ),
     Case("config_json_only", "architecture.json", _config_json, ("JSON", "without weights")),
-    Case("config_without_weights", "config_only.h5", _config_without_weights, ("without Keras weights",)),
-    Case("weights_without_config", "weights_only.h5", _weights_only, ("weights only", )),
-    Case("kernel_vs_config", "kernel_vs_config.h5",
-         _tamper(TWO_LAYERS, _set("dense", 0, np.ones((2, 4), "f4"))), ("'dense'", "kernel shape")),
-    Case("kernel_vs_next_layer", "kernel_vs_next.h5",
-         _tamper([dense("dense", 3), dense("dense_1", 2)], _set("dense_1", 0, np.ones((4, 2), "f4"))),
-         ("'dense_1'", "kernel shape", "3 inputs")),
-    Case("nan_weight", "nan.h5", _tamper(TWO_LAYERS, _set("dense_1", 1, np.array([0, np.nan], "f4"))),
-         ("'dense_1'", "'bias'", "NaN")),
-    Case("inf_weight", "inf.h5", _tamper(TWO_LAYERS, _set("dense", 0, np.full((2, 3), np.inf, "f4"))),
-         ("'dense'", "'kernel'", "infinite")),
-    Case("activation_os_system", "os_system.h5", model_h5([dense("dense", 2, "os.system")]),
-         ("'dense'", "os.system", "Supported")),
+    Case(
+        "config_without_weights",
+        "config_only.h5",
+        _config_without_weights,
+        ("without Keras weights",),
+    ),
+    Case("weights_without_config", "weights_only.h5", _weights_only, ("weights only",)),
+    Case(
+        "kernel_vs_config",
+        "kernel_vs_config.h5",
+        _tamper(TWO_LAYERS, _set("dense", 0, np.ones((2, 4), "f4"))),
+        ("'dense'", "kernel shape"),
+    ),
+    Case(
+        "kernel_vs_next_layer",
+        "kernel_vs_next.h5",
+        _tamper(
+            [dense("dense", 3), dense("dense_1", 2)], _set("dense_1", 0, np.ones((4, 2), "f4"))
+        ),
+        ("'dense_1'", "kernel shape", "3 inputs"),
+    ),
+    Case(
+        "nan_weight",
+        "nan.h5",
+        _tamper(TWO_LAYERS, _set("dense_1", 1, np.array([0, np.nan], "f4"))),
+        ("'dense_1'", "'bias'", "NaN"),
+    ),
+    Case(
+        "inf_weight",
+        "inf.h5",
+        _tamper(TWO_LAYERS, _set("dense", 0, np.full((2, 3), np.inf, "f4"))),
+        ("'dense'", "'kernel'", "infinite"),
+    ),
+    Case(
+        "activation_os_system",
+        "os_system.h5",
+        model_h5([dense("dense", 2, "os.system")]),
+        ("'dense'", "os.system", "Supported"),
+    ),
     Case("lambda_layer", "lambda.h5", _lambda, ("'lambda'", "Lambda", "never runs")),
-    Case("custom_class", "custom.h5", _custom_class, ("'my_evil_layer'", "MyEvilLayer", "Supported")),
+    Case(
+        "custom_class", "custom.h5", _custom_class, ("'my_evil_layer'", "MyEvilLayer", "Supported")
+    ),
     Case("external_link", "external_link.h5", _rewrite_dataset(_external_link), ("external link",)),
     Case("soft_link", "soft_link.h5", _rewrite_dataset(_soft_link), ("soft link",)),
-    Case("external_dataset", "external_dataset.h5", _rewrite_dataset(_external_dataset), ("external file",)),
-    Case("virtual_dataset", "virtual_dataset.h5", _rewrite_dataset(_virtual_dataset), ("virtual dataset",)),
+    Case(
+        "external_dataset",
+        "external_dataset.h5",
+        _rewrite_dataset(_external_dataset),
+        ("external file",),
+    ),
+    Case(
+        "virtual_dataset",
+        "virtual_dataset.h5",
+        _rewrite_dataset(_virtual_dataset),
+        ("virtual dataset",),
+    ),
     Case("enormous_dataset", "enormous.h5", _rewrite_dataset(_enormous_dataset), ("declares",)),
-    Case("too_wide", "too_wide.h5", model_h5([dense("wide_dense", 16_385)], compress=True),
-         ("'wide_dense'", "16,384 columns")),
-    Case("too_long", "too_long.h5", _too_long, ("1,048,576 rows",), args=("--architecture", "{dir}/too_long.json")),
+    Case(
+        "too_wide",
+        "too_wide.h5",
+        model_h5([dense("wide_dense", 16_385)], compress=True),
+        ("'wide_dense'", "16,384 columns"),
+    ),
+    Case(
+        "too_long",
+        "too_long.h5",
+        _too_long,
+        ("1,048,576 rows",),
+        args=("--architecture", "{dir}/too_long.json"),
+    ),
 ]
 
 # Valid models with hostile layer names: they export, and every name stays text.
@@ -287,9 +428,15 @@ NAME_CASES: dict[str, list[str]] = {
 def name_case(path: Path, names: list[str]) -> None:
     """A chain of small Dense layers named `names`; the model itself is named like a formula."""
     widths = [2, 3, 2, 3][: len(names)] or [2]
-    layers = [dense(n, widths[i % len(widths)], "tanh" if i < len(names) - 1 else "softmax")
-              for i, n in enumerate(names)]
-    write_h5(path, sequential(2, layers, name='=HYPERLINK("http://evil","model")'), weights_for(layers, 2))
+    layers = [
+        dense(n, widths[i % len(widths)], "tanh" if i < len(names) - 1 else "softmax")
+        for i, n in enumerate(names)
+    ]
+    write_h5(
+        path,
+        sequential(2, layers, name='=HYPERLINK("http://evil","model")'),
+        weights_for(layers, 2),
+    )
 
 
 def generate(out: Path) -> dict[str, Path]:
@@ -309,5 +456,7 @@ def generate(out: Path) -> dict[str, Path]:
 
 
 if __name__ == "__main__":
-    for name, made in generate(Path(sys.argv[1] if len(sys.argv) > 1 else "bad_inputs_out")).items():
+    for name, made in generate(
+        Path(sys.argv[1] if len(sys.argv) > 1 else "bad_inputs_out")
+    ).items():
         print(f"{name:28s} {made}")

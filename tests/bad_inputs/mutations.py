@@ -6,10 +6,16 @@ import random
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SEEDS = sorted(p for p in [ROOT / "samples" / "or.hdf", ROOT / "samples" / "xor.h5",
-                           *(ROOT / "tests" / "fixtures").glob("keras3/seq_dense_keras.keras"),
-                           *(ROOT / "tests" / "fixtures").glob("keras2/dense_nobias_weights.h5")]
-               if p.exists())
+SEEDS = sorted(
+    p
+    for p in [
+        ROOT / "samples" / "or.hdf",
+        ROOT / "samples" / "xor.h5",
+        *(ROOT / "tests" / "fixtures").glob("keras3/seq_dense_keras.keras"),
+        *(ROOT / "tests" / "fixtures").glob("keras2/dense_nobias_weights.h5"),
+    ]
+    if p.exists()
+)
 
 
 def mutate(data: bytes, rng: random.Random) -> bytes:
@@ -22,13 +28,13 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
         if kind == 0:
             out[at] ^= 1 << rng.randrange(8)
         elif kind == 1:
-            out[at:at + 4] = rng.randbytes(4)
+            out[at : at + 4] = rng.randbytes(4)
         elif kind == 2:
             del out[at:]
         elif kind == 3:
-            out[at:at] = out[at:at + rng.randint(1, 64)]
+            out[at:at] = out[at : at + rng.randint(1, 64)]
         else:
-            del out[at:at + rng.randint(1, 64)]
+            del out[at : at + rng.randint(1, 64)]
     return bytes(out)
 
 

@@ -47,8 +47,9 @@ def write_workbook(model: Model, path: str | os.PathLike, **options) -> Path:
     return export_workbook(model, path, **options).path
 
 
-def export_workbook(model: Model, path: str | os.PathLike, *, progress: OnProgress | None = None,
-                    **options) -> ExportInfo:
+def export_workbook(
+    model: Model, path: str | os.PathLike, *, progress: OnProgress | None = None, **options
+) -> ExportInfo:
     """Write the workbook that computes `model` with live formulas; return what was decided.
 
     Options as for `decide`. progress: called with (rows written, rows in all) while the file
@@ -56,20 +57,36 @@ def export_workbook(model: Model, path: str | os.PathLike, *, progress: OnProgre
     """
     limits.check_model(model)  # cheap, before planning: a hostile config never costs minutes
     if model.source.path and Path(model.source.path).resolve() == Path(path).resolve():
-        raise OutputError("refusing to write the workbook over the model file it was read from",
-                          path=path, hint="choose another name with -o OUT.xlsx")
+        raise OutputError(
+            "refusing to write the workbook over the model file it was read from",
+            path=path,
+            hint="choose another name with -o OUT.xlsx",
+        )
     spec, gate, how = decide(model, **options)
     plan = plan_workbook(model, spec)
     written = writer.write(plan, path, progress)
-    return ExportInfo(written, spec.rows.source, gate, how, spec.loss,
-                      [sheet.title for sheet in plan.sheets if not sheet.hidden])
+    return ExportInfo(
+        written,
+        spec.rows.source,
+        gate,
+        how,
+        spec.loss,
+        [sheet.title for sheet in plan.sheets if not sheet.hidden],
+    )
 
 
-def decide(model: Model, *, formulas: str = "mmult", input_values: np.ndarray | None = None,
-           gate: str | None = None, data: str | os.PathLike | None = None,
-           loss: str | None = None, labels: list[str] | None = None,
-           inputs: list[str] | None = None, infer: bool = True
-           ) -> tuple[WorkbookSpec, str | None, str | None]:
+def decide(
+    model: Model,
+    *,
+    formulas: str = "mmult",
+    input_values: np.ndarray | None = None,
+    gate: str | None = None,
+    data: str | os.PathLike | None = None,
+    loss: str | None = None,
+    labels: list[str] | None = None,
+    inputs: list[str] | None = None,
+    infer: bool = True,
+) -> tuple[WorkbookSpec, str | None, str | None]:
     """The workbook's spec, and the gate of its rows with how it was found (or None, None).
 
     formulas: "mmult" (array formulas, default), "sumproduct" (one per unit) or "expanded"
@@ -100,15 +117,23 @@ def decide(model: Model, *, formulas: str = "mmult", input_values: np.ndarray | 
     chosen = losses.require(loss) if loss else losses.canonical(model.loss)
     if chosen is None and rows.y is not None:
         chosen = default_loss(model)
-    spec = WorkbookSpec(rows=rows, labels=model.labels(named_labels),
-                        inputs=model.inputs(named_inputs), mode=formulas, loss=chosen,
-                        input_values=input_values, described_labels=named_labels,
-                        described_inputs=named_inputs,
-                        about={"loss": chosen or "none", "data": rows.source})
+    spec = WorkbookSpec(
+        rows=rows,
+        labels=model.labels(named_labels),
+        inputs=model.inputs(named_inputs),
+        mode=formulas,
+        loss=chosen,
+        input_values=input_values,
+        described_labels=named_labels,
+        described_inputs=named_inputs,
+        about={"loss": chosen or "none", "data": rows.source},
+    )
     return spec, gate, how if gate else None
 
 
-def infer_gate(model: Model, path: str | os.PathLike | None = None) -> tuple[str | None, str | None]:
+def infer_gate(
+    model: Model, path: str | os.PathLike | None = None
+) -> tuple[str | None, str | None]:
     """(gate, how it was found): from the training data in the file, else from the file name."""
     if model.data is not None and model.data.y is not None and model.n_inputs == 2:
         for gate in gates.TRUTH:
@@ -131,17 +156,25 @@ def _same_table(x: np.ndarray, y: np.ndarray, gx: np.ndarray, gy: np.ndarray) ->
     order = np.lexsort(x.T[::-1])
     targets = y[order].reshape(len(x), -1)
     classes = targets[:, -1] if targets.shape[1] in (1, 2) else None
-    return classes is not None and np.array_equal(x[order], gx) and np.array_equal(classes > 0.5, gy[:, 1] > 0.5)
+    return (
+        classes is not None
+        and np.array_equal(x[order], gx)
+        and np.array_equal(classes > 0.5, gy[:, 1] > 0.5)
+    )
 
 
 def gate_rows(model: Model, gate: str, how: str) -> Rows:
     """A gate's truth table, with targets shaped like the model's output (one-hot, or 0/1)."""
     if model.n_inputs != 2 or model.n_outputs > 2:
-        raise UnsupportedModelError(f"--gate needs a model with 2 inputs and 1 or 2 outputs, not "
-                                    f"{model.n_inputs} inputs and {model.n_outputs} outputs")
+        raise UnsupportedModelError(
+            f"--gate needs a model with 2 inputs and 1 or 2 outputs, not "
+            f"{model.n_inputs} inputs and {model.n_outputs} outputs"
+        )
     table = gates.dataset(gate)  # raises InputError for an unknown gate
     x, y = table.x, table.y[:, 1:] if model.n_outputs == 1 else table.y
-    return Rows(x, y, f"Rows: the truth table of {gate.upper()} (gate from {how})", truth_table=True)
+    return Rows(
+        x, y, f"Rows: the truth table of {gate.upper()} (gate from {how})", truth_table=True
+    )
 
 
 def csv_rows(model: Model, table: tables.Table, path: Path) -> Rows:
@@ -151,8 +184,11 @@ def csv_rows(model: Model, table: tables.Table, path: Path) -> Rows:
         return Rows(table.x, None, f"Rows: {name} (no label column: predictions only)")
     x, y, m = table.x, table.y, model.n_outputs
     if x.shape[1] != model.n_inputs or y.shape[1] != max(m, 2):
-        raise InputError(f"CSV has {x.shape[1]} inputs and {y.shape[1]} classes; the model takes "
-                         f"{model.n_inputs} inputs and predicts {max(m, 2)} classes", path=path)
+        raise InputError(
+            f"CSV has {x.shape[1]} inputs and {y.shape[1]} classes; the model takes "
+            f"{model.n_inputs} inputs and predicts {max(m, 2)} classes",
+            path=path,
+        )
     return Rows(x, y[:, 1:] if m == 1 else y, f"Rows: {name}")
 
 
@@ -160,25 +196,39 @@ def default_rows(model: Model) -> Rows:
     """Rows when neither data nor a gate is known: the file's data, all 0/1 inputs, or a sample."""
     if model.data is not None and len(model.data.x):
         name = model.data.name or "training data"
-        return Rows(np.asarray(model.data.x, float), model.data.y,
-                    f"Rows: {name} stored in the model file")
+        return Rows(
+            np.asarray(model.data.x, float), model.data.y, f"Rows: {name} stored in the model file"
+        )
     n = model.n_inputs
     if n <= 10:
-        grid = np.array([[(i >> (n - 1 - b)) & 1 for b in range(n)] for i in range(2 ** n)],
-                        dtype=np.float64)
-        return Rows(grid, None, f"Rows: all {2 ** n} combinations of 0/1 inputs (no data given)",
-                    truth_table=True)
+        grid = np.array(
+            [[(i >> (n - 1 - b)) & 1 for b in range(n)] for i in range(2**n)], dtype=np.float64
+        )
+        return Rows(
+            grid,
+            None,
+            f"Rows: all {2**n} combinations of 0/1 inputs (no data given)",
+            truth_table=True,
+        )
     k = min(16, max(4, SAMPLE_CELLS // n))  # wide inputs: fewer rows, so the sheet stays small
     sample = np.random.default_rng(0).uniform(0, 1, size=(k, n))
-    return Rows(sample, None, f"Rows: {k} random inputs in [0, 1) on the Check sheet (no data "
-                              f"given; 2^{n} rows would be too many)", sample=True)
+    return Rows(
+        sample,
+        None,
+        f"Rows: {k} random inputs in [0, 1) on the Check sheet (no data "
+        f"given; 2^{n} rows would be too many)",
+        sample=True,
+    )
 
 
 def capped(rows: Rows) -> Rows:
     """At most MAX_ROWS rows, saying so in the source line when rows were left out."""
     if len(rows.x) <= MAX_ROWS:
         return rows
-    note = (f"{rows.source}; the first {MAX_ROWS} of {len(rows.x)} rows (the rest left out to "
-            "keep the sheet fast)")
-    return Rows(rows.x[:MAX_ROWS], None if rows.y is None else rows.y[:MAX_ROWS], note,
-                rows.truth_table)
+    note = (
+        f"{rows.source}; the first {MAX_ROWS} of {len(rows.x)} rows (the rest left out to "
+        "keep the sheet fast)"
+    )
+    return Rows(
+        rows.x[:MAX_ROWS], None if rows.y is None else rows.y[:MAX_ROWS], note, rows.truth_table
+    )

@@ -27,23 +27,44 @@ def describe(model: Model | str | os.PathLike, *, full: bool = False) -> dict[st
     layers, weights = [], []
     for index, layer in enumerate(model.layers):
         params = sum(p.values.size for p in layer.weights().values())
-        layers.append({"name": layer.name, "class": layer.class_name or type(layer).__name__,
-                       "activation": _activation(layer), "output_shape": [None, widths[index + 1]],
-                       "params": params})
+        layers.append(
+            {
+                "name": layer.name,
+                "class": layer.class_name or type(layer).__name__,
+                "activation": _activation(layer),
+                "output_shape": [None, widths[index + 1]],
+                "params": params,
+            }
+        )
         for key, p in layer.weights().items():
             values = p.values
-            entry = {"layer": layer.name, "weight": key, "path": p.path, "dtype": p.dtype,
-                     "shape": list(values.shape), "min": float(values.min()) if values.size else None,
-                     "max": float(values.max()) if values.size else None,
-                     "mean": float(values.mean()) if values.size else None}
+            entry = {
+                "layer": layer.name,
+                "weight": key,
+                "path": p.path,
+                "dtype": p.dtype,
+                "shape": list(values.shape),
+                "min": float(values.min()) if values.size else None,
+                "max": float(values.max()) if values.size else None,
+                "mean": float(values.mean()) if values.size else None,
+            }
             if full or values.size <= SMALL:
                 entry["values"] = values.tolist()
             weights.append(entry)
     src = model.source
-    return {"file": src.path, "format": src.format, "keras_version": src.keras_version,
-            "backend": src.backend, "model": model.name, "inputs": model.n_inputs,
-            "outputs": model.n_outputs, "params": model.count_params(), "loss": model.loss,
-            "layers": layers, "weights": weights}
+    return {
+        "file": src.path,
+        "format": src.format,
+        "keras_version": src.keras_version,
+        "backend": src.backend,
+        "model": model.name,
+        "inputs": model.n_inputs,
+        "outputs": model.n_outputs,
+        "params": model.count_params(),
+        "loss": model.loss,
+        "layers": layers,
+        "weights": weights,
+    }
 
 
 def _activation(layer: Layer) -> str:
@@ -58,31 +79,49 @@ def render(info: dict[str, Any]) -> str:
     """The description as terminal text: a header, the layer table, one table per weight."""
     version = f", Keras {info['keras_version']}" if info["keras_version"] else ""
     backend = f" ({info['backend']} backend)" if info["backend"] else ""
-    lines = [f"{info['file']}: {info['format'] or 'unknown format'}{version}{backend}",
-             f"model {info['model']!r}: {info['inputs']} inputs -> {info['outputs']} outputs, "
-             f"{info['params']:,} parameters" + (f", loss {info['loss']}" if info["loss"] else ""), ""]
+    lines = [
+        f"{info['file']}: {info['format'] or 'unknown format'}{version}{backend}",
+        f"model {info['model']!r}: {info['inputs']} inputs -> {info['outputs']} outputs, "
+        f"{info['params']:,} parameters" + (f", loss {info['loss']}" if info["loss"] else ""),
+        "",
+    ]
     header = ["#", "layer", "class", "activation", "output shape", "params"]
-    rows = [[str(i), l["name"], l["class"], l["activation"],
-             "(" + ", ".join(str(d) for d in l["output_shape"]) + ")", f"{l['params']:,}"]
-            for i, l in enumerate(info["layers"], start=1)]
+    rows = [
+        [
+            str(i),
+            layer["name"],
+            layer["class"],
+            layer["activation"],
+            "(" + ", ".join(str(d) for d in layer["output_shape"]) + ")",
+            f"{layer['params']:,}",
+        ]
+        for i, layer in enumerate(info["layers"], start=1)
+    ]
     lines += _table(header, rows, right={0, 5})
     for w in info["weights"]:
         shape = " x ".join(str(d) for d in w["shape"]) or "scalar"
-        lines += ["", f"{w['path'] or w['layer'] + '/' + w['weight']}  {w['dtype']} [{shape}]  "
-                      f"({w['layer']} {w['weight']})"]
+        lines += [
+            "",
+            f"{w['path'] or w['layer'] + '/' + w['weight']}  {w['dtype']} [{shape}]  "
+            f"({w['layer']} {w['weight']})",
+        ]
         lines += _values(w)
     return "\n".join(lines)
 
 
 def _values(w: dict[str, Any]) -> list[str]:
     if "values" not in w:
-        return [f"  min {w['min']:.6g}  max {w['max']:.6g}  mean {w['mean']:.6g}  "
-                "(use --full to print every value)"]
+        return [
+            f"  min {w['min']:.6g}  max {w['max']:.6g}  mean {w['mean']:.6g}  "
+            "(use --full to print every value)"
+        ]
     grid = np.asarray(w["values"], dtype=np.float64)
     grid = grid.reshape(grid.shape[0], -1) if grid.ndim >= 2 else grid.reshape(1, -1)
     header = [""] + [f"[:, {j}]" if len(w["shape"]) > 1 else f"[{j}]" for j in range(grid.shape[1])]
-    rows = [[f"[{i}]" if len(w["shape"]) > 1 else ""] + [_number(v, w["dtype"]) for v in row]
-            for i, row in enumerate(grid)]
+    rows = [
+        [f"[{i}]" if len(w["shape"]) > 1 else ""] + [_number(v, w["dtype"]) for v in row]
+        for i, row in enumerate(grid)
+    ]
     return ["  " + line for line in _table(header, rows, right=set(range(1, grid.shape[1] + 1)))]
 
 
@@ -92,6 +131,8 @@ def _number(value: float, dtype: str) -> str:
 
 
 def _table(header: list[str], rows: list[list[str]], *, right: set[int]) -> list[str]:
-    widths = [max(len(h), *(len(r[k]) for r in rows)) if rows else len(h) for k, h in enumerate(header)]
+    widths = [
+        max(len(h), *(len(r[k]) for r in rows)) if rows else len(h) for k, h in enumerate(header)
+    ]
     fmt = [lambda c, w, k=k: c.rjust(w) if k in right else c.ljust(w) for k in range(len(header))]
     return ["  ".join(f(c, w) for f, c, w in zip(fmt, r, widths)).rstrip() for r in [header, *rows]]

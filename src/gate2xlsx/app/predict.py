@@ -24,11 +24,16 @@ class Prediction:
 
     def table(self) -> str:
         """A plain-text table: one row per input row."""
-        out_names = self.class_names if self.outputs.shape[1] == len(self.class_names) \
+        out_names = (
+            self.class_names
+            if self.outputs.shape[1] == len(self.class_names)
             else [f"P({self.class_names[-1]})"]
+        )
         header = [*self.input_names, *out_names, "predicted"]
-        rows = [[f"{v:g}" for v in x] + [f"{p:.6f}" for p in y] + [label]
-                for x, y, label in zip(self.inputs, self.outputs, self.labels)]
+        rows = [
+            [f"{v:g}" for v in x] + [f"{p:.6f}" for p in y] + [label]
+            for x, y, label in zip(self.inputs, self.outputs, self.labels)
+        ]
         widths = [max(len(h), *(len(r[k]) for r in rows)) for k, h in enumerate(header)]
         return "\n".join("  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in [header, *rows])
 
@@ -42,14 +47,14 @@ def predict(model: Model | str | os.PathLike, x: np.ndarray | list) -> Predictio
     x = np.asarray(x, dtype=np.float64)
     if x.ndim <= 1:
         if x.size == 0 or x.size % model.n_inputs:
-            raise InputError(f"the model takes {model.n_inputs} inputs per row; got {x.size} values")
+            raise InputError(
+                f"the model takes {model.n_inputs} inputs per row; got {x.size} values"
+            )
         x = x.reshape(-1, model.n_inputs)
     if x.shape[1] != model.n_inputs:
         raise InputError(f"the model takes {model.n_inputs} inputs per row; rows have {x.shape[1]}")
     y = model.forward(x)
     names = model.labels()
-    if y.shape[1] == 1:  # one sigmoid unit: the probability of the second class
-        indices = (y[:, 0] >= 0.5).astype(int)
-    else:
-        indices = np.argmax(y, axis=1)
+    # one sigmoid unit: the probability of the second class
+    indices = (y[:, 0] >= 0.5).astype(int) if y.shape[1] == 1 else np.argmax(y, axis=1)
     return Prediction(x, y, indices, [names[i] for i in indices], names, model.inputs())

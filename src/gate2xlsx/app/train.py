@@ -11,8 +11,16 @@ import numpy as np
 
 from .. import gates, losses, tables
 from ..errors import InputError, OutputError
-from ..fit import (LOGIT_OUTPUTS, OPTIMIZERS, TRAINABLE_ACTIVATIONS, Settings, accuracy,
-                   check_trainable, fit, new_network)
+from ..fit import (
+    LOGIT_OUTPUTS,
+    OPTIMIZERS,
+    TRAINABLE_ACTIVATIONS,
+    Settings,
+    accuracy,
+    check_trainable,
+    fit,
+    new_network,
+)
 from ..model import Dataset, Model
 from ..writers import SUFFIXES
 
@@ -46,11 +54,15 @@ class TrainResult:
             if row == max_rows:
                 lines.append(f"... {len(data.x) - max_rows} more rows")
                 break
-            lines.append(f"Input {_fmt(xi)}  prediction {_fmt(pi)}  {_label(pi, labels)}"
-                         f"  (expected {_label(yi, labels)})")
+            lines.append(
+                f"Input {_fmt(xi)}  prediction {_fmt(pi)}  {_label(pi, labels)}"
+                f"  (expected {_label(yi, labels)})"
+            )
         right = round(self.accuracy * len(data.x))
-        lines.append(f"loss {self.losses[-1]:.4f}  accuracy {self.accuracy:.0%} "
-                     f"({right} of {len(data.x)} rows)")
+        lines.append(
+            f"loss {self.losses[-1]:.4f}  accuracy {self.accuracy:.0%} "
+            f"({right} of {len(data.x)} rows)"
+        )
         return "\n".join(lines)
 
 
@@ -60,16 +72,29 @@ def _fmt(values: np.ndarray) -> str:
 
 def _label(values: np.ndarray, labels: list[str]) -> str:
     if len(values) == 1:  # one sigmoid unit: the second class when above one half
-        return labels[-1] if values[0] > 0.5 else (labels[0] if len(labels) > 1 else "not " + labels[0])
+        return (
+            labels[-1]
+            if values[0] > 0.5
+            else (labels[0] if len(labels) > 1 else "not " + labels[0])
+        )
     return labels[int(np.argmax(values))]
 
 
-def train(gate: str | None = None, *, data: str | None = None, label: str | None = None,
-          hidden: list[int] | tuple[int, ...] = (), activation: str = "tanh",
-          output: str = "softmax", settings: Settings | None = None, start: str | None = None,
-          restarts: int = 1, save_to: str | None = None,
-          on_epoch: Callable[[int, float], None] | None = None,
-          on_attempt: Callable[[Attempt], None] | None = None) -> TrainResult:
+def train(
+    gate: str | None = None,
+    *,
+    data: str | None = None,
+    label: str | None = None,
+    hidden: list[int] | tuple[int, ...] = (),
+    activation: str = "tanh",
+    output: str = "softmax",
+    settings: Settings | None = None,
+    start: str | None = None,
+    restarts: int = 1,
+    save_to: str | None = None,
+    on_epoch: Callable[[int, float], None] | None = None,
+    on_attempt: Callable[[Attempt], None] | None = None,
+) -> TrainResult:
     """Train the lesson's network (or `start`'s weights) on a gate's truth table or a CSV table.
 
         result = train("or", save_to="or.h5")      # Dense(2) + softmax, SGD 0.2, 50 epochs
@@ -92,15 +117,19 @@ def train(gate: str | None = None, *, data: str | None = None, label: str | None
         dataset = gates.dataset(gate or "")
         input_names, class_names = gates.INPUT_NAMES, gates.CLASS_NAMES
     attempts: list[Attempt] = []
-    base = np.random.SeedSequence(settings.seed).generate_state(1)[0] if settings.seed is None \
+    base = (
+        np.random.SeedSequence(settings.seed).generate_state(1)[0]
+        if settings.seed is None
         else settings.seed
+    )
     for number in range(1, restarts + 1):
         seed = int(base) + number - 1
         model = _start_model(start, dataset, hidden, activation, output, seed)
         y = dataset.y if model.n_outputs == dataset.y.shape[1] else dataset.y[:, 1:]
         history = fit(model, dataset.x, y, replace(settings, seed=seed), on_epoch)
-        attempts.append(Attempt(number, None if start else seed, history,
-                                accuracy(model, dataset.x, y)))
+        attempts.append(
+            Attempt(number, None if start else seed, history, accuracy(model, dataset.x, y))
+        )
         if on_attempt is not None:
             on_attempt(attempts[-1])
         if attempts[-1].accuracy == 1.0:
@@ -122,7 +151,9 @@ def _loss(settings: Settings | None) -> str:
     return losses.canonical(name) or name
 
 
-def _check_settings(s: Settings, output: str, activation: str, restarts: int, start: str | None) -> None:
+def _check_settings(
+    s: Settings, output: str, activation: str, restarts: int, start: str | None
+) -> None:
     problems = []
     if s.loss not in losses.LOSSES:
         problems.append(f"loss {s.loss!r} is not one of {', '.join(losses.LOSSES)}")
@@ -131,7 +162,9 @@ def _check_settings(s: Settings, output: str, activation: str, restarts: int, st
     if output not in LOGIT_OUTPUTS:
         problems.append(f"output {output!r} is not one of {', '.join(LOGIT_OUTPUTS)}")
     if activation not in TRAINABLE_ACTIVATIONS:
-        problems.append(f"activation {activation!r} is not one of {', '.join(TRAINABLE_ACTIVATIONS)}")
+        problems.append(
+            f"activation {activation!r} is not one of {', '.join(TRAINABLE_ACTIVATIONS)}"
+        )
     if not (s.lr > 0 and np.isfinite(s.lr)) or s.epochs < 1 or s.batch_size < 1 or restarts < 1:
         problems.append("--lr, --epochs, --batch-size and --restarts must be positive")
     if not 0 <= s.momentum < 1:
@@ -142,19 +175,24 @@ def _check_settings(s: Settings, output: str, activation: str, restarts: int, st
         raise InputError("; ".join(problems))
 
 
-def _start_model(start: str | None, dataset, hidden, activation: str, output: str, seed: int) -> Model:
+def _start_model(
+    start: str | None, dataset, hidden, activation: str, output: str, seed: int
+) -> Model:
     n_in, n_classes = dataset.x.shape[1], dataset.y.shape[1]
     if start is None:
-        return new_network(n_in, n_classes, list(hidden), activation, output,
-                           np.random.default_rng(seed))
+        return new_network(
+            n_in, n_classes, list(hidden), activation, output, np.random.default_rng(seed)
+        )
     from ..readers import load
 
     model = load(start)
     check_trainable(model)
     if model.n_inputs != n_in or model.n_outputs not in (n_classes, 1 if n_classes == 2 else -1):
-        raise InputError(f"the model takes {model.n_inputs} inputs and gives {model.n_outputs} "
-                         f"outputs, but the data has {n_in} features and {n_classes} classes",
-                         path=start)
+        raise InputError(
+            f"the model takes {model.n_inputs} inputs and gives {model.n_outputs} "
+            f"outputs, but the data has {n_in} features and {n_classes} classes",
+            path=start,
+        )
     return model
 
 
@@ -165,8 +203,11 @@ def check_output(path: str) -> None:
     """Refuse, before training, an output that could never be written."""
     suffix = Path(path).suffix.lower()
     if suffix not in OUTPUT_SUFFIXES:
-        raise OutputError(f"cannot write {suffix or 'a file without extension'}; use "
-                          f"{', '.join(OUTPUT_SUFFIXES)}", path=path)
+        raise OutputError(
+            f"cannot write {suffix or 'a file without extension'}; use "
+            f"{', '.join(OUTPUT_SUFFIXES)}",
+            path=path,
+        )
     if not Path(path).parent.resolve().is_dir():
         raise OutputError("the folder does not exist", path=path)
 

@@ -57,7 +57,8 @@ class Verification:
     @property
     def ok(self) -> bool:
         return bool(self.comparisons) and all(
-            c.max_diff <= self.atol and not c.not_live for c in self.comparisons)
+            c.max_diff <= self.atol and not c.not_live for c in self.comparisons
+        )
 
     def failure(self) -> str:
         """One sentence saying why the check failed."""
@@ -65,27 +66,38 @@ class Verification:
             return "no output blocks (input/output defined names) found to check"
         live = [c for c in self.comparisons if c.not_live]
         if live:
-            return (f"{live[0].not_live[0]} in {live[0].name} holds a number where a formula "
-                    "belongs: the workbook no longer computes it")
+            return (
+                f"{live[0].not_live[0]} in {live[0].name} holds a number where a formula "
+                "belongs: the workbook no longer computes it"
+            )
         w = self.worst
-        return f"largest difference {w.max_diff:.3g} at {w.where} exceeds the tolerance {self.atol:g}"
+        return (
+            f"largest difference {w.max_diff:.3g} at {w.where} exceeds the tolerance {self.atol:g}"
+        )
 
     def __str__(self) -> str:
-        lines = [f"{self.workbook}: {sum(c.cells for c in self.comparisons)} output cells "
-                 f"checked against the NumPy forward pass (atol {self.atol:g})"]
+        lines = [
+            f"{self.workbook}: {sum(c.cells for c in self.comparisons)} output cells "
+            f"checked against the NumPy forward pass (atol {self.atol:g})"
+        ]
         for c in self.comparisons:
-            lines.append(f"  {c.name:<14} {c.cells:>6} cells  largest difference {c.max_diff:.3g} "
-                         f"at {c.where} (sheet {c.got!r}, NumPy {c.expected!r})")
+            lines.append(
+                f"  {c.name:<14} {c.cells:>6} cells  largest difference {c.max_diff:.3g} "
+                f"at {c.where} (sheet {c.got!r}, NumPy {c.expected!r})"
+            )
             if c.not_live:
                 more = f" and {len(c.not_live) - 3} more" if len(c.not_live) > 3 else ""
-                lines.append(f"  {'':<14} not live: {', '.join(c.not_live[:3])}{more} hold a "
-                             "number where a formula belongs")
+                lines.append(
+                    f"  {'':<14} not live: {', '.join(c.not_live[:3])}{more} hold a "
+                    "number where a formula belongs"
+                )
         lines.append("PASS" if self.ok else "FAIL")
         return "\n".join(lines)
 
 
-def verify(workbook: str | os.PathLike, model: Model | None = None, *,
-           atol: float = DEFAULT_ATOL) -> Verification:
+def verify(
+    workbook: str | os.PathLike, model: Model | None = None, *, atol: float = DEFAULT_ATOL
+) -> Verification:
     """Recalculate `workbook` in headless LibreOffice and compare its outputs with NumPy.
 
     The reference is `model` when given, else the weights the workbook holds now. Raises
@@ -102,8 +114,11 @@ def verify(workbook: str | os.PathLike, model: Model | None = None, *,
             raise
         values = openpyxl.load_workbook(computed, data_only=True)
     formulas = openpyxl.load_workbook(workbook)
-    comparisons = [_compare(values, formulas, reference, x, y)
-                   for x, y in OUTPUTS if x in values.defined_names and y in values.defined_names]
+    comparisons = [
+        _compare(values, formulas, reference, x, y)
+        for x, y in OUTPUTS
+        if x in values.defined_names and y in values.defined_names
+    ]
     return Verification(str(workbook), atol, comparisons)
 
 
@@ -115,16 +130,28 @@ def _compare(values, formulas, model: Model, x_name: str, y_name: str) -> Compar
     diff = np.abs(got - expected)
     diff[np.isnan(diff)] = np.inf  # an error value or text where a number belongs
     i, j = np.unravel_index(int(np.argmax(diff)), diff.shape)
-    return Comparison(y_name, got.size, float(diff[i, j]), F.cell(r1 + i, c1 + j, sheet=sheet),
-                      float(got[i, j]), float(expected[i, j]), _not_live(formulas, y_name))
+    return Comparison(
+        y_name,
+        got.size,
+        float(diff[i, j]),
+        F.cell(r1 + i, c1 + j, sheet=sheet),
+        float(got[i, j]),
+        float(expected[i, j]),
+        _not_live(formulas, y_name),
+    )
 
 
 def _numbers(wb, name: str) -> np.ndarray:
     """A defined name's values as floats; anything but a number becomes NaN."""
     sheet, (c1, r1, c2, r2) = name_range(wb, name)
     rows = wb[sheet].iter_rows(min_row=r1, max_row=r2, min_col=c1, max_col=c2, values_only=True)
-    return np.array([[v if isinstance(v, (int, float)) and not isinstance(v, bool) else np.nan
-                      for v in row] for row in rows], dtype=np.float64)
+    return np.array(
+        [
+            [v if isinstance(v, (int, float)) and not isinstance(v, bool) else np.nan for v in row]
+            for row in rows
+        ],
+        dtype=np.float64,
+    )
 
 
 def _not_live(wb, name: str) -> list[str]:
@@ -135,7 +162,9 @@ def _not_live(wb, name: str) -> list[str]:
     found = []
     for row in ws.iter_rows(min_row=r1, max_row=r2, min_col=c1, max_col=c2):
         for c in row:
-            if isinstance(c.value, ArrayFormula) or (isinstance(c.value, str) and c.value.startswith("=")):
+            if isinstance(c.value, ArrayFormula) or (
+                isinstance(c.value, str) and c.value.startswith("=")
+            ):
                 continue
             if any(a <= c.column <= cc and b <= c.row <= rr for a, b, cc, rr in covered):
                 continue

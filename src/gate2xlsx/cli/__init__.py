@@ -39,8 +39,11 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # anything unforeseen: still one line, no traceback
         if debug:
             raise
-        _fail(f"Error: {_subject(options)}unexpected failure: {type(exc).__name__}: {exc}",
-              "run again with --debug for the traceback, and report it", 2)
+        _fail(
+            f"Error: {_subject(options)}unexpected failure: {type(exc).__name__}: {exc}",
+            "run again with --debug for the traceback, and report it",
+            2,
+        )
 
 
 def _with_command(args: list[str]) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect as inspect_module
 from functools import cache
 from pathlib import Path
 
@@ -10,12 +11,17 @@ from ..errors import InputError, UsageError
 from ..version import __version__
 from . import train
 
-DESCRIPTION = ("Turn a neural network into a spreadsheet that computes it.\n\n"
-               "Usage: gate2xlsx MODEL [-o OUT.xlsx]   (export, the default command)")
+DESCRIPTION = (
+    "Turn a neural network into a spreadsheet that computes it.\n\n"
+    "Usage: gate2xlsx MODEL [-o OUT.xlsx]   (export, the default command)"
+)
 
 
 def export(options: argparse.Namespace) -> None:
-    """Write a workbook whose formulas compute MODEL.  Example: gate2xlsx or.hdf -o or.xlsx --gate or"""
+    """Write a workbook whose formulas compute MODEL.
+
+    Example: gate2xlsx or.hdf -o or.xlsx --gate or
+    """
     from ..app.export import export_workbook
     from ..progress import ProgressBar
     from ..readers import load
@@ -23,9 +29,17 @@ def export(options: argparse.Namespace) -> None:
     target = options.output or Path.cwd() / (options.model.stem + ".xlsx")
     model = load(options.model, architecture=options.architecture)
     with ProgressBar(f"Writing {target.name}", enabled=not options.quiet) as progress:
-        info = export_workbook(model, target, formulas=options.formulas, gate=options.gate,
-                               data=options.data, loss=options.loss, labels=options.labels,
-                               inputs=options.inputs, progress=progress)
+        info = export_workbook(
+            model,
+            target,
+            formulas=options.formulas,
+            gate=options.gate,
+            data=options.data,
+            loss=options.loss,
+            labels=options.labels,
+            inputs=options.inputs,
+            progress=progress,
+        )
     print(f"Wrote {target} ({len(model.layers)} layers, {model.count_params()} weights)")
     if info.gate_from and info.gate_from != "--gate":
         print(f"Gate: {info.gate.upper()}, inferred from {info.gate_from}")
@@ -33,11 +47,19 @@ def export(options: argparse.Namespace) -> None:
 
 
 def _export(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", type=Path, metavar="MODEL",
-                   help="model file (.hdf, .h5, .keras, .npz, a gate2xlsx workbook, ...)")
-    p.add_argument("-o", "--output", type=Path, help="workbook to write (default: MODEL's stem + .xlsx here)")
+    p.add_argument(
+        "model",
+        type=Path,
+        metavar="MODEL",
+        help="model file (.hdf, .h5, .keras, .npz, a gate2xlsx workbook, ...)",
+    )
+    p.add_argument(
+        "-o", "--output", type=Path, help="workbook to write (default: MODEL's stem + .xlsx here)"
+    )
     p.add_argument("--architecture", type=Path, help="model.to_json() text for a weights-only file")
-    p.add_argument("--formulas", default="mmult", help="mmult (array formulas), sumproduct, or expanded")
+    p.add_argument(
+        "--formulas", default="mmult", help="mmult (array formulas), sumproduct, or expanded"
+    )
     p.add_argument("--gate", help="truth table rows: or, and, xor, nand, nor, xnor")
     p.add_argument("--data", type=Path, help="CSV of rows: inputs, then a label column")
     p.add_argument("--loss", help="binary_crossentropy, categorical_crossentropy or mse")
@@ -47,7 +69,10 @@ def _export(p: argparse.ArgumentParser) -> None:
 
 
 def inspect(options: argparse.Namespace) -> None:
-    """Format, Keras version, layers and weights of MODEL.  Example: gate2xlsx inspect or.hdf"""
+    """Format, Keras version, layers and weights of MODEL.
+
+    Example: gate2xlsx inspect or.hdf
+    """
     import json
 
     from ..app.inspect import describe, render
@@ -57,13 +82,18 @@ def inspect(options: argparse.Namespace) -> None:
 
 
 def _inspect(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", type=Path, metavar="MODEL", help="model file or workbook to look inside")
+    p.add_argument(
+        "model", type=Path, metavar="MODEL", help="model file or workbook to look inside"
+    )
     p.add_argument("--full", action="store_true", help="print every weight value")
     p.add_argument("--json", action="store_true", help="the same as JSON, for scripts")
 
 
 def extract(options: argparse.Namespace) -> None:
-    """Write the workbook's current weights as a model file.  Example: gate2xlsx extract or.xlsx -o or.h5"""
+    """Write the workbook's current weights as a model file.
+
+    Example: gate2xlsx extract or.xlsx -o or.h5
+    """
     from ..readers.xlsx import read_workbook
     from ..writers import save
 
@@ -73,32 +103,49 @@ def extract(options: argparse.Namespace) -> None:
 
 
 def _extract(p: argparse.ArgumentParser) -> None:
-    p.add_argument("workbook", type=Path, metavar="WORKBOOK", help="a workbook gate2xlsx wrote (edited or not)")
-    p.add_argument("-o", "--output", type=Path, required=True, help="model file to write: .h5, .keras or .npz")
+    p.add_argument(
+        "workbook", type=Path, metavar="WORKBOOK", help="a workbook gate2xlsx wrote (edited or not)"
+    )
+    p.add_argument(
+        "-o", "--output", type=Path, required=True, help="model file to write: .h5, .keras or .npz"
+    )
 
 
 def verify(options: argparse.Namespace) -> None:
     """Recalculate WORKBOOK in LibreOffice and compare with NumPy; exit 1 on a mismatch.
-    Example: gate2xlsx verify or.xlsx --model or.hdf"""
+
+    Example: gate2xlsx verify or.xlsx --model or.hdf
+    """
     from ..app.verify import verify as check
     from ..errors import CheckFailed
     from ..readers import load
 
     reference = load(options.model) if options.model else None
-    report = check(options.workbook, reference, **({} if options.atol is None else {"atol": options.atol}))
+    report = check(
+        options.workbook, reference, **({} if options.atol is None else {"atol": options.atol})
+    )
     print(report)
     if not report.ok:
         raise CheckFailed(report.failure(), path=options.workbook)
 
 
 def _verify(p: argparse.ArgumentParser) -> None:
-    p.add_argument("workbook", type=Path, metavar="WORKBOOK", help="the workbook to recalculate and check")
-    p.add_argument("--model", type=Path, help="check against this model file instead of the workbook's own weights")
+    p.add_argument(
+        "workbook", type=Path, metavar="WORKBOOK", help="the workbook to recalculate and check"
+    )
+    p.add_argument(
+        "--model",
+        type=Path,
+        help="check against this model file instead of the workbook's own weights",
+    )
     p.add_argument("--atol", type=float, help="largest difference allowed")
 
 
 def predict(options: argparse.Namespace) -> None:
-    """The NumPy forward pass: probabilities and predicted labels.  Example: gate2xlsx predict or.hdf 0 1"""
+    """The NumPy forward pass: probabilities and predicted labels.
+
+    Example: gate2xlsx predict or.hdf 0 1
+    """
     from .. import tables
     from ..app.predict import predict as forward
     from ..readers import load
@@ -106,14 +153,23 @@ def predict(options: argparse.Namespace) -> None:
     model = load(options.model)
     if options.data is None and not options.values:
         raise InputError("give input values (gate2xlsx predict MODEL 0 1) or --data FILE.csv")
-    x = tables.inputs(options.data, model.n_inputs).x if options.data is not None else options.values
+    x = (
+        tables.inputs(options.data, model.n_inputs).x
+        if options.data is not None
+        else options.values
+    )
     print(forward(model, x).table())
 
 
 def _predict(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", type=Path, metavar="MODEL", help="model file or workbook")
-    p.add_argument("values", type=float, nargs="*", metavar="VALUE",
-                   help="input values, row after row (-1 works; so does -- before them)")
+    p.add_argument(
+        "values",
+        type=float,
+        nargs="*",
+        metavar="VALUE",
+        help="input values, row after row (-1 works; so does -- before them)",
+    )
     p.add_argument("--data", type=Path, help="CSV of input rows")
 
 
@@ -137,14 +193,22 @@ class _Parser(argparse.ArgumentParser):
 
 @cache
 def parser() -> argparse.ArgumentParser:
-    root = _Parser(prog="gate2xlsx", description=DESCRIPTION,
-                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    root = _Parser(
+        prog="gate2xlsx",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     root.add_argument("--version", action="version", version=f"gate2xlsx {__version__}")
     root.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     commands = root.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (arguments, run, subject) in COMMANDS.items():
-        summary = (run.__doc__ or "").split("  Example")[0].strip()
-        command = commands.add_parser(name, help=summary, description=run.__doc__)
+        doc = inspect_module.cleandoc(run.__doc__ or "")
+        command = commands.add_parser(
+            name,
+            help=doc.split("\n")[0],
+            description=doc,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         arguments(command)
         command.set_defaults(run=run, subject_of=subject)
     return root

@@ -8,6 +8,7 @@ converts the workbooks to fresh .xlsx files carrying the computed values, and cl
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -17,13 +18,17 @@ from pathlib import Path
 
 from ..errors import EngineMissing, Gate2XlsxError
 
-INSTALL_HINT = "install LibreOffice: apt-get install -y --no-install-recommends libreoffice-calc-nogui"
+INSTALL_HINT = (
+    "install LibreOffice: apt-get install -y --no-install-recommends libreoffice-calc-nogui"
+)
 
 _RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry"
  xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load">\
+<prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load">\
+<prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
 </oor:items>
 """
 
@@ -70,29 +75,40 @@ def recalculate(workbooks: list[Path], out_dir: Path, *, timeout: float = 300) -
         for book, src in zip(workbooks, sources):
             produced = outbox / (src.stem + ".xlsx")
             if not produced.exists():
-                raise Gate2XlsxError("LibreOffice could not load or recalculate the workbook", path=book)
+                raise Gate2XlsxError(
+                    "LibreOffice could not load or recalculate the workbook", path=book
+                )
             final = out_dir / produced.name
             shutil.move(produced, final)
             results.append(final)
         return results
 
 
-def _run_soffice(soffice: str, profile: Path, sources: list[Path], out_dir: Path,
-                 timeout: float) -> None:
-    command = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
-               "--nolockcheck", "--convert-to", "xlsx:Calc MS Excel 2007 XML",
-               "--outdir", str(out_dir), *map(str, sources)]
+def _run_soffice(
+    soffice: str, profile: Path, sources: list[Path], out_dir: Path, timeout: float
+) -> None:
+    command = [
+        soffice,
+        f"-env:UserInstallation={profile.as_uri()}",
+        "--headless",
+        "--norestore",
+        "--nolockcheck",
+        "--convert-to",
+        "xlsx:Calc MS Excel 2007 XML",
+        "--outdir",
+        str(out_dir),
+        *map(str, sources),
+    ]
     env = dict(os.environ, HOME=str(profile))
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True, env=env)
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, env=env
+    )
     try:
         proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
-        raise Gate2XlsxError(f"LibreOffice did not finish within {timeout:.0f} s")
+        raise Gate2XlsxError(f"LibreOffice did not finish within {timeout:.0f} s") from None
     finally:
-        try:  # soffice may leave helper processes in its group
+        with contextlib.suppress(ProcessLookupError):  # soffice may leave helpers in its group
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass

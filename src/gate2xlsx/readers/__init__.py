@@ -37,8 +37,9 @@ def _read(path: Path, arch: dict | list | None) -> Model:
         from . import xlsx  # openpyxl is imported for workbooks only
 
         if arch is not None:
-            raise InputError("a gate2xlsx workbook carries its own architecture; drop "
-                             "--architecture", path=path)
+            raise InputError(
+                "a gate2xlsx workbook carries its own architecture; drop --architecture", path=path
+            )
         return xlsx.read_workbook(path)
     if keras_zip.is_zip(path):
         return extras.attach(keras_zip.read(path, arch), path)
@@ -47,10 +48,16 @@ def _read(path: Path, arch: dict | list | None) -> Model:
     if not head:
         raise InputError("the file is empty", path=path)
     if head.lstrip()[:1] in (b"{", b"["):
-        raise InputError("this is a JSON file (an architecture without weights)", path=path,
-                         hint="give the weights file as MODEL and this one as --architecture")
-    raise InputError("not a model file gate2xlsx can read (expected Keras HDF5, a .keras "
-                     "archive or a gate2xlsx workbook)", path=path)
+        raise InputError(
+            "this is a JSON file (an architecture without weights)",
+            path=path,
+            hint="give the weights file as MODEL and this one as --architecture",
+        )
+    raise InputError(
+        "not a model file gate2xlsx can read (expected Keras HDF5, a .keras "
+        "archive or a gate2xlsx workbook)",
+        path=path,
+    )
 
 
 def _is_workbook(path: Path) -> bool:

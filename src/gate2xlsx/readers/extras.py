@@ -54,8 +54,16 @@ def _described(path: Path) -> dict | None:
 
 def _same_layers(described: dict, model: Model) -> bool:
     """Weighted layers agree by name and shapes (identity layers may be dropped by Keras)."""
-    mine = [(e.get("name"), sorted((k, tuple(w.get("shape", ()))) for k, w in e.get("weights", {}).items()))
-            for e in described.get("layers", []) if isinstance(e, dict) and e.get("weights")]
-    theirs = [(layer.name, sorted((k, p.values.shape) for k, p in layer.weights().items()))
-              for layer in model.weighted_layers()]
+    mine = [
+        (
+            e.get("name"),
+            sorted((k, tuple(w.get("shape", ()))) for k, w in e.get("weights", {}).items()),
+        )
+        for e in described.get("layers", [])
+        if isinstance(e, dict) and e.get("weights")
+    ]
+    theirs = [
+        (layer.name, sorted((k, p.values.shape) for k, p in layer.weights().items()))
+        for layer in model.weighted_layers()
+    ]
     return mine == theirs

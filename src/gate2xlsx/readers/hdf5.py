@@ -43,8 +43,9 @@ def open_hdf5(path: Path, data: BinaryIO | None = None) -> Iterator[h5py.File]:
     except (OSError, RuntimeError, KeyError, RecursionError) as exc:
         raise InputError(f"damaged HDF5 file ({_first_line(exc)})", path=path) from None
     except UnicodeError:  # h5py hands undecodable names over with surrogates; they fail later
-        raise InputError("damaged HDF5 file (a name or text attribute is not valid UTF-8)",
-                         path=path) from None
+        raise InputError(
+            "damaged HDF5 file (a name or text attribute is not valid UTF-8)", path=path
+        ) from None
     finally:
         handle.close()
 
@@ -93,8 +94,11 @@ def child(group: h5py.Group, path: str, *, file: Path) -> h5py.HLObject:
             raise KeyError(f"{node.name}/{part}")
         if not isinstance(link, h5py.HardLink):
             kind = "external" if isinstance(link, h5py.ExternalLink) else "soft"
-            raise UnsafeModelError(f"{kind} link at {node.name.rstrip('/')}/{part} is refused "
-                                   "(gate2xlsx reads only data stored in the file itself)", path=file)
+            raise UnsafeModelError(
+                f"{kind} link at {node.name.rstrip('/')}/{part} is refused "
+                "(gate2xlsx reads only data stored in the file itself)",
+                path=file,
+            )
         node = node[part]
     return node
 
@@ -103,8 +107,10 @@ def _dtype(dataset: h5py.Dataset, file: Path) -> np.dtype:
     try:
         return dataset.dtype
     except (TypeError, ValueError) as exc:  # e.g. a float type with a damaged precision field
-        raise InputError(f"dataset {dataset.name} has a number type NumPy cannot hold "
-                         f"({_first_line(exc)})", path=file) from None
+        raise InputError(
+            f"dataset {dataset.name} has a number type NumPy cannot hold ({_first_line(exc)})",
+            path=file,
+        ) from None
 
 
 def read_array(dataset: h5py.Dataset, *, file: Path, stored_bytes: int | None = None) -> np.ndarray:
@@ -117,24 +123,31 @@ def read_array(dataset: h5py.Dataset, *, file: Path, stored_bytes: int | None = 
     if dataset.is_virtual:
         raise UnsafeModelError(f"virtual dataset {dataset.name} is refused", path=file)
     if dataset.external:
-        raise UnsafeModelError(f"dataset {dataset.name} stores its data in an external file; refused",
-                               path=file)
+        raise UnsafeModelError(
+            f"dataset {dataset.name} stores its data in an external file; refused", path=file
+        )
     dtype = _dtype(dataset, file)
     if dtype.kind not in "fiu":
         raise InputError(f"dataset {dataset.name} holds {dtype}, not numbers", path=file)
     declared = int(np.prod(dataset.shape, dtype=np.int64)) * dtype.itemsize
     file_size = os.path.getsize(file) if stored_bytes is None else stored_bytes
     if declared > MAX_DATASET_BYTES or declared > 64 * max(file_size, 1 << 20):
-        raise InputError(f"dataset {dataset.name} declares {dataset.shape} ({declared:,} bytes) "
-                         f"but the file has {file_size:,} bytes", path=file)
+        raise InputError(
+            f"dataset {dataset.name} declares {dataset.shape} ({declared:,} bytes) "
+            f"but the file has {file_size:,} bytes",
+            path=file,
+        )
     try:
         return np.asarray(dataset[()])
     except (OSError, RuntimeError, ValueError) as exc:
-        raise InputError(f"cannot read dataset {dataset.name} ({_first_line(exc)})", path=file) from None
+        raise InputError(
+            f"cannot read dataset {dataset.name} ({_first_line(exc)})", path=file
+        ) from None
 
 
-def walk(group: h5py.Group, *, file: Path, prefix: str = "", depth: int = 0
-         ) -> Iterator[tuple[str, h5py.HLObject]]:
+def walk(
+    group: h5py.Group, *, file: Path, prefix: str = "", depth: int = 0
+) -> Iterator[tuple[str, h5py.HLObject]]:
     """Every group and dataset below `group` with its path, following hard links only.
 
     Paths are normalised to `/` separators: archives written on Windows hold group names

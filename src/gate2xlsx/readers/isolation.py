@@ -42,14 +42,20 @@ def in_child(read: Callable[..., T], *args, path: Path, time_limit: float | None
     send.close()
     try:
         if not receive.poll(limit):
-            raise InputError(f"reading the file did not finish in {limit:g} s (the HDF5 library "
-                             "is stuck in it: a damaged file?)", path=path)
+            raise InputError(
+                f"reading the file did not finish in {limit:g} s (the HDF5 library "
+                "is stuck in it: a damaged file?)",
+                path=path,
+            )
         try:
             ok, value = receive.recv()
         except EOFError:  # the child died without a word
             child.join()
-            raise InputError(f"reading the file crashed the HDF5 library ({_how(child.exitcode)}): "
-                             "a damaged file?", path=path) from None
+            raise InputError(
+                f"reading the file crashed the HDF5 library ({_how(child.exitcode)}): "
+                "a damaged file?",
+                path=path,
+            ) from None
     finally:
         receive.close()
         if child.is_alive():

@@ -16,6 +16,7 @@ from ..model import Model, Source
 from . import config as C
 from . import keras_v3
 from .hdf5 import attr, child, name_list, open_hdf5, read_array
+from .layers import build_layers, expected_weights
 
 FORMAT = "Keras legacy HDF5"
 
@@ -36,28 +37,47 @@ def read(path: Path, architecture: dict | list | None = None) -> Model:
         elif "model_weights" in handle:
             root = child(handle, "model_weights", file=path)
         else:
-            raise InputError("HDF5 file without Keras weights (no model_weights group and no "
-                             "layer_names attribute)", path=path)
-        keras_version = str(attr(handle, "keras_version", "") or attr(root, "keras_version", "") or "")
+            raise InputError(
+                "HDF5 file without Keras weights (no model_weights group and no "
+                "layer_names attribute)",
+                path=path,
+            )
+        keras_version = str(
+            attr(handle, "keras_version", "") or attr(root, "keras_version", "") or ""
+        )
         backend = str(attr(handle, "backend", "") or attr(root, "backend", "") or "")
         if architecture is None:
             if weights_only or "model_config" not in handle.attrs:
-                raise InputError("the file holds weights only, without the architecture",
-                                 path=path, hint="give the model's JSON (model.to_json()) with "
-                                 "--architecture MODEL.json")
+                raise InputError(
+                    "the file holds weights only, without the architecture",
+                    path=path,
+                    hint="give the model's JSON (model.to_json()) with --architecture MODEL.json",
+                )
             architecture = C.parse_json(attr(handle, "model_config"), path=path)
         config = C.unwrap(architecture)
         shape, specs = C.flatten(config, path=path)
         weights = _weights_by_layer(root, path)
         lookup = _lookup(weights, specs, path)
-        keras_version = keras_version or keras_v3.keras_version_of(architecture)  # to_json() says it
-        n_inputs, layers = C.build_layers(specs, shape, lookup, keras_version=keras_version, path=path)
-        training = C.parse_json(attr(handle, "training_config"), path=path) \
-            if "training_config" in handle.attrs else None
-    return Model(n_inputs, layers, name=C.model_name(config, path),
-                 loss=_loss(training),
-                 source=Source(str(path), FORMAT + (" (weights only)" if weights_only else ""),
-                               keras_version, backend))
+        keras_version = keras_version or keras_v3.keras_version_of(
+            architecture
+        )  # to_json() says it
+        n_inputs, layers = build_layers(
+            specs, shape, lookup, keras_version=keras_version, path=path
+        )
+        training = (
+            C.parse_json(attr(handle, "training_config"), path=path)
+            if "training_config" in handle.attrs
+            else None
+        )
+    return Model(
+        n_inputs,
+        layers,
+        name=C.model_name(config, path),
+        loss=_loss(training),
+        source=Source(
+            str(path), FORMAT + (" (weights only)" if weights_only else ""), keras_version, backend
+        ),
+    )
 
 
 def _loss(training: object) -> str | None:
@@ -65,7 +85,11 @@ def _loss(training: object) -> str | None:
         return None
     loss = training.get("loss")
     if isinstance(loss, dict):  # Keras 3: {"module":..., "class_name": "BinaryCrossentropy", ...}
-        loss = loss.get("config", {}).get("name") if isinstance(loss.get("config"), dict) else loss.get("class_name")
+        loss = (
+            loss.get("config", {}).get("name")
+            if isinstance(loss.get("config"), dict)
+            else loss.get("class_name")
+        )
     return loss if isinstance(loss, str) else None
 
 
@@ -78,21 +102,28 @@ def _weights_by_layer(root: h5py.Group, path: Path) -> dict[str, list[C.RawWeigh
         try:
             group = child(root, layer_name, file=path)
         except KeyError:
-            raise InputError(f"layer {layer_name!r} is listed but has no weights group", path=path) from None
+            raise InputError(
+                f"layer {layer_name!r} is listed but has no weights group", path=path
+            ) from None
         raw = []
         for weight_name in name_list(group, "weight_names") or []:
             try:
                 dataset = child(group, weight_name, file=path)
             except KeyError:
-                raise InputError(f"layer {layer_name!r}: weight {weight_name!r} is listed but missing",
-                                 path=path) from None
+                raise InputError(
+                    f"layer {layer_name!r}: weight {weight_name!r} is listed but missing", path=path
+                ) from None
             values = read_array(dataset, file=path)
-            raw.append(C.RawWeight(weight_name, dataset.name.lstrip("/"), values, str(dataset.dtype)))
+            raw.append(
+                C.RawWeight(weight_name, dataset.name.lstrip("/"), values, str(dataset.dtype))
+            )
         found[layer_name] = raw
     return found
 
 
-def _lookup(weights: dict[str, list[C.RawWeight]], specs: list[C.LayerSpec], path: Path) -> C.WeightLookup:
+def _lookup(
+    weights: dict[str, list[C.RawWeight]], specs: list[C.LayerSpec], path: Path
+) -> C.WeightLookup:
     """Weights of a layer; a nested model's group holds all its inner layers' weights."""
     owners: dict[str, list[C.LayerSpec]] = {}
     for spec in specs:
@@ -110,17 +141,19 @@ def _lookup(weights: dict[str, list[C.RawWeight]], specs: list[C.LayerSpec], pat
     return lookup
 
 
-def _by_order(spec: C.LayerSpec, siblings: list[C.LayerSpec], group: list[C.RawWeight]) -> list[C.RawWeight]:
+def _by_order(
+    spec: C.LayerSpec, siblings: list[C.LayerSpec], group: list[C.RawWeight]
+) -> list[C.RawWeight]:
     """Unnamed nested weights: trainable ones of every layer in order, then non-trainable ones."""
     trainable, frozen = [], []
     for sib in siblings:
-        keys = C._expected(sib.class_name, sib.config)
+        keys = expected_weights(sib.class_name, sib.config)
         moving = [k for k in keys if k.startswith("moving_") or k in ("mean", "variance", "count")]
         trainable.append((sib.name, len(keys) - len(moving)))
         frozen.append((sib.name, len(moving)))
     position, mine = 0, []
     for name, count in trainable + frozen:
         if name == spec.name:
-            mine.extend(group[position:position + count])
+            mine.extend(group[position : position + count])
         position += count
     return mine

@@ -23,10 +23,14 @@ from ..model import Model, Source
 from ..naming import snake_case, tf_snake_case
 from . import config as C
 from .hdf5 import read_array, walk
+from .layers import build_layers
 
 CONTAINERS = ("layers", "_layer_checkpoint_dependencies")
-MODEL_GROUPS = {"Sequential": ("sequential",), "Functional": ("functional", "model"),
-                "Model": ("functional", "model")}
+MODEL_GROUPS = {
+    "Sequential": ("sequential",),
+    "Functional": ("functional", "model"),
+    "Model": ("functional", "model"),
+}
 _VAR = re.compile(r"^(?:(.*)/)?vars/(\d+)$")
 
 
@@ -60,14 +64,19 @@ class Tree:
             found.setdefault(match.group(1) or "", {})[int(match.group(2))] = raw
         for owner, by_index in found.items():
             if sorted(by_index) != list(range(len(by_index))):
-                raise InputError(f"weights group {owner}/vars has gaps in its numbering "
-                                 f"({sorted(by_index)})", path=path)
+                raise InputError(
+                    f"weights group {owner}/vars has gaps in its numbering ({sorted(by_index)})",
+                    path=path,
+                )
             self.vars[owner] = [by_index[i] for i in range(len(by_index))]
 
     def children(self, container: str) -> list[str]:
         prefix = container + "/"
-        return [g[len(prefix):] for g in self.groups
-                if g.startswith(prefix) and "/" not in g[len(prefix):]]
+        return [
+            g[len(prefix) :]
+            for g in self.groups
+            if g.startswith(prefix) and "/" not in g[len(prefix) :]
+        ]
 
 
 def assign(config: dict | list, tree: Tree, *, path: Path) -> dict[str, str]:
@@ -100,12 +109,14 @@ def _container(prefix: str, tree: Tree) -> str | None:
 def _counter(group: str, stem: str) -> int | None:
     if group == stem:
         return 0
-    if group.startswith(stem + "_") and group[len(stem) + 1:].isdigit():
-        return int(group[len(stem) + 1:])
+    if group.startswith(stem + "_") and group[len(stem) + 1 :].isdigit():
+        return int(group[len(stem) + 1 :])
     return None
 
 
-def _assign(config: dict | list, prefix: str, tree: Tree, found: dict[str, str], path: Path) -> None:
+def _assign(
+    config: dict | list, prefix: str, tree: Tree, found: dict[str, str], path: Path
+) -> None:
     container = _container(prefix, tree)
     if container is None:
         return  # a model without any tracked layers stored: layers then expect no weights
@@ -116,8 +127,9 @@ def _assign(config: dict | list, prefix: str, tree: Tree, found: dict[str, str],
         if cls == "InputLayer":
             continue
         stems = tuple(sorted(MODEL_GROUPS.get(cls) or snake_names(cls)))
-        groups = sorted((k, g) for g in children for stem in stems
-                        if (k := _counter(g, stem)) is not None)
+        groups = sorted(
+            (k, g) for g in children for stem in stems if (k := _counter(g, stem)) is not None
+        )
         index = seen.get(stems, 0)
         seen[stems] = index + 1
         if index >= len(groups):
@@ -127,8 +139,11 @@ def _assign(config: dict | list, prefix: str, tree: Tree, found: dict[str, str],
         if cls in C.MODEL_CLASSES:
             _assign(entry, group + "/", tree, found, path)
         elif name in found:
-            raise UnsupportedModelError(f"two layers are named {name!r}; gate2xlsx needs unique layer "
-                                        "names across nested models", path=path)
+            raise UnsupportedModelError(
+                f"two layers are named {name!r}; gate2xlsx needs unique layer "
+                "names across nested models",
+                path=path,
+            )
         else:
             found[name] = group
 
@@ -153,23 +168,43 @@ def keras_version_of(architecture: dict | list) -> str:
     return ""
 
 
-def model_from_tree(architecture: dict | list, handle: h5py.File, *, path: Path, keras_version: str,
-          fmt: str, stored_bytes: int | None = None) -> Model:
+def model_from_tree(
+    architecture: dict | list,
+    handle: h5py.File,
+    *,
+    path: Path,
+    keras_version: str,
+    fmt: str,
+    stored_bytes: int | None = None,
+) -> Model:
     """A Model from a config and the weights tree that goes with it."""
     config = C.unwrap(architecture)
     tree = Tree(handle, path=path, stored_bytes=stored_bytes)
     shape, specs = C.flatten(config, path=path)
-    n_inputs, layers = C.build_layers(specs, shape, lookup(config, tree, path=path),
-                                      keras_version=keras_version, path=path)
-    return Model(n_inputs, layers, name=C.model_name(config, path),
-                 source=Source(str(path), fmt, keras_version, ""))
+    n_inputs, layers = build_layers(
+        specs, shape, lookup(config, tree, path=path), keras_version=keras_version, path=path
+    )
+    return Model(
+        n_inputs,
+        layers,
+        name=C.model_name(config, path),
+        source=Source(str(path), fmt, keras_version, ""),
+    )
 
 
 def read_weights(path: Path, architecture: dict | list | None, handle: h5py.File) -> Model:
     """A Keras 3 `.weights.h5` file (open as `handle`), with the architecture given separately."""
     if architecture is None:
-        raise InputError("the file holds weights only (a Keras 3 .weights.h5), without the "
-                         "architecture", path=path, hint="give the model's config.json or "
-                         "model.to_json() text with --architecture MODEL.json")
-    return model_from_tree(architecture, handle, path=path, keras_version=keras_version_of(architecture),
-                 fmt="Keras 3 weights (.weights.h5)")
+        raise InputError(
+            "the file holds weights only (a Keras 3 .weights.h5), without the architecture",
+            path=path,
+            hint="give the model's config.json or "
+            "model.to_json() text with --architecture MODEL.json",
+        )
+    return model_from_tree(
+        architecture,
+        handle,
+        path=path,
+        keras_version=keras_version_of(architecture),
+        fmt="Keras 3 weights (.weights.h5)",
+    )

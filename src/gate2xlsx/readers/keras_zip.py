@@ -50,7 +50,9 @@ def read(path: Path, architecture: dict | list | None = None) -> Model:
             raise InputError("the archive has no config.json; not a Keras .keras file", path=path)
         weights_name = next((n for n in WEIGHT_MEMBERS if n in names), None)
         if weights_name is None:
-            raise InputError("the archive has no model.weights.h5; not a Keras .keras file", path=path)
+            raise InputError(
+                "the archive has no model.weights.h5; not a Keras .keras file", path=path
+            )
         meta = _json(archive, "metadata.json", path) if "metadata.json" in names else {}
         if architecture is None:
             architecture = _json(archive, "config.json", path)
@@ -58,8 +60,14 @@ def read(path: Path, architecture: dict | list | None = None) -> Model:
     version = str(meta.get("keras_version", "")) if isinstance(meta, dict) else ""
     version = version or keras_v3.keras_version_of(architecture)
     with open_hdf5(path, io.BytesIO(data)) as handle:
-        return keras_v3.model_from_tree(architecture, handle, path=path, keras_version=version,
-                              fmt=FORMAT, stored_bytes=len(data))
+        return keras_v3.model_from_tree(
+            architecture,
+            handle,
+            path=path,
+            keras_version=version,
+            fmt=FORMAT,
+            stored_bytes=len(data),
+        )
 
 
 def _json(archive: zipfile.ZipFile, name: str, path: Path) -> dict | list:
@@ -72,22 +80,28 @@ def _member(archive: zipfile.ZipFile, name: str, limit: int, path: Path) -> byte
     if info.flag_bits & 0x1:
         raise InputError(f"archive member {name} is encrypted", path=path)
     if info.file_size > limit:
-        raise UnsafeModelError(f"archive member {name} declares {info.file_size:,} bytes, more than "
-                               f"the {limit:,} gate2xlsx reads", path=path)
+        raise UnsafeModelError(
+            f"archive member {name} declares {info.file_size:,} bytes, more than "
+            f"the {limit:,} gate2xlsx reads",
+            path=path,
+        )
     if info.file_size > _CHUNK and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-        raise UnsafeModelError(f"archive member {name} expands {info.compress_size:,} bytes to "
-                               f"{info.file_size:,} (ratio over {MAX_RATIO}:1); refused as a "
-                               "likely zip bomb", path=path)
+        raise UnsafeModelError(
+            f"archive member {name} expands {info.compress_size:,} bytes to "
+            f"{info.file_size:,} (ratio over {MAX_RATIO}:1); refused as a "
+            "likely zip bomb",
+            path=path,
+        )
     parts, total = [], 0
     try:
         with archive.open(info) as stream:
             while chunk := stream.read(_CHUNK):
                 total += len(chunk)
                 if total > info.file_size:  # zipfile checks this too; never trust one guard
-                    raise UnsafeModelError(f"archive member {name} is larger than it declares",
-                                           path=path)
+                    raise UnsafeModelError(
+                        f"archive member {name} is larger than it declares", path=path
+                    )
                 parts.append(chunk)
     except ZIP_ERRORS as exc:
         raise InputError(f"cannot read archive member {name} ({exc})", path=path) from None
     return b"".join(parts)
-

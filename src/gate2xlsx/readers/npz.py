@@ -36,21 +36,28 @@ def read(path: Path) -> Model:
     path = Path(path)
     with zipfile.ZipFile(path) as archive:
         if sum(i.file_size for i in archive.infolist()) > MAX_TOTAL_BYTES:
-            raise InputError("the .npz declares more than 1 GiB of arrays; refusing to read it", path=path)
+            raise InputError(
+                "the .npz declares more than 1 GiB of arrays; refusing to read it", path=path
+            )
     try:
         with np.load(path, allow_pickle=False) as arrays:
             text = str(arrays[ARCHITECTURE][()])
             weights = {k: arrays[k] for k in arrays.files if k != ARCHITECTURE}
     except (ValueError, *ZIP_ERRORS) as exc:
-        raise InputError(f"damaged .npz file ({str(exc).splitlines()[0][:200]})", path=path) from None
+        raise InputError(
+            f"damaged .npz file ({str(exc).splitlines()[0][:200]})", path=path
+        ) from None
     try:
         description = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"the architecture in the .npz is not valid JSON ({exc})", path=path) from None
+        raise InputError(
+            f"the architecture in the .npz is not valid JSON ({exc})", path=path
+        ) from None
     try:
         model = from_dict(description, weights, path=path)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise InputError(f"the architecture in the .npz is malformed ({type(exc).__name__}: {exc})",
-                         path=path) from None
+        raise InputError(
+            f"the architecture in the .npz is malformed ({type(exc).__name__}: {exc})", path=path
+        ) from None
     model.source = Source(str(path), FORMAT, model.source.keras_version, model.source.backend)
     return model

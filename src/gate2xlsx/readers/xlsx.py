@@ -47,8 +47,9 @@ def named_cells(wb: Workbook, name: str) -> list[list]:
 def named_values(wb: Workbook, name: str) -> np.ndarray:
     """A defined name's values as a 2-D float array (None becomes NaN)."""
     rows = named_cells(wb, name)
-    return np.array([[np.nan if c.value is None else c.value for c in row] for row in rows],
-                    dtype=np.float64)
+    return np.array(
+        [[np.nan if c.value is None else c.value for c in row] for row in rows], dtype=np.float64
+    )
 
 
 def set_named_values(wb: Workbook, name: str, values: np.ndarray) -> None:
@@ -60,6 +61,7 @@ def set_named_values(wb: Workbook, name: str, values: np.ndarray) -> None:
 
 
 # --- the whole model back from a workbook gate2xlsx wrote (extract, verify) ----------------
+
 
 def read_workbook(path: str | os.PathLike) -> Model:
     """The model a gate2xlsx workbook describes, with the weights its cells hold now.
@@ -104,9 +106,12 @@ def _open(path: Path) -> Workbook:
 
 def _description(wb: Workbook, path: Path) -> dict:
     if meta.SHEET not in wb.sheetnames:
-        raise InputError(f"not a workbook written by gate2xlsx (it has no {meta.SHEET} sheet "
-                         "describing the network)", path=path,
-                         hint="extract and verify need a workbook made by `gate2xlsx MODEL`")
+        raise InputError(
+            f"not a workbook written by gate2xlsx (it has no {meta.SHEET} sheet "
+            "describing the network)",
+            path=path,
+            hint="extract and verify need a workbook made by `gate2xlsx MODEL`",
+        )
     cells = [row[0] for row in wb[meta.SHEET].iter_rows(min_col=1, max_col=1, values_only=True)]
     try:
         return meta.parse(cells)
@@ -117,13 +122,16 @@ def _description(wb: Workbook, path: Path) -> dict:
 def _weight(wb: Workbook, path: Path, name: str | None, where: str) -> np.ndarray:
     """One weight's cells as floats; anything but a number is an error naming the cell."""
     if name is None or name not in wb.defined_names:
-        raise InputError(f"{where}: its defined name {name!r} is missing from the workbook", path=path)
+        raise InputError(
+            f"{where}: its defined name {name!r} is missing from the workbook", path=path
+        )
     try:
         sheet, (c1, r1, c2, r2) = name_range(wb, name)
         ws = wb[sheet]
     except (KeyError, ValueError, TypeError):
-        raise InputError(f"{where}: defined name {name!r} does not point at a range of cells",
-                         path=path) from None
+        raise InputError(
+            f"{where}: defined name {name!r} does not point at a range of cells", path=path
+        ) from None
     height, width = r2 - r1 + 1, c2 - c1 + 1
     rows = list(ws.iter_rows(min_row=r1, max_row=r2, min_col=c1, max_col=c2, values_only=True))
     rows += [()] * (height - len(rows))  # rows with no cells at all are empty cells too
@@ -133,8 +141,11 @@ def _weight(wb: Workbook, path: Path, name: str | None, where: str) -> np.ndarra
             value = row[j] if j < len(row) else None
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 cell = F.cell(r1 + i, c1 + j, sheet=sheet)
-                raise InputError(f"{cell} ({where}, defined name {name}) {_what(value)}; "
-                                 "a weight must be a number", path=path)
+                raise InputError(
+                    f"{cell} ({where}, defined name {name}) {_what(value)}; "
+                    "a weight must be a number",
+                    path=path,
+                )
             grid[i, j] = value
     return grid
 

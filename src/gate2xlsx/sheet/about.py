@@ -17,17 +17,29 @@ def about_plan(model: Model, spec: WorkbookSpec, facts: dict[str, str]) -> Sheet
     """`facts` adds lines the export knows (loss, data source, sheets left out and why)."""
     sheet = SheetPlan(TITLE, widths={1: 135})  # landscape, fit to width: long lines print whole
     src = model.source
-    values = {"model": model.name, "path": Path(src.path).name if src.path else "(built in memory)", "format": src.format or "unknown",
-              "keras": src.keras_version or "unknown", "backend": src.backend or "unknown",
-              "version": __version__, "layers": "{layers}", "inputs": ", ".join(spec.inputs),
-              "loss": facts.get("loss", "none"), "data": facts.get("data", ""),
-              "notes": facts.get("notes", "")}
+    values = {
+        "model": model.name,
+        "path": Path(src.path).name if src.path else "(built in memory)",
+        "format": src.format or "unknown",
+        "keras": src.keras_version or "unknown",
+        "backend": src.backend or "unknown",
+        "version": __version__,
+        "layers": "{layers}",
+        "inputs": ", ".join(spec.inputs),
+        "loss": facts.get("loss", "none"),
+        "data": facts.get("data", ""),
+        "notes": facts.get("notes", ""),
+    }
     lines = document("about.md").format(**values).splitlines()
     widths = model.widths()
-    layer_lines = [f"  {i}. {layer.name} ({layer.class_name or type(layer).__name__}): "
-                   f"{widths[i - 1]} -> {widths[i]}"
-                   + "".join(f"; {k} {' x '.join(map(str, p.values.shape))}" for k, p in layer.weights().items())
-                   for i, layer in enumerate(model.layers, start=1)]
+    layer_lines = [
+        f"  {i}. {layer.name} ({layer.class_name or type(layer).__name__}): "
+        f"{widths[i - 1]} -> {widths[i]}"
+        + "".join(
+            f"; {k} {' x '.join(map(str, p.values.shape))}" for k, p in layer.weights().items()
+        )
+        for i, layer in enumerate(model.layers, start=1)
+    ]
     row = 1
     for line in lines:
         if line.strip() == "{layers}":

@@ -42,108 +42,192 @@ def predicted_index(probs_row: str, n_outputs: int) -> str:
     return F.above_half(probs_row) if n_outputs == 1 else F.argmax_index(probs_row)
 
 
-def compute(model: Model, refs: WeightRefs, inputs: Block, header_row: int, left: int,
-            spec: WorkbookSpec) -> Computed:
+def compute(
+    model: Model, refs: WeightRefs, inputs: Block, header_row: int, left: int, spec: WorkbookSpec
+) -> Computed:
     """Every layer's steps for the batch in `inputs`, placed side by side from column `left`."""
     placer = ColumnPlacer(inputs.sheet, header_row, inputs.top, inputs.rows, left)
     record: dict[str, Block] = {}
-    last = chain(model, refs, placer, inputs, mode=spec.mode,
-                 output_labels=output_headers(spec.labels, model.n_outputs), record=record)
+    last = chain(
+        model,
+        refs,
+        placer,
+        inputs,
+        mode=spec.mode,
+        output_labels=output_headers(spec.labels, model.n_outputs),
+        record=record,
+    )
     final = final_layer(model)
     logits = record.get(final.name) if final is not None else None
     return Computed(placer.regions, last, logits, placer.col)
 
 
-def copy_of(block: Block, source: Block, style: str, name: str | None = None,
-            comment: str | None = None) -> Region:
+def copy_of(
+    block: Block, source: Block, style: str, name: str | None = None, comment: str | None = None
+) -> Region:
     """A block whose cells show another block's cells (e.g. the named output block)."""
-    return Region(block, style, cell_formula=lambda i, j: F.formula(F.reference(source.cell(i, j, on=block.sheet))),
-                  name=name, comment=comment)
+    return Region(
+        block,
+        style,
+        cell_formula=lambda i, j: F.formula(F.reference(source.cell(i, j, on=block.sheet))),
+        name=name,
+        comment=comment,
+    )
 
 
-def data_plan(model: Model, refs: WeightRefs, spec: WorkbookSpec, rule: LossRule | None, *,
-              title: str) -> SheetPlan:
+def data_plan(
+    model: Model, refs: WeightRefs, spec: WorkbookSpec, rule: LossRule | None, *, title: str
+) -> SheetPlan:
     """The Truth table / Data sheet, with `data_inputs`, `data_outputs`, `accuracy`, `loss`."""
     rows, labels = spec.rows, spec.labels
     k, n, m = len(rows.x), model.n_inputs, model.n_outputs
     sheet = SheetPlan(title, widths={1: 16}, freeze=f"B{TOP}")
-    sheet.add(text(title, 1, 1, say("data_title", model=model.name), "title"),
-              text(title, 2, 1, say("data_intro"), "subtitle"),
-              text(title, 3, 1, rows.source, "note"))
+    sheet.add(
+        text(title, 1, 1, say("data_title", model=model.name), "title"),
+        text(title, 2, 1, say("data_intro"), "subtitle"),
+        text(title, 3, 1, rows.source, "note"),
+    )
     inputs = Block(title, TOP, 2, k, n)
-    sheet.add(text(title, HEADER_ROW, 2, "Input", "layer"), text(title, HEADER_ROW + 1, 2, "x (edit me)", "step"),
-              text_row(title, HEADER_ROW + 2, 2, spec.inputs),
-              text(title, HEADER_ROW + 2, 1, "example", "header"),
-              Region(inputs, "input", values=rows.x, name="data_inputs", comment=say("data_inputs_comment")),
-              _example_names(inputs))
+    sheet.add(
+        text(title, HEADER_ROW, 2, "Input", "layer"),
+        text(title, HEADER_ROW + 1, 2, "x (edit me)", "step"),
+        text_row(title, HEADER_ROW + 2, 2, spec.inputs),
+        text(title, HEADER_ROW + 2, 1, "example", "header"),
+        Region(
+            inputs, "input", values=rows.x, name="data_inputs", comment=say("data_inputs_comment")
+        ),
+        _example_names(inputs),
+    )
     done = compute(model, refs, inputs, HEADER_ROW, n + 3, spec)
     sheet.add(*done.regions)
     col = done.next_col
     probs = Block(title, TOP, col, k, m)
     label_row = TOP + k + 2
     label_block = Block(title, label_row, 2, 1, len(labels))
-    sheet.add(text(title, HEADER_ROW, col, "Output", "layer"),
-              text(title, HEADER_ROW + 1, col, "probabilities", "step"),
-              text_row(title, HEADER_ROW + 2, col, output_headers(labels, m)),
-              copy_of(probs, done.outputs, "output", "data_outputs", say("data_outputs_comment")),
-              text(title, label_row, 1, "class labels", "step"),
-              Region(label_block, "header", values=[labels]))
+    sheet.add(
+        text(title, HEADER_ROW, col, "Output", "layer"),
+        text(title, HEADER_ROW + 1, col, "probabilities", "step"),
+        text_row(title, HEADER_ROW + 2, col, output_headers(labels, m)),
+        copy_of(probs, done.outputs, "output", "data_outputs", say("data_outputs_comment")),
+        text(title, label_row, 1, "class labels", "step"),
+        Region(label_block, "header", values=[labels]),
+    )
     col += m + 1
     pred = Block(title, TOP, col, k, 1)
-    sheet.add(text(title, HEADER_ROW + 1, col, "predicted", "step"),
-              Region(pred, "result", cell_formula=lambda i, j: F.formula(F.choose_label(
-                  label_block.ref(), predicted_index(probs.row(i), m)))))
+    sheet.add(
+        text(title, HEADER_ROW + 1, col, "predicted", "step"),
+        Region(
+            pred,
+            "result",
+            cell_formula=lambda i, j: F.formula(
+                F.choose_label(label_block.ref(), predicted_index(probs.row(i), m))
+            ),
+        ),
+    )
     col += 2
     summary = label_row + 2
     if rows.y is not None and len(rows.y):
-        summary = _scored(sheet, rows, rule, probs, done.logits, (label_block, labels), col, summary)
+        summary = _scored(
+            sheet, rows, rule, probs, done.logits, (label_block, labels), col, summary
+        )
     else:
         sheet.add(text(title, summary, 1, say("no_labels_note"), "note"))
     if k <= MAX_CHART_ROWS:
-        sheet.charts.append(Chart(say("data_chart_title"), probs, Block(title, TOP, 1, k, 1),
-                                  F.cell(summary + 2, 2), series_in_rows=False,
-                                  series_names=output_headers(labels, m)))
+        sheet.charts.append(
+            Chart(
+                say("data_chart_title"),
+                probs,
+                Block(title, TOP, 1, k, 1),
+                F.cell(summary + 2, 2),
+                series_in_rows=False,
+                series_names=output_headers(labels, m),
+            )
+        )
     return sheet
 
 
-def _scored(sheet: SheetPlan, rows: Rows, rule: LossRule | None, probs: Block, logits: Block | None,
-            label_info: tuple[Block, list[str]], col: int, summary: int) -> int:
+def _scored(
+    sheet: SheetPlan,
+    rows: Rows,
+    rule: LossRule | None,
+    probs: Block,
+    logits: Block | None,
+    label_info: tuple[Block, list[str]],
+    col: int,
+    summary: int,
+) -> int:
     """Expected labels, correct/wrong, per-row loss, and the `accuracy` and `loss` cells."""
     title, k, m = sheet.title, probs.rows, probs.cols
     label_block, labels = label_info
     y = np.asarray(rows.y, dtype=np.float64).reshape(k, -1)
     expected = Block(title, TOP, col, k, m)
-    sheet.add(text(title, HEADER_ROW, col, "Target", "layer"),
-              text(title, HEADER_ROW + 1, col, "y (expected)", "step"),
-              text_row(title, HEADER_ROW + 2, col, output_headers(labels, m)),
-              Region(expected, "input", values=y, name="data_targets"))
+    sheet.add(
+        text(title, HEADER_ROW, col, "Target", "layer"),
+        text(title, HEADER_ROW + 1, col, "y (expected)", "step"),
+        text_row(title, HEADER_ROW + 2, col, output_headers(labels, m)),
+        Region(expected, "input", values=y, name="data_targets"),
+    )
     col += m + 1
     exp_label = Block(title, TOP, col, k, 1)
     correct = Block(title, TOP, col + 1, k, 1)
-    sheet.add(text(title, HEADER_ROW + 1, col, "expected", "step"),
-              text(title, HEADER_ROW + 1, col + 1, "correct", "step"),
-              Region(exp_label, "result", cell_formula=lambda i, j: F.formula(F.choose_label(
-                  label_block.ref(), predicted_index(expected.row(i), m)))),
-              Region(correct, "result", cell_formula=lambda i, j: F.formula(F.same(
-                  predicted_index(probs.row(i), m), _true_index(expected, i, m)))))
-    sheet.conditional += [ConditionalFormat(correct.ref(absolute=False, on=title), "good", f"{correct.cell()}=1"),
-                          ConditionalFormat(correct.ref(absolute=False, on=title), "bad", f"{correct.cell()}=0")]
-    sheet.add(text(title, summary, 1, "accuracy", "layer"),
-              Region(Block(title, summary, 2), "percent", cell_formula=lambda i, j: F.formula(
-                  F.average(correct.ref())), name="accuracy", comment=say("accuracy_comment")),
-              text(title, summary, 3, accuracy_name(m), "note"))
+    sheet.add(
+        text(title, HEADER_ROW + 1, col, "expected", "step"),
+        text(title, HEADER_ROW + 1, col + 1, "correct", "step"),
+        Region(
+            exp_label,
+            "result",
+            cell_formula=lambda i, j: F.formula(
+                F.choose_label(label_block.ref(), predicted_index(expected.row(i), m))
+            ),
+        ),
+        Region(
+            correct,
+            "result",
+            cell_formula=lambda i, j: F.formula(
+                F.same(predicted_index(probs.row(i), m), _true_index(expected, i, m))
+            ),
+        ),
+    )
+    sheet.conditional += [
+        ConditionalFormat(correct.ref(absolute=False, on=title), "good", f"{correct.cell()}=1"),
+        ConditionalFormat(correct.ref(absolute=False, on=title), "bad", f"{correct.cell()}=0"),
+    ]
+    sheet.add(
+        text(title, summary, 1, "accuracy", "layer"),
+        Region(
+            Block(title, summary, 2),
+            "percent",
+            cell_formula=lambda i, j: F.formula(F.average(correct.ref())),
+            name="accuracy",
+            comment=say("accuracy_comment"),
+        ),
+        text(title, summary, 3, accuracy_name(m), "note"),
+    )
     if rule is None:
         sheet.add(text(title, summary + 1, 1, say("no_loss_note"), "note"))
         return summary + 2
     per_row = Block(title, TOP, col + 2, k, 1)
     z = logits if rule.needs_logits else None
-    sheet.add(text(title, HEADER_ROW + 1, col + 2, "loss of row", "step"),
-              Region(per_row, "computed", cell_arrays=True, cell_formula=lambda i, j: F.formula(rule.row_formula(
-                  probs.row(i), z.row(i) if z else None, expected.row(i), m))),
-              text(title, summary + 1, 1, "loss", "layer"),
-              Region(Block(title, summary + 1, 2), "summary", cell_formula=lambda i, j: F.formula(
-                  F.average(per_row.ref())), name="loss", comment=say("loss_comment")),
-              text(title, summary + 1, 3, f"{rule.loss}: {rule.description}", "note"))
+    sheet.add(
+        text(title, HEADER_ROW + 1, col + 2, "loss of row", "step"),
+        Region(
+            per_row,
+            "computed",
+            cell_arrays=True,
+            cell_formula=lambda i, j: F.formula(
+                rule.row_formula(probs.row(i), z.row(i) if z else None, expected.row(i), m)
+            ),
+        ),
+        text(title, summary + 1, 1, "loss", "layer"),
+        Region(
+            Block(title, summary + 1, 2),
+            "summary",
+            cell_formula=lambda i, j: F.formula(F.average(per_row.ref())),
+            name="loss",
+            comment=say("loss_comment"),
+        ),
+        text(title, summary + 1, 3, f"{rule.loss}: {rule.description}", "note"),
+    )
     return summary + 2
 
 
@@ -152,8 +236,13 @@ def _example_names(inputs: Block) -> Region:
     names = Block(inputs.sheet, inputs.top, 1, inputs.rows, 1)
     if inputs.cols > 4:
         return Region(names, "header", values=[[f"row {i + 1}"] for i in range(inputs.rows)])
-    return Region(names, "header", cell_formula=lambda i, j: F.formula(
-        F.joined(inputs.cell(i, c) for c in range(inputs.cols))))
+    return Region(
+        names,
+        "header",
+        cell_formula=lambda i, j: F.formula(
+            F.joined(inputs.cell(i, c) for c in range(inputs.cols))
+        ),
+    )
 
 
 def _true_index(expected: Block, i: int, m: int) -> str:

@@ -24,19 +24,28 @@ TOLERANCE = 1e-9
 HEADER_ROW, TOP = 8, 11
 
 
-def check_plan(model: Model, refs: WeightRefs, spec: WorkbookSpec,
-               reference_name: str = "NumPy forward pass at export") -> SheetPlan:
+def check_plan(
+    model: Model,
+    refs: WeightRefs,
+    spec: WorkbookSpec,
+    reference_name: str = "NumPy forward pass at export",
+) -> SheetPlan:
     """The sheet for the first MAX_ROWS of the spec's rows."""
     labels = spec.labels
     x = np.asarray(spec.rows.x, dtype=np.float64)[:MAX_ROWS]
     k, n, m = len(x), model.n_inputs, model.n_outputs
     reference = model.forward(x)
     sheet = SheetPlan(TITLE, widths={1: 30})
-    sheet.add(text(TITLE, 1, 1, say("check_title"), "title"),
-              text(TITLE, 2, 1, say("check_intro", reference=reference_name), "subtitle"))
+    sheet.add(
+        text(TITLE, 1, 1, say("check_title"), "title"),
+        text(TITLE, 2, 1, say("check_intro", reference=reference_name), "subtitle"),
+    )
     inputs = Block(TITLE, TOP, 2, k, n)
-    sheet.add(text(TITLE, HEADER_ROW, 2, "Input", "layer"), text_row(TITLE, HEADER_ROW + 2, 2, spec.inputs),
-              Region(inputs, "trained", values=x))
+    sheet.add(
+        text(TITLE, HEADER_ROW, 2, "Input", "layer"),
+        text_row(TITLE, HEADER_ROW + 2, 2, spec.inputs),
+        Region(inputs, "trained", values=x),
+    )
     done = compute(model, refs, inputs, HEADER_ROW, n + 3, spec)
     sheet.add(*done.regions)
     col = done.next_col
@@ -44,26 +53,43 @@ def check_plan(model: Model, refs: WeightRefs, spec: WorkbookSpec,
     stored = Block(TITLE, TOP, col + m + 1, k, m)
     diff = Block(TITLE, TOP, col + 2 * (m + 1), k, m)
     heads = output_headers(labels, m)
-    sheet.add(text(TITLE, HEADER_ROW, live.left, "live output", "layer"), text_row(TITLE, HEADER_ROW + 2, live.left, heads),
-              copy_of(live, done.outputs, "output"),
-              text(TITLE, HEADER_ROW, stored.left, f"reference ({reference_name})", "layer"),
-              text_row(TITLE, HEADER_ROW + 2, stored.left, heads),
-              Region(stored, "stored", values=reference),
-              text(TITLE, HEADER_ROW, diff.left, "relative difference", "layer"),
-              text_row(TITLE, HEADER_ROW + 2, diff.left, heads),
-              Region(diff, "stored", cell_formula=lambda i, j: F.formula(F.relative_difference(
-                  live.cell(i, j), stored.cell(i, j)))))
+    sheet.add(
+        text(TITLE, HEADER_ROW, live.left, "live output", "layer"),
+        text_row(TITLE, HEADER_ROW + 2, live.left, heads),
+        copy_of(live, done.outputs, "output"),
+        text(TITLE, HEADER_ROW, stored.left, f"reference ({reference_name})", "layer"),
+        text_row(TITLE, HEADER_ROW + 2, stored.left, heads),
+        Region(stored, "stored", values=reference),
+        text(TITLE, HEADER_ROW, diff.left, "relative difference", "layer"),
+        text_row(TITLE, HEADER_ROW + 2, diff.left, heads),
+        Region(
+            diff,
+            "stored",
+            cell_formula=lambda i, j: F.formula(
+                F.relative_difference(live.cell(i, j), stored.cell(i, j))
+            ),
+        ),
+    )
     largest = Block(TITLE, 5, 2)
     tolerance = Block(TITLE, 4, 2)
     result = Block(TITLE, 6, 2)
-    sheet.add(text(TITLE, 4, 1, "tolerance (edit me)", "step"),
-              Region(tolerance, "input_small", values=[[TOLERANCE]], name="tolerance"),
-              text(TITLE, 5, 1, "largest difference", "step"),
-              Region(largest, "stored", cell_formula=lambda i, j: F.formula(F.row_max(diff.ref()))),
-              text(TITLE, 6, 1, "result", "layer"),
-              Region(result, "result", name="check_result", comment=say("check_comment"),
-                     cell_formula=lambda i, j: F.formula(F.pass_fail(largest.cell(), tolerance.cell()))),
-              text(TITLE, 6, 3, say("check_note"), "note"))
-    sheet.conditional += [ConditionalFormat(result.ref(absolute=False, on=TITLE), "good", f'{result.cell()}="PASS"'),
-                          ConditionalFormat(result.ref(absolute=False, on=TITLE), "bad", f'{result.cell()}="FAIL"')]
+    sheet.add(
+        text(TITLE, 4, 1, "tolerance (edit me)", "step"),
+        Region(tolerance, "input_small", values=[[TOLERANCE]], name="tolerance"),
+        text(TITLE, 5, 1, "largest difference", "step"),
+        Region(largest, "stored", cell_formula=lambda i, j: F.formula(F.row_max(diff.ref()))),
+        text(TITLE, 6, 1, "result", "layer"),
+        Region(
+            result,
+            "result",
+            name="check_result",
+            comment=say("check_comment"),
+            cell_formula=lambda i, j: F.formula(F.pass_fail(largest.cell(), tolerance.cell())),
+        ),
+        text(TITLE, 6, 3, say("check_note"), "note"),
+    )
+    sheet.conditional += [
+        ConditionalFormat(result.ref(absolute=False, on=TITLE), "good", f'{result.cell()}="PASS"'),
+        ConditionalFormat(result.ref(absolute=False, on=TITLE), "bad", f'{result.cell()}="FAIL"'),
+    ]
     return sheet

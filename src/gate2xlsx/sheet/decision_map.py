@@ -45,46 +45,69 @@ def grid_points(ranges: list[tuple[float, float]], size: int = SIZE) -> np.ndarr
     return np.array([[x, y] for y in ys for x in xs])
 
 
-def map_plan(model: Model, refs: WeightRefs, spec: WorkbookSpec,
-             points: np.ndarray | None) -> SheetPlan:
+def map_plan(
+    model: Model, refs: WeightRefs, spec: WorkbookSpec, points: np.ndarray | None
+) -> SheetPlan:
     """The sheet; `points` (known examples, or None) set the axes' range and are boxed."""
     sheet = SheetPlan(TITLE, widths={1: 12}, freeze=None)
     several, labels = model.n_outputs > 1, spec.labels
     names = spec.inputs
     ranges = [axis_range(points, 0), axis_range(points, 1)]
-    sheet.add(_title(output_headers(labels, 1)[0], several),
-              text(TITLE, 2, 1, say("map_intro", x1=names[0], x2=names[1]), "subtitle"))
+    sheet.add(
+        _title(output_headers(labels, 1)[0], several),
+        text(TITLE, 2, 1, say("map_intro", x1=names[0], x2=names[1]), "subtitle"),
+    )
     # editable axis ranges: row 4 for x1, row 5 for x2: name, from, to
     ends = {}
     for r, (name, (low, high)) in enumerate(zip(names, ranges)):
         row = 4 + r
-        sheet.add(text(TITLE, row, 1, f"{name} from", "step"),
-                  Region(Block(TITLE, row, 2), "range", values=[[low]]),
-                  text(TITLE, row, 3, "to", "step"),
-                  Region(Block(TITLE, row, 4), "range", values=[[high]]))
+        sheet.add(
+            text(TITLE, row, 1, f"{name} from", "step"),
+            Region(Block(TITLE, row, 2), "range", values=[[low]]),
+            text(TITLE, row, 3, "to", "step"),
+            Region(Block(TITLE, row, 4), "range", values=[[high]]),
+        )
         ends[r] = (F.cell(row, 2, absolute=True), F.cell(row, 4, absolute=True))
     top_axis = Block(TITLE, GRID_TOP - 1, GRID_LEFT, 1, SIZE)
     side_axis = Block(TITLE, GRID_TOP, 1, SIZE, 1)
-    sheet.add(text(TITLE, GRID_TOP - 1, 1, f"{names[1]} \\ {names[0]}", "header"),
-              Region(top_axis, "axis", cell_formula=lambda i, j: F.formula(F.between(*ends[0], j, SIZE))),
-              Region(side_axis, "axis", cell_formula=lambda i, j: F.formula(F.between(ends[1][1], ends[1][0], i, SIZE))))
+    sheet.add(
+        text(TITLE, GRID_TOP - 1, 1, f"{names[1]} \\ {names[0]}", "header"),
+        Region(top_axis, "axis", cell_formula=lambda i, j: F.formula(F.between(*ends[0], j, SIZE))),
+        Region(
+            side_axis,
+            "axis",
+            cell_formula=lambda i, j: F.formula(F.between(ends[1][1], ends[1][0], i, SIZE)),
+        ),
+    )
     batch_header = GRID_TOP + SIZE + 3
     batch_top = batch_header + 3
     k = SIZE * SIZE
     inputs = Block(TITLE, batch_top, 2, k, 2)
     axes = (top_axis, side_axis)
-    sheet.add(text(TITLE, batch_header - 1, 1, say("map_batch_note"), "note"),
-              text(TITLE, batch_header, 2, "Grid points", "layer"),
-              text_row(TITLE, batch_header + 2, 2, names),
-              Region(inputs, "computed", name="map_inputs", cell_formula=lambda i, j: F.formula(F.reference(
-                  axes[0].cell(0, i % SIZE) if j == 0 else axes[1].cell(i // SIZE, 0)))))
+    sheet.add(
+        text(TITLE, batch_header - 1, 1, say("map_batch_note"), "note"),
+        text(TITLE, batch_header, 2, "Grid points", "layer"),
+        text_row(TITLE, batch_header + 2, 2, names),
+        Region(
+            inputs,
+            "computed",
+            name="map_inputs",
+            cell_formula=lambda i, j: F.formula(
+                F.reference(axes[0].cell(0, i % SIZE) if j == 0 else axes[1].cell(i // SIZE, 0))
+            ),
+        ),
+    )
     done = compute(model, refs, inputs, batch_header, 5, spec)
     sheet.add(*done.regions)
     outputs = Block(TITLE, batch_top, done.next_col, k, model.n_outputs)
-    sheet.add(text(TITLE, batch_header, done.next_col, "Output", "layer"),
-              copy_of(outputs, done.outputs, "output", "map_outputs"))
+    sheet.add(
+        text(TITLE, batch_header, done.next_col, "Output", "layer"),
+        copy_of(outputs, done.outputs, "output", "map_outputs"),
+    )
     if several:
-        class_labels = text_row(TITLE, batch_header + 2, done.next_col, output_headers(labels, model.n_outputs))
+        class_labels = text_row(
+            TITLE, batch_header + 2, done.next_col, output_headers(labels, model.n_outputs)
+        )
         sheet.add(class_labels)
         _class_choice(sheet, class_labels.block, model.n_outputs)
     shown_of = _shown(outputs, several)
@@ -92,9 +115,16 @@ def map_plan(model: Model, refs: WeightRefs, spec: WorkbookSpec,
     marked = _marked(points, ranges)
     for r in range(SIZE):  # one region per grid row: marked cells get the boxed style
         for c0, c1, style in _runs(r, marked):
-            sheet.add(Region(Block(TITLE, GRID_TOP + r, GRID_LEFT + c0, 1, c1 - c0), style,
-                             cell_formula=lambda i, j, r=r, c0=c0: shown_of(r * SIZE + c0 + j)))
-    sheet.add(Region(Block(TITLE, GRID_TOP + SIZE + 1, 1), "note", values=[[say("map_points_note")]]))
+            sheet.add(
+                Region(
+                    Block(TITLE, GRID_TOP + r, GRID_LEFT + c0, 1, c1 - c0),
+                    style,
+                    cell_formula=lambda i, j, r=r, c0=c0: shown_of(r * SIZE + c0 + j),
+                )
+            )
+    sheet.add(
+        Region(Block(TITLE, GRID_TOP + SIZE + 1, 1), "note", values=[[say("map_points_note")]])
+    )
     sheet.conditional.append(ConditionalFormat(grid.ref(absolute=False, on=TITLE), "scale"))
     sheet.widths.update({c: 6 for c in range(GRID_LEFT, GRID_LEFT + SIZE)})
     sheet.print_area = Block(TITLE, 1, 1, GRID_TOP + SIZE + 1, GRID_LEFT + SIZE - 1)
@@ -108,17 +138,31 @@ def _title(single_output: str, several: bool) -> Region:
         return text(TITLE, 1, 1, say("map_title", shown=single_output), "title")
     before, after = say("map_title", shown="\0").split("\0")
     label = CLASS_LABEL.cell(absolute=True, on=TITLE)
-    return Region(Block(TITLE, 1, 1), "title", cell_formula=lambda i, j: F.formula(
-        F.concat(F.text(before + "P("), label, F.text(")" + after))))
+    return Region(
+        Block(TITLE, 1, 1),
+        "title",
+        cell_formula=lambda i, j: F.formula(
+            F.concat(F.text(before + "P("), label, F.text(")" + after))
+        ),
+    )
 
 
 def _class_choice(sheet: SheetPlan, class_labels: Block, count: int) -> None:
     """Row 3: "class shown", an editable class index 0..count-1 (`map_class`), and its label."""
-    sheet.add(text(TITLE, CLASS_CELL.top, 1, say("map_class"), "step"),
-              Region(CLASS_CELL, "choice", values=[[count - 1]], name="map_class"),
-              Region(CLASS_LABEL, "layer", cell_formula=lambda i, j: F.formula(
-                  F.pick(class_labels.row(absolute=True, on=TITLE), CHOICE))))
-    sheet.validations.append(WholeNumberRule(CLASS_CELL, 0, count - 1, say("map_class_prompt", last=count - 1)))
+    sheet.add(
+        text(TITLE, CLASS_CELL.top, 1, say("map_class"), "step"),
+        Region(CLASS_CELL, "choice", values=[[count - 1]], name="map_class"),
+        Region(
+            CLASS_LABEL,
+            "layer",
+            cell_formula=lambda i, j: F.formula(
+                F.pick(class_labels.row(absolute=True, on=TITLE), CHOICE)
+            ),
+        ),
+    )
+    sheet.validations.append(
+        WholeNumberRule(CLASS_CELL, 0, count - 1, say("map_class_prompt", last=count - 1))
+    )
 
 
 def _shown(outputs: Block, several: bool):

@@ -29,6 +29,7 @@ _R1C1_LIKE = re.compile(r"^(?=.)([Rr]([0-9]*|\[-?[0-9]+\]))?([Cc]([0-9]*|\[-?[0-
 
 # --- references -----------------------------------------------------------------------------
 
+
 def quote_sheet(name: str) -> str:
     """A sheet name as it must appear in a reference: quoted unless it is a plain identifier."""
     if _SIMPLE_SHEET.match(name) and not looks_like_reference(name):
@@ -43,11 +44,22 @@ def cell(row: int, col: int, *, absolute: bool = False, sheet: str | None = None
     return f"{quote_sheet(sheet)}!{text}" if sheet else text
 
 
-def area(top: int, left: int, bottom: int, right: int, *, absolute: bool = False,
-         sheet: str | None = None) -> str:
+def area(
+    top: int,
+    left: int,
+    bottom: int,
+    right: int,
+    *,
+    absolute: bool = False,
+    sheet: str | None = None,
+) -> str:
     """A1 reference of a rectangle; a single cell when the rectangle is one cell."""
     first = cell(top, left, absolute=absolute)
-    text = first if (top, left) == (bottom, right) else f"{first}:{cell(bottom, right, absolute=absolute)}"
+    text = (
+        first
+        if (top, left) == (bottom, right)
+        else f"{first}:{cell(bottom, right, absolute=absolute)}"
+    )
     return f"{quote_sheet(sheet)}!{text}" if sheet else text
 
 
@@ -82,6 +94,7 @@ def concat(*parts: str) -> str:
 
 
 # --- functions ------------------------------------------------------------------------------
+
 
 def function_name(name: str) -> str:
     """A function's name as stored in the file: `_xlfn.` for functions newer than Excel 2007."""
@@ -147,6 +160,7 @@ def expanded_dot(pairs: Iterable[tuple[str, str]], bias: str | None) -> str:
 
 # --- defined names --------------------------------------------------------------------------
 
+
 def looks_like_reference(name: str) -> bool:
     """True when a spreadsheet could read the name as a cell reference (A1, fc1, R1C1, R, C)."""
     return bool(_A1_LIKE.match(name) or _R1C1_LIKE.match(name))
@@ -197,6 +211,7 @@ def sheet_title(raw: str) -> str:
 
 # --- layer formulas (one place for each layer's arithmetic) ---------------------------------
 
+
 def index(ref: str, row: int, col: int) -> str:
     """Element (row, col), 1-based, of a range or defined name."""
     return call("INDEX", ref, str(row), str(col))
@@ -207,8 +222,9 @@ def term(value: str | float) -> str:
     return value if isinstance(value, str) else number(value)
 
 
-def batch_norm(x: str, mean: str, variance: str, epsilon: str | float, gamma: str | None,
-               beta: str | None) -> str:
+def batch_norm(
+    x: str, mean: str, variance: str, epsilon: str | float, gamma: str | None, beta: str | None
+) -> str:
     body = f"({x}-{mean})/SQRT({variance}+{term(epsilon)})"
     if gamma is not None:
         body += f"*{gamma}"
@@ -235,6 +251,7 @@ def reference(ref: str) -> str:
 # --- evaluation: predictions, Keras's losses and accuracy, the self-check -------------------
 # Per-row loss formulas are written as one-cell array formulas: IF over a range must be
 # evaluated element by element, which Excel does only inside an array formula.
+
 
 def clip(values: str, low: float, high: float) -> str:
     """Elementwise clip of a range (inside an array formula)."""

@@ -23,6 +23,8 @@ from . import formulas as F
 
 EPS = float(np.float32(1e-7))
 ONE_MINUS_EPS = float(np.float32(1) - np.float32(1e-7))
+
+
 def default_loss(model: Model) -> str:
     """A loss for a model whose file stores none: from its last activation."""
     act = final_activation(model)
@@ -90,16 +92,32 @@ def loss_rule(model: Model, loss: str) -> LossRule:
         return LossRule(loss, "mse", "mean squared error: mean of (y - p)^2")
     if loss == "categorical_crossentropy":
         if tf_logits and act == "softmax":
-            return LossRule(loss, "cce_logits", "categorical cross-entropy from the logits z "
-                            "(TensorFlow Keras reads the softmax's input): LN(SUM(EXP(z))) - y.z")
-        return LossRule(loss, "cce_clip", "categorical cross-entropy: -SUM(y * LN(p)), p "
-                        "renormalised and clipped to [1e-7, 1-1e-7]")
+            return LossRule(
+                loss,
+                "cce_logits",
+                "categorical cross-entropy from the logits z "
+                "(TensorFlow Keras reads the softmax's input): LN(SUM(EXP(z))) - y.z",
+            )
+        return LossRule(
+            loss,
+            "cce_clip",
+            "categorical cross-entropy: -SUM(y * LN(p)), p "
+            "renormalised and clipped to [1e-7, 1-1e-7]",
+        )
     if tf_logits and act in ("sigmoid", "softmax"):
-        return LossRule(loss, "bce_logits", f"binary cross-entropy from the logits z (TensorFlow "
-                        f"Keras reads the {act}'s input): mean of max(z,0) - z*y + LN(1+EXP(-|z|))")
+        return LossRule(
+            loss,
+            "bce_logits",
+            f"binary cross-entropy from the logits z (TensorFlow "
+            f"Keras reads the {act}'s input): mean of max(z,0) - z*y + LN(1+EXP(-|z|))",
+        )
     if _version(model) < (3, 0) and model.source.keras_version:
-        return LossRule(loss, "bce_clip_eps", "binary cross-entropy of p clipped to [1e-7, 1-1e-7], "
-                        "1e-7 added inside LN as tf.keras does")
+        return LossRule(
+            loss,
+            "bce_clip_eps",
+            "binary cross-entropy of p clipped to [1e-7, 1-1e-7], "
+            "1e-7 added inside LN as tf.keras does",
+        )
     return LossRule(loss, "bce_clip", "binary cross-entropy of p clipped to [1e-7, 1-1e-7]")
 
 

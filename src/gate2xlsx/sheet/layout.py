@@ -40,16 +40,29 @@ class Block:
         return F.cell(self.top + i, self.left + j, absolute=absolute, sheet=self._qual(on))
 
     def row(self, i: int = 0, *, absolute: bool = False, on: str | None = None) -> str:
-        return F.area(self.top + i, self.left, self.top + i, self.right, absolute=absolute,
-                      sheet=self._qual(on))
+        return F.area(
+            self.top + i,
+            self.left,
+            self.top + i,
+            self.right,
+            absolute=absolute,
+            sheet=self._qual(on),
+        )
 
     def column(self, j: int = 0, *, absolute: bool = False, on: str | None = None) -> str:
-        return F.area(self.top, self.left + j, self.bottom, self.left + j, absolute=absolute,
-                      sheet=self._qual(on))
+        return F.area(
+            self.top,
+            self.left + j,
+            self.bottom,
+            self.left + j,
+            absolute=absolute,
+            sheet=self._qual(on),
+        )
 
     def ref(self, *, absolute: bool = True, on: str | None = None) -> str:
-        return F.area(self.top, self.left, self.bottom, self.right, absolute=absolute,
-                      sheet=self._qual(on))
+        return F.area(
+            self.top, self.left, self.bottom, self.right, absolute=absolute, sheet=self._qual(on)
+        )
 
     def _qual(self, on: str | None) -> str | None:
         return None if on == self.sheet else self.sheet
@@ -73,8 +86,11 @@ class Region:
     layer: str | None = None  # the layer it belongs to ("layer 3 'dense_1' (Dense)"), for messages
 
     def __post_init__(self) -> None:
-        filled = [self.values is not None, self.cell_formula is not None,
-                  self.array_formula is not None]
+        filled = [
+            self.values is not None,
+            self.cell_formula is not None,
+            self.array_formula is not None,
+        ]
         if sum(filled) != 1:
             raise ValueError("a region holds exactly one kind of content")
         if self.values is not None:
@@ -101,7 +117,9 @@ def text(sheet: str, row: int, col: int, value: str, style: str = "label", **kw:
     return Region(Block(sheet, row, col), style, values=[[value]], **kw)
 
 
-def text_row(sheet: str, row: int, col: int, values: Sequence[str], style: str = "header") -> Region:
+def text_row(
+    sheet: str, row: int, col: int, values: Sequence[str], style: str = "header"
+) -> Region:
     return Region(Block(sheet, row, col, 1, len(values)), style, values=[list(values)])
 
 
@@ -158,7 +176,6 @@ class SheetPlan:
         rows = max((r.block.bottom for r in self.regions), default=0)
         cols = max((r.block.right for r in self.regions), default=0)
         return rows, cols
-
 
 
 @dataclass

@@ -24,41 +24,59 @@ def _where(model: Model, index: int) -> str:
 def check_model(model: Model) -> None:
     """Refuse a network that cannot fit whatever the layout: a row too wide, too many layers."""
     if model.n_inputs > F.MAX_COLS - 1:
-        raise LayoutError(f"the input has {model.n_inputs:,} values but a spreadsheet row holds at "
-                          f"most {F.MAX_COLS:,} columns (one is the label column)")
+        raise LayoutError(
+            f"the input has {model.n_inputs:,} values but a spreadsheet row holds at "
+            f"most {F.MAX_COLS:,} columns (one is the label column)"
+        )
     widths = model.widths()
     for index in range(len(model.layers)):
         if widths[index + 1] > F.MAX_COLS - 1:
-            raise LayoutError(f"{_where(model, index)} has {widths[index + 1]:,} units but a spreadsheet "
-                              f"row holds at most {F.MAX_COLS:,} columns (one is the label column)")
+            raise LayoutError(
+                f"{_where(model, index)} has {widths[index + 1]:,} units but a spreadsheet "
+                f"row holds at most {F.MAX_COLS:,} columns (one is the label column)"
+            )
     computed = [i for i, layer in enumerate(model.layers) if not isinstance(layer, Identity)]
     if len(computed) * ROWS_PER_LAYER > F.MAX_ROWS:
         first = computed[F.MAX_ROWS // ROWS_PER_LAYER]
-        raise LayoutError(f"the network has {len(computed):,} computed layers; at {ROWS_PER_LAYER}+ rows "
-                          f"each, {_where(model, first)} and the ones after it fall below the last of "
-                          f"a sheet's {F.MAX_ROWS:,} rows")
+        raise LayoutError(
+            f"the network has {len(computed):,} computed layers; at {ROWS_PER_LAYER}+ rows "
+            f"each, {_where(model, first)} and the ones after it fall below the last of "
+            f"a sheet's {F.MAX_ROWS:,} rows"
+        )
 
 
 def check_sheet(sheet: SheetPlan) -> None:
-    """The planned sheet fits: every block inside the grid, formulas, names and title short enough."""
+    """The planned sheet fits: every block inside the grid, and formulas, names and title short
+    enough."""
     if not sheet.title or len(sheet.title) > F.MAX_SHEET_NAME_CHARS:
-        raise LayoutError(f"sheet name {sheet.title!r} is longer than {F.MAX_SHEET_NAME_CHARS} characters")
+        raise LayoutError(
+            f"sheet name {sheet.title!r} is longer than {F.MAX_SHEET_NAME_CHARS} characters"
+        )
     for region in sheet.regions:
         block = region.block
         if block.right > F.MAX_COLS or block.bottom > F.MAX_ROWS:
-            need = f"column {block.right:,}" if block.right > F.MAX_COLS else f"row {block.bottom:,}"
-            raise LayoutError(f"{_owner(region)} does not fit on sheet {sheet.title!r}: its "
-                              f"block reaches {need}, and a sheet has {F.MAX_ROWS:,} rows x "
-                              f"{F.MAX_COLS:,} columns")
-        if region.name is not None and (len(region.name) > F.MAX_NAME_CHARS
-                                        or F.looks_like_reference(region.name)):
-            raise LayoutError(f"defined name {region.name[:40]!r}... is not a legal name "
-                              f"(at most {F.MAX_NAME_CHARS} characters, never a cell reference)")
+            need = (
+                f"column {block.right:,}" if block.right > F.MAX_COLS else f"row {block.bottom:,}"
+            )
+            raise LayoutError(
+                f"{_owner(region)} does not fit on sheet {sheet.title!r}: its "
+                f"block reaches {need}, and a sheet has {F.MAX_ROWS:,} rows x "
+                f"{F.MAX_COLS:,} columns"
+            )
+        if region.name is not None and (
+            len(region.name) > F.MAX_NAME_CHARS or F.looks_like_reference(region.name)
+        ):
+            raise LayoutError(
+                f"defined name {region.name[:40]!r}... is not a legal name "
+                f"(at most {F.MAX_NAME_CHARS} characters, never a cell reference)"
+            )
         for text in _sample_formulas(region):
             if len(text) > F.MAX_FORMULA_CHARS:
-                raise LayoutError(f"{_owner(region)} needs formulas longer than the "
-                                  f"{F.MAX_FORMULA_CHARS:,} characters a spreadsheet allows, on sheet "
-                                  f"{sheet.title!r} (--formulas mmult writes short ones)")
+                raise LayoutError(
+                    f"{_owner(region)} needs formulas longer than the "
+                    f"{F.MAX_FORMULA_CHARS:,} characters a spreadsheet allows, on sheet "
+                    f"{sheet.title!r} (--formulas mmult writes short ones)"
+                )
 
 
 def _owner(region: Region) -> str:

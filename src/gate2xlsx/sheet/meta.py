@@ -26,28 +26,40 @@ def describe(model: Model) -> dict[str, Any]:
     """The document stored in the sheet: architecture, `"<layer index>/<weight>" -> name`, and
     the same for the layers' settings (LeakyReLU alpha, BN epsilon, ...)."""
     names = weight_names(model)
-    weight_keys = {serialize.key(i, key): names[(layer.name, key)]
-                   for i, layer in enumerate(model.layers) for key in layer.weights()}
-    setting_keys = {serialize.key(i, key): names[(layer.name, key)]
-                    for i, layer in enumerate(model.layers) for key in layer.settings()}
-    return {"model": serialize.to_dict(model), "weight_names": weight_keys,
-            "setting_names": setting_keys}
+    weight_keys = {
+        serialize.key(i, key): names[(layer.name, key)]
+        for i, layer in enumerate(model.layers)
+        for key in layer.weights()
+    }
+    setting_keys = {
+        serialize.key(i, key): names[(layer.name, key)]
+        for i, layer in enumerate(model.layers)
+        for key in layer.settings()
+    }
+    return {
+        "model": serialize.to_dict(model),
+        "weight_names": weight_keys,
+        "setting_names": setting_keys,
+    }
 
 
 def chunks(document: dict[str, Any]) -> list[str]:
     """The JSON text cut into cell-sized pieces."""
     raw = json.dumps(document, separators=(",", ":"), sort_keys=True)
-    return [raw[i:i + CHUNK] for i in range(0, len(raw), CHUNK)] or [""]
+    return [raw[i : i + CHUNK] for i in range(0, len(raw), CHUNK)] or [""]
 
 
 def meta_plan(model: Model) -> SheetPlan:
     """The hidden description sheet for `model`."""
     pieces = chunks(describe(model))
     sheet = SheetPlan(SHEET, hidden=True, landscape=False)
-    sheet.add(text(SHEET, 1, 1, MARKER, "note"),
-              text(SHEET, 2, 1, str(len(pieces)), "note"),
-              Region(Block(SHEET, FIRST_ROW, 1, len(pieces), 1), "note",
-                     values=[[piece] for piece in pieces]))
+    sheet.add(
+        text(SHEET, 1, 1, MARKER, "note"),
+        text(SHEET, 2, 1, str(len(pieces)), "note"),
+        Region(
+            Block(SHEET, FIRST_ROW, 1, len(pieces), 1), "note", values=[[piece] for piece in pieces]
+        ),
+    )
     return sheet
 
 
@@ -56,7 +68,7 @@ def parse(cells: list[object]) -> dict[str, Any]:
     if len(cells) < FIRST_ROW or cells[0] != MARKER:
         raise ValueError("the description sheet does not start with gate2xlsx's marker")
     count = int(str(cells[1]).strip())
-    pieces = cells[FIRST_ROW - 1:FIRST_ROW - 1 + count]
+    pieces = cells[FIRST_ROW - 1 : FIRST_ROW - 1 + count]
     if len(pieces) != count or not all(isinstance(p, str) for p in pieces):
         raise ValueError(f"expected {count} text cells of description, found {len(pieces)}")
     document = json.loads("".join(pieces))

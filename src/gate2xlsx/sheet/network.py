@@ -25,19 +25,25 @@ def default_input(model: Model) -> np.ndarray:
     return np.zeros(model.n_inputs)
 
 
-def network_plan(model: Model, refs: WeightRefs, spec: WorkbookSpec,
-                 input_values: np.ndarray | None = None) -> SheetPlan:
+def network_plan(
+    model: Model, refs: WeightRefs, spec: WorkbookSpec, input_values: np.ndarray | None = None
+) -> SheetPlan:
     """The sheet; `input_values` is the example it opens with (default: a data row, or zeros)."""
     sheet = SheetPlan(NETWORK, widths={1: LABEL_WIDTH}, freeze="B3")
-    sheet.add(text(NETWORK, 1, 1, say("network_title", model=model.name), "title"),
-              text(NETWORK, 2, 1, say("network_intro"), "subtitle"))
+    sheet.add(
+        text(NETWORK, 1, 1, say("network_title", model=model.name), "title"),
+        text(NETWORK, 2, 1, say("network_intro"), "subtitle"),
+    )
     x = default_input(model) if input_values is None else np.asarray(input_values, dtype=np.float64)
     inputs = Block(NETWORK, 5, 2, 1, model.n_inputs)
-    sheet.add(text(NETWORK, 4, 1, "Input", "layer"),
-              text_row(NETWORK, 4, 2, spec.inputs),
-              text(NETWORK, 5, 1, "input (edit me)", "step"),
-              Region(inputs, "input", values=x.reshape(1, -1), name="input",
-                     comment=say("input_comment")))
+    sheet.add(
+        text(NETWORK, 4, 1, "Input", "layer"),
+        text_row(NETWORK, 4, 2, spec.inputs),
+        text(NETWORK, 5, 1, "input (edit me)", "step"),
+        Region(
+            inputs, "input", values=x.reshape(1, -1), name="input", comment=say("input_comment")
+        ),
+    )
     placer = RowPlacer(NETWORK, top=6)
     labels, n = spec.labels, model.n_outputs
     heads = output_headers(labels, n)
@@ -46,24 +52,42 @@ def network_plan(model: Model, refs: WeightRefs, spec: WorkbookSpec,
     row = placer.row + 1
     out = Block(NETWORK, row + 1, 2, 1, n)
     classes = Block(NETWORK, row + 2, 2, 1, len(labels))
-    sheet.add(text(NETWORK, row, 1, "Output", "layer"), text_row(NETWORK, row, 2, heads),
-              text(NETWORK, row + 1, 1, "output (what Keras's predict returns)", "step"),
-              Region(out, "output", cell_formula=lambda i, j: F.formula(last.cell(i, j)),
-                     name="output", comment=say("output_comment")),
-              text(NETWORK, row + 2, 1, "class labels", "step"),
-              Region(classes, "header", values=[labels]))
+    sheet.add(
+        text(NETWORK, row, 1, "Output", "layer"),
+        text_row(NETWORK, row, 2, heads),
+        text(NETWORK, row + 1, 1, "output (what Keras's predict returns)", "step"),
+        Region(
+            out,
+            "output",
+            cell_formula=lambda i, j: F.formula(last.cell(i, j)),
+            name="output",
+            comment=say("output_comment"),
+        ),
+        text(NETWORK, row + 2, 1, "class labels", "step"),
+        Region(classes, "header", values=[labels]),
+    )
     pred = Block(NETWORK, row + 3, 2)
     confidence = F.row_max(out.ref()) if n > 1 else F.binary_confidence(out.cell())
-    sheet.add(text(NETWORK, row + 3, 1, "predicted class: index, label, confidence", "layer"),
-              Region(pred, "result",
-                     cell_formula=lambda i, j: F.formula(predicted_index(out.ref(), n)),
-                     comment=say("predicted_comment")),
-              Region(Block(NETWORK, row + 3, 3), "result",
-                     cell_formula=lambda i, j: F.formula(F.pick(classes.ref(), pred.cell(0, 0)))),
-              Region(Block(NETWORK, row + 3, 4), "percent",
-                     cell_formula=lambda i, j: F.formula(confidence)))
-    sheet.charts.append(Chart(say("network_chart_title"), out, Block(NETWORK, row, 2, 1, n),
-                              F.cell(row + 5, 2)))
+    sheet.add(
+        text(NETWORK, row + 3, 1, "predicted class: index, label, confidence", "layer"),
+        Region(
+            pred,
+            "result",
+            cell_formula=lambda i, j: F.formula(predicted_index(out.ref(), n)),
+            comment=say("predicted_comment"),
+        ),
+        Region(
+            Block(NETWORK, row + 3, 3),
+            "result",
+            cell_formula=lambda i, j: F.formula(F.pick(classes.ref(), pred.cell(0, 0))),
+        ),
+        Region(
+            Block(NETWORK, row + 3, 4), "percent", cell_formula=lambda i, j: F.formula(confidence)
+        ),
+    )
+    sheet.charts.append(
+        Chart(say("network_chart_title"), out, Block(NETWORK, row, 2, 1, n), F.cell(row + 5, 2))
+    )
     for col in range(2, max(sheet.extent()[1], 4) + 1):
         sheet.widths.setdefault(col, VALUE_WIDTH)
     return sheet

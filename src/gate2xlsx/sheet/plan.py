@@ -18,7 +18,6 @@ from .check import check_plan
 from .decision_map import map_plan
 from .keras_eval import loss_rule
 from .layout import SheetPlan, WorkbookPlan
-from .names import weight_names
 from .network import network_plan
 from .spec import WorkbookSpec
 from .weights import weights_plan

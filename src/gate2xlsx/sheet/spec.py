@@ -44,4 +44,6 @@ class WorkbookSpec:
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
-            raise ValueError(f"unknown formula mode {self.mode!r}; choose one of {', '.join(MODES)}")
+            raise ValueError(
+                f"unknown formula mode {self.mode!r}; choose one of {', '.join(MODES)}"
+            )

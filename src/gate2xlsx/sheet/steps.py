@@ -12,13 +12,22 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from .. import activations
-from ..model import (Activation, BatchNorm, Dense, Identity, Layer, Model, Normalization, PReLU,
-                     Rescaling, layer_label)
 from ..errors import LayoutError, UnsupportedModelError
+from ..model import (
+    Activation,
+    BatchNorm,
+    Dense,
+    Identity,
+    Layer,
+    Model,
+    Normalization,
+    PReLU,
+    Rescaling,
+    layer_label,
+)
 from ..templates_text import say
 from . import formulas as F
 from .layout import Block, Region, own, text, text_row
-
 from .spec import MODES
 
 
@@ -83,7 +92,13 @@ class ColumnPlacer:
     compact = True
 
     def __init__(self, sheet: str, header_row: int, top: int, rows: int, left: int):
-        self.sheet, self.header_row, self.top, self.rows, self.col = sheet, header_row, top, rows, left
+        self.sheet, self.header_row, self.top, self.rows, self.col = (
+            sheet,
+            header_row,
+            top,
+            rows,
+            left,
+        )
         self.regions: list[Region] = []
         self._title: str | None = None
         self._units: list[str] = []
@@ -93,8 +108,10 @@ class ColumnPlacer:
 
     def step(self, label: str, cols: int) -> Block:
         if self.col + cols - 1 > F.MAX_COLS:
-            raise LayoutError(f"the {self.sheet} sheet lays every step side by side and needs more "
-                              f"than a sheet's {F.MAX_COLS:,} columns for this network")
+            raise LayoutError(
+                f"the {self.sheet} sheet lays every step side by side and needs more "
+                f"than a sheet's {F.MAX_COLS:,} columns for this network"
+            )
         if self._title:
             self.regions.append(text(self.sheet, self.header_row, self.col, self._title, "layer"))
             self._title = None
@@ -119,8 +136,15 @@ def layer_title(index: int, layer: Layer, n_in: int, n_out: int) -> str:
     return title
 
 
-def chain(model: Model, weights: WeightRefs, placer: Placer, x: Block, mode: str = "mmult",
-          output_labels: list[str] | None = None, record: dict[str, Block] | None = None) -> Block:
+def chain(
+    model: Model,
+    weights: WeightRefs,
+    placer: Placer,
+    x: Block,
+    mode: str = "mmult",
+    output_labels: list[str] | None = None,
+    record: dict[str, Block] | None = None,
+) -> Block:
     """Place every layer's steps after input block x; return the block of the network's output.
 
     `record`, when given, receives each layer's pre-activation block by layer name (the
@@ -132,8 +156,10 @@ def chain(model: Model, weights: WeightRefs, placer: Placer, x: Block, mode: str
         last = index == len(model.layers)
         units = (output_labels or []) if last else []
         if isinstance(layer, Identity):
-            placer.note(f"Layer {index}: {layer.name} ({layer.class_name or 'Identity'}): "
-                        "passes its input through unchanged at inference")
+            placer.note(
+                f"Layer {index}: {layer.name} ({layer.class_name or 'Identity'}): "
+                "passes its input through unchanged at inference"
+            )
             continue
         first = len(placer.regions)
         placer.heading(layer_title(index, layer, n_in, n_out), units)
@@ -142,8 +168,9 @@ def chain(model: Model, weights: WeightRefs, placer: Placer, x: Block, mode: str
     return x
 
 
-def _layer_steps(layer: Layer, x: Block, w: WeightRefs, placer: Placer, mode: str,
-                 record: dict[str, Block]) -> Block:
+def _layer_steps(
+    layer: Layer, x: Block, w: WeightRefs, placer: Placer, mode: str, record: dict[str, Block]
+) -> Block:
     if isinstance(layer, Dense):
         z = _dense(layer, x, w, placer, mode)
         record[layer.name] = z
@@ -151,31 +178,53 @@ def _layer_steps(layer: Layer, x: Block, w: WeightRefs, placer: Placer, mode: st
     if isinstance(layer, Activation):
         record[layer.name] = x
         cells = {k: w.setting(layer, k, v) for k, v in layer.settings().items()}
-        return activation_steps(layer.activation.name, layer.activation.kwargs, x, placer, cells=cells)
+        return activation_steps(
+            layer.activation.name, layer.activation.kwargs, x, placer, cells=cells
+        )
     if isinstance(layer, PReLU):
         name = w.name(layer, "alpha")
         alpha = {"alpha": lambda j: F.index(name, 1, j + 1)}
         return activation_steps("prelu", {}, x, placer, per_unit=alpha)
     if isinstance(layer, BatchNorm):
         names = {k: w.name(layer, k) for k in layer.weights()}
-        return _array_step(placer, "batch norm: (x - mean) / sqrt(var + eps) * gamma + beta", x,
-                           lambda xr: F.batch_norm(xr, names["moving_mean"], names["moving_variance"],
-                                                   w.setting(layer, "epsilon", layer.epsilon),
-                                                   names.get("gamma"), names.get("beta")))
+        return _array_step(
+            placer,
+            "batch norm: (x - mean) / sqrt(var + eps) * gamma + beta",
+            x,
+            lambda xr: F.batch_norm(
+                xr,
+                names["moving_mean"],
+                names["moving_variance"],
+                w.setting(layer, "epsilon", layer.epsilon),
+                names.get("gamma"),
+                names.get("beta"),
+            ),
+        )
     if isinstance(layer, Normalization):
         mean, var = w.name(layer, "mean"), w.name(layer, "variance")
         label = "denormalize: mean + x * std" if layer.invert else "normalize: (x - mean) / std"
-        return _array_step(placer, label, x, lambda xr: F.normalization(xr, mean, var, layer.invert))
+        return _array_step(
+            placer, label, x, lambda xr: F.normalization(xr, mean, var, layer.invert)
+        )
     if isinstance(layer, Rescaling):
-        return _array_step(placer, "rescale: x * scale + offset", x,
-                           lambda xr: F.rescale(xr, w.setting(layer, "scale", layer.scale),
-                                                w.setting(layer, "offset", layer.offset)))
-    raise UnsupportedModelError(f"layer {layer.name!r} ({type(layer).__name__}) has no spreadsheet steps")
+        return _array_step(
+            placer,
+            "rescale: x * scale + offset",
+            x,
+            lambda xr: F.rescale(
+                xr, w.setting(layer, "scale", layer.scale), w.setting(layer, "offset", layer.offset)
+            ),
+        )
+    raise UnsupportedModelError(
+        f"layer {layer.name!r} ({type(layer).__name__}) has no spreadsheet steps"
+    )
 
 
 def _array_step(placer: Placer, label: str, x: Block, body) -> Block:
     out = placer.step(label, x.cols)
-    placer.regions.append(Region(out, "computed", array_formula=F.formula(body(x.ref(on=out.sheet)))))
+    placer.regions.append(
+        Region(out, "computed", array_formula=F.formula(body(x.ref(on=out.sheet))))
+    )
     return out
 
 
@@ -193,28 +242,43 @@ def _dense(layer: Dense, x: Block, w: WeightRefs, placer: Placer, mode: str) -> 
             placer.regions.append(Region(z, "computed", array_formula=F.formula(body)))
             return z
         xw = placer.step("x · W (MMULT)", m)
-        placer.regions.append(Region(xw, "computed", array_formula=F.formula(product),
-                                     comment=say("xw_comment")))
+        placer.regions.append(
+            Region(xw, "computed", array_formula=F.formula(product), comment=say("xw_comment"))
+        )
         z = placer.step("z = x · W + b", m)
-        placer.regions.append(Region(z, "computed", array_formula=F.formula(F.add(xw.ref(on=z.sheet), bias)),
-                                     comment=say("bias_comment")))
+        placer.regions.append(
+            Region(
+                z,
+                "computed",
+                array_formula=F.formula(F.add(xw.ref(on=z.sheet), bias)),
+                comment=say("bias_comment"),
+            )
+        )
         return z
     kblock = w.block(layer, "kernel")
     bblock = w.block(layer, "bias") if bias else None
     z = placer.step("z = x · W + b" if bias else "z = x · W", m)
     if mode == "sumproduct":
+
         def cell(i: int, j: int) -> str:
             body = F.dot_product(x.row(i, on=z.sheet), kblock.column(j, absolute=True, on=z.sheet))
-            return F.formula(F.add(body, bblock.cell(0, j, absolute=True, on=z.sheet)) if bblock else body)
+            return F.formula(
+                F.add(body, bblock.cell(0, j, absolute=True, on=z.sheet)) if bblock else body
+            )
+
         # TRANSPOSE needs array evaluation in Excel: each cell is a one-cell array formula.
         placer.regions.append(Region(z, "computed", cell_formula=cell, cell_arrays=True))
         return z
     if mode == "expanded":
+
         def cell(i: int, j: int) -> str:
-            pairs = [(x.cell(i, k, on=z.sheet), kblock.cell(k, j, absolute=True, on=z.sheet))
-                     for k in range(x.cols)]
+            pairs = [
+                (x.cell(i, k, on=z.sheet), kblock.cell(k, j, absolute=True, on=z.sheet))
+                for k in range(x.cols)
+            ]
             b = bblock.cell(0, j, absolute=True, on=z.sheet) if bblock else None
             return F.formula(F.expanded_dot(pairs, b))
+
         placer.regions.append(Region(z, "computed", cell_formula=cell))
         return z
     raise ValueError(f"unknown formula mode {mode!r}; choose one of {', '.join(MODES)}")
@@ -231,14 +295,26 @@ def _show_weights(layer: Dense, w: WeightRefs, placer: Placer) -> None:
         for i in range(source.rows):
             label = f"{key} W, row {i + 1}" if key == "kernel" else f"{key} b"
             row = placer.step(f"{label}  (view of {name})", source.cols)
-            placer.regions.append(Region(
-                row, "mirror", comment=say("mirror_comment", name=name) if i == 0 else None,
-                cell_formula=lambda _, j, i=i, source=source, row=row: F.formula(
-                    F.reference(source.cell(i, j, absolute=True, on=row.sheet)))))
+            placer.regions.append(
+                Region(
+                    row,
+                    "mirror",
+                    comment=say("mirror_comment", name=name) if i == 0 else None,
+                    cell_formula=lambda _, j, i=i, source=source, row=row: F.formula(
+                        F.reference(source.cell(i, j, absolute=True, on=row.sheet))
+                    ),
+                )
+            )
 
 
-def activation_steps(name: str, params: dict, x: Block, placer: Placer,
-                     per_unit: dict | None = None, cells: dict | None = None) -> Block:
+def activation_steps(
+    name: str,
+    params: dict,
+    x: Block,
+    placer: Placer,
+    per_unit: dict | None = None,
+    cells: dict | None = None,
+) -> Block:
     """The steps of one activation from the table, applied to block x; returns the last block.
 
     params choose the steps (numbers); `cells` puts a defined name in place of a parameter's
@@ -251,7 +327,10 @@ def activation_steps(name: str, params: dict, x: Block, placer: Placer,
         out = placer.step(step.label, 1 if step.single else x.cols)
 
         def cell(i: int, j: int, step=step, out=out) -> str:
-            values: dict[str, str | float] = {"x": x.cell(i, j, on=out.sheet), "z": x.row(i, on=out.sheet)}
+            values: dict[str, str | float] = {
+                "x": x.cell(i, j, on=out.sheet),
+                "z": x.row(i, on=out.sheet),
+            }
             for key, value in {**activations.get(name).defaults, **params}.items():
                 if value is not None:
                     values[key] = value

@@ -72,7 +72,6 @@ def add_streaming_sheet(wb, title: str) -> StreamingSheet:
 
 
 class _RowWriter(_sheet_writer.WorksheetWriter):
-
     def write_row(self, xf, row, row_idx):
         raw = _raw_output(xf)
         with xf.element("row", {"r": f"{row_idx}"}):

@@ -28,9 +28,13 @@ def weights_plan(model: Model, spec: WorkbookSpec) -> tuple[SheetPlan, WeightRef
     """The sheet, and where each weight and setting lives (what every formula reads)."""
     sheet = SheetPlan(WEIGHTS, widths={1: LABEL_WIDTH}, freeze="B3")
     with_copy = model.count_params() <= TRAINED_COPY_LIMIT
-    intro = say("weights_intro") if with_copy else say("weights_intro_large", limit=TRAINED_COPY_LIMIT)
-    sheet.add(text(WEIGHTS, 1, 1, say("weights_title", model=model.name), "title"),
-              text(WEIGHTS, 2, 1, intro, "subtitle"))
+    intro = (
+        say("weights_intro") if with_copy else say("weights_intro_large", limit=TRAINED_COPY_LIMIT)
+    )
+    sheet.add(
+        text(WEIGHTS, 1, 1, say("weights_title", model=model.name), "title"),
+        text(WEIGHTS, 2, 1, intro, "subtitle"),
+    )
     refs = WeightRefs()
     names = weight_names(model)
     widths = model.widths()
@@ -39,7 +43,9 @@ def weights_plan(model: Model, spec: WorkbookSpec) -> tuple[SheetPlan, WeightRef
         if not layer.weights() and not layer.settings():
             continue
         first = len(sheet.regions)
-        sheet.add(text(WEIGHTS, row, 1, f"Layer {index}: {layer.name} ({layer.class_name})", "layer"))
+        sheet.add(
+            text(WEIGHTS, row, 1, f"Layer {index}: {layer.name} ({layer.class_name})", "layer")
+        )
         row += 1
         if layer.settings():
             row = _settings(sheet, layer, names, refs, row, with_copy)
@@ -47,14 +53,21 @@ def weights_plan(model: Model, spec: WorkbookSpec) -> tuple[SheetPlan, WeightRef
             grid = _grid(param.values)
             rows, cols = grid.shape
             shape = " x ".join(str(d) for d in param.values.shape) or "scalar"
-            sheet.add(text(WEIGHTS, row, 1, f"{key}  [{shape}]  {param.path}", "step"),
-                      text_row(WEIGHTS, row, 2, [f"unit {j + 1}" for j in range(cols)]))
+            sheet.add(
+                text(WEIGHTS, row, 1, f"{key}  [{shape}]  {param.path}", "step"),
+                text_row(WEIGHTS, row, 2, [f"unit {j + 1}" for j in range(cols)]),
+            )
             row += 1
             if rows > 1:
-                inputs = spec.inputs if index == 1 and key == "kernel" else [
-                    f"in {i + 1}" for i in range(widths[index - 1])]
+                inputs = (
+                    spec.inputs
+                    if index == 1 and key == "kernel"
+                    else [f"in {i + 1}" for i in range(widths[index - 1])]
+                )
                 labels = inputs if len(inputs) == rows else [f"row {i + 1}" for i in range(rows)]
-                sheet.add(Region(Block(WEIGHTS, row, 1, rows, 1), "header", values=[[v] for v in labels]))
+                sheet.add(
+                    Region(Block(WEIGHTS, row, 1, rows, 1), "header", values=[[v] for v in labels])
+                )
             name = names[(layer.name, key)]
             block = Block(WEIGHTS, row, 2, rows, cols)
             sheet.add(Region(block, "weight", values=grid, name=name))
@@ -67,14 +80,20 @@ def weights_plan(model: Model, spec: WorkbookSpec) -> tuple[SheetPlan, WeightRef
     return sheet, refs
 
 
-def _settings(sheet: SheetPlan, layer: Layer, names: dict, refs: WeightRefs, row: int, with_copy: bool) -> int:
+def _settings(
+    sheet: SheetPlan, layer: Layer, names: dict, refs: WeightRefs, row: int, with_copy: bool
+) -> int:
     """The layer's scalar settings as one row of named, editable cells; returns the next row."""
     keys = list(layer.settings())
-    sheet.add(text(WEIGHTS, row, 1, "settings (from the layer's configuration)", "step"),
-              text_row(WEIGHTS, row, 2, keys))
+    sheet.add(
+        text(WEIGHTS, row, 1, "settings (from the layer's configuration)", "step"),
+        text_row(WEIGHTS, row, 2, keys),
+    )
     for j, key in enumerate(keys):
         cell = Block(WEIGHTS, row + 1, 2 + j)
-        sheet.add(Region(cell, "weight", values=[[layer.settings()[key]]], name=names[(layer.name, key)]))
+        sheet.add(
+            Region(cell, "weight", values=[[layer.settings()[key]]], name=names[(layer.name, key)])
+        )
         refs.entries[(layer.name, key)] = (names[(layer.name, key)], cell)
     block = Block(WEIGHTS, row + 1, 2, 1, len(keys))
     if with_copy:
@@ -85,7 +104,12 @@ def _settings(sheet: SheetPlan, layer: Layer, names: dict, refs: WeightRefs, row
 def _trained_copy(sheet: SheetPlan, block: Block, grid: np.ndarray) -> None:
     """A grey read-only copy right of the block, and an orange mark on every changed weight."""
     trained = Block(WEIGHTS, block.top, block.right + 2, block.rows, block.cols)
-    sheet.add(text(WEIGHTS, block.top - 1, trained.left, "trained value (read-only copy)", "note"),
-              Region(trained, "trained", values=grid))
-    sheet.conditional.append(ConditionalFormat(block.ref(absolute=False, on=WEIGHTS), "changed",
-                                               f"{block.cell()}<>{trained.cell()}"))
+    sheet.add(
+        text(WEIGHTS, block.top - 1, trained.left, "trained value (read-only copy)", "note"),
+        Region(trained, "trained", values=grid),
+    )
+    sheet.conditional.append(
+        ConditionalFormat(
+            block.ref(absolute=False, on=WEIGHTS), "changed", f"{block.cell()}<>{trained.cell()}"
+        )
+    )

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 import os
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -42,6 +42,7 @@ def write(plan: WorkbookPlan, path: str | os.PathLike, progress: OnProgress | No
 
     progress, when given, is called with (rows written, rows in all sheets) as rows stream out.
     """
+
     def save(temp: Path) -> None:
         with _exact_numbers():
             _build(plan, progress).save(temp)
@@ -88,8 +89,12 @@ def _named_styles() -> dict[str, NamedStyle]:
     found = {}
     for key, spec in styles().items():
         style = NamedStyle(name=f"g2x_{key}")
-        style.font = Font(bold=spec.get("bold", False), italic=spec.get("italic", False),
-                          color=spec.get("color"), size=spec.get("size", 11))
+        style.font = Font(
+            bold=spec.get("bold", False),
+            italic=spec.get("italic", False),
+            color=spec.get("color"),
+            size=spec.get("size", 11),
+        )
         if "fill" in spec:
             style.fill = PatternFill("solid", fgColor=spec["fill"])
         if spec.get("border"):
@@ -103,8 +108,9 @@ def _named_styles() -> dict[str, NamedStyle]:
     return found
 
 
-def _write_sheet(wb: Workbook, plan: SheetPlan, progress: OnProgress | None = None, done: int = 0,
-                 total: int = 0) -> int:
+def _write_sheet(
+    wb: Workbook, plan: SheetPlan, progress: OnProgress | None = None, done: int = 0, total: int = 0
+) -> int:
     """Stream one sheet; returns the running count of rows written (for progress)."""
     ws = add_streaming_sheet(wb, plan.title)
     for col, width in plan.widths.items():
@@ -129,7 +135,9 @@ def _write_sheet(wb: Workbook, plan: SheetPlan, progress: OnProgress | None = No
     for rule in plan.conditional:
         ws.conditional_formatting.add(rule.ref, _rule(rule))
     for region in plain:  # added last: the lowest priority, so "changed" marks still show
-        ws.conditional_formatting.add(region.block.ref(absolute=False, on=plan.title), _style_rule(region.style))
+        ws.conditional_formatting.add(
+            region.block.ref(absolute=False, on=plan.title), _style_rule(region.style)
+        )
     for rule in plan.validations:
         ws.data_validations.append(_validation(rule))
     for chart in plan.charts:
@@ -138,9 +146,17 @@ def _write_sheet(wb: Workbook, plan: SheetPlan, progress: OnProgress | None = No
 
 
 def _validation(rule: WholeNumberRule) -> DataValidation:
-    valid = DataValidation(type="whole", operator="between", formula1=str(rule.low),
-                           formula2=str(rule.high), allow_blank=False, showInputMessage=True,
-                           showErrorMessage=True, prompt=rule.prompt, error=rule.prompt)
+    valid = DataValidation(
+        type="whole",
+        operator="between",
+        formula1=str(rule.low),
+        formula2=str(rule.high),
+        allow_blank=False,
+        showInputMessage=True,
+        showErrorMessage=True,
+        prompt=rule.prompt,
+        error=rule.prompt,
+    )
     valid.add(rule.block.ref(absolute=False, on=rule.block.sheet))
     return valid
 
@@ -148,17 +164,33 @@ def _validation(rule: WholeNumberRule) -> DataValidation:
 def _rule(rule):
     fills = styles()
     if rule.kind == "changed":
-        return FormulaRule(formula=[rule.formula], fill=PatternFill("solid", bgColor=fills["changed"]["fill"]))
+        return FormulaRule(
+            formula=[rule.formula], fill=PatternFill("solid", bgColor=fills["changed"]["fill"])
+        )
     if rule.kind == "good":
-        return FormulaRule(formula=[rule.formula], fill=PatternFill("solid", bgColor=fills["good"]["fill"]),
-                           font=Font(color=fills["good"]["color"]))
+        return FormulaRule(
+            formula=[rule.formula],
+            fill=PatternFill("solid", bgColor=fills["good"]["fill"]),
+            font=Font(color=fills["good"]["color"]),
+        )
     if rule.kind == "bad":
-        return FormulaRule(formula=[rule.formula], fill=PatternFill("solid", bgColor=fills["bad"]["fill"]),
-                           font=Font(color=fills["bad"]["color"]))
+        return FormulaRule(
+            formula=[rule.formula],
+            fill=PatternFill("solid", bgColor=fills["bad"]["fill"]),
+            font=Font(color=fills["bad"]["color"]),
+        )
     if rule.kind == "scale":
-        return ColorScaleRule(start_type="num", start_value=0, start_color="5B9BD5",
-                              mid_type="num", mid_value=0.5, mid_color="FFFFFF",
-                              end_type="num", end_value=1, end_color="F4B183")
+        return ColorScaleRule(
+            start_type="num",
+            start_value=0,
+            start_color="5B9BD5",
+            mid_type="num",
+            mid_value=0.5,
+            mid_color="FFFFFF",
+            end_type="num",
+            end_value=1,
+            end_color="F4B183",
+        )
     raise ValueError(f"unknown conditional format {rule.kind!r}")
 
 
@@ -173,7 +205,9 @@ def _chart(ws, spec) -> BarChart:
     chart.add_data(data, from_rows=spec.series_in_rows, titles_from_data=False)
     if spec.categories is not None:
         c = spec.categories
-        chart.set_categories(Reference(ws, min_col=c.left, min_row=c.top, max_col=c.right, max_row=c.bottom))
+        chart.set_categories(
+            Reference(ws, min_col=c.left, min_row=c.top, max_col=c.right, max_row=c.bottom)
+        )
     for series, name in zip(chart.series, spec.series_names or []):
         series.tx = SeriesLabel(v=name)
     chart.legend = None if len(chart.series) == 1 else chart.legend
@@ -190,14 +224,20 @@ PLAIN_CELLS = 1024
 def _is_plain(region: Region) -> bool:
     """Large numeric blocks only: text (which could start with "=") always goes through a cell."""
     values = region.values
-    return (isinstance(values, np.ndarray) and values.dtype.kind in "fiu" and region.comment is None
-            and region.block.rows * region.block.cols >= PLAIN_CELLS)
+    return (
+        isinstance(values, np.ndarray)
+        and values.dtype.kind in "fiu"
+        and region.comment is None
+        and region.block.rows * region.block.cols >= PLAIN_CELLS
+    )
 
 
 def _style_rule(style: str) -> Rule:
     spec = styles()[style]
-    dxf = DifferentialStyle(fill=PatternFill("solid", bgColor=spec["fill"]) if "fill" in spec else None,
-                            numFmt=NumberFormat(200, spec["number_format"]) if "number_format" in spec else None)
+    dxf = DifferentialStyle(
+        fill=PatternFill("solid", bgColor=spec["fill"]) if "fill" in spec else None,
+        numFmt=NumberFormat(200, spec["number_format"]) if "number_format" in spec else None,
+    )
     return Rule(type="expression", dxf=dxf, formula=["TRUE"])
 
 
@@ -264,8 +304,11 @@ def _row_cells(pool: _CellPool, regions: list[Region], row: int) -> Iterator:
 def _cell(pool: _CellPool, region: Region, i: int, j: int, row: int) -> WriteOnlyCell:
     b = region.block
     if region.array_formula is not None:
-        value = ArrayFormula(b.ref(absolute=False, on=b.sheet), region.array_formula) \
-            if (i, j) == (0, 0) else None
+        value = (
+            ArrayFormula(b.ref(absolute=False, on=b.sheet), region.array_formula)
+            if (i, j) == (0, 0)
+            else None
+        )
     elif region.cell_formula is not None:
         value = region.cell_formula(i, j)
         if region.cell_arrays:

@@ -17,12 +17,22 @@ from .keras_layers import KerasLayer, keras_layers, model_name, unique
 
 KERAS2_VERSION = "2.15.0"
 
+
 def keras2_config(model: Model, layers: list[KerasLayer]) -> dict[str, Any]:
     """The `model_config` tf.keras 2.15 writes for a Sequential model."""
     shape = [None, model.n_inputs]
-    entries: list[dict[str, Any]] = [{"class_name": "InputLayer", "config": {
-        "batch_input_shape": shape, "dtype": "float32", "sparse": False, "ragged": False,
-        "name": unique(f"{layers[0].name if layers else 'dense'}_input", layers)}}]
+    entries: list[dict[str, Any]] = [
+        {
+            "class_name": "InputLayer",
+            "config": {
+                "batch_input_shape": shape,
+                "dtype": "float32",
+                "sparse": False,
+                "ragged": False,
+                "name": unique(f"{layers[0].name if layers else 'dense'}_input", layers),
+            },
+        }
+    ]
     for i, layer in enumerate(layers):
         cfg: dict[str, Any] = {"name": layer.name, "trainable": True, "dtype": "float32"}
         if i == 0:

@@ -14,16 +14,31 @@ from ..errors import UnsupportedModelError
 from ..model import Act, Activation, BatchNorm, Dense, Identity, Layer, Model, PReLU, Rescaling
 
 # Activation strings both tf.keras 2.15 and Keras 3 resolve (parameter-free forms only).
-PORTABLE_ACTIVATIONS = {"linear", "relu", "sigmoid", "tanh", "softmax", "elu", "selu", "softplus",
-                        "softsign", "exponential", "silu", "gelu", "mish", "log_softmax"}
+PORTABLE_ACTIVATIONS = {
+    "linear",
+    "relu",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "elu",
+    "selu",
+    "softplus",
+    "softsign",
+    "exponential",
+    "silu",
+    "gelu",
+    "mish",
+    "log_softmax",
+}
 # Activations a Keras layer class expresses (LeakyReLU, ReLU, ELU, ThresholdedReLU).
 LAYER_ACTIVATIONS = {"leaky_relu", "relu6", "relu", "elu", "thresholded_relu"}
-_KERAS_NAMES = {"silu": "swish"}      # tf.keras 2.15 knows "swish"; Keras 3 accepts both
+_KERAS_NAMES = {"silu": "swish"}  # tf.keras 2.15 knows "swish"; Keras 3 accepts both
 
 
 @dataclass
 class KerasLayer:
-    """One Keras layer to write: class, config (without name/dtype/input shape), weights in order."""
+    """One Keras layer to write: class, config (without name, dtype, input shape), weights in
+    order."""
 
     class_name: str
     name: str
@@ -44,7 +59,8 @@ def _keras_layer(layer: Layer) -> list[KerasLayer]:
 
 
 def _dense(layer: Dense) -> list[KerasLayer]:
-    """A Dense layer; an activation no Keras string names (leaky_relu, relu6) follows as its layer."""
+    """A Dense layer; an activation no Keras string names (leaky_relu, relu6) follows as its own
+    layer."""
     act, after = layer.activation, []
     if not (act.name in PORTABLE_ACTIVATIONS and _default_params(act)):
         if act.name not in LAYER_ACTIVATIONS:
@@ -52,23 +68,43 @@ def _dense(layer: Dense) -> list[KerasLayer]:
         follow = _activation_layer(Activation(f"{layer.name}_activation", "Activation", act))
         after, act = [follow], Act("linear")
     weights = [(k, p.values) for k, p in layer.weights().items()]
-    return [KerasLayer("Dense", layer.name, {"units": int(layer.kernel.values.shape[1]),
-                                             "activation": _activation_string(layer, act),
-                                             "use_bias": layer.bias is not None,
-                                             **_DENSE_DEFAULTS}, weights), *after]
+    return [
+        KerasLayer(
+            "Dense",
+            layer.name,
+            {
+                "units": int(layer.kernel.values.shape[1]),
+                "activation": _activation_string(layer, act),
+                "use_bias": layer.bias is not None,
+                **_DENSE_DEFAULTS,
+            },
+            weights,
+        ),
+        *after,
+    ]
 
 
 def _single_layer(layer: Layer) -> KerasLayer | None:
     if isinstance(layer, Activation):
         return _activation_layer(layer)
     if isinstance(layer, BatchNorm):
-        cfg = {"axis": -1, "momentum": 0.99, "epsilon": float(layer.epsilon),
-               "center": layer.beta is not None, "scale": layer.gamma is not None}
-        return KerasLayer("BatchNormalization", layer.name, cfg,
-                          [(k, p.values) for k, p in layer.weights().items()])
+        cfg = {
+            "axis": -1,
+            "momentum": 0.99,
+            "epsilon": float(layer.epsilon),
+            "center": layer.beta is not None,
+            "scale": layer.gamma is not None,
+        }
+        return KerasLayer(
+            "BatchNormalization",
+            layer.name,
+            cfg,
+            [(k, p.values) for k, p in layer.weights().items()],
+        )
     if isinstance(layer, PReLU):
-        return KerasLayer("PReLU", layer.name, {"shared_axes": None},
-                          [("alpha", layer.alpha.values.reshape(-1))])
+        return KerasLayer(
+            "PReLU", layer.name, {"shared_axes": None}, [("alpha", layer.alpha.values.reshape(-1))]
+        )
     if isinstance(layer, Rescaling):
         return KerasLayer("Rescaling", layer.name, {"scale": layer.scale, "offset": layer.offset})
     if isinstance(layer, Identity):
@@ -83,8 +119,12 @@ def _single_layer(layer: Layer) -> KerasLayer | None:
 _DENSE_DEFAULTS: dict[str, Any] = {
     "kernel_initializer": {"class_name": "GlorotUniform", "config": {"seed": None}},
     "bias_initializer": {"class_name": "Zeros", "config": {}},
-    "kernel_regularizer": None, "bias_regularizer": None, "activity_regularizer": None,
-    "kernel_constraint": None, "bias_constraint": None}
+    "kernel_regularizer": None,
+    "bias_regularizer": None,
+    "activity_regularizer": None,
+    "kernel_constraint": None,
+    "bias_constraint": None,
+}
 
 
 def _activation_string(layer: Layer, act: Any) -> str:
@@ -107,22 +147,30 @@ def _activation_layer(layer: Activation) -> KerasLayer:
     if act.name == "elu" and not _default_params(act):
         return KerasLayer("ELU", layer.name, {"alpha": float(kw["alpha"])})
     if act.name == "relu6":
-        return KerasLayer("ReLU", layer.name, {"max_value": 6.0, "negative_slope": 0.0, "threshold": 0.0})
+        return KerasLayer(
+            "ReLU", layer.name, {"max_value": 6.0, "negative_slope": 0.0, "threshold": 0.0}
+        )
     if act.name == "relu" and not _default_params(act):
-        return KerasLayer("ReLU", layer.name, {"max_value": kw.get("max_value"),
-                                               "negative_slope": float(kw.get("negative_slope") or 0.0),
-                                               "threshold": float(kw.get("threshold") or 0.0)})
+        return KerasLayer(
+            "ReLU",
+            layer.name,
+            {
+                "max_value": kw.get("max_value"),
+                "negative_slope": float(kw.get("negative_slope") or 0.0),
+                "threshold": float(kw.get("threshold") or 0.0),
+            },
+        )
     return KerasLayer("Activation", layer.name, {"activation": _activation_string(layer, act)})
 
 
 def _unsupported(layer: Layer, what: str) -> UnsupportedModelError:
     return UnsupportedModelError(
-        f"layer {layer.name!r} ({layer.class_name or type(layer).__name__}): {what} cannot be saved "
+        f"layer {layer.name!r} ({layer.class_name or type(layer).__name__}): {what} cannot be "
+        "saved "
         "as a Keras file; supported: Dense, Activation, LeakyReLU, ReLU, ELU, ThresholdedReLU, "
         f"BatchNormalization, PReLU, Rescaling, Dropout, Flatten with activations "
-        f"{', '.join(sorted(PORTABLE_ACTIVATIONS))}")
-
-
+        f"{', '.join(sorted(PORTABLE_ACTIVATIONS))}"
+    )
 
 
 def model_name(model: Model) -> str:

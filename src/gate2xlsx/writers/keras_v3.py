@@ -20,12 +20,21 @@ from .keras_layers import KerasLayer, keras_layers, model_name, unique
 
 KERAS3_VERSION = "3.3.3"
 
+
 def keras3_config(model: Model, layers: list[KerasLayer]) -> dict[str, Any]:
     """config.json of a Keras 3 Sequential (plain-string dtypes, as Keras 3.0-3.3 wrote them)."""
     width = model.n_inputs
-    entries: list[dict[str, Any]] = [_k3("InputLayer", {
-        "batch_shape": [None, width], "dtype": "float32", "sparse": False,
-        "name": unique("input_layer", layers)})]
+    entries: list[dict[str, Any]] = [
+        _k3(
+            "InputLayer",
+            {
+                "batch_shape": [None, width],
+                "dtype": "float32",
+                "sparse": False,
+                "name": unique("input_layer", layers),
+            },
+        )
+    ]
     for layer in layers:
         cfg = {"name": layer.name, "trainable": True, "dtype": "float32", **layer.config}
         for key in ("kernel_initializer", "bias_initializer"):
@@ -33,18 +42,32 @@ def keras3_config(model: Model, layers: list[KerasLayer]) -> dict[str, Any]:
                 cfg[key] = {"module": "keras.initializers", **cfg[key], "registered_name": None}
         if layer.class_name == "LeakyReLU":
             cfg["negative_slope"] = cfg.pop("alpha")
-        entries.append({**_k3(layer.class_name, cfg), "build_config": {"input_shape": [None, width]}})
+        entries.append(
+            {**_k3(layer.class_name, cfg), "build_config": {"input_shape": [None, width]}}
+        )
         width = int(layer.weights[0][1].shape[1]) if layer.class_name == "Dense" else width
-    return {"module": "keras", "class_name": "Sequential",
-            "config": {"name": model_name(model), "trainable": True, "dtype": "float32",
-                       "layers": entries},
-            "registered_name": None, "build_config": {"input_shape": [None, model.n_inputs]},
-            "compile_config": None}
+    return {
+        "module": "keras",
+        "class_name": "Sequential",
+        "config": {
+            "name": model_name(model),
+            "trainable": True,
+            "dtype": "float32",
+            "layers": entries,
+        },
+        "registered_name": None,
+        "build_config": {"input_shape": [None, model.n_inputs]},
+        "compile_config": None,
+    }
 
 
 def _k3(class_name: str, config: dict[str, Any]) -> dict[str, Any]:
-    return {"module": "keras.layers", "class_name": class_name, "config": config,
-            "registered_name": None}
+    return {
+        "module": "keras.layers",
+        "class_name": class_name,
+        "config": config,
+        "registered_name": None,
+    }
 
 
 def _keras3_weights(layers: list[KerasLayer]) -> bytes:
@@ -68,8 +91,10 @@ def _keras3_weights(layers: list[KerasLayer]) -> bytes:
 def write(model: Model, path: Path) -> None:
     """A Keras 3 `.keras` zip: metadata.json, config.json, model.weights.h5 (+ gate2xlsx.json)."""
     layers = keras_layers(model)
-    metadata = {"keras_version": KERAS3_VERSION,
-                "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
+    metadata = {
+        "keras_version": KERAS3_VERSION,
+        "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+    }
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("metadata.json", json.dumps(metadata))
         archive.writestr("config.json", json.dumps(keras3_config(model, layers)))

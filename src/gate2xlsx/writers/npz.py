@@ -10,6 +10,7 @@ import numpy as np
 from .. import serialize
 from ..model import Model
 
+
 def write(model: Model, path: Path) -> None:
     """Arrays keyed "<layer index>/<weight>" plus the architecture JSON as a unicode array."""
     arrays = {key: np.asarray(v) for key, v in serialize.weights_of(model).items()}

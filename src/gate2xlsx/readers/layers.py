@@ -1,0 +1,352 @@
+"""Layer specs from a Keras config, plus the raw weights stored for them -> IR layers.
+
+Each layer's weights are matched to the names its class expects (Keras 1's `W`/`b` too), checked
+for shape and finiteness, and its activation looked up in the activation table. Nothing named in
+a config is ever imported or run (the class allow-list is config.check_classes).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from .. import activations
+from ..errors import InputError, UnsupportedModelError
+from ..model import (
+    Act,
+    Activation,
+    BatchNorm,
+    Dense,
+    Identity,
+    Layer,
+    Normalization,
+    Param,
+    PReLU,
+    Rescaling,
+)
+from .config import (
+    IDENTITY_CLASSES,
+    SYNONYMS,
+    LayerSpec,
+    RawWeight,
+    WeightLookup,
+    check_classes,
+)
+
+
+def build_layers(
+    specs: list[LayerSpec],
+    shape: list[int] | None,
+    lookup: WeightLookup,
+    *,
+    keras_version: str,
+    path: Path,
+) -> tuple[int, list[Layer]]:
+    """IR layers for the chain, each checked against its weights; returns (n_inputs, layers)."""
+    check_classes(specs, path=path)
+    layers: list[Layer] = []
+    width = _size(shape, path) if shape else None
+    flat = shape is None or len(shape) <= 1  # a multi-dimensional input must be flattened first
+    for spec in specs:
+        raw = lookup(spec)
+        if width is None:  # no input shape in the config: the first kernel tells
+            width = _first_width(spec, raw, path)
+            shape = [width]
+        layer, width = _build(spec, raw, width, flat, keras_version, path)
+        flat = True
+        layers.append(layer)
+    if width is None or shape is None:
+        raise InputError("the model has no layers with a known input size", path=path)
+    return _size(shape, path), layers
+
+
+def _size(shape: list[int], path: Path) -> int:
+    """How many numbers an input of this shape holds (the batch axis already removed)."""
+    if any(d is None for d in shape):
+        raise UnsupportedModelError(f"input shape {shape} has unknown sizes", path=path)
+    return int(np.prod(shape))
+
+
+def _first_width(spec: LayerSpec, raw: list[RawWeight], path: Path) -> int:
+    for weight in raw:
+        if weight.values.ndim == 2:
+            return int(weight.values.shape[0])
+    raise InputError(
+        f"cannot tell the input size: layer {spec.name!r} has no kernel and the "
+        "configuration gives no input shape",
+        path=path,
+    )
+
+
+def _build(
+    spec: LayerSpec, raw: list[RawWeight], width: int, flat: bool, keras_version: str, path: Path
+) -> tuple[Layer, int]:
+    cfg, name, cls = spec.config, spec.name, spec.class_name
+    if not flat:  # a multi-dimensional input: only Flatten / Reshape-to-vector make it a vector
+        if cls in ("Flatten", "Reshape") and _reshape_ok(cfg, width):
+            return Identity(name, cls), width
+        raise UnsupportedModelError(
+            f"layer {name!r} ({cls}) gets a multi-dimensional input; "
+            "gate2xlsx computes networks on flat vectors",
+            path=path,
+        )
+    if cls in IDENTITY_CLASSES or cls == "Flatten":
+        return Identity(name, cls), width
+    if cls == "Reshape":
+        if not _reshape_ok(cfg, width):
+            raise UnsupportedModelError(
+                f"layer {name!r} (Reshape) to {cfg.get('target_shape')} "
+                "makes a multi-dimensional output; only vectors are supported",
+                path=path,
+            )
+        return Identity(name, cls), width
+    weights = _match(spec, raw, expected_weights(cls, cfg), path)
+    _check_finite(spec, weights, path)
+    if cls == "Dense":
+        return _dense(spec, weights, width, keras_version, path)
+    _check_vectors(spec, weights, width, path)
+    if cls == "Activation":
+        return Activation(
+            name, cls, activation_of(cfg.get("activation"), spec, keras_version, path)
+        ), width
+    if cls == "BatchNormalization":
+        return _batch_norm(spec, weights, keras_version, path), width
+    if cls == "PReLU":
+        return PReLU(name, cls, alpha=weights["alpha"]), width
+    if cls == "Normalization":
+        return _normalization(spec, weights, width, path), width
+    if cls == "Rescaling":
+        return Rescaling(
+            name,
+            cls,
+            scale=_scalar(cfg.get("scale", 1.0), spec, path),
+            offset=_scalar(cfg.get("offset", 0.0), spec, path),
+        ), width
+    return Activation(name, cls, _activation_layer(spec, path)), width
+
+
+def _reshape_ok(cfg: dict, width: int) -> bool:
+    target = cfg.get("target_shape")
+    return target is None or (len(target) == 1 and target[0] in (width, -1))
+
+
+def expected_weights(cls: str, cfg: dict) -> list[str]:
+    if cls == "Dense":
+        return ["kernel", "bias"] if cfg.get("use_bias", cfg.get("bias", True)) else ["kernel"]
+    if cls == "BatchNormalization":
+        keys = ["gamma"] if cfg.get("scale", True) else []
+        keys += ["beta"] if cfg.get("center", True) else []
+        return keys + ["moving_mean", "moving_variance"]
+    if cls == "PReLU":
+        return ["alpha"]
+    if cls == "Normalization":
+        return [] if cfg.get("mean") is not None else ["mean", "variance", "count"]
+    return []
+
+
+def _key(weight: RawWeight, layer_name: str) -> str:
+    base = weight.name.replace("\\", "/").split("/")[-1].split(":")[0]
+    if base.startswith(layer_name + "_"):
+        base = base[len(layer_name) + 1 :]
+    return SYNONYMS.get(base, base)
+
+
+def _match(
+    spec: LayerSpec, raw: list[RawWeight], expected: list[str], path: Path
+) -> dict[str, Param]:
+    """Weights by role: by their stored names when they say it, else in Keras's storage order."""
+    if len(raw) != len(expected):
+        found = ", ".join(w.name for w in raw) or "none"
+        raise InputError(
+            f"layer {spec.name!r} ({spec.class_name}) should have weights "
+            f"{expected or 'none'} but the file has {found}",
+            path=path,
+        )
+    keys = [_key(w, spec.name) for w in raw]
+    if sorted(keys) != sorted(expected):
+        keys = expected  # unnamed (vars/0, param_0): Keras's documented order
+    return {k: Param(w.values, w.path, w.dtype) for k, w in zip(keys, raw)}
+
+
+def _check_finite(spec: LayerSpec, weights: dict[str, Param], path: Path) -> None:
+    for key, param in weights.items():
+        if not np.all(np.isfinite(param.values)):
+            raise InputError(
+                f"layer {spec.name!r} weight {key!r} ({param.path}) holds NaN or infinite values",
+                path=path,
+            )
+
+
+def _check_vectors(spec: LayerSpec, weights: dict[str, Param], width: int, path: Path) -> None:
+    for key, param in weights.items():
+        if key == "count":
+            continue
+        if param.values.size != width:
+            raise InputError(
+                f"layer {spec.name!r} weight {key!r} has shape {param.values.shape} but "
+                f"the layer's input has {width} values",
+                path=path,
+            )
+
+
+def _dense(
+    spec: LayerSpec, weights: dict[str, Param], width: int, keras_version: str, path: Path
+) -> tuple[Layer, int]:
+    kernel = weights["kernel"]
+    units = spec.config.get("units", spec.config.get("output_dim"))
+    if (
+        kernel.values.ndim != 2
+        or kernel.values.shape[0] != width
+        or (units is not None and kernel.values.shape[1] != int(units))
+    ):
+        raise InputError(
+            f"layer {spec.name!r} (Dense): kernel shape {kernel.values.shape} does not "
+            f"fit {width} inputs and {units} units",
+            path=path,
+        )
+    bias = weights.get("bias")
+    if bias is not None and bias.values.shape != (kernel.values.shape[1],):
+        raise InputError(
+            f"layer {spec.name!r} (Dense): bias shape {bias.values.shape} does not fit "
+            f"{kernel.values.shape[1]} units",
+            path=path,
+        )
+    act = activation_of(spec.config.get("activation", "linear"), spec, keras_version, path)
+    return Dense(spec.name, "Dense", kernel=kernel, bias=bias, activation=act), kernel.values.shape[
+        1
+    ]
+
+
+def _batch_norm(
+    spec: LayerSpec, weights: dict[str, Param], keras_version: str, path: Path
+) -> BatchNorm:
+    cfg = spec.config
+    if cfg.get("mode", 0) != 0:
+        raise UnsupportedModelError(
+            f"layer {spec.name!r} (BatchNormalization) mode {cfg['mode']} "
+            "uses batch statistics; only mode 0 is computable",
+            path=path,
+        )
+    axis = cfg.get("axis", -1)
+    axis = axis[0] if isinstance(axis, list) and len(axis) == 1 else axis
+    if axis not in (-1, 1):
+        raise UnsupportedModelError(
+            f"layer {spec.name!r} (BatchNormalization) normalises axis {axis}", path=path
+        )
+    variance = weights["moving_variance"]
+    epsilon = float(cfg.get("epsilon", 1e-3))
+    if keras_version.startswith("1.0.") and _patch(keras_version) < 6:
+        # Keras 1.0.0-1.0.5 kept a standard deviation and computed (x - mean) / (std + eps);
+        # the variance v with sqrt(v + eps) = std + eps gives exactly that.
+        std = variance.values
+        variance = Param((std + epsilon) ** 2 - epsilon, variance.path, variance.dtype)
+    return BatchNorm(
+        spec.name,
+        "BatchNormalization",
+        gamma=weights.get("gamma"),
+        beta=weights.get("beta"),
+        moving_mean=weights["moving_mean"],
+        moving_variance=variance,
+        epsilon=epsilon,
+    )
+
+
+def _patch(version: str) -> int:
+    try:
+        return int(version.split(".")[2].split("-")[0])
+    except (IndexError, ValueError):
+        return 99
+
+
+def _normalization(
+    spec: LayerSpec, weights: dict[str, Param], width: int, path: Path
+) -> Normalization:
+    cfg = spec.config
+    if cfg.get("mean") is not None:  # mean and variance given in the config, not adapted
+        mean = np.broadcast_to(np.asarray(cfg["mean"], dtype=np.float64).reshape(-1), (width,))
+        var = np.broadcast_to(np.asarray(cfg["variance"], dtype=np.float64).reshape(-1), (width,))
+        weights = {
+            "mean": Param(mean.copy(), "config: mean"),
+            "variance": Param(var.copy(), "config: variance"),
+        }
+    return Normalization(
+        spec.name,
+        "Normalization",
+        mean=weights["mean"],
+        variance=weights["variance"],
+        count=weights.get("count"),
+        invert=bool(cfg.get("invert", False)),
+    )
+
+
+def _scalar(value: object, spec: LayerSpec, path: Path) -> float:
+    if isinstance(value, (int, float)) and math.isfinite(value):
+        return float(value)
+    raise UnsupportedModelError(
+        f"layer {spec.name!r} ({spec.class_name}): only a single number is "
+        f"supported here, not {value!r}",
+        path=path,
+    )
+
+
+def _activation_layer(spec: LayerSpec, path: Path) -> Act:
+    cfg, cls = spec.config, spec.class_name
+    if cls == "LeakyReLU":
+        return Act.of("leaky_relu", alpha=float(cfg.get("negative_slope", cfg.get("alpha", 0.3))))
+    if cls == "ReLU":
+        max_value = cfg.get("max_value")
+        return Act.of(
+            "relu",
+            negative_slope=float(cfg.get("negative_slope") or 0.0),
+            max_value=None if max_value is None else float(max_value),
+            threshold=float(cfg.get("threshold") or 0.0),
+        )
+    if cls == "ELU":
+        return Act.of("elu", alpha=float(cfg.get("alpha", 1.0)))
+    if cls == "ThresholdedReLU":
+        return Act.of("thresholded_relu", theta=float(cfg.get("theta", 1.0)))
+    if cls == "Softmax":
+        axis = cfg.get("axis", -1)
+        if axis not in (-1, 1, [-1], [1]):
+            raise UnsupportedModelError(
+                f"layer {spec.name!r} (Softmax) over axis {axis}", path=path
+            )
+        return Act("softmax")
+    raise UnsupportedModelError(f"layer {spec.name!r} ({cls}) is not supported", path=path)
+
+
+def activation_of(value: object, spec: LayerSpec, keras_version: str, path: Path) -> Act:
+    """An allow-listed activation from a config value; anything else is refused by name."""
+    if value is None:
+        return Act("linear")
+    params: dict = {}
+    if isinstance(
+        value, dict
+    ):  # Keras 3 may serialise {"class_name": "function", "config": "relu"}
+        inner = value.get("config")
+        name = (
+            inner
+            if isinstance(inner, str)
+            else (inner or {}).get("name")
+            if isinstance(inner, dict)
+            else None
+        )
+        if value.get("class_name") not in ("function", None) and not isinstance(inner, str):
+            name = None
+    else:
+        name = value
+    if not isinstance(name, str) or name not in activations.known():
+        shown = value if isinstance(value, str) else json.dumps(value)[:80]
+        raise UnsupportedModelError(
+            f"layer {spec.name!r} ({spec.class_name}) uses activation "
+            f"{shown!r}, which is not one gate2xlsx computes. Supported: "
+            f"{', '.join(activations.known())}",
+            path=path,
+        )
+    if name == "hard_sigmoid" and keras_version.startswith("3"):
+        params["slope"] = 1 / 6
+    name = activations.ALIASES.get(name, name)
+    return Act.of(name, **params)
