@@ -1,4 +1,11 @@
-"""Shared test fixtures: a real spreadsheet engine (headless LibreOffice) and model helpers."""
+"""Shared test fixtures: a real spreadsheet engine (headless LibreOffice) and model helpers.
+
+Layers: tests/unit (readers -> Model, formula text, the plan, writers), tests/engine (workbooks
+recalculated in LibreOffice), tests/keras (real Keras in throwaway venvs), tests/cli (the
+command line as a user runs it). A test that starts LibreOffice carries the `libreoffice`
+marker: given by the `engine` fixture, by tests/engine's own marks, and enforced below, so
+`pytest -m "not libreoffice"` is the fast layer and no engine test hides in it.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +34,27 @@ def _in_ci() -> bool:
 settings.register_profile("ci", derandomize=True)
 if _in_ci():
     settings.load_profile("ci")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that use the engine fixture are LibreOffice tests; tests/keras need real Keras."""
+    for item in items:
+        if "engine" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.libreoffice)
+        if "keras" in Path(str(item.fspath)).relative_to(ROOT / "tests").parts[:1]:
+            item.add_marker(pytest.mark.keras)
+
+
+@pytest.fixture(autouse=True)
+def _libreoffice_only_when_marked(request, monkeypatch) -> None:
+    """An unmarked test that starts LibreOffice fails at once, naming the marker it lacks."""
+    if request.node.get_closest_marker("libreoffice") is None:
+        from gate2xlsx.engines import libreoffice
+
+        def refuse(*_args, **_kwargs):
+            pytest.fail("this test starts LibreOffice: mark it @pytest.mark.libreoffice")
+
+        monkeypatch.setattr(libreoffice, "_run_soffice", refuse)
 
 
 class Engine:

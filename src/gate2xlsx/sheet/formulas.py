@@ -13,6 +13,7 @@ import re
 import string
 import unicodedata
 from collections.abc import Iterable, Mapping
+from functools import cache
 
 from openpyxl.utils import FORMULAE, get_column_letter
 
@@ -113,14 +114,19 @@ def formula(body: str) -> str:
     return "=" + body
 
 
+@cache
+def placeholders(template: str) -> frozenset[str]:
+    """The {names} a formula template reads."""
+    return frozenset(name for _, name, _, _ in string.Formatter().parse(template) if name)
+
+
 def render(template: str, values: Mapping[str, str | float]) -> str:
     """Fill a formula template's {placeholders}: references as they are, numbers as literals."""
-    filled = {k: term(v) for k, v in values.items()}
-    names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
-    missing = names - filled.keys()
+    names = placeholders(template)
+    missing = names - values.keys()
     if missing:
         raise KeyError(f"template {template!r} needs {sorted(missing)}")
-    return template.format_map(filled)
+    return template.format_map({k: term(values[k]) for k in names})
 
 
 def mmult(left: str, right: str) -> str:

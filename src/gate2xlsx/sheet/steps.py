@@ -323,24 +323,36 @@ def activation_steps(
         return x
     done: dict[str, Block] = {}
     single: set[str] = set()
+    settings = {
+        k: v for k, v in {**activations.get(name).defaults, **params}.items() if v is not None
+    }
+    settings.update(cells or {})
     for step in activations.get(name).formula_steps(**params):
         out = placer.step(step.label, 1 if step.single else x.cols)
+        needed = F.placeholders(step.template)
+        fixed = {k: v for k, v in settings.items() if k in needed}  # the same in every cell
+        priors = [(p, b) for p, b in done.items() if p in needed or p + "_row" in needed]
 
-        def cell(i: int, j: int, step=step, out=out) -> str:
-            values: dict[str, str | float] = {
-                "x": x.cell(i, j, on=out.sheet),
-                "z": x.row(i, on=out.sheet),
-            }
-            for key, value in {**activations.get(name).defaults, **params}.items():
-                if value is not None:
-                    values[key] = value
-            values.update(cells or {})
+        def cell(
+            i: int,
+            j: int,
+            out=out,
+            template=step.template,
+            needed=needed,
+            fixed=fixed,
+            priors=priors,
+        ) -> str:
+            values: dict[str, str | float] = dict(fixed)
+            if "x" in needed:
+                values["x"] = x.cell(i, j, on=out.sheet)
+            if "z" in needed:
+                values["z"] = x.row(i, on=out.sheet)
             for key, ref in (per_unit or {}).items():
                 values[key] = ref(j)
-            for prior, block in done.items():
+            for prior, block in priors:
                 values[prior] = block.cell(i, 0 if prior in single else j, on=out.sheet)
                 values[prior + "_row"] = block.row(i, on=out.sheet)
-            return F.formula(F.render(step.template, values))
+            return F.formula(F.render(template, values))
 
         comment = None if placer.compact else say("activation_comment", step=step.label)
         placer.regions.append(Region(out, "computed", cell_formula=cell, comment=comment))

@@ -23,6 +23,7 @@ from openpyxl.comments.comment_sheet import CommentRecord
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet import _writer as _sheet_writer
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.formula import ArrayFormula
 
 try:
     from et_xmlfile.xmlfile import _IncrementalFileWriter
@@ -50,6 +51,61 @@ class NumberRun:
 @cache
 def _letters(first: int, count: int) -> tuple[str, ...]:
     return tuple(get_column_letter(c) for c in range(first, first + count))
+
+
+_TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_ATTR_ESCAPES = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        '"': "&quot;",
+        "\n": "&#10;",
+        "\r": "&#13;",
+        "\t": "&#09;",
+    }
+)
+
+
+def cell_xml(cell: WriteOnlyCell, styled: bool) -> str | None:
+    """The cell as openpyxl's own writer spells it, or None when only openpyxl knows how.
+
+    Numbers, text and formulas (plain and array) without a comment or hyperlink: nearly every
+    cell a workbook holds. tests/unit/test_stream.py holds the two spellings byte for byte
+    against each other, cell kind by cell kind."""
+    value, kind = cell._value, cell.data_type
+    if cell.hyperlink is not None or kind not in "nsf":
+        return None
+    head = f'<c r="{_letters(cell.column, 1)[0]}{cell.row}"'
+    if styled:
+        head += f' s="{cell.style_id}"'
+    head += ' t="inlineStr"' if kind == "s" else "" if kind == "f" else f' t="{kind}"'
+    if value is None or value == "":
+        return head + " />"
+    if kind == "f":
+        return _formula_xml(head, value)
+    if kind == "s":
+        if not isinstance(value, str):
+            return None
+        stripped = value.strip()
+        space = ' xml:space="preserve"' if stripped and stripped != value else ""
+        return f"{head}><is><t{space}>{value.translate(_TEXT_ESCAPES)}</t></is></c>"
+    if type(value) is float and math.isfinite(value):
+        return f"{head}><v>{value!r}</v></c>"
+    if type(value) is int:
+        return f"{head}><v>{value}</v></c>"
+    return None
+
+
+def _formula_xml(head: str, value: object) -> str | None:
+    if isinstance(value, ArrayFormula):
+        ref = str(value.ref).translate(_ATTR_ESCAPES)
+        body = f'<f t="array" ref="{ref}">{value.text[1:].translate(_TEXT_ESCAPES)}</f>'
+    elif isinstance(value, str):
+        body = f"<f>{value[1:].translate(_TEXT_ESCAPES)}</f>"
+    else:
+        return None
+    return f"{head}>{body}<v /></c>"
 
 
 class StreamingSheet(WriteOnlyWorksheet):
@@ -91,7 +147,12 @@ class _RowWriter(_sheet_writer.WorksheetWriter):
             self.ws._comments.append(CommentRecord.from_cell(cell))
         if cell._value is None and not cell.has_style and not cell._comment:
             return
-        _sheet_writer.write_cell(xf, self.ws, cell, cell.has_style)
+        raw = _raw_output(xf)
+        text = cell_xml(cell, cell.has_style) if raw is not None else None
+        if text is not None:
+            raw(text)
+        else:
+            _sheet_writer.write_cell(xf, self.ws, cell, cell.has_style)
 
     def _write_numbers(self, xf, run: NumberRun, row_idx: int) -> None:
         cell = WriteOnlyCell(self.ws)

@@ -22,7 +22,7 @@ from gate2xlsx.fit import (
     params,
 )
 
-TRAINING = Path(__file__).parent / "fixtures" / "training"
+TRAINING = Path(__file__).resolve().parents[1] / "fixtures" / "training"
 CASES = sorted(p.stem for p in TRAINING.glob("*.json"))
 
 

@@ -23,7 +23,7 @@ import pytest
 import gate2xlsx
 from gate2xlsx.errors import Gate2XlsxError, InputError, UnsafeModelError
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 KERAS_TOL = 1e-5
 
 

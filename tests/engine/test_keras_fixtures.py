@@ -20,7 +20,7 @@ from gate2xlsx.errors import Gate2XlsxError
 from gate2xlsx.model import Dataset, Model
 from gate2xlsx.readers.xlsx import named_values
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 MANIFEST = json.loads((FIXTURES / "manifest.json").read_text())
 GOOD = [e for e in MANIFEST if not e["expect_error"]]
 BAD = [e for e in MANIFEST if e["expect_error"]]

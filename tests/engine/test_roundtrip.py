@@ -144,7 +144,7 @@ def test_long_description_spans_cells_and_survives_libreoffice(tmp_path, engine)
     model = gate2xlsx.load(SAMPLES / "or.hdf")
     rng = np.random.default_rng(3)
     model.data = Dataset(rng.normal(size=(600, 2)), np.eye(2)[rng.integers(0, 2, 600)], "noise")
-    assert len(meta.chunks(meta.describe(model, weight_names(model)))) > 3
+    assert len(meta.chunks(meta.describe(model))) > 3
     book = tmp_path / "long.xlsx"
     gate2xlsx.write_workbook(model, book)
     engine.recalc(book)

@@ -1,0 +1,189 @@
+"""The shape of the import graph, so the layout stays what README's "Layout of the code" says:
+every direction has one home and every arrow points one way.
+
+Layers, lowest first: the core modules (model, activations, errors, files, ...), then
+readers/ (formats in), writers/ (formats out), sheet/ (plan -> formulas -> write), engines/
+and the trainer's math (fit.py); then the application layer app/; then cli/ on top.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[2] / "src" / "gate2xlsx"
+
+
+def _module_name(path: Path) -> str:
+    parts = ["gate2xlsx", *path.relative_to(PACKAGE).with_suffix("").parts]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _is_package(name: str) -> bool:
+    return MODULES.get(name, Path()).name == "__init__.py"
+
+
+def _resolve(module: str, node: ast.ImportFrom) -> str:
+    if not node.level:
+        return node.module or ""
+    base = module.split(".")
+    base = base if _is_package(module) else base[:-1]
+    base = base[: len(base) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def _type_checking(node: ast.AST) -> bool:
+    return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+
+
+def imports(module: str, *, top_level_only: bool = False) -> set[str]:
+    """Every module `module` imports (inside functions too, unless top_level_only), names
+    imported from a package resolved to its submodules; TYPE_CHECKING imports left out."""
+    tree = ast.parse(MODULES[module].read_text("utf-8"))
+    found: set[str] = set()
+
+    def visit(node: ast.AST, nested: bool) -> None:
+        if _type_checking(node):
+            return
+        if isinstance(node, ast.Import) and not (nested and top_level_only):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not (nested and top_level_only):
+            target = _resolve(module, node)
+            found.add(target)
+            found.update(
+                f"{target}.{a.name}" for a in node.names if f"{target}.{a.name}" in MODULES
+            )
+        inner = nested or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        for child in ast.iter_child_nodes(node):
+            visit(child, inner)
+
+    visit(tree, False)
+    return found
+
+
+def _in(module: str, *packages: str) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in packages)
+
+
+def _importers(target: str, among: list[str]) -> list[str]:
+    return [m for m in among if any(_in(i, target) for i in imports(m))]
+
+
+def test_the_graph_covers_every_module():
+    assert len(MODULES) > 40 and "gate2xlsx.readers.xlsx" in MODULES
+    assert "openpyxl" in imports("gate2xlsx.readers.xlsx")  # the walker sees real imports
+    assert "gate2xlsx.sheet.formulas" in imports("gate2xlsx.sheet.steps")
+
+
+def test_only_the_workbook_reader_among_readers_imports_openpyxl():
+    readers = [m for m in MODULES if _in(m, "gate2xlsx.readers")]
+    assert _importers("openpyxl", readers) == ["gate2xlsx.readers.xlsx"]
+
+
+def test_sheet_and_the_core_never_import_h5py():
+    below = [m for m in MODULES if not _in(m, "gate2xlsx.readers", "gate2xlsx.writers")]
+    assert _importers("h5py", below) == []
+
+
+def test_nothing_below_the_application_layer_imports_it():
+    below = [m for m in MODULES if not _in(m, "gate2xlsx.app", "gate2xlsx.cli")]
+    below.remove("gate2xlsx")  # the package root names the API lazily (PEP 562)
+    below.remove("gate2xlsx.__main__")  # `python -m gate2xlsx` is the CLI's entry
+    assert _importers("gate2xlsx.app", below) == []
+    assert (
+        _importers("gate2xlsx.cli", [*below, *(m for m in MODULES if _in(m, "gate2xlsx.app"))])
+        == []
+    )
+
+
+def test_directions_do_not_import_each_other():
+    writers = [m for m in MODULES if _in(m, "gate2xlsx.writers")]
+    readers = [m for m in MODULES if _in(m, "gate2xlsx.readers")]
+    sheet = [m for m in MODULES if _in(m, "gate2xlsx.sheet")]
+    assert _importers("gate2xlsx.readers", writers) == []
+    assert _importers("gate2xlsx.writers", readers + sheet) == []
+    assert _importers("gate2xlsx.readers", sheet) == []
+    assert _importers("gate2xlsx.engines", readers + writers + sheet) == []
+    core = [m for m in MODULES if m.count(".") == 1 and not _is_package(m)]
+    core.remove("gate2xlsx.__main__")
+    for upper in ("readers", "writers", "sheet", "engines", "app", "cli"):
+        assert _importers(f"gate2xlsx.{upper}", core) == [], upper
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt) :] + [nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)):
+            return found
+    return None
+
+
+def test_no_import_cycles():
+    graph = {
+        m: {i for i in imports(m, top_level_only=True) if i in MODULES and not _in(m, i)}
+        for m in MODULES
+    }
+    for m in graph:  # importing a submodule runs its package's __init__ first (one's own
+        # package is already running when it imports its submodules: no cycle)
+        graph[m] |= {
+            p for i in list(graph[m]) for p in _parents(i) if p in MODULES and not _in(m, p)
+        }
+    assert _cycle(graph) is None
+    assert _cycle({"a": {"b"}, "b": {"a"}}) == ["a", "b", "a"]  # the detector detects
+
+
+def _parents(name: str) -> list[str]:
+    parts = name.split(".")
+    return [".".join(parts[:k]) for k in range(2, len(parts))]
+
+
+def test_no_module_over_400_lines():
+    long = {m: n for m, p in MODULES.items() if (n := len(p.read_text("utf-8").splitlines())) > 400}
+    assert long == {}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-c", "import gate2xlsx.cli"],
+        ["-m", "gate2xlsx", "--version"],
+        ["-m", "gate2xlsx", "--help"],
+    ],
+)
+def test_start_up_imports_none_of_the_heavy_libraries(args):
+    probe = (
+        "import runpy, sys; sys.argv = {argv!r}; "
+        "heavy = ('numpy', 'h5py', 'openpyxl')\n"
+        "try:\n    {run}\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))"
+    )
+    run = (
+        "import gate2xlsx.cli"
+        if args[0] == "-c"
+        else "runpy.run_module('gate2xlsx', run_name='__main__')"
+    )
+    code = probe.format(argv=["gate2xlsx", *args[2:]], run=run)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
