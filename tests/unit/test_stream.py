@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import zipfile
 
 import numpy as np
 import openpyxl
 import pytest
+from et_xmlfile import xmlfile
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font, NamedStyle
+from openpyxl.worksheet import _writer as _sheet_writer
+from openpyxl.worksheet.formula import ArrayFormula
 
 from gate2xlsx.sheet import stream
 from gate2xlsx.sheet.stream import NumberRun, add_streaming_sheet
@@ -96,3 +101,44 @@ def test_the_shortcut_is_taken_with_et_xmlfile(tmp_path, monkeypatch):
 
     monkeypatch.setattr(stream._RowWriter, "_write_numbers", slow)
     _write_streaming(tmp_path / "ours.xlsx", _numbers(np.random.default_rng(3)), 0)
+
+
+# Every kind of cell the workbook writes, and the awkward spellings of each.
+CELLS = [
+    0.1, -0.0, 1e-300, 2.0**-1074, 3, 10**12, 1 / 3,
+    "text", " lead", "trail ", "  ", 'a&b<c>"d\'', "line\nbreak", "ünïcode ∑",
+    "=SUM(A1:A2)", '=IF(A1>0,"x&y","<")', '=A1&" "&B1',
+    ArrayFormula("B7:C7", "=MMULT(A1:B1,dense_kernel)"), None, "",
+]  # fmt: skip
+
+
+def _openpyxl_cell_xml(ws, cell) -> str:
+    out = io.BytesIO()
+    with _exact_numbers(), xmlfile(out) as xf:
+        _sheet_writer.write_cell(xf, ws, cell, cell.has_style)
+    return out.getvalue().decode()
+
+
+@pytest.mark.parametrize("styled", [False, True])
+def test_every_cell_kind_is_spelled_as_openpyxl_spells_it(styled):
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("S")
+    wb.add_named_style(NamedStyle(name="bold", font=Font(bold=True)))
+    for k, value in enumerate(CELLS):
+        cell = WriteOnlyCell(ws)
+        if styled:
+            cell.style = "bold"
+        cell.value = value
+        if isinstance(value, str) and not value.startswith("="):
+            cell.data_type = "s"  # text from a model file is never a formula
+        cell.row, cell.column = 7, 3 + 90 * k
+        assert stream.cell_xml(cell, cell.has_style) == _openpyxl_cell_xml(ws, cell), value
+
+
+def test_cells_only_openpyxl_can_spell_fall_back():
+    ws = Workbook(write_only=True).create_sheet("S")
+    cell = WriteOnlyCell(ws, float("nan"))
+    cell.row, cell.column = 1, 1
+    assert stream.cell_xml(cell, False) is None
+    cell.value = True
+    assert stream.cell_xml(cell, False) is None

@@ -16,9 +16,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from functools import cache
+from typing import NamedTuple
 
 import numpy as np
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments.comment_sheet import CommentRecord
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet import _writer as _sheet_writer
@@ -53,6 +55,7 @@ def _letters(first: int, count: int) -> tuple[str, ...]:
     return tuple(get_column_letter(c) for c in range(first, first + count))
 
 
+MAX_TEXT = 32_767  # characters in a cell; openpyxl cuts longer text, so it sees such cells
 _TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _ATTR_ESCAPES = str.maketrans(
     {
@@ -67,18 +70,52 @@ _ATTR_ESCAPES = str.maketrans(
 )
 
 
-def cell_xml(cell: WriteOnlyCell, styled: bool) -> str | None:
-    """The cell as openpyxl's own writer spells it, or None when only openpyxl knows how.
+class Cell(NamedTuple):
+    """A cell the writer placed: its column, value (a number, text, formula text or an
+    ArrayFormula), style id (None: unstyled), and `kind` as openpyxl names data types ("n"
+    number, "s" text, "f" formula)."""
 
-    Numbers, text and formulas (plain and array) without a comment or hyperlink: nearly every
-    cell a workbook holds. tests/unit/test_stream.py holds the two spellings byte for byte
-    against each other, cell kind by cell kind."""
-    value, kind = cell._value, cell.data_type
-    if cell.hyperlink is not None or kind not in "nsf":
+    column: int
+    value: object
+    style_id: int | None
+    kind: str
+
+
+def fast_cell(column: int, value: object, style_id: int | None, text: bool) -> Cell | None:
+    """The Cell for a value, or None when openpyxl must see it (it refuses or rewrites it):
+    non-finite numbers, illegal characters, over-long text, types other than these."""
+    if isinstance(value, str):
+        if len(value) > MAX_TEXT or ILLEGAL_CHARACTERS_RE.search(value):
+            return None
+        formula = not text and len(value) > 1 and value.startswith("=")
+        return Cell(column, value, style_id, "f" if formula else "s")
+    if isinstance(value, ArrayFormula):
+        return Cell(column, value, style_id, "f")
+    if value is None or type(value) is int or (type(value) is float and math.isfinite(value)):
+        return Cell(column, value, style_id, "n")
+    return None
+
+
+def cell_xml(cell: WriteOnlyCell, styled: bool) -> str | None:
+    """An openpyxl cell as openpyxl's own writer spells it, or None when only openpyxl knows
+    how (a hyperlink, a boolean, a date, rich text, a non-finite number)."""
+    if cell.hyperlink is not None or cell.data_type not in "nsf":
         return None
-    head = f'<c r="{_letters(cell.column, 1)[0]}{cell.row}"'
-    if styled:
-        head += f' s="{cell.style_id}"'
+    style = cell.style_id if styled else None
+    return _xml(cell.column, cell.row, cell._value, cell.data_type, style)
+
+
+def placed_xml(row: int, cell: Cell) -> str | None:
+    return _xml(cell.column, row, cell.value, cell.kind, cell.style_id)
+
+
+def _xml(column: int, row: int, value: object, kind: str, style: int | None) -> str | None:
+    """The spelling of openpyxl's etree_write_cell for numbers, text and formulas (plain and
+    array): nearly every cell a workbook holds. tests/unit/test_stream.py holds the two
+    spellings byte for byte against each other, cell kind by cell kind."""
+    head = f'<c r="{_letters(column, 1)[0]}{row}"'
+    if style is not None:
+        head += f' s="{style}"'
     head += ' t="inlineStr"' if kind == "s" else "" if kind == "f" else f' t="{kind}"'
     if value is None or value == "":
         return head + " />"
@@ -138,6 +175,12 @@ class _RowWriter(_sheet_writer.WorksheetWriter):
                         raw(text)
                     else:
                         self._write_numbers(xf, item, row_idx)
+                elif isinstance(item, Cell):
+                    text = placed_xml(row_idx, item) if raw is not None else None
+                    if text is not None:
+                        raw(text)
+                    else:
+                        self._write_cell(xf, self._openpyxl_cell(item, row_idx))
                 elif item is not None:
                     self._write_cell(xf, item)
 
@@ -153,6 +196,16 @@ class _RowWriter(_sheet_writer.WorksheetWriter):
             raw(text)
         else:
             _sheet_writer.write_cell(xf, self.ws, cell, cell.has_style)
+
+    def _openpyxl_cell(self, placed: Cell, row_idx: int) -> WriteOnlyCell:
+        """The same cell as openpyxl's own object (when the raw stream is not there)."""
+        cell = WriteOnlyCell(self.ws, placed.value)
+        if placed.kind == "s":
+            cell.data_type = "s"
+        if placed.style_id is not None:
+            cell._style = self.ws.parent._cell_styles[placed.style_id].copy()
+        cell.row, cell.column = row_idx, placed.column
+        return cell
 
     def _write_numbers(self, xf, run: NumberRun, row_idx: int) -> None:
         cell = WriteOnlyCell(self.ws)

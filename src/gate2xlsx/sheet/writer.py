@@ -34,7 +34,7 @@ from ..files import atomic_write
 from ..progress import OnProgress
 from ..templates_text import styles
 from .layout import Region, SheetPlan, WholeNumberRule, WorkbookPlan
-from .stream import NumberRun, add_streaming_sheet
+from .stream import Cell, NumberRun, add_streaming_sheet, fast_cell
 
 
 def write(plan: WorkbookPlan, path: str | os.PathLike, progress: OnProgress | None = None) -> Path:
@@ -260,28 +260,35 @@ def _rows(ws, plan: SheetPlan, plain: set[int] = frozenset()) -> Iterator[Iterat
 
 
 class _CellPool:
-    """One reusable styled cell per style.
+    """Styled cells for the rows: a placed Cell (style id and value; sheet/stream.py renders it
+    straight to XML) wherever it can, else an openpyxl cell, one reused per style.
 
     Write-only mode serialises each cell as soon as the row generator yields it, so a cell
-    object can carry the next value right after; this avoids building and styling a new
-    cell for every weight, which dominated export time on large networks.
+    object can carry the next value right after; neither path builds and styles a new cell
+    for every weight, which dominated export time on large networks.
     """
 
     def __init__(self, ws, plain: set[int]):
         self.ws, self.plain = ws, plain
         self.cells: dict[str, WriteOnlyCell] = {}
+        self.ids: dict[str, int | None] = {}
 
     def get(self, style: str) -> WriteOnlyCell:
         if style not in self.cells:
-            cell = WriteOnlyCell(self.ws)
-            cell.style = f"g2x_{style}"
-            self.cells[style] = cell
+            self.cells[style] = self.fresh(style)
         return self.cells[style]
 
     def fresh(self, style: str) -> WriteOnlyCell:
         cell = WriteOnlyCell(self.ws)
         cell.style = f"g2x_{style}"
         return cell
+
+    def style_id(self, style: str) -> int | None:
+        """The workbook's id of the style (None for an unstyled cell), found once per style."""
+        if style not in self.ids:
+            cell = self.get(style)
+            self.ids[style] = cell.style_id if cell.has_style else None
+        return self.ids[style]
 
 
 def _row_cells(pool: _CellPool, regions: list[Region], row: int) -> Iterator:
@@ -295,33 +302,39 @@ def _row_cells(pool: _CellPool, regions: list[Region], row: int) -> Iterator:
             yield NumberRun(b.left + first, region.values[i][first:])
         else:
             for j in range(first, b.cols):
-                cell = _cell(pool, region, i, j, row)
-                cell.row, cell.column = row, b.left + j
-                yield cell
+                yield _cell(pool, region, i, j, row)
         column = b.right + 1
 
 
-def _cell(pool: _CellPool, region: Region, i: int, j: int, row: int) -> WriteOnlyCell:
+def _value(region: Region, i: int, j: int, row: int) -> object:
     b = region.block
     if region.array_formula is not None:
-        value = (
-            ArrayFormula(b.ref(absolute=False, on=b.sheet), region.array_formula)
-            if (i, j) == (0, 0)
-            else None
+        first = (i, j) == (0, 0)
+        return (
+            ArrayFormula(b.ref(absolute=False, on=b.sheet), region.array_formula) if first else None
         )
-    elif region.cell_formula is not None:
+    if region.cell_formula is not None:
         value = region.cell_formula(i, j)
         if region.cell_arrays:
-            value = ArrayFormula(f"{get_column_letter(b.left + j)}{row}", value)
-    else:
-        value = region.values[i][j]
-        if hasattr(value, "item"):
-            value = value.item()
+            return ArrayFormula(f"{get_column_letter(b.left + j)}{row}", value)
+        return value
+    value = region.values[i][j]
+    return value.item() if hasattr(value, "item") else value
+
+
+def _cell(pool: _CellPool, region: Region, i: int, j: int, row: int) -> Cell | WriteOnlyCell:
+    value, column = _value(region, i, j, row), region.block.left + j
+    text = region.values is not None  # text from a model file is never a formula
     commented = region.comment and (i, j) == (0, 0)
+    if not commented:
+        placed = fast_cell(column, value, pool.style_id(region.style), text)
+        if placed is not None:
+            return placed
     cell = pool.fresh(region.style) if commented else pool.get(region.style)
     cell.value = value
-    if isinstance(value, str) and region.values is not None:
-        cell.data_type = "s"  # text from a model file is never a formula
+    if isinstance(value, str) and text:
+        cell.data_type = "s"
     if commented:
         cell.comment = Comment(region.comment, "gate2xlsx", width=300, height=80)
+    cell.row, cell.column = row, column
     return cell
