@@ -7,6 +7,7 @@ The only reader that imports openpyxl. A workbook is recognised by its content: 
 
 from __future__ import annotations
 
+import io
 import os
 import zipfile
 from dataclasses import replace
@@ -98,8 +99,10 @@ def read_workbook(path: str | os.PathLike) -> Model:
 def _open(path: Path) -> Workbook:
     if not path.is_file():
         raise InputError("no such workbook", path=path)
-    try:  # data_only: a weight the user typed as a formula counts by its computed value
-        return openpyxl.load_workbook(path, read_only=True, data_only=True)
+    # data_only: a weight the user typed as a formula counts by its computed value. The bytes,
+    # not the name, go to openpyxl, which would refuse a workbook not named .xlsx.
+    try:
+        return openpyxl.load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
         raise InputError(f"not an .xlsx workbook ({type(exc).__name__})", path=path) from None
 
