@@ -10,6 +10,8 @@ marker: given by the `engine` fixture, by tests/engine's own marks, and enforced
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -81,6 +83,14 @@ def engine(tmp_path) -> Engine:
             pytest.fail(message + ": in CI the engine tests must run")
         pytest.skip(message)
     return Engine(tmp_path)
+
+
+def cli_run(
+    *args: str, cwd: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
+    """Run `python -m gate2xlsx ARGS` as a user would: a real process, its output as text."""
+    return subprocess.run([sys.executable, "-m", "gate2xlsx", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=timeout)  # fmt: skip
 
 
 def cli_exit(args: list[str]) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .errors import UnsupportedModelError
+from .model import Model, final_activation
 
 LOSSES = ("binary_crossentropy", "categorical_crossentropy", "mse")
 _ALIASES = {
@@ -33,3 +34,11 @@ def require(name: str) -> str:
             f"loss {name!r} is not supported; choose one of {', '.join(LOSSES)}"
         )
     return found
+
+
+def default_for(model: Model) -> str:
+    """A loss for a model whose file stores none: from its last activation."""
+    act = final_activation(model)
+    if act == "softmax":
+        return "categorical_crossentropy"
+    return "binary_crossentropy" if act == "sigmoid" else "mse"

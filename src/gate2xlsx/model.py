@@ -313,3 +313,16 @@ class Model:
 def layer_label(index: int, layer: Layer) -> str:
     """How messages name a layer: "layer 3 'dense_1' (Dense)", `index` counted from 1."""
     return f"layer {index} {layer.name!r} ({layer.class_name or type(layer).__name__})"
+
+
+def final_layer(model: Model) -> Layer | None:
+    """The last layer that computes something (identity layers such as Dropout skipped)."""
+    computing = [layer for layer in model.layers if not isinstance(layer, Identity)]
+    return computing[-1] if computing else None
+
+
+def final_activation(model: Model) -> str:
+    """The name of the activation the network's output comes from ("" when there is none)."""
+    last = final_layer(model)
+    act = getattr(last, "activation", None) if isinstance(last, (Dense, Activation)) else None
+    return act.name if act is not None else ""

@@ -3,21 +3,14 @@ export and the Python API read its current weights (edits included)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import openpyxl
 import pytest
 from conftest import SAMPLES
+from conftest import cli_run as run
 
 import gate2xlsx
 from gate2xlsx.readers.xlsx import set_named_values
-
-
-def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gate2xlsx", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=120)  # fmt: skip
 
 
 @pytest.mark.parametrize("stem", ["or", "and", "xor"])

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import ROOT, cli_exit
+from conftest import cli_run as run
 
 import gate2xlsx
 from gate2xlsx.readers.xlsx import named_values
@@ -33,16 +34,6 @@ CASES = {case.name: case for case in make_corpus.CASES}
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> dict[str, Path]:
     return make_corpus.generate(tmp_path_factory.mktemp("corpus"))
-
-
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "gate2xlsx", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-    )
 
 
 def fingerprint(path: Path) -> str:

@@ -4,23 +4,16 @@ the predictions-only truth table, and bad options as one `Error:` line."""
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import openpyxl
 import pytest
 from conftest import SAMPLES
+from conftest import cli_run as run
 
 import gate2xlsx
 from gate2xlsx.app.export import export_workbook
 from gate2xlsx.readers.xlsx import named_cells, named_values
-
-
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "gate2xlsx", *args], capture_output=True, text=True
-    )
 
 
 def test_cli_states_the_inferred_gate_and_names(tmp_path):

@@ -19,7 +19,6 @@ from ..errors import InputError, OutputError, UnsupportedModelError
 from ..model import Model
 from ..progress import OnProgress
 from ..sheet import limits, writer
-from ..sheet.keras_eval import default_loss
 from ..sheet.plan import plan_workbook
 from ..sheet.spec import MODES, Rows, WorkbookSpec
 
@@ -116,7 +115,7 @@ def decide(
     named_labels = labels or (None if model.class_names or table is None else table.class_names)
     chosen = losses.require(loss) if loss else losses.canonical(model.loss)
     if chosen is None and rows.y is not None:
-        chosen = default_loss(model)
+        chosen = losses.default_for(model)
     spec = WorkbookSpec(
         rows=rows,
         labels=model.labels(named_labels),

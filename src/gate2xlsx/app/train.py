@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import gates, losses, tables
 from ..errors import InputError, OutputError
+from ..files import check_target
 from ..fit import (
     LOGIT_OUTPUTS,
     OPTIMIZERS,
@@ -208,8 +209,7 @@ def check_output(path: str) -> None:
             f"{', '.join(OUTPUT_SUFFIXES)}",
             path=path,
         )
-    if not Path(path).parent.resolve().is_dir():
-        raise OutputError("the folder does not exist", path=path)
+    check_target(path)  # the same rule the final write applies
 
 
 def write(model: Model, path: str) -> None:

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..model import Model
+from ..model import Model, final_layer
 from ..templates_text import say
 from . import formulas as F
-from .keras_eval import LossRule, accuracy_name, final_layer
+from .keras_eval import LossRule, accuracy_name
 from .layout import Block, Chart, ConditionalFormat, Region, SheetPlan, text, text_row
 from .spec import Rows, WorkbookSpec
 from .steps import ColumnPlacer, WeightRefs, chain

@@ -18,30 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import losses
-from ..model import Activation, Dense, Identity, Model
+from ..model import Model, final_activation
 from . import formulas as F
 
 EPS = float(np.float32(1e-7))
 ONE_MINUS_EPS = float(np.float32(1) - np.float32(1e-7))
-
-
-def default_loss(model: Model) -> str:
-    """A loss for a model whose file stores none: from its last activation."""
-    act = final_activation(model)
-    if act == "softmax":
-        return "categorical_crossentropy"
-    return "binary_crossentropy" if act == "sigmoid" else "mse"
-
-
-def final_layer(model: Model):
-    computing = [layer for layer in model.layers if not isinstance(layer, Identity)]
-    return computing[-1] if computing else None
-
-
-def final_activation(model: Model) -> str:
-    last = final_layer(model)
-    act = getattr(last, "activation", None) if isinstance(last, (Dense, Activation)) else None
-    return act.name if act is not None else ""
 
 
 def _version(model: Model) -> tuple[int, int]:

@@ -1,14 +1,15 @@
-"""A write-only worksheet that writes long runs of plain numbers straight to XML.
+"""A write-only worksheet that writes its cells straight to sheet XML.
 
 openpyxl's write-only mode builds an element tree for every cell and serialises it in pure
-Python: about 8 microseconds a cell, which is most of an export's time on a big kernel. A run
-of unstyled numbers has one spelling, `<c r="B7" t="n"><v>0.25</v></c>`, so this sheet
-renders such runs as one string and hands it to the same output stream, byte for byte what
-openpyxl would have written (tests/test_stream.py compares the two). Everything else (styled
-cells, formulas, text, comments) still goes through openpyxl's own cell writer.
+Python: about 8 microseconds a cell, which was most of an export's time. The cells a workbook
+holds have few spellings (`<c r="B7" t="n"><v>0.25</v></c>`, text, formulas, array formulas),
+so this sheet renders runs of plain numbers (NumberRun) and placed cells (Cell: value and
+style id) as strings and hands them to the same output stream, byte for byte what openpyxl
+would have written (tests/unit/test_stream.py compares the two). Cells with a comment, and
+values only openpyxl can spell, still go through openpyxl's own cell writer.
 
 The shortcut needs the raw output function of et_xmlfile's incremental writer; where that is
-not there (lxml installed, or a future et_xmlfile), runs fall back to openpyxl's cell writer.
+not there (lxml installed, or a future et_xmlfile), every cell goes through openpyxl's writer.
 """
 
 from __future__ import annotations
