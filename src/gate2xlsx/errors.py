@@ -49,4 +49,9 @@ class EngineMissing(Gate2XlsxError):
 
 
 class UsageError(Gate2XlsxError):
-    """The command line itself is wrong: an unknown option, a missing or malformed value."""
+    """The command line itself is wrong: an unknown option, a missing or malformed value.
+    `prog` is the command ("gate2xlsx train"), `usage` its usage line."""
+
+    def __init__(self, message: str, *, prog: str = "gate2xlsx", usage: str = ""):
+        super().__init__(message)
+        self.prog, self.usage = prog, usage

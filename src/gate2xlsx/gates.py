@@ -16,8 +16,10 @@ TRUTH = {
     "xnor": (1, 0, 0, 1),
 }
 INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
-CLASS_NAMES = ["false", "true"]
-INPUT_NAMES = ["a", "b"]
+# The names an export gives any two-input, two-class model, so a trained gate reads the same.
+CLASS_NAMES = ["False", "True"]
+INPUT_NAMES = ["x1", "x2"]
+NOT_LINEAR = ("xor", "xnor")  # no single straight line separates their classes
 
 
 def dataset(gate: str) -> Dataset:

@@ -20,6 +20,7 @@ from .errors import InputError
 from .model import Dataset
 
 MAX_BYTES = 64 << 20  # a table far larger than a spreadsheet network trains on
+RARE_OTHERS = 3  # a label in one row beside labels in this many rows or more looks like a typo
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Table:
     y: np.ndarray | None = None
     class_names: list[str] | None = None
     name: str = ""
+    label: str | None = None  # the label column's name
 
     @property
     def dataset(self) -> Dataset:
@@ -58,16 +60,32 @@ def labelled(path: str | os.PathLike, label: str | None = None) -> Table:
     )
     values = [cells[index].strip() for _, cells in rows]
     classes = _classes(values)
-    if len(classes) < 2:
-        raise InputError(
-            f"label column {header[index]!r} has only one class ({classes[0]!r}); "
-            "training needs at least two",
-            path=path,
-        )
     y = np.zeros((len(rows), len(classes)))
     y[np.arange(len(rows)), [classes.index(v) for v in values]] = 1.0
     names = [header[i] for i in features] if named else None
-    return Table(x, names, y, classes, path.stem)
+    return Table(x, names, y, classes, path.stem, header[index])
+
+
+def check_labels(table: Table, *, path: object = None) -> None:
+    """Refuse labels that look like typos: one that differs from another only by case, or one
+    that appears in a single row while every other label appears in at least RARE_OTHERS."""
+    assert table.y is not None and table.class_names is not None
+    counts = dict(zip(table.class_names, table.y.sum(axis=0).astype(int)))
+    folded: dict[str, str] = {}
+    for name in table.class_names:
+        other = folded.setdefault(name.casefold(), name)
+        if other != name:
+            raise _suspicious(f"labels {other!r} and {name!r} differ only by case", path)
+    for name, count in counts.items():
+        others = [c for n, c in counts.items() if n != name]
+        if count == 1 and others and min(others) >= RARE_OTHERS:
+            raise _suspicious(f"label {name!r} appears in 1 row while every other label appears "
+                              f"in {min(others)} or more: a typo?", path)  # fmt: skip
+
+
+def _suspicious(message: str, path: object) -> InputError:
+    return InputError(message, path=path, hint="fix the CSV, or give --allow-rare-labels to "
+                      "train on every label as a class of its own")  # fmt: skip
 
 
 def inputs(path: str | os.PathLike, n_inputs: int) -> Table:

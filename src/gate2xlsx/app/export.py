@@ -104,15 +104,16 @@ def decide(
     if gate is None and data is None and infer:
         gate, how = infer_gate(model)
     table = tables.for_model(data, model.n_inputs) if data is not None else None
+    named_inputs = inputs or (None if model.input_names or table is None else table.input_names)
+    named_labels = labels or (None if model.class_names or table is None else table.class_names)
+    named_labels = named_labels if model.labels(named_labels) == named_labels else None
     if table is not None:
-        rows = csv_rows(model, table, Path(data))
+        rows = csv_rows(model, table, Path(data), model.labels(named_labels))
     elif gate:
         rows = gate_rows(model, gate.lower(), how)
     else:
         rows = default_rows(model)
     rows = capped(rows)
-    named_inputs = inputs or (None if model.input_names or table is None else table.input_names)
-    named_labels = labels or (None if model.class_names or table is None else table.class_names)
     chosen = losses.require(loss) if loss else losses.canonical(model.loss)
     if chosen is None and rows.y is not None:
         chosen = losses.default_for(model)
@@ -176,19 +177,38 @@ def gate_rows(model: Model, gate: str, how: str) -> Rows:
     )
 
 
-def csv_rows(model: Model, table: tables.Table, path: Path) -> Rows:
-    """Rows from a CSV table: inputs alone (predictions only), or inputs and a label column."""
-    name = path.name
+def csv_rows(model: Model, table: tables.Table, path: Path, labels: list[str]) -> Rows:
+    """Rows from a CSV table: inputs alone (predictions only), or inputs and a label column
+    whose classes are the model's `labels` (one class alone is fine: export does not train)."""
     if table.y is None:
-        return Rows(table.x, None, f"Rows: {name} (no label column: predictions only)")
-    x, y, m = table.x, table.y, model.n_outputs
-    if x.shape[1] != model.n_inputs or y.shape[1] != max(m, 2):
-        raise InputError(
-            f"CSV has {x.shape[1]} inputs and {y.shape[1]} classes; the model takes "
-            f"{model.n_inputs} inputs and predicts {max(m, 2)} classes",
-            path=path,
-        )
-    return Rows(x, y[:, 1:] if m == 1 else y, f"Rows: {name}")
+        return Rows(table.x, None, f"Rows: {path.name} (no label column: predictions only)")
+    if table.x.shape[1] != model.n_inputs:
+        raise InputError(f"the CSV has {table.x.shape[1]} input columns and a label column, but "
+                         f"the model takes {model.n_inputs} inputs", path=path)  # fmt: skip
+    y = _targets(table, labels, path)
+    return Rows(table.x, y[:, 1:] if model.n_outputs == 1 else y, f"Rows: {path.name}")
+
+
+def _targets(table: tables.Table, labels: list[str], path: Path) -> np.ndarray:
+    """One-hot targets over the model's classes: the table's classes in order when there are as
+    many, else each matched by name (or by its 0-based index) to one of `labels`."""
+    names = table.class_names or []
+    if len(names) == len(labels):
+        return table.y
+    index = {}
+    for name in names:
+        if name in labels:
+            index[name] = labels.index(name)
+        elif name.isdigit() and int(name) < len(labels):
+            index[name] = int(name)
+        else:
+            raise InputError(f"label {name!r} is none of the model's {len(labels)} classes "
+                             f"({', '.join(labels)})", path=path,
+                             hint="name the classes with --labels")  # fmt: skip
+    y = np.zeros((len(table.x), len(labels)))
+    for j, name in enumerate(names):
+        y[table.y[:, j] == 1, index[name]] = 1.0
+    return y
 
 
 def default_rows(model: Model) -> Rows:

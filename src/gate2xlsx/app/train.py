@@ -38,11 +38,31 @@ class Attempt:
 
 @dataclass
 class TrainResult:
+    """The trained model, its last run's losses and accuracy, every attempt, and what was asked."""
+
     model: Model
     losses: list[float]
     accuracy: float
     attempts: list[Attempt]
     settings: Settings
+    gate: str | None = None
+    hidden: bool = False
+
+    @property
+    def seed(self) -> int | None:
+        """The seed that repeats the final run (with --restarts 1)."""
+        return self.attempts[-1].seed if self.attempts else None
+
+    def hint(self) -> str | None:
+        """What usually helps when some training rows are still wrong; None when all are right."""
+        if self.accuracy == 1.0:
+            return None
+        if self.gate and self.gate.lower() in gates.NOT_LINEAR and not self.hidden:
+            return (f"{self.gate.upper()} cannot be drawn with one straight line, so a network "
+                    "without a hidden layer never learns it: add one, e.g. --hidden 4 "
+                    "--optimizer adam --lr 0.05 --epochs 500")  # fmt: skip
+        return ("more --epochs, a larger --lr, --optimizer adam, or --restarts 10 (new random "
+                "starts) usually help")  # fmt: skip
 
     def report(self, max_rows: int = 20) -> str:
         """The lesson's printout: each row's input, prediction and expected label, then loss
@@ -86,6 +106,7 @@ def train(
     *,
     data: str | None = None,
     label: str | None = None,
+    allow_rare_labels: bool = False,
     hidden: list[int] | tuple[int, ...] = (),
     activation: str = "tanh",
     output: str = "softmax",
@@ -103,34 +124,23 @@ def train(
 
     `restarts` retries from new random starts until every training row is classified
     correctly (at most that many tries). `save_to` (.h5/.hdf/.hdf5, .keras, .npz or .xlsx) is
-    checked before training and written only after it succeeds.
+    checked before training and written only after it succeeds. A settings loss of None
+    means binary cross-entropy for two classes and categorical cross-entropy for more. A
+    label that looks like a typo stops training unless `allow_rare_labels`.
     """
-    settings = replace(settings or Settings(), loss=_loss(settings))
-    _check_settings(settings, output, activation, restarts, start)
     if save_to is not None:
         check_output(save_to)
-    if data is not None:
-        if gate is not None:
-            raise InputError(f"give either a gate ({gate}) or --data, not both")
-        table = tables.labelled(data, label)
-        dataset, input_names, class_names = table.dataset, table.input_names, table.class_names
-    else:
-        dataset = gates.dataset(gate or "")
-        input_names, class_names = gates.INPUT_NAMES, gates.CLASS_NAMES
+    dataset, input_names, class_names = _training_data(gate, data, label, allow_rare_labels)
+    settings = replace(settings or Settings(), loss=_loss(settings, len(class_names)))
+    _check_settings(settings, output, activation, restarts, start)
     attempts: list[Attempt] = []
-    base = (
-        np.random.SeedSequence(settings.seed).generate_state(1)[0]
-        if settings.seed is None
-        else settings.seed
-    )
+    base = settings.seed if settings.seed is not None else _drawn_seed()
     for number in range(1, restarts + 1):
-        seed = int(base) + number - 1
+        seed = base + number - 1
         model = _start_model(start, dataset, hidden, activation, output, seed)
         y = dataset.y if model.n_outputs == dataset.y.shape[1] else dataset.y[:, 1:]
         history = fit(model, dataset.x, y, replace(settings, seed=seed), on_epoch)
-        attempts.append(
-            Attempt(number, None if start else seed, history, accuracy(model, dataset.x, y))
-        )
+        attempts.append(Attempt(number, seed, history, accuracy(model, dataset.x, y)))
         if on_attempt is not None:
             on_attempt(attempts[-1])
         if attempts[-1].accuracy == 1.0:
@@ -140,15 +150,41 @@ def train(
     model.class_names = list(class_names)  # a sigmoid unit's two classes, as for softmax
     model.loss = settings.loss
     model.data = Dataset(dataset.x, y, dataset.name)
-    result = TrainResult(model, attempts[-1].losses, attempts[-1].accuracy, attempts, settings)
+    last = attempts[-1]
+    result = TrainResult(model, last.losses, last.accuracy, attempts, settings, gate, bool(hidden))
     if save_to is not None:
         write(model, save_to)
     return result
 
 
-def _loss(settings: Settings | None) -> str:
-    """The canonical name of the settings' loss (Keras's spellings accepted, as export does)."""
+def _training_data(gate: str | None, data: str | None, label: str | None,
+                   allow_rare: bool) -> tuple[Dataset, list[str] | None, list[str]]:  # fmt: skip
+    """The rows to train on, their input names and their class names."""
+    if data is None:
+        return gates.dataset(gate or ""), gates.INPUT_NAMES, gates.CLASS_NAMES
+    if gate is not None:
+        raise InputError(f"give either a gate ({gate}) or --data, not both")
+    table = tables.labelled(data, label)
+    if len(table.class_names or []) < 2:
+        raise InputError(f"label column {table.label!r} has only one class "
+                         f"({table.class_names[0]!r}); training needs at least two",
+                         path=data)  # fmt: skip
+    if not allow_rare:
+        tables.check_labels(table, path=data)
+    return table.dataset, table.input_names, table.class_names
+
+
+def _drawn_seed() -> int:
+    """A fresh seed, reported with the result so the run can be repeated."""
+    return int(np.random.SeedSequence().generate_state(1)[0])
+
+
+def _loss(settings: Settings | None, classes: int) -> str:
+    """The canonical name of the settings' loss (Keras's spellings accepted, as export does);
+    None: binary cross-entropy for two classes, categorical cross-entropy for more."""
     name = (settings or Settings()).loss
+    if name is None:
+        return "binary_crossentropy" if classes <= 2 else "categorical_crossentropy"
     return losses.canonical(name) or name
 
 

@@ -10,8 +10,10 @@ each command imports what it needs when it runs, so `--version` and `--help` are
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from ..errors import Gate2XlsxError
+from ..errors import Gate2XlsxError, UsageError
+from . import usage
 from .commands import COMMANDS, parser
 
 
@@ -22,12 +24,18 @@ def main(argv: list[str] | None = None) -> None:
     args = _with_command([a for a in args if a != "--debug"])
     options = None
     try:
-        options = parser().parse_args(args)
-        options.subject = _subject_of(options)
-        if options.command is None:  # `gate2xlsx` alone: the help, nothing else
+        if not args:  # `gate2xlsx` alone: the help, and the exit code of a usage slip
             parser().print_help()
-            sys.exit(0)
+            sys.exit(2)
+        _refuse_mistyped_command(args)
+        options = _parse(args)
+        options.subject = _subject_of(options)
         options.run(options)
+    except UsageError as exc:
+        if debug:
+            raise
+        usage.show(exc)
+        sys.exit(2)
     except Gate2XlsxError as exc:
         if debug:
             raise
@@ -53,6 +61,25 @@ def _with_command(args: list[str]) -> list[str]:
     if at is not None and args[at] not in COMMANDS:
         args.insert(at, "export")
     return args
+
+
+def _parse(args: list[str]):
+    """The parsed options; an unknown option is reported by its command's own parser."""
+    options, extras = parser().parse_known_args(args)
+    if extras:
+        command = parser().commands.get(options.command, parser())
+        command.error(f"unrecognized arguments: {' '.join(extras)}")
+    return options
+
+
+def _refuse_mistyped_command(args: list[str]) -> None:
+    """`gate2xlsx trian or`: a word that is no file but nearly a command is a slip, not a model."""
+    if args[0] == "export" and len(args) > 1 and not args[1].startswith("-"):
+        word = args[1]
+        if not Path(word).exists() and "." not in word and "/" not in word:
+            slip = usage.unknown_command(word, [c for c in COMMANDS if c != "export"])
+            if slip is not None:
+                raise slip
 
 
 def _subject_of(options: object) -> str | None:

@@ -7,13 +7,14 @@ import inspect as inspect_module
 from functools import cache
 from pathlib import Path
 
-from ..errors import InputError, UsageError
+from ..errors import InputError
 from ..version import __version__
 from . import train
+from .usage import Formatter, Parser
 
 DESCRIPTION = (
     "Turn a neural network into a spreadsheet that computes it.\n\n"
-    "Usage: gate2xlsx MODEL [-o OUT.xlsx]   (export, the default command)"
+    "Export is the default command: gate2xlsx or.hdf -o or.xlsx"
 )
 
 
@@ -173,44 +174,34 @@ def _predict(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", type=Path, help="CSV of input rows")
 
 
-# name -> (arguments, run, the argument that names the file worked on)
+# name -> (arguments, run, usage, the argument that names the file worked on)
 COMMANDS = {
-    "export": (_export, export, "model"),
-    "inspect": (_inspect, inspect, "model"),
-    "extract": (_extract, extract, "workbook"),
-    "verify": (_verify, verify, "workbook"),
-    "predict": (_predict, predict, "model"),
-    "train": (train.arguments, train.run, "data"),
+    "export": (_export, export, "gate2xlsx MODEL [-o OUT.xlsx] [OPTIONS]", "model"),
+    "inspect": (_inspect, inspect, "gate2xlsx inspect MODEL [--full] [--json]", "model"),
+    "extract": (_extract, extract, "gate2xlsx extract WORKBOOK -o MODEL_FILE", "workbook"),
+    "verify": (_verify, verify, "gate2xlsx verify WORKBOOK [--model MODEL] [--atol X]", "workbook"),
+    "predict": (_predict, predict, "gate2xlsx predict MODEL [VALUE ...] [--data CSV]", "model"),
+    "train": (train.arguments, train.run, "gate2xlsx train [GATE] -o OUT [OPTIONS]", "data"),
 }
-
-
-class _Parser(argparse.ArgumentParser):
-    """Usage slips become a UsageError: one `Error:` line, exit 2, like every other failure."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(message, hint=f"{self.prog} --help shows the options")
+USAGE = "gate2xlsx MODEL [-o OUT.xlsx] [OPTIONS]\n       gate2xlsx COMMAND [ARGS]..."
 
 
 @cache
 def parser() -> argparse.ArgumentParser:
-    root = _Parser(
-        prog="gate2xlsx",
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    """The root parser; `.commands` maps each command to its own parser."""
+    root = Parser(prog="gate2xlsx", usage=USAGE, description=DESCRIPTION, formatter_class=Formatter)
     root.add_argument("--version", action="version", version=f"gate2xlsx {__version__}")
     root.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    commands = root.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name, (arguments, run, subject) in COMMANDS.items():
+    commands = root.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    root.commands = {}
+    for name, (arguments, run, usage, subject) in COMMANDS.items():
         doc = inspect_module.cleandoc(run.__doc__ or "")
-        command = commands.add_parser(
-            name,
-            help=doc.split("\n")[0],
-            description=doc,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
+        command = commands.add_parser(name, help=doc.split("\n")[0], description=doc,
+                                      prog=f"gate2xlsx {name}", usage=usage,
+                                      formatter_class=Formatter)  # fmt: skip
         arguments(command)
         command.set_defaults(run=run, subject_of=subject)
+        root.commands[name] = command
     return root
 
 

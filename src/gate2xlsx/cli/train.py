@@ -31,9 +31,10 @@ def run(options: argparse.Namespace) -> None:
             options.gate,
             data=_text(options.data),
             label=options.label,
+            allow_rare_labels=options.allow_rare_labels,
             hidden=options.hidden or (),
             activation=options.activation,
-            output=options.output,
+            output=options.output_activation,
             settings=settings,
             start=_text(options.start),
             restarts=options.restarts,
@@ -42,51 +43,110 @@ def run(options: argparse.Namespace) -> None:
             on_attempt=_attempt(options.restarts),
         )
     print(result.report())
+    print(f"Seed: {result.seed} (--seed {result.seed} repeats this run)")
+    if result.hint():
+        print(f"Hint: {result.hint()}")
     print(f"Wrote {options.out}")
 
 
 def arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("gate", nargs="?", help="or, and, xor, nand, nor or xnor (or use --data)")
+    p.add_argument(
+        "gate", nargs="?", metavar="GATE", help="or, and, xor, nand, nor or xnor (or use --data)"
+    )
     p.add_argument(
         "-o",
         dest="out",
         type=Path,
         required=True,
-        help="output: .h5/.hdf/.hdf5, .keras, .npz or .xlsx (a workbook)",
+        metavar="OUT",
+        help="the trained model: .h5/.hdf/.hdf5, .keras, .npz, or .xlsx (a workbook)",
     )
-    p.add_argument("--data", type=Path, help="train on a labelled CSV table instead")
-    p.add_argument("--label", help="the CSV's label column (default: the last)")
+    p.add_argument("--data", type=Path, metavar="CSV", help="train on a labelled CSV table instead")
+    p.add_argument("--label", metavar="COLUMN", help="the CSV's label column (default: the last)")
     p.add_argument(
-        "--hidden", type=int, action="append", help="a hidden Dense layer of N units (repeatable)"
+        "--allow-rare-labels",
+        action="store_true",
+        help="train even when a label looks like a typo (one row, or another's case)",
     )
-    p.add_argument("--activation", default="tanh", help="activation of the hidden layers")
-    p.add_argument("--output", default="softmax", help="output activation: softmax or sigmoid")
     p.add_argument(
-        "--loss",
-        default="binary_crossentropy",
-        help="binary_crossentropy, categorical_crossentropy or mse",
+        "--hidden",
+        type=int,
+        action="append",
+        metavar="UNITS",
+        help="a hidden Dense layer of UNITS units (repeat for more layers)",
     )
-    p.add_argument("--optimizer", default="sgd", help="sgd or adam")
-    p.add_argument("--lr", type=float, default=0.2, help="learning rate")
-    p.add_argument("--momentum", type=float, default=0.0, help="SGD momentum")
+    p.add_argument(
+        "--activation",
+        default="tanh",
+        metavar="NAME",
+        help="activation of the hidden layers (default: tanh)",
+    )
+    p.add_argument(
+        "--output-activation",
+        default="softmax",
+        metavar="NAME",
+        help="activation of the output layer: softmax (default) or sigmoid",
+    )
+    p.add_argument("--output", action=_Renamed, nargs="?", help=argparse.SUPPRESS)
+    p.add_argument("--loss", metavar="NAME", help="binary_crossentropy (default for two "
+                   "classes), categorical_crossentropy (default for more) or mse")  # fmt: skip
+    p.add_argument("--optimizer", default="sgd", metavar="NAME", help="sgd (default) or adam")
+    p.add_argument(
+        "--lr", type=float, default=0.2, metavar="RATE", help="learning rate (default: 0.2)"
+    )
+    p.add_argument(
+        "--momentum", type=float, default=0.0, metavar="M", help="SGD momentum (default: 0)"
+    )
     p.add_argument("--nesterov", action="store_true", help="Nesterov momentum (SGD)")
-    p.add_argument("--epochs", type=int, default=50)
-    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=50,
+        metavar="N",
+        help="passes over the training rows (default: 50)",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=128,
+        metavar="N",
+        help="rows per gradient step (default: 128, Keras's own)",
+    )
     p.add_argument(
         "--shuffle",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="reshuffle rows every epoch",
+        help="reshuffle the rows every epoch (default: on)",
     )
-    p.add_argument("--seed", type=int, help="seed for the start and the shuffling")
-    p.add_argument("--from", dest="start", type=Path, help="start from this model file's weights")
+    p.add_argument(
+        "--seed",
+        type=int,
+        metavar="N",
+        help="seed of the random start and the shuffling (default: drawn, and printed)",
+    )
+    p.add_argument(
+        "--from",
+        dest="start",
+        type=Path,
+        metavar="MODEL",
+        help="start from this model file's (or workbook's) weights",
+    )
     p.add_argument(
         "--restarts",
         type=int,
         default=1,
+        metavar="N",
         help="retry from new random starts until all rows are right, at most N times",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+class _Renamed(argparse.Action):
+    """`--output` once named the output activation; the file is -o everywhere else."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        parser.error("--output was renamed --output-activation (the output layer's activation); "
+                     "the trained model's file is -o OUT")  # fmt: skip
 
 
 def _text(path: Path | None) -> str | None:

@@ -63,5 +63,7 @@ def write(model: Model, path: Path) -> None:
             names = [f"{layer.name}/{key}:0" for key, _ in layer.weights]
             group.attrs["weight_names"] = _bytes_list(names)
             for name, (_, values) in zip(names, layer.weights):
-                group.create_dataset(name, data=np.asarray(values, dtype=np.float32))
+                group.create_dataset(
+                    name, data=np.asarray(values, dtype=np.float32), track_times=False
+                )
         root.create_group("top_level_model_weights").attrs["weight_names"] = _bytes_list([])
