@@ -20,7 +20,8 @@ from .errors import InputError
 from .model import Dataset
 
 MAX_BYTES = 64 << 20  # a table far larger than a spreadsheet network trains on
-RARE_OTHERS = 3  # a label in one row beside labels in this many rows or more looks like a typo
+DELIMITERS = (",", ";", "\t")  # what spreadsheets write as "CSV", by locale
+RARE_OTHERS = 10  # a label in one row beside labels in this many rows or more looks like a typo
 
 
 @dataclass
@@ -89,25 +90,20 @@ def _suspicious(message: str, path: object) -> InputError:
 
 
 def inputs(path: str | os.PathLike, n_inputs: int) -> Table:
-    """The first `n_inputs` numbers of every row (more columns are ignored); the first row may
-    be a header."""
+    """Rows of exactly `n_inputs` numbers (a column more or fewer is refused, naming both
+    counts: silently dropping a column would predict from the wrong inputs); the first row
+    may be a header."""
     path = Path(path)
     header, rows = _read(path)
-    for line, cells in rows:
-        if len(cells) < n_inputs:
-            raise InputError(
-                f"row {line} has {len(cells)} columns; the model takes {n_inputs} inputs", path=path
-            )
-    names = header[:n_inputs] if header is not None and len(header) >= n_inputs else None
-    columns = names or [str(j + 1) for j in range(n_inputs)]
-    x = np.array(
-        [
-            [_number(cells[j], columns[j], line, path) for j in range(n_inputs)]
-            for line, cells in rows
-        ],
-        dtype=np.float64,
-    ).reshape(len(rows), n_inputs)
-    return Table(x, names, name=path.stem)
+    for line, cells in [(1, header)] * (header is not None) + rows:
+        if len(cells) != n_inputs:
+            raise InputError(f"row {line} has {len(cells)} columns but the model takes "
+                             f"{n_inputs} inputs", path=path,
+                             hint="give one column per input (no label column)")  # fmt: skip
+    columns = header or [str(j + 1) for j in range(n_inputs)]
+    x = np.array([[_number(cells[j], columns[j], line, path) for j in range(n_inputs)]
+                  for line, cells in rows], dtype=np.float64)  # fmt: skip
+    return Table(x, header, name=path.stem)
 
 
 def for_model(path: str | os.PathLike, n_inputs: int) -> Table:
@@ -130,7 +126,7 @@ def _read(path: Path) -> tuple[list[str] | None, list[tuple[int, list[str]]]]:
     rows: list[tuple[int, list[str]]] = []
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
+            reader = csv.reader(handle, delimiter=_delimiter(handle))
             for cells in reader:
                 if any(cell.strip() for cell in cells):
                     rows.append((reader.line_num, cells))
@@ -142,6 +138,16 @@ def _read(path: Path) -> tuple[list[str] | None, list[tuple[int, list[str]]]]:
     if not rows:
         raise InputError("the CSV has no data rows", path=path)
     return header, rows
+
+
+def _delimiter(handle) -> str:
+    """The first line's most frequent of comma, semicolon and tab (a comma when none is there);
+    the handle is left at the start."""
+    first = next((line for line in handle if line.strip()), "")
+    handle.seek(0)
+    counts = {d: first.count(d) for d in DELIMITERS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
 
 
 def _same_width(header: list[str], rows: list[tuple[int, list[str]]], path: Path) -> None:

@@ -50,7 +50,7 @@ def test_cli_values_and_csv(tmp_path, capsys):
             assert got[4] == ("True" if y[1] > y[0] else "False")
     assert len(rows) == 2
     data = tmp_path / "rows.csv"
-    data.write_text("a,b,target\n0,0,0\n1,0,1\n\n1,1,0\n")
+    data.write_text("a,b\n0,0\n1,0\n\n1,1\n")
     assert _run(["predict", str(SAMPLES / "xor.h5"), "--data", str(data)]) == 0
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 4
@@ -77,3 +77,6 @@ def test_bad_inputs_are_one_clear_error(tmp_path, capsys):
     data.write_text("0,1\n1,x\n")
     assert _run(["predict", str(SAMPLES / "or.hdf"), "--data", str(data)]) == 2
     assert "row 2" in capsys.readouterr().err
+    data.write_text("a,b,label\n0,1,1\n")  # a label column would shift every prediction
+    assert _run(["predict", str(SAMPLES / "or.hdf"), "--data", str(data)]) == 2
+    assert "row 1 has 3 columns but the model takes 2 inputs" in capsys.readouterr().err

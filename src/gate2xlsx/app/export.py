@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import gates, losses, tables
 from ..errors import InputError, OutputError, UnsupportedModelError
+from ..files import check_target
 from ..model import Model
 from ..progress import OnProgress
 from ..sheet import limits, writer
@@ -54,6 +55,7 @@ def export_workbook(
     Options as for `decide`. progress: called with (rows written, rows in all) while the file
     streams out.
     """
+    check_output(path)
     limits.check_model(model)  # cheap, before planning: a hostile config never costs minutes
     if model.source.path and Path(model.source.path).resolve() == Path(path).resolve():
         raise OutputError(
@@ -72,6 +74,20 @@ def export_workbook(
         spec.loss,
         [sheet.title for sheet in plan.sheets if not sheet.hidden],
     )
+
+
+def check_output(path: str | os.PathLike, source: str | os.PathLike | None = None) -> None:
+    """Refuse, before any work, the model file itself (`source`), a workbook name Excel would
+    not open, or a place that can never be written."""
+    if source is not None and Path(source).resolve() == Path(path).resolve():
+        raise OutputError("refusing to write the workbook over the model file it was read from",
+                          path=path, hint="choose another name with -o OUT.xlsx")  # fmt: skip
+    check_target(path)
+    suffix = Path(path).suffix
+    if suffix.lower() != ".xlsx":
+        raise OutputError(f"a workbook's name ends in .xlsx, not {suffix}" if suffix else
+                          "a workbook's name ends in .xlsx; this one has no extension",
+                          path=path, hint=f"-o {Path(path).with_suffix('.xlsx').name}")  # fmt: skip
 
 
 def decide(

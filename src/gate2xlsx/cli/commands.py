@@ -23,11 +23,12 @@ def export(options: argparse.Namespace) -> None:
 
     Example: gate2xlsx or.hdf -o or.xlsx --gate or
     """
-    from ..app.export import export_workbook
+    from ..app.export import check_output, export_workbook
     from ..progress import ProgressBar
     from ..readers import load
 
     target = options.output or Path.cwd() / (options.model.stem + ".xlsx")
+    check_output(target, options.model)  # before the model is read: a wrong name costs nothing
     model = load(options.model, architecture=options.architecture)
     with ProgressBar(f"Writing {target.name}", enabled=not options.quiet) as progress:
         info = export_workbook(
