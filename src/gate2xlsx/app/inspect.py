@@ -17,12 +17,14 @@ from ..model import Act, Layer, Model
 SMALL = 64  # weights with at most this many values are printed whole
 
 
-def describe(model: Model | str | os.PathLike, *, full: bool = False) -> dict[str, Any]:
-    """The model file's format, layers and weights as plain data."""
+def describe(model: Model | str | os.PathLike, *, full: bool = False,
+             architecture: str | os.PathLike | None = None) -> dict[str, Any]:  # fmt: skip
+    """The model file's format, layers and weights as plain data (`architecture`: the JSON of
+    a weights-only file)."""
     if not isinstance(model, Model):
         from ..readers import load
 
-        model = load(Path(model))
+        model = load(Path(model), architecture=architecture)
     widths = model.widths()
     layers, weights = [], []
     for index, layer in enumerate(model.layers):

@@ -105,6 +105,7 @@ def verify(
     Verification.ok).
     """
     workbook = Path(workbook)
+    _require_workbook(workbook)
     with tempfile.TemporaryDirectory(prefix="gate2xlsx-verify-") as scratch:
         [computed] = libreoffice.recalculate([workbook], Path(scratch))
         try:  # the weights as LibreOffice saw them (a weight typed as a formula counts too)
@@ -120,6 +121,31 @@ def verify(
         if x in values.defined_names and y in values.defined_names
     ]
     return Verification(str(workbook), atol, comparisons)
+
+
+MODEL_KINDS = {
+    "hdf5": "a Keras HDF5 model file",
+    "npz": "gate2xlsx's .npz model file",
+    "zip": "a .keras model archive",
+    "json": "a JSON file (an architecture)",
+}
+
+
+def _require_workbook(path: Path) -> None:
+    """verify checks workbooks: a model file given instead is named as what it is."""
+    from ..readers import kind_of
+
+    kind = kind_of(path)
+    if kind == "workbook":
+        return
+    if not path.exists():
+        raise InputError("no such workbook", path=path)
+    if kind not in MODEL_KINDS:
+        raise InputError("not an .xlsx workbook; verify checks a workbook made by gate2xlsx",
+                         path=path)  # fmt: skip
+    raise InputError(f"this is {MODEL_KINDS[kind]}; verify checks a workbook made by gate2xlsx",
+                     path=path, hint=f"gate2xlsx {path.name} -o {path.stem}.xlsx first, then "
+                     f"gate2xlsx verify {path.stem}.xlsx")  # fmt: skip
 
 
 def _compare(values, formulas, model: Model, x_name: str, y_name: str) -> Comparison:

@@ -56,17 +56,33 @@ def _export(p: argparse.ArgumentParser) -> None:
         help="model file (.hdf, .h5, .keras, .npz, a gate2xlsx workbook, ...)",
     )
     p.add_argument(
-        "-o", "--output", type=Path, help="workbook to write (default: MODEL's stem + .xlsx here)"
+        "-o",
+        "--output",
+        type=Path,
+        metavar="OUT.xlsx",
+        help="workbook to write (default: MODEL's stem + .xlsx here)",
     )
-    p.add_argument("--architecture", type=Path, help="model.to_json() text for a weights-only file")
+    _architecture(p)
     p.add_argument(
-        "--formulas", default="mmult", help="mmult (array formulas), sumproduct, or expanded"
+        "--formulas",
+        default="mmult",
+        metavar="MODE",
+        help="mmult (array formulas, default), sumproduct, or expanded",
     )
-    p.add_argument("--gate", help="truth table rows: or, and, xor, nand, nor, xnor")
-    p.add_argument("--data", type=Path, help="CSV of rows: inputs, then a label column")
-    p.add_argument("--loss", help="binary_crossentropy, categorical_crossentropy or mse")
-    p.add_argument("--labels", type=_names, help="class names, e.g. False,True")
-    p.add_argument("--inputs", type=_names, help="input names, e.g. x1,x2")
+    p.add_argument("--gate", metavar="GATE", help="truth table rows: or, and, xor, nand, nor, xnor")
+    p.add_argument(
+        "--data",
+        type=Path,
+        metavar="CSV",
+        help="rows of the Data sheet: inputs, then a label column (optional)",
+    )
+    p.add_argument(
+        "--loss",
+        metavar="NAME",
+        help="binary_crossentropy, categorical_crossentropy or mse (default: the file's own)",
+    )
+    p.add_argument("--labels", type=_names, metavar="NAMES", help="class names, e.g. False,True")
+    p.add_argument("--inputs", type=_names, metavar="NAMES", help="input names, e.g. x1,x2")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -79,7 +95,7 @@ def inspect(options: argparse.Namespace) -> None:
 
     from ..app.inspect import describe, render
 
-    info = describe(options.model, full=options.full)
+    info = describe(options.model, full=options.full, architecture=options.architecture)
     print(json.dumps(info, indent=1) if options.json else render(info))
 
 
@@ -87,6 +103,7 @@ def _inspect(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "model", type=Path, metavar="MODEL", help="model file or workbook to look inside"
     )
+    _architecture(p)
     p.add_argument("--full", action="store_true", help="print every weight value")
     p.add_argument("--json", action="store_true", help="the same as JSON, for scripts")
 
@@ -122,7 +139,7 @@ def verify(options: argparse.Namespace) -> None:
     from ..errors import CheckFailed
     from ..readers import load
 
-    reference = load(options.model) if options.model else None
+    reference = load(options.model, architecture=options.architecture) if options.model else None
     report = check(
         options.workbook, reference, **({} if options.atol is None else {"atol": options.atol})
     )
@@ -140,7 +157,9 @@ def _verify(p: argparse.ArgumentParser) -> None:
         type=Path,
         help="check against this model file instead of the workbook's own weights",
     )
-    p.add_argument("--atol", type=float, help="largest difference allowed")
+    _architecture(p, "for a weights-only --model: its model.to_json() text")
+    p.add_argument("--atol", type=float, metavar="X",
+                   help="largest difference allowed (default: 1e-9)")  # fmt: skip
 
 
 def predict(options: argparse.Namespace) -> None:
@@ -204,6 +223,12 @@ def parser() -> argparse.ArgumentParser:
         command.set_defaults(run=run, subject_of=subject)
         root.commands[name] = command
     return root
+
+
+def _architecture(p: argparse.ArgumentParser,
+                  text: str = "model.to_json() text (or config.json, TF.js model.json) for a "
+                  "weights-only file") -> None:  # fmt: skip
+    p.add_argument("--architecture", type=Path, metavar="JSON", help=text)
 
 
 def _names(text: str) -> list[str]:

@@ -4,14 +4,13 @@ workbooks (their current weights, so an edited workbook is a model like any othe
 
 from __future__ import annotations
 
-import json
 import os
 import zipfile
 from pathlib import Path
 
 from ..errors import InputError
 from ..model import Model
-from . import extras, keras_h5, keras_zip, npz
+from . import config, extras, keras_h5, keras_zip, npz
 from .hdf5 import is_hdf5
 from .isolation import in_child
 
@@ -60,6 +59,25 @@ def _read(path: Path, arch: dict | list | None) -> Model:
     )
 
 
+def kind_of(path: str | os.PathLike) -> str | None:
+    """What the file is, by its content: "workbook", "hdf5", "npz", "zip" (a .keras archive or
+    another zip), "json", or None (empty, missing or unknown)."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    if is_hdf5(path):
+        return "hdf5"
+    if npz.is_npz(path):
+        return "npz"
+    if _is_workbook(path):
+        return "workbook"
+    if keras_zip.is_zip(path):
+        return "zip"
+    with open(path, "rb") as handle:
+        head = handle.read(64)
+    return "json" if head.lstrip()[:1] in (b"{", b"[") else None
+
+
 def _is_workbook(path: Path) -> bool:
     """An .xlsx package, whatever its name: a zip holding the workbook part."""
     if not keras_zip.is_zip(path):
@@ -81,8 +99,16 @@ def _check_readable(path: Path) -> None:
 
 
 def _read_architecture(path: Path) -> dict | list:
+    """The --architecture file's JSON, checked here so its problems name it (not the weights)."""
     _check_readable(path)
     try:
-        return json.loads(path.read_text("utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"not valid JSON ({exc})", path=path) from None
+        text = path.read_text("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not a JSON text file ({exc})", path=path) from None
+    found = config.parse_json(text, path=path)
+    if not config.is_model_config(found):
+        raise InputError("not a Keras model configuration (expected model.to_json() text, a Keras "
+                         "3 config.json or a TF.js model.json)", path=path)  # fmt: skip
+    if isinstance(found, dict) and isinstance(found.get("modelTopology"), dict):
+        return found["modelTopology"]  # TF.js: its keras_version sits beside the model_config
+    return found

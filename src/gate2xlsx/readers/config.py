@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, UnsafeModelError, UnsupportedModelError
+from .hdf5 import TOO_DEEP
 
 MODEL_CLASSES = {"Sequential", "Model", "Functional"}
 IDENTITY_CLASSES = {
@@ -89,13 +90,24 @@ def parse_json(text: str | bytes, *, path: Path) -> dict | list:
         return json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"the model configuration is not valid JSON ({exc})", path=path) from None
+    except RecursionError:
+        raise InputError(TOO_DEEP, path=path) from None
 
 
 def unwrap(config: dict | list) -> dict | list:
-    """Accept a `to_json()` text, a Keras 3 config.json, or a bare layer list."""
+    """Accept a `to_json()` text, a Keras 3 config.json, a TF.js model.json
+    (`{"modelTopology": {"model_config": ...}}`), or a bare layer list."""
+    if isinstance(config, dict) and "modelTopology" in config and "class_name" not in config:
+        config = config["modelTopology"]
     if isinstance(config, dict) and "model_config" in config and "class_name" not in config:
         return config["model_config"]
     return config
+
+
+def is_model_config(config: object) -> bool:
+    """Whether unwrap(config) is something flatten can read: a model or a layer list."""
+    inner = unwrap(config) if isinstance(config, (dict, list)) else None
+    return isinstance(inner, list) or (isinstance(inner, dict) and "class_name" in inner)
 
 
 def model_name(config: dict | list, path: Path) -> str:
@@ -226,20 +238,33 @@ def _functional(inner: dict, *, path: Path, owner: str | None):
 
 
 def check_classes(specs: list[LayerSpec], *, path: Path) -> None:
-    """Refuse every layer gate2xlsx cannot compute, all named in one message."""
+    """Refuse every layer gate2xlsx cannot compute in one short message, grouped by class; the
+    supported classes go on the Hint line."""
+    code = [spec for spec in specs if spec.class_name in CODE_CLASSES]
+    known = COMPUTED_CLASSES | IDENTITY_CLASSES | SHAPE_CLASSES | CODE_CLASSES
+    unknown = [spec for spec in specs if spec.class_name not in known]
     problems = []
-    for spec in specs:
-        if spec.class_name in CODE_CLASSES:
-            problems.append(
-                f"layer {spec.name!r} ({spec.class_name}) carries code, which gate2xlsx never runs"
-            )
-        elif spec.class_name not in COMPUTED_CLASSES | IDENTITY_CLASSES | SHAPE_CLASSES:
-            problems.append(
-                f"layer {spec.name!r} ({spec.class_name}) is not a layer gate2xlsx can compute"
-            )
+    if code:
+        problems.append(_grouped(code, "carries code, which gate2xlsx never runs",
+                                 "carry code, which gate2xlsx never runs"))  # fmt: skip
+    if unknown:
+        problems.append(_grouped(unknown, "is not a layer gate2xlsx can compute",
+                                 "are not layers gate2xlsx can compute"))  # fmt: skip
     if problems:
-        error = UnsafeModelError if any("code" in p for p in problems) else UnsupportedModelError
-        raise error(
-            "; ".join(problems) + f". Supported: {', '.join(SUPPORTED_LAYERS)}",
-            path=path,
-        )
+        error = UnsafeModelError if code else UnsupportedModelError
+        raise error("; ".join(problems), path=path,
+                    hint=f"Supported layers: {', '.join(SUPPORTED_LAYERS)}")  # fmt: skip
+
+
+def _grouped(specs: list[LayerSpec], one: str, several: str, shown: int = 3) -> str:
+    """`layer 'x' (Conv2D) <one>`, or `5 layers <several>: Conv2D (a, b, c and 1 more), ...`."""
+    if len(specs) == 1:
+        return f"layer {specs[0].name!r} ({specs[0].class_name}) {one}"
+    by_class: dict[str, list[str]] = {}
+    for spec in specs:
+        by_class.setdefault(spec.class_name, []).append(spec.name)
+    parts = []
+    for cls, names in by_class.items():
+        more = f" and {len(names) - shown} more" if len(names) > shown else ""
+        parts.append(f"{cls} ({', '.join(names[:shown])}{more})")
+    return f"{len(specs)} layers {several}: {', '.join(parts)}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,10 +38,12 @@ def open_hdf5(path: Path, data: BinaryIO | None = None) -> Iterator[h5py.File]:
     try:
         handle = h5py.File(data if data is not None else path, "r")
     except (OSError, ValueError) as exc:
-        raise InputError(f"not a readable HDF5 file ({_first_line(exc)})", path=path) from None
+        raise InputError(_unreadable(exc), path=path) from None
     try:
         yield handle
-    except (OSError, RuntimeError, KeyError, RecursionError) as exc:
+    except RecursionError:  # a config nested past Python's limit: nothing is damaged
+        raise InputError(TOO_DEEP, path=path) from None
+    except (OSError, RuntimeError, KeyError) as exc:
         raise InputError(f"damaged HDF5 file ({_first_line(exc)})", path=path) from None
     except UnicodeError:  # h5py hands undecodable names over with surrogates; they fail later
         raise InputError(
@@ -48,6 +51,21 @@ def open_hdf5(path: Path, data: BinaryIO | None = None) -> Iterator[h5py.File]:
         ) from None
     finally:
         handle.close()
+
+
+TOO_DEEP = ("the model configuration is nested deeper than gate2xlsx follows (about 1,000 "
+            "levels); no Keras model is built like that")  # fmt: skip
+_TRUNCATED = re.compile(r"truncated file: eof = (\d+).*stored_eof = (\d+)")
+
+
+def _unreadable(exc: BaseException) -> str:
+    """Why h5py could not open the file, in plain words where we know them."""
+    cut = _TRUNCATED.search(str(exc))
+    if cut:
+        have, need = int(cut[1]), int(cut[2])
+        return (f"the file is cut short: it has {have:,} of the {need:,} bytes its HDF5 header "
+                "declares (an interrupted download or copy?)")  # fmt: skip
+    return f"not a readable HDF5 file ({_first_line(exc)})"
 
 
 def _first_line(exc: BaseException) -> str:

@@ -57,10 +57,10 @@ def read(path: Path, architecture: dict | list | None = None) -> Model:
         config = C.unwrap(architecture)
         shape, specs = C.flatten(config, path=path)
         weights = _weights_by_layer(root, path)
+        _check_layers_present(specs, weights, path)
         lookup = _lookup(weights, specs, path)
-        keras_version = keras_version or keras_v3.keras_version_of(
-            architecture
-        )  # to_json() says it
+        # a to_json() text says its Keras version
+        keras_version = keras_version or keras_v3.keras_version_of(architecture)
         n_inputs, layers = build_layers(
             specs, shape, lookup, keras_version=keras_version, path=path
         )
@@ -91,6 +91,18 @@ def _loss(training: object) -> str | None:
             else loss.get("class_name")
         )
     return loss if isinstance(loss, str) else None
+
+
+def _check_layers_present(specs: list[C.LayerSpec], weights: dict[str, list[C.RawWeight]],
+                          path: Path) -> None:  # fmt: skip
+    """A layer that needs weights but has no group at all: the architecture and the weights
+    come from different models, so name the layers the file does have."""
+    for spec in specs:
+        if spec.owner not in weights and expected_weights(spec.class_name, spec.config):
+            have = ", ".join(name for name, found in weights.items() if found) or "none"
+            raise InputError(f"the file has no layer {spec.owner!r}; its layers with weights are: "
+                             f"{have}", path=path, hint="the architecture and the weights seem "
+                             "to come from different models")  # fmt: skip
 
 
 def _weights_by_layer(root: h5py.Group, path: Path) -> dict[str, list[C.RawWeight]]:
