@@ -170,7 +170,10 @@ def test_each_saved_format_loads_back(tmp_path, suffix, capsys):
         back.forward(gates.INPUTS), expected.forward(gates.INPUTS), atol=1e-6
     )
     assert back.data.name == "or" and np.array_equal(back.data.y, gates.dataset("or").y)
-    assert back.class_names == ["false", "true"] and back.loss == "binary_crossentropy"
+    assert (
+        back.class_names == gates.CLASS_NAMES == ["False", "True"]
+        and back.loss == "binary_crossentropy"
+    )
 
 
 @pytest.mark.parametrize("name", TRAINABLE_ACTIVATIONS)

@@ -256,8 +256,8 @@ def check_classes(specs: list[LayerSpec], *, path: Path) -> None:
                     hint=f"Supported layers: {', '.join(SUPPORTED_LAYERS)}")  # fmt: skip
 
 
-def _grouped(specs: list[LayerSpec], one: str, several: str, shown: int = 3) -> str:
-    """`layer 'x' (Conv2D) <one>`, or `5 layers <several>: Conv2D (a, b, c and 1 more), ...`."""
+def _grouped(specs: list[LayerSpec], one: str, several: str, shown: int = 2) -> str:
+    """`layer 'x' (Conv2D) <one>`, or `5 layers <several>: Conv2D (a, b and 2 more), ...`."""
     if len(specs) == 1:
         return f"layer {specs[0].name!r} ({specs[0].class_name}) {one}"
     by_class: dict[str, list[str]] = {}
