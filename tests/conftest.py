@@ -31,6 +31,14 @@ def _in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+try:  # the `formulas` engine's progress bars start tqdm's monitor thread, and in a process with
+    # other threads model files are read in-process (readers/isolation.py): keep it from starting
+    from tqdm import tqdm as _tqdm
+
+    _tqdm.monitor_interval = 0
+except ImportError:  # pragma: no cover - formulas (a test extra) brings tqdm
+    pass
+
 # CI replays the same Hypothesis examples every run (a red CI must be reproducible); by hand,
 # each run explores new ones.
 settings.register_profile("ci", derandomize=True)
