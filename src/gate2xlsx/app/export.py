@@ -143,6 +143,7 @@ def decide(
         described_labels=named_labels,
         described_inputs=named_inputs,
         about={"loss": chosen or "none", "data": rows.source},
+        title=Path(model.source.path).stem if model.source.path else model.name,
     )
     return spec, gate, how if gate else None
 

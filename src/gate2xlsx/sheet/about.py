@@ -15,7 +15,7 @@ TITLE = "About"
 
 def about_plan(model: Model, spec: WorkbookSpec, facts: dict[str, str]) -> SheetPlan:
     """`facts` adds lines the export knows (loss, data source, sheets left out and why)."""
-    sheet = SheetPlan(TITLE, widths={1: 135})  # landscape, fit to width: long lines print whole
+    sheet = SheetPlan(TITLE, widths={1: 110})  # long lines wrap inside the page's width
     src = model.source
     values = {
         "model": model.name,
@@ -47,7 +47,7 @@ def about_plan(model: Model, spec: WorkbookSpec, facts: dict[str, str]) -> Sheet
                 sheet.add(text(TITLE, row, 1, entry, "label"))
                 row += 1
             continue
-        style = "title" if line.startswith("# ") else "layer" if line.startswith("## ") else "label"
+        style = "title" if line.startswith("# ") else "layer" if line.startswith("## ") else "prose"
         sheet.add(Region(Block(TITLE, row, 1), style, values=[[line.lstrip("# ")]]))
         row += 1
     return sheet

@@ -16,7 +16,7 @@ from ..model import Model, final_layer
 from ..templates_text import say
 from . import formulas as F
 from .keras_eval import LossRule, accuracy_name
-from .layout import Block, Chart, ConditionalFormat, Region, SheetPlan, text, text_row
+from .layout import Block, Chart, ConditionalFormat, Region, SheetPlan, fit_headings, text, text_row
 from .spec import Rows, WorkbookSpec
 from .steps import ColumnPlacer, WeightRefs, chain
 
@@ -83,7 +83,7 @@ def data_plan(
     k, n, m = len(rows.x), model.n_inputs, model.n_outputs
     sheet = SheetPlan(title, widths={1: 16}, freeze=f"B{TOP}")
     sheet.add(
-        text(title, 1, 1, say("data_title", model=model.name), "title"),
+        text(title, 1, 1, say("data_title", model=spec.title), "title"),
         text(title, 2, 1, say("data_intro"), "subtitle"),
         text(title, 3, 1, rows.source, "note"),
     )
@@ -118,7 +118,7 @@ def data_plan(
         text(title, HEADER_ROW + 1, col, "predicted", "step"),
         Region(
             pred,
-            "result",
+            "prediction",  # neutral; coloured right or wrong once the targets are known
             cell_formula=lambda i, j: F.formula(
                 F.choose_label(label_block.ref(), predicted_index(probs.row(i), m))
             ),
@@ -128,7 +128,7 @@ def data_plan(
     summary = label_row + 2
     if rows.y is not None and len(rows.y):
         summary = _scored(
-            sheet, rows, rule, probs, done.logits, (label_block, labels), col, summary
+            sheet, rows, rule, (probs, pred, done.logits), (label_block, labels), col, summary
         )
     else:
         sheet.add(text(title, summary, 1, say("no_labels_note"), "note"))
@@ -143,6 +143,9 @@ def data_plan(
                 series_names=output_headers(labels, m),
             )
         )
+    for row in (HEADER_ROW, HEADER_ROW + 1):  # layer titles, then step labels
+        fit_headings(sheet, row)
+    sheet.print_titles = (HEADER_ROW, HEADER_ROW + 2)  # every printed page names its columns
     return sheet
 
 
@@ -150,13 +153,14 @@ def _scored(
     sheet: SheetPlan,
     rows: Rows,
     rule: LossRule | None,
-    probs: Block,
-    logits: Block | None,
+    blocks: tuple[Block, Block, Block | None],
     label_info: tuple[Block, list[str]],
     col: int,
     summary: int,
 ) -> int:
-    """Expected labels, correct/wrong, per-row loss, and the `accuracy` and `loss` cells."""
+    """Expected labels, correct/wrong (the predicted label coloured alike), per-row loss, and
+    the `accuracy` and `loss` cells. blocks: the probabilities, predicted labels, logits."""
+    probs, pred, logits = blocks
     title, k, m = sheet.title, probs.rows, probs.cols
     label_block, labels = label_info
     y = np.asarray(rows.y, dtype=np.float64).reshape(k, -1)
@@ -175,7 +179,7 @@ def _scored(
         text(title, HEADER_ROW + 1, col + 1, "correct", "step"),
         Region(
             exp_label,
-            "result",
+            "prediction",
             cell_formula=lambda i, j: F.formula(
                 F.choose_label(label_block.ref(), predicted_index(expected.row(i), m))
             ),
@@ -188,10 +192,12 @@ def _scored(
             ),
         ),
     )
-    sheet.conditional += [
-        ConditionalFormat(correct.ref(absolute=False, on=title), "good", f"{correct.cell()}=1"),
-        ConditionalFormat(correct.ref(absolute=False, on=title), "bad", f"{correct.cell()}=0"),
-    ]
+    right = correct.cell(on=title)  # each row's correct cell decides both colours
+    for shown in (correct, pred):
+        sheet.conditional += [
+            ConditionalFormat(shown.ref(absolute=False, on=title), "good", f"{right}=1"),
+            ConditionalFormat(shown.ref(absolute=False, on=title), "bad", f"{right}=0"),
+        ]
     sheet.add(
         text(title, summary, 1, "accuracy", "layer"),
         Region(

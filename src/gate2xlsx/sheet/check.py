@@ -14,7 +14,7 @@ from ..model import Model
 from ..templates_text import say
 from . import formulas as F
 from .batch import compute, copy_of, output_headers
-from .layout import Block, ConditionalFormat, Region, SheetPlan, text, text_row
+from .layout import Block, ConditionalFormat, Region, SheetPlan, fit_headings, text, text_row
 from .spec import WorkbookSpec
 from .steps import WeightRefs
 
@@ -60,7 +60,7 @@ def check_plan(
         text(TITLE, HEADER_ROW, stored.left, f"reference ({reference_name})", "layer"),
         text_row(TITLE, HEADER_ROW + 2, stored.left, heads),
         Region(stored, "stored", values=reference),
-        text(TITLE, HEADER_ROW, diff.left, "relative difference", "layer"),
+        text(TITLE, HEADER_ROW, diff.left, say("check_difference"), "layer"),
         text_row(TITLE, HEADER_ROW + 2, diff.left, heads),
         Region(
             diff,
@@ -92,4 +92,7 @@ def check_plan(
         ConditionalFormat(result.ref(absolute=False, on=TITLE), "good", f'{result.cell()}="PASS"'),
         ConditionalFormat(result.ref(absolute=False, on=TITLE), "bad", f'{result.cell()}="FAIL"'),
     ]
+    for row in (HEADER_ROW, HEADER_ROW + 1):  # layer titles, then step labels
+        fit_headings(sheet, row)
+    sheet.print_titles = (HEADER_ROW, HEADER_ROW + 2)  # every printed page names its columns
     return sheet

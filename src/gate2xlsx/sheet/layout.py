@@ -107,6 +107,31 @@ def _as_grid(values: Any) -> Any:
     return values
 
 
+DEFAULT_WIDTH = 8.43  # a column's width in characters where a sheet sets none (Excel, LibreOffice)
+BOLD = 1.15  # bold text is this much wider
+
+
+def headings(sheet: SheetPlan, row: int) -> list[tuple[int, str]]:
+    """(column, text) of the one-cell texts on `row`, left to right."""
+    one_cell = [
+        r for r in sheet.regions if r.block.top == row and r.block.rows == r.block.cols == 1
+    ]
+    return sorted((r.block.left, str(r.values[0][0])) for r in one_cell if r.values is not None)
+
+
+def fit_headings(sheet: SheetPlan, row: int) -> None:
+    """Widen columns so each heading on `row` ends before the next one starts: a text runs on
+    into empty cells on its right, and is cut off where the next one stands."""
+    found = headings(sheet, row)
+    for (left, text), (stop, _) in zip(found, found[1:]):
+        span = range(left, stop)
+        have = sum(sheet.widths.get(c, DEFAULT_WIDTH) for c in span)
+        need = len(text) * BOLD + 1
+        if have < need:
+            for c in span:
+                sheet.widths[c] = sheet.widths.get(c, DEFAULT_WIDTH) + (need - have) / len(span)
+
+
 def own(regions: list[Region], first: int, layer: str) -> None:
     """Mark the regions from index `first` on as belonging to `layer` (limits name it)."""
     for region in regions[first:]:
@@ -168,6 +193,7 @@ class SheetPlan:
     landscape: bool = True
     names: dict[str, Block] = field(default_factory=dict)  # names spanning several regions
     print_area: Block | None = None  # what a printout shows (default: everything)
+    print_titles: tuple[int, int] | None = None  # rows every printed page repeats
 
     def add(self, *regions: Region) -> None:
         self.regions.extend(regions)
@@ -176,6 +202,10 @@ class SheetPlan:
         rows = max((r.block.bottom for r in self.regions), default=0)
         cols = max((r.block.right for r in self.regions), default=0)
         return rows, cols
+
+    def width(self) -> float:
+        """The used columns' width in characters."""
+        return sum(self.widths.get(c, DEFAULT_WIDTH) for c in range(1, self.extent()[1] + 1))
 
 
 @dataclass

@@ -16,6 +16,7 @@ from .steps import RowPlacer, WeightRefs, chain
 NETWORK = "Network"
 LABEL_WIDTH = 46
 VALUE_WIDTH = 11
+CHART_BESIDE_COLS = 12  # networks up to this many columns wide get the chart beside them
 
 
 def default_input(model: Model) -> np.ndarray:
@@ -31,7 +32,7 @@ def network_plan(
     """The sheet; `input_values` is the example it opens with (default: a data row, or zeros)."""
     sheet = SheetPlan(NETWORK, widths={1: LABEL_WIDTH}, freeze="B3")
     sheet.add(
-        text(NETWORK, 1, 1, say("network_title", model=model.name), "title"),
+        text(NETWORK, 1, 1, say("network_title", model=spec.title), "title"),
         text(NETWORK, 2, 1, say("network_intro"), "subtitle"),
     )
     x = default_input(model) if input_values is None else np.asarray(input_values, dtype=np.float64)
@@ -85,9 +86,13 @@ def network_plan(
             Block(NETWORK, row + 3, 4), "percent", cell_formula=lambda i, j: F.formula(confidence)
         ),
     )
-    sheet.charts.append(
-        Chart(say("network_chart_title"), out, Block(NETWORK, row, 2, 1, n), F.cell(row + 5, 2))
-    )
     for col in range(2, max(sheet.extent()[1], 4) + 1):
         sheet.widths.setdefault(col, VALUE_WIDTH)
+    # Beside the steps at the top while the sheet is narrow (on the first printed page, never
+    # split across two); below the output for a wide network.
+    cols = sheet.extent()[1]
+    anchor = F.cell(4, max(cols, 4) + 2) if cols <= CHART_BESIDE_COLS else F.cell(row + 5, 2)
+    sheet.charts.append(
+        Chart(say("network_chart_title"), out, Block(NETWORK, row, 2, 1, n), anchor)
+    )
     return sheet

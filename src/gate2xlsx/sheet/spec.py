@@ -29,7 +29,8 @@ class WorkbookSpec:
     rows: the Truth table / Data sheet's examples (already capped); loss: the canonical loss
     the sheet evaluates, or None; labels / inputs: class and input names as the sheets show
     them; input_values: the Network sheet's starting input; described_*: the names the hidden
-    description stores (None: the model's own); about: lines for the About sheet.
+    description stores (None: the model's own); about: lines for the About sheet; title: the
+    network's name in sheet titles (the file's, not Keras's internal "sequential").
     """
 
     rows: Rows
@@ -41,6 +42,7 @@ class WorkbookSpec:
     described_labels: list[str] | None = None
     described_inputs: list[str] | None = None
     about: dict[str, str] = field(default_factory=dict)
+    title: str = "model"  # how sheet titles name the network: the file's name
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:

@@ -299,7 +299,9 @@ def _show_weights(layer: Dense, w: WeightRefs, placer: Placer) -> None:
                 Region(
                     row,
                     "mirror",
-                    comment=say("mirror_comment", name=name) if i == 0 else None,
+                    comment=say(f"mirror_{'bias_' if key == 'bias' else ''}comment", name=name)
+                    if i == 0
+                    else None,
                     cell_formula=lambda _, j, i=i, source=source, row=row: F.formula(
                         F.reference(source.cell(i, j, absolute=True, on=row.sheet))
                     ),

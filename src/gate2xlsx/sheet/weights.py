@@ -32,7 +32,7 @@ def weights_plan(model: Model, spec: WorkbookSpec) -> tuple[SheetPlan, WeightRef
         say("weights_intro") if with_copy else say("weights_intro_large", limit=TRAINED_COPY_LIMIT)
     )
     sheet.add(
-        text(WEIGHTS, 1, 1, say("weights_title", model=model.name), "title"),
+        text(WEIGHTS, 1, 1, say("weights_title", model=spec.title), "title"),
         text(WEIGHTS, 2, 1, intro, "subtitle"),
     )
     refs = WeightRefs()

@@ -102,8 +102,9 @@ def _named_styles() -> dict[str, NamedStyle]:
             style.border = Border(left=side, right=side, top=side, bottom=side)
         if "number_format" in spec:
             style.number_format = spec["number_format"]
-        if "align" in spec:
-            style.alignment = Alignment(horizontal=spec["align"])
+        if "align" in spec or spec.get("wrap"):
+            style.alignment = Alignment(horizontal=spec.get("align"), wrap_text=spec.get("wrap"),
+                                        vertical="top" if spec.get("wrap") else None)  # fmt: skip
         found[key] = style
     return found
 
@@ -121,9 +122,12 @@ def _write_sheet(
         ws.sheet_state = "hidden"
     if plan.landscape:
         ws.page_setup.orientation = "landscape"
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        if plan.width() <= READABLE_WIDTH:  # wider sheets print at full size, across pages
+            ws.page_setup.fitToWidth = 1
+            ws.page_setup.fitToHeight = 0
+            ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if plan.print_titles is not None:
+        ws.print_title_rows = f"{plan.print_titles[0]}:{plan.print_titles[1]}"
     if plan.print_area is not None:
         ws.print_area = plan.print_area.ref(absolute=False, on=plan.title)
     plain = [r for r in plan.regions if _is_plain(r)]
@@ -143,6 +147,11 @@ def _write_sheet(
     for chart in plan.charts:
         ws.add_chart(_chart(ws, chart), chart.anchor)
     return done
+
+
+# Fit to one page's width only while the text stays readable: about two landscape pages of
+# columns at the default size (a landscape page holds about 120 characters).
+READABLE_WIDTH = 240
 
 
 def _validation(rule: WholeNumberRule) -> DataValidation:
