@@ -4,7 +4,7 @@
 
 Each is exactly what `gate2xlsx or.hdf -o or.xlsx` (and so on) writes when run inside samples/:
 the gate is inferred from the file name, and the workbook records the model's path as given,
-so no absolute path of the machine that built it ships. tests/test_samples.py checks that they
+so no absolute path of the machine that built it ships. tests/engine/test_samples.py checks that they
 are current and PASS.
 """
 

@@ -7,18 +7,19 @@ from pathlib import Path
 from ..model import Model
 from ..templates_text import document
 from ..version import __version__
-from .layout import Block, Region, SheetPlan, text
+from .layout import Block, Region, SheetPlan, line_height, text
 from .spec import WorkbookSpec
 
 TITLE = "About"
+WIDTH = 90  # characters: a landscape page's width, with room to spare
 
 
 def about_plan(model: Model, spec: WorkbookSpec, facts: dict[str, str]) -> SheetPlan:
     """`facts` adds lines the export knows (loss, data source, sheets left out and why)."""
-    sheet = SheetPlan(TITLE, widths={1: 110})  # long lines wrap inside the page's width
+    sheet = SheetPlan(TITLE, widths={1: WIDTH})  # long lines wrap inside the page's width
     src = model.source
     values = {
-        "model": model.name,
+        "model": spec.title,
         "path": Path(src.path).name if src.path else "(built in memory)",
         "format": src.format or "unknown",
         "keras": src.keras_version or "unknown",
@@ -49,5 +50,7 @@ def about_plan(model: Model, spec: WorkbookSpec, facts: dict[str, str]) -> Sheet
             continue
         style = "title" if line.startswith("# ") else "layer" if line.startswith("## ") else "prose"
         sheet.add(Region(Block(TITLE, row, 1), style, values=[[line.lstrip("# ")]]))
+        if style == "prose":
+            sheet.heights[row] = line_height(line, WIDTH)
         row += 1
     return sheet

@@ -16,7 +16,17 @@ from ..model import Model, final_layer
 from ..templates_text import say
 from . import formulas as F
 from .keras_eval import LossRule, accuracy_name
-from .layout import Block, Chart, ConditionalFormat, Region, SheetPlan, fit_headings, text, text_row
+from .layout import (
+    Block,
+    Chart,
+    ConditionalFormat,
+    Region,
+    SheetPlan,
+    fit_headings,
+    paragraph,
+    text,
+    text_row,
+)
 from .spec import Rows, WorkbookSpec
 from .steps import ColumnPlacer, WeightRefs, chain
 
@@ -84,9 +94,9 @@ def data_plan(
     sheet = SheetPlan(title, widths={1: 16}, freeze=f"B{TOP}")
     sheet.add(
         text(title, 1, 1, say("data_title", model=spec.title), "title"),
-        text(title, 2, 1, say("data_intro"), "subtitle"),
         text(title, 3, 1, rows.source, "note"),
     )
+    paragraph(sheet, 2, say("data_intro"))
     inputs = Block(title, TOP, 2, k, n)
     sheet.add(
         text(title, HEADER_ROW, 2, "Input", "layer"),

@@ -14,7 +14,16 @@ from ..model import Model
 from ..templates_text import say
 from . import formulas as F
 from .batch import compute, copy_of, output_headers
-from .layout import Block, ConditionalFormat, Region, SheetPlan, fit_headings, text, text_row
+from .layout import (
+    Block,
+    ConditionalFormat,
+    Region,
+    SheetPlan,
+    fit_headings,
+    paragraph,
+    text,
+    text_row,
+)
 from .spec import WorkbookSpec
 from .steps import WeightRefs
 
@@ -38,8 +47,8 @@ def check_plan(
     sheet = SheetPlan(TITLE, widths={1: 30})
     sheet.add(
         text(TITLE, 1, 1, say("check_title"), "title"),
-        text(TITLE, 2, 1, say("check_intro", reference=reference_name), "subtitle"),
     )
+    paragraph(sheet, 2, say("check_intro", reference=reference_name))
     inputs = Block(TITLE, TOP, 2, k, n)
     sheet.add(
         text(TITLE, HEADER_ROW, 2, "Input", "layer"),

@@ -16,7 +16,16 @@ from ..model import Model
 from ..templates_text import say
 from . import formulas as F
 from .batch import compute, copy_of, output_headers
-from .layout import Block, ConditionalFormat, Region, SheetPlan, WholeNumberRule, text, text_row
+from .layout import (
+    Block,
+    ConditionalFormat,
+    Region,
+    SheetPlan,
+    WholeNumberRule,
+    paragraph,
+    text,
+    text_row,
+)
 from .spec import WorkbookSpec
 from .steps import WeightRefs
 
@@ -55,8 +64,8 @@ def map_plan(
     ranges = [axis_range(points, 0), axis_range(points, 1)]
     sheet.add(
         _title(output_headers(labels, 1)[0], several),
-        text(TITLE, 2, 1, say("map_intro", x1=names[0], x2=names[1]), "subtitle"),
     )
+    paragraph(sheet, 2, say("map_intro", x1=names[0], x2=names[1]))
     # editable axis ranges: row 4 for x1, row 5 for x2: name, from, to
     ends = {}
     for r, (name, (low, high)) in enumerate(zip(names, ranges)):

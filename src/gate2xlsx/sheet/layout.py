@@ -8,6 +8,7 @@ memory stays proportional to one row, not to the network. Nothing here imports o
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -132,6 +133,28 @@ def fit_headings(sheet: SheetPlan, row: int) -> None:
                 sheet.widths[c] = sheet.widths.get(c, DEFAULT_WIDTH) + (need - have) / len(span)
 
 
+PARAGRAPH_CHARS = 110  # a paragraph wraps at about a landscape page's width
+LINE_POINTS = 15.0  # the height of one line of text
+
+
+def paragraph(sheet: SheetPlan, row: int, value: str, style: str = "subtitle") -> None:
+    """Text in column A that wraps across the first columns (merged, about a page wide) instead
+    of running on past the printed page, with its row as tall as its lines."""
+    widths, right = 0.0, 0
+    while widths < PARAGRAPH_CHARS:
+        right += 1
+        widths += sheet.widths.get(right, DEFAULT_WIDTH)
+    sheet.add(Region(Block(sheet.title, row, 1), style, values=[[value]]))
+    sheet.merges.append(Block(sheet.title, row, 1, 1, right))
+    sheet.heights[row] = line_height(value, widths)
+
+
+def line_height(value: str, width: float) -> float:
+    """The height in points of a row whose text wraps at `width` characters (with a margin
+    for fonts wider than the default one)."""
+    return LINE_POINTS * max(1, math.ceil(len(value) * 1.1 / width))
+
+
 def own(regions: list[Region], first: int, layer: str) -> None:
     """Mark the regions from index `first` on as belonging to `layer` (limits name it)."""
     for region in regions[first:]:
@@ -194,6 +217,8 @@ class SheetPlan:
     names: dict[str, Block] = field(default_factory=dict)  # names spanning several regions
     print_area: Block | None = None  # what a printout shows (default: everything)
     print_titles: tuple[int, int] | None = None  # rows every printed page repeats
+    merges: list[Block] = field(default_factory=list)  # cells shown as one (paragraphs)
+    heights: dict[int, float] = field(default_factory=dict)  # row heights in points
 
     def add(self, *regions: Region) -> None:
         self.regions.extend(regions)

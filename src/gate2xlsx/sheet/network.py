@@ -9,7 +9,7 @@ from ..model import Model
 from ..templates_text import say
 from . import formulas as F
 from .batch import output_headers, predicted_index
-from .layout import Block, Chart, Region, SheetPlan, text, text_row
+from .layout import Block, Chart, Region, SheetPlan, paragraph, text, text_row
 from .spec import WorkbookSpec
 from .steps import RowPlacer, WeightRefs, chain
 
@@ -33,8 +33,8 @@ def network_plan(
     sheet = SheetPlan(NETWORK, widths={1: LABEL_WIDTH}, freeze="B3")
     sheet.add(
         text(NETWORK, 1, 1, say("network_title", model=spec.title), "title"),
-        text(NETWORK, 2, 1, say("network_intro"), "subtitle"),
     )
+    paragraph(sheet, 2, say("network_intro"))
     x = default_input(model) if input_values is None else np.asarray(input_values, dtype=np.float64)
     inputs = Block(NETWORK, 5, 2, 1, model.n_inputs)
     sheet.add(

@@ -168,7 +168,11 @@ def add_streaming_sheet(wb, title: str) -> StreamingSheet:
 class _RowWriter(_sheet_writer.WorksheetWriter):
     def write_row(self, xf, row, row_idx):
         raw = _raw_output(xf)
-        with xf.element("row", {"r": f"{row_idx}"}):
+        height = getattr(self.ws, "row_heights", {}).get(row_idx)
+        attributes = {"r": f"{row_idx}"}
+        if height is not None:  # a paragraph's row: as tall as its wrapped lines
+            attributes.update(ht=f"{height:g}", customHeight="1")
+        with xf.element("row", attributes):
             for item in row:
                 if isinstance(item, NumberRun):
                     text = item.xml(row_idx) if raw is not None else None

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..model import Layer, Model, layer_label
 from ..templates_text import say
-from .layout import Block, ConditionalFormat, Region, SheetPlan, own, text, text_row
+from .layout import Block, ConditionalFormat, Region, SheetPlan, own, paragraph, text, text_row
 from .names import weight_names
 from .spec import WorkbookSpec
 from .steps import WeightRefs
@@ -33,8 +33,8 @@ def weights_plan(model: Model, spec: WorkbookSpec) -> tuple[SheetPlan, WeightRef
     )
     sheet.add(
         text(WEIGHTS, 1, 1, say("weights_title", model=spec.title), "title"),
-        text(WEIGHTS, 2, 1, intro, "subtitle"),
     )
+    paragraph(sheet, 2, intro)
     refs = WeightRefs()
     names = weight_names(model)
     widths = model.widths()

@@ -126,6 +126,9 @@ def _write_sheet(
             ws.page_setup.fitToWidth = 1
             ws.page_setup.fitToHeight = 0
             ws.sheet_properties.pageSetUpPr.fitToPage = True
+    for block in plan.merges:
+        ws.merged_cells.add(block.ref(absolute=False, on=plan.title))
+    ws.row_heights = dict(plan.heights)
     if plan.print_titles is not None:
         ws.print_title_rows = f"{plan.print_titles[0]}:{plan.print_titles[1]}"
     if plan.print_area is not None:
@@ -150,7 +153,7 @@ def _write_sheet(
 
 
 # Fit to one page's width only while the text stays readable: about two landscape pages of
-# columns at the default size (a landscape page holds about 120 characters).
+# columns at the default size (a landscape page holds about 120 characters): half size.
 READABLE_WIDTH = 240
 
 
