@@ -83,3 +83,16 @@ def test_print_set_up(tmp_path):
     assert not book["Check"].sheet_properties.pageSetUpPr.fitToPage  # too wide to shrink: pages
     prose = [c for row in book["About"].iter_rows() for c in row if c.style == "g2x_prose"]
     assert prose and all(c.alignment.wrap_text for c in prose)  # long lines wrap on the page
+
+
+def test_long_intros_wrap_inside_a_page_instead_of_shrinking_it(tmp_path):
+    book = openpyxl.load_workbook(gate2xlsx.write_workbook(gate2xlsx.load(SAMPLES / "xor.h5"),
+                                                           tmp_path / "xor.xlsx"))  # fmt: skip
+    for title in ("Network", "Weights", "Truth table", "Check", "Decision map"):
+        sheet = book[title]
+        [merged] = [str(r) for r in sheet.merged_cells.ranges if str(r).startswith("A2:")]
+        assert sheet["A2"].alignment.wrap_text and len(sheet["A2"].value) > 100, title
+        assert sheet.row_dimensions[2].height >= 30, (title, merged)  # two lines or more
+    prose = [c for row in book["About"].iter_rows() for c in row if c.style == "g2x_prose"]
+    long = [c for c in prose if c.value and len(c.value) > 100]
+    assert long and all(book["About"].row_dimensions[c.row].height >= 30 for c in long)
