@@ -4,8 +4,8 @@
 
 Each is exactly what `gate2xlsx or.hdf -o or.xlsx` (and so on) writes when run inside samples/:
 the gate is inferred from the file name, and the workbook records the model's path as given,
-so no absolute path of the machine that built it ships. tests/engine/test_samples.py checks that they
-are current and PASS.
+so no absolute path of the machine that built it ships. tests/engine/test_samples.py checks
+that they are current and PASS.
 """
 
 from __future__ import annotations
