@@ -101,7 +101,15 @@ def _xml(book: Path) -> dict[str, str]:
 
 
 def _defined_names(xml: dict[str, str]) -> list[str]:
-    return re.findall(r'<definedName[^>]* name="([^"]+)"', xml["xl/workbook.xml"])
+    """Workbook-level names, and each sheet's own built-ins (print area, print titles) as
+    "<sheet id>!<name>": a built-in such as _xlnm.print_titles is one per sheet."""
+    found = re.findall(r"<definedName(\s[^>]*)>", xml["xl/workbook.xml"])
+    names = []
+    for attributes in found:
+        name = re.search(r'name="([^"]+)"', attributes)[1]
+        sheet = re.search(r'localSheetId="(\d+)"', attributes)
+        names.append(f"{sheet[1]}!{name}" if sheet else name)
+    return names
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +137,7 @@ def test_layer_names_stay_text_and_names_are_legal_unique_stable(corpus, name_bo
         assert raw in text or escaped in text or raw.replace('"', '\\"') in text, raw
     names = _defined_names(xml)
     assert len({n.lower() for n in names}) == len(names), names
-    for name in names:
+    for name in (n.split("!")[-1] for n in names):
         assert re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", name) and len(name) <= F.MAX_NAME_CHARS, (
             name
         )
