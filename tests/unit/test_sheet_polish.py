@@ -49,8 +49,13 @@ def test_the_predicted_label_is_coloured_by_whether_it_is_right():
 
 def test_titles_use_the_files_name_not_kerass_internal_one():
     sheets = _plan("or")
+    assert gate2xlsx.load(SAMPLES / "or.hdf").name == "sequential"
     assert sheets["Network"].regions[0].values[0][0] == "or computed step by step"
     assert "sequential" not in str(sheets["Weights"].regions[0].values[0][0])
+    named = gate2xlsx.load(SAMPLES / "or.hdf")
+    named.name = "lesson_one"  # a name its author chose is kept
+    spec, _, _ = decide(named)
+    assert spec.title == "lesson_one"
 
 
 def test_the_bias_view_says_it_is_the_bias():

@@ -9,6 +9,7 @@ evaluates, and the names of classes and inputs. The caller's Model is never chan
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,6 +75,17 @@ def export_workbook(
         spec.loss,
         [sheet.title for sheet in plan.sheets if not sheet.hidden],
     )
+
+
+KERAS_DEFAULT_NAMES = re.compile(r"(sequential|model|functional)(_\d+)?")
+
+
+def display_name(model: Model) -> str:
+    """How sheet titles name the network: the name its author gave it, else (Keras's own
+    "sequential", "model_1", ...) the file's name."""
+    if model.source.path and KERAS_DEFAULT_NAMES.fullmatch(model.name or "model"):
+        return Path(model.source.path).stem
+    return model.name or "model"
 
 
 def check_output(path: str | os.PathLike, source: str | os.PathLike | None = None) -> None:
@@ -143,7 +155,7 @@ def decide(
         described_labels=named_labels,
         described_inputs=named_inputs,
         about={"loss": chosen or "none", "data": rows.source},
-        title=Path(model.source.path).stem if model.source.path else model.name,
+        title=display_name(model),
     )
     return spec, gate, how if gate else None
 

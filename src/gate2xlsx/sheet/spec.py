@@ -30,7 +30,7 @@ class WorkbookSpec:
     the sheet evaluates, or None; labels / inputs: class and input names as the sheets show
     them; input_values: the Network sheet's starting input; described_*: the names the hidden
     description stores (None: the model's own); about: lines for the About sheet; title: the
-    network's name in sheet titles (the file's, not Keras's internal "sequential").
+    network's name in sheet titles (its author's, else the file's: never Keras's "sequential").
     """
 
     rows: Rows
