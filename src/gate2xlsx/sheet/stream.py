@@ -173,21 +173,27 @@ class _RowWriter(_sheet_writer.WorksheetWriter):
         if height is not None:  # a paragraph's row: as tall as its wrapped lines
             attributes.update(ht=f"{height:g}", customHeight="1")
         with xf.element("row", attributes):
+            pending: list[str] = []  # raw XML, written in one piece before anything else
             for item in row:
+                text = None
+                if raw is not None and isinstance(item, Cell):
+                    text = placed_xml(row_idx, item)
+                elif raw is not None and isinstance(item, NumberRun):
+                    text = item.xml(row_idx)
+                if text is not None:
+                    pending.append(text)
+                    continue
+                if pending:
+                    raw("".join(pending))
+                    pending.clear()
                 if isinstance(item, NumberRun):
-                    text = item.xml(row_idx) if raw is not None else None
-                    if text is not None:
-                        raw(text)
-                    else:
-                        self._write_numbers(xf, item, row_idx)
+                    self._write_numbers(xf, item, row_idx)
                 elif isinstance(item, Cell):
-                    text = placed_xml(row_idx, item) if raw is not None else None
-                    if text is not None:
-                        raw(text)
-                    else:
-                        self._write_cell(xf, self._openpyxl_cell(item, row_idx))
+                    self._write_cell(xf, self._openpyxl_cell(item, row_idx))
                 elif item is not None:
                     self._write_cell(xf, item)
+            if pending:
+                raw("".join(pending))
 
     def _write_cell(self, xf, cell) -> None:
         """openpyxl's WorksheetWriter.write_row, for one cell."""
