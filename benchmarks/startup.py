@@ -5,6 +5,8 @@ Each row times two commands alternately (median of --repeats runs, after one war
   it was built on typer) and against `python -c pass` (an interpreter that does nothing);
 - the lesson's export, `gate2xlsx samples/or.hdf -o or.xlsx`, against
   `python -c "import numpy, h5py, openpyxl"` (the libraries every export needs);
+- `gate2xlsx predict samples/or.xlsx 0 1` (the workbook as input) against the same predict
+  on samples/or.hdf (the model file it came from);
 - with --excel-nn DIR (a checkout of github.com/Ryandonofrio3/Excel-NN; nothing of it is in
   this repository): its own `export_to_excel` on a 784-32-6 MLP against gate2xlsx exporting
   the same weights from an .h5 file, both whole processes.
@@ -118,6 +120,10 @@ def rows(repeats: int, excel_nn: Path | None, scratch: Path) -> list[tuple[str, 
             *compare(export, floor, repeats, scratch),
         )
     )
+    on_book = gate2xlsx("predict", str(SAMPLE.with_suffix(".xlsx")), "0", "1")
+    on_file = gate2xlsx("predict", str(SAMPLE), "0", "1")
+    found.append(("gate2xlsx predict samples/or.xlsx 0 1", "gate2xlsx predict samples/or.hdf 0 1",
+                  *compare(on_book, on_file, repeats, scratch)))  # fmt: skip
     if excel_nn is not None:
         npz, h5 = excel_nn_weights(scratch)
         ours = gate2xlsx(str(h5), "-o", str(scratch / "ours_qd.xlsx"), "--quiet")

@@ -39,7 +39,7 @@ class TrainingDiverged(Gate2XlsxError):
 class Settings:
     """The `compile` + `fit` arguments that decide the result."""
 
-    loss: str = "binary_crossentropy"
+    loss: str | None = "binary_crossentropy"  # None: app/train picks it by the class count
     optimizer: str = "sgd"
     lr: float = 0.2
     momentum: float = 0.0

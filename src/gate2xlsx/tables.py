@@ -95,7 +95,8 @@ def inputs(path: str | os.PathLike, n_inputs: int) -> Table:
     may be a header."""
     path = Path(path)
     header, rows = _read(path)
-    for line, cells in [(1, header)] * (header is not None) + rows:
+    checked = rows if header is None else [(1, header), *rows]
+    for line, cells in checked:
         if len(cells) != n_inputs:
             raise InputError(f"row {line} has {len(cells)} columns but the model takes "
                              f"{n_inputs} inputs", path=path,

@@ -14,10 +14,12 @@ import sys
 
 import h5py
 import numpy as np
+import openpyxl
 import pytest
 from conftest import SAMPLES, _in_ci
 
 import gate2xlsx
+from gate2xlsx.readers.xlsx import named_values
 
 RUNTIME = os.environ.get("GATE2XLSX_RUNTIME_BIN")
 
@@ -259,6 +261,27 @@ def test_export_takes_data_of_one_class(tmp_path):
     book = tmp_path / "or.xlsx"
     done = gate2xlsx_cli(str(SAMPLES / "or.hdf"), "--data", str(data), "-o", str(book))
     assert done.returncode == 0, done.stderr
+    targets = named_values(openpyxl.load_workbook(book), "data_targets")
+    assert targets.tolist() == [[0, 1]] * 3  # "True" is the model's second class
+
+
+def test_one_class_labels_find_their_class_by_name_or_index(tmp_path):
+    from gate2xlsx.app.export import decide
+
+    model = gate2xlsx.load(SAMPLES / "or.hdf")
+    by_index = _table(tmp_path, [(0, 0, 0), (1, 1, 0)], name="index.csv")
+    spec, _, _ = decide(model, data=by_index)
+    assert spec.rows.y.tolist() == [[1, 0], [1, 0]]  # label 0 is the first class
+    named = _table(tmp_path, [(0, 0, "off")], name="named.csv")
+    assert decide(model, data=named, labels=["off", "on"])[0].rows.y.tolist() == [[1, 0]]
+    with pytest.raises(gate2xlsx.Gate2XlsxError, match="label 'maybe' is none of the model's 2"):
+        decide(model, data=_table(tmp_path, [(0, 0, "maybe")], name="odd.csv"))
+
+
+def gate2xlsx_settings(**kw):
+    from gate2xlsx.fit import Settings
+
+    return Settings(loss=None, seed=1, **kw)  # None: the loss the class count calls for
 
 
 def test_the_default_loss_follows_the_number_of_classes(tmp_path):
@@ -268,12 +291,6 @@ def test_the_default_loss_follows_the_number_of_classes(tmp_path):
     assert three.settings.loss == "categorical_crossentropy"
     two = gate2xlsx.train("or", settings=gate2xlsx_settings(epochs=2))
     assert two.settings.loss == "binary_crossentropy"
-
-
-def gate2xlsx_settings(**kw):
-    from gate2xlsx.fit import Settings
-
-    return Settings(loss=None, seed=1, **kw)
 
 
 # --- training guidance ---------------------------------------------------------------------

@@ -21,6 +21,7 @@ from openpyxl.worksheet.formula import ArrayFormula
 from ..engines import libreoffice
 from ..errors import InputError
 from ..model import Model
+from ..readers import kind_of
 from ..readers.xlsx import name_range, read_workbook
 from ..sheet import formulas as F
 
@@ -133,8 +134,6 @@ MODEL_KINDS = {
 
 def _require_workbook(path: Path) -> None:
     """verify checks workbooks: a model file given instead is named as what it is."""
-    from ..readers import kind_of
-
     kind = kind_of(path)
     if kind == "workbook":
         return

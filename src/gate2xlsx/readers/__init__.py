@@ -28,11 +28,12 @@ def load(path: str | os.PathLike, *, architecture: str | os.PathLike | None = No
 
 
 def _read(path: Path, arch: dict | list | None) -> Model:
-    if is_hdf5(path):
+    kind = kind_of(path)
+    if kind == "hdf5":
         return extras.attach(keras_h5.read(path, arch), path)
-    if npz.is_npz(path):
+    if kind == "npz":
         return npz.read(path)
-    if _is_workbook(path):
+    if kind == "workbook":
         from . import xlsx  # openpyxl is imported for workbooks only
 
         if arch is not None:
@@ -40,13 +41,11 @@ def _read(path: Path, arch: dict | list | None) -> Model:
                 "a gate2xlsx workbook carries its own architecture; drop --architecture", path=path
             )
         return xlsx.read_workbook(path)
-    if keras_zip.is_zip(path):
+    if kind == "zip":
         return extras.attach(keras_zip.read(path, arch), path)
-    with open(path, "rb") as handle:
-        head = handle.read(64)
-    if not head:
+    if path.stat().st_size == 0:
         raise InputError("the file is empty", path=path)
-    if head.lstrip()[:1] in (b"{", b"["):
+    if kind == "json":
         raise InputError(
             "this is a JSON file (an architecture without weights)",
             path=path,

@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, UnsafeModelError, UnsupportedModelError
-from .hdf5 import TOO_DEEP
 
 MODEL_CLASSES = {"Sequential", "Model", "Functional"}
 IDENTITY_CLASSES = {
@@ -83,6 +82,10 @@ class RawWeight:
 
 
 WeightLookup = Callable[[LayerSpec], list[RawWeight]]
+
+
+TOO_DEEP = ("the model configuration is nested deeper than gate2xlsx follows (about 1,000 "
+            "levels); no Keras model is built like that")  # fmt: skip
 
 
 def parse_json(text: str | bytes, *, path: Path) -> dict | list:

@@ -13,6 +13,7 @@ import h5py
 import numpy as np
 
 from ..errors import InputError, UnsafeModelError
+from .config import TOO_DEEP
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 MAX_DATASET_BYTES = 1 << 30  # 1 GiB: far beyond any network a spreadsheet can hold
@@ -53,8 +54,6 @@ def open_hdf5(path: Path, data: BinaryIO | None = None) -> Iterator[h5py.File]:
         handle.close()
 
 
-TOO_DEEP = ("the model configuration is nested deeper than gate2xlsx follows (about 1,000 "
-            "levels); no Keras model is built like that")  # fmt: skip
 _TRUNCATED = re.compile(r"truncated file: eof = (\d+).*stored_eof = (\d+)")
 
 

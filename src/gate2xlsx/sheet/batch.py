@@ -205,8 +205,8 @@ def _scored(
     right = correct.cell(on=title)  # each row's correct cell decides both colours
     for shown in (correct, pred):
         sheet.conditional += [
-            ConditionalFormat(shown.ref(absolute=False, on=title), "good", f"{right}=1"),
-            ConditionalFormat(shown.ref(absolute=False, on=title), "bad", f"{right}=0"),
+            ConditionalFormat(shown.ref(absolute=False, on=title), "good", F.equals(right, 1)),
+            ConditionalFormat(shown.ref(absolute=False, on=title), "bad", F.equals(right, 0)),
         ]
     sheet.add(
         text(title, summary, 1, "accuracy", "layer"),

@@ -98,8 +98,12 @@ def check_plan(
         text(TITLE, 6, 3, say("check_note"), "note"),
     )
     sheet.conditional += [
-        ConditionalFormat(result.ref(absolute=False, on=TITLE), "good", f'{result.cell()}="PASS"'),
-        ConditionalFormat(result.ref(absolute=False, on=TITLE), "bad", f'{result.cell()}="FAIL"'),
+        ConditionalFormat(
+            result.ref(absolute=False, on=TITLE), "good", F.equals(result.cell(), F.text("PASS"))
+        ),
+        ConditionalFormat(
+            result.ref(absolute=False, on=TITLE), "bad", F.equals(result.cell(), F.text("FAIL"))
+        ),
     ]
     for row in (HEADER_ROW, HEADER_ROW + 1):  # layer titles, then step labels
         fit_headings(sheet, row)

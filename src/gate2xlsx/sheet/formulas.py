@@ -300,6 +300,11 @@ def above_half(value: str) -> str:
     return f"IF({value}>0.5,1,0)"
 
 
+def equals(ref: str, value: str | float) -> str:
+    """A conditional format's test: the cell holds `value` (a number, or text as given)."""
+    return f"{ref}={value if isinstance(value, str) else number(value)}"
+
+
 def same(a: str, b: str) -> str:
     return f"IF({a}={b},1,0)"
 

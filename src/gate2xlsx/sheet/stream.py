@@ -148,7 +148,10 @@ def _formula_xml(head: str, value: object) -> str | None:
 
 class StreamingSheet(WriteOnlyWorksheet):
     """Takes rows already laid out by the caller: WriteOnlyCells with column and row set,
-    None for blanks, and NumberRuns. Create with `add_streaming_sheet`."""
+    None for blanks, and NumberRuns. Create with `add_streaming_sheet`. `row_heights` maps a
+    row to its height in points (rows not in it keep the default)."""
+
+    row_heights: dict[int, float] = {}
 
     def _get_writer(self):
         if self._writer is None:
@@ -168,7 +171,7 @@ def add_streaming_sheet(wb, title: str) -> StreamingSheet:
 class _RowWriter(_sheet_writer.WorksheetWriter):
     def write_row(self, xf, row, row_idx):
         raw = _raw_output(xf)
-        height = getattr(self.ws, "row_heights", {}).get(row_idx)
+        height = self.ws.row_heights.get(row_idx)
         attributes = {"r": f"{row_idx}"}
         if height is not None:  # a paragraph's row: as tall as its wrapped lines
             attributes.update(ht=f"{height:g}", customHeight="1")
