@@ -1,21 +1,18 @@
-"""The number-run shortcut writes exactly the XML openpyxl's own cell writer would."""
+"""The streaming sheet: numbers byte for byte as openpyxl writes them; text, formulas and
+cached values in Excel's spelling, read back by openpyxl as written."""
 
 from __future__ import annotations
 
-import io
 import zipfile
 
 import numpy as np
 import openpyxl
 import pytest
-from et_xmlfile import xmlfile
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font, NamedStyle
-from openpyxl.worksheet import _writer as _sheet_writer
 from openpyxl.worksheet.formula import ArrayFormula
 
-from gate2xlsx.sheet import stream
+from gate2xlsx.sheet import package, stream
 from gate2xlsx.sheet.stream import NumberRun, add_streaming_sheet
 from gate2xlsx.sheet.writer import _exact_numbers
 
@@ -41,7 +38,7 @@ def _write_openpyxl(path, rows: list[np.ndarray], offset: int) -> None:
     ws = wb.create_sheet("S")
     with _exact_numbers():  # write-only mode serialises each row as it is appended
         for values in rows:
-            ws.append([None] * offset + values.tolist() + ["after"])
+            ws.append([None] * offset + values.tolist() + [7])
         wb.save(path)
 
 
@@ -50,9 +47,9 @@ def _write_streaming(path, rows: list[np.ndarray], offset: int) -> None:
     ws = add_streaming_sheet(wb, "S")
     with _exact_numbers():
         for r, values in enumerate(rows, start=1):
-            text = WriteOnlyCell(ws, "after")
-            text.row, text.column = r, offset + len(values) + 1
-            ws.append([NumberRun(offset + 1, values), text])
+            last = WriteOnlyCell(ws, 7)
+            last.row, last.column = r, offset + len(values) + 1
+            ws.append([NumberRun(offset + 1, values), last])
         wb.save(path)
 
 
@@ -97,9 +94,9 @@ def test_non_finite_numbers_keep_openpyxls_spelling():
 )
 def test_the_shortcut_is_taken_with_et_xmlfile(tmp_path, monkeypatch):
     def slow(*args):
-        raise AssertionError("fell back to openpyxl's cell writer")
+        raise AssertionError("fell back to writing elements")
 
-    monkeypatch.setattr(stream._RowWriter, "_write_numbers", slow)
+    monkeypatch.setattr(stream, "fromstring", slow)
     _write_streaming(tmp_path / "ours.xlsx", _numbers(np.random.default_rng(3)), 0)
 
 
@@ -108,37 +105,68 @@ CELLS = [
     0.1, -0.0, 1e-300, 2.0**-1074, 3, 10**12, 1 / 3,
     "text", " lead", "trail ", "  ", 'a&b<c>"d\'', "line\nbreak", "ünïcode ∑",
     "=SUM(A1:A2)", '=IF(A1>0,"x&y","<")', '=A1&" "&B1',
-    ArrayFormula("B7:C7", "=MMULT(A1:B1,dense_kernel)"), None, "",
+    ArrayFormula("B7:C7", "=MMULT(A1:B1,dense_kernel)"),
 ]  # fmt: skip
+CACHED = {"=SUM(A1:A2)": 0.25, '=IF(A1>0,"x&y","<")': "x&y", '=A1&" "&B1': True}
 
 
-def _openpyxl_cell_xml(ws, cell) -> str:
-    out = io.BytesIO()
-    with _exact_numbers(), xmlfile(out) as xf:
-        _sheet_writer.write_cell(xf, ws, cell, cell.has_style)
-    return out.getvalue().decode()
-
-
-@pytest.mark.parametrize("styled", [False, True])
-def test_every_cell_kind_is_spelled_as_openpyxl_spells_it(styled):
+def _write_kinds(path, raw: bool, monkeypatch) -> None:
+    if not raw:
+        monkeypatch.setattr(stream, "_raw_output", lambda xf: None)
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet("S")
-    wb.add_named_style(NamedStyle(name="bold", font=Font(bold=True)))
-    for k, value in enumerate(CELLS):
-        cell = WriteOnlyCell(ws)
-        if styled:
-            cell.style = "bold"
-        cell.value = value
-        if isinstance(value, str) and not value.startswith("="):
-            cell.data_type = "s"  # text from a model file is never a formula
-        cell.row, cell.column = 7, 3 + 90 * k
-        assert stream.cell_xml(cell, cell.has_style) == _openpyxl_cell_xml(ws, cell), value
+    wb.shared_strings = package.SharedStrings()
+    ws = add_streaming_sheet(wb, "S")
+    for r, value in enumerate(CELLS, start=1):
+        key = value if isinstance(value, str) else None
+        cell = stream.fast_cell(1, value, None, text=not str(value).startswith("="),
+                                cached=CACHED.get(key, 0.5 if isinstance(value, ArrayFormula) else None))  # fmt: skip
+        ws.append([cell])
+    with _exact_numbers():
+        package.save(wb, path, "kinds")
+    monkeypatch.undo()
+
+
+@pytest.mark.parametrize("raw", [True, False])
+def test_every_cell_kind_reads_back_as_written(tmp_path, monkeypatch, raw):
+    _write_kinds(tmp_path / "kinds.xlsx", raw, monkeypatch)
+    ws = openpyxl.load_workbook(tmp_path / "kinds.xlsx").active
+    cached = openpyxl.load_workbook(tmp_path / "kinds.xlsx", data_only=True).active
+    for r, value in enumerate(CELLS, start=1):
+        got = ws.cell(r, 1).value
+        if isinstance(value, ArrayFormula):
+            assert (got.ref, got.text) == (value.ref, value.text)
+            assert cached.cell(r, 1).value == 0.5
+        else:
+            assert got == value, value
+        if value in CACHED:
+            assert cached.cell(r, 1).value == CACHED[value], value
+
+
+def test_the_element_path_writes_the_same_xml(tmp_path, monkeypatch):
+    _write_kinds(tmp_path / "raw.xlsx", True, monkeypatch)
+    _write_kinds(tmp_path / "elements.xlsx", False, monkeypatch)
+    assert _sheet_xml(tmp_path / "raw.xlsx") == _sheet_xml(tmp_path / "elements.xlsx")
+
+
+def test_text_goes_to_one_shared_table():
+    strings = package.SharedStrings()
+    assert [strings.add(t) for t in ["a", "b", "a"]] == [0, 1, 0]
+    assert strings.count == 3
+    assert stream.spell(2, 4, "b", "s", 3, strings.add) == '<c r="B4" s="3" t="s"><v>1</v></c>'
+
+
+def test_cached_results_are_spelled_by_type():
+    body = stream.spell(1, 1, "=X", "f", None, None, cached="PASS")
+    assert body == '<c r="A1" t="str"><f>X</f><v>PASS</v></c>'
+    assert stream.spell(1, 1, "=X", "f", None, None, cached=False).endswith("<v>0</v></c>")
+    assert stream.spell(1, 1, "=X", "f", None, None, cached=0.1) == "<c r=\"A1\"><f>X</f><v>0.1</v></c>"
+    assert 't="e"' in stream.spell(1, 1, "=X", "f", None, None, cached=float("inf"))
 
 
 def test_cells_only_openpyxl_can_spell_fall_back():
     ws = Workbook(write_only=True).create_sheet("S")
     cell = WriteOnlyCell(ws, float("nan"))
     cell.row, cell.column = 1, 1
-    assert stream.cell_xml(cell, False) is None
+    assert stream.cell_xml(cell, False, None) is None
     cell.value = True
-    assert stream.cell_xml(cell, False) is None
+    assert stream.cell_xml(cell, False, None) is None

@@ -236,6 +236,7 @@ class SheetPlan:
 @dataclass
 class WorkbookPlan:
     sheets: list[SheetPlan]
+    title: str | None = None  # the document's title (its properties)
 
     def names(self) -> dict[str, str]:
         """Every defined name and the absolute, sheet-qualified range it refers to."""

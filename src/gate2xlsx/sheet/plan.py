@@ -47,7 +47,7 @@ def plan_workbook(model: Model, spec: WorkbookSpec) -> WorkbookPlan:
     sheets += [about_plan(model, spec, about), meta.meta_plan(_described(model, spec))]
     for sheet in sheets:
         limits.check_sheet(sheet)
-    return WorkbookPlan(sheets)
+    return WorkbookPlan(sheets, title=spec.title)
 
 
 def _described(model: Model, spec: WorkbookSpec) -> Model:

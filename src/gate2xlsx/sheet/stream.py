@@ -1,19 +1,23 @@
-"""A write-only worksheet that writes its cells straight to sheet XML.
+"""A write-only worksheet that writes its cells straight to sheet XML, spelled as Excel does.
 
 openpyxl's write-only mode builds an element tree for every cell and serialises it in pure
 Python: about 8 microseconds a cell, which was most of an export's time. The cells a workbook
-holds have few spellings (`<c r="B7" t="n"><v>0.25</v></c>`, text, formulas, array formulas),
-so this sheet renders runs of plain numbers (NumberRun) and placed cells (Cell: value and
-style id) as strings and hands them to the same output stream, byte for byte what openpyxl
-would have written (tests/unit/test_stream.py compares the two). Cells with a comment, and
-values only openpyxl can spell, still go through openpyxl's own cell writer.
+holds have few spellings, so this sheet renders runs of plain numbers (NumberRun) and placed
+cells (Cell: value, style id and, for a formula, its cached result) as text and hands them to
+openpyxl's output stream in one piece per row. The spelling is Excel's own, which openpyxl's
+is not in two ways: text goes to the shared-strings table (`t="s"`; openpyxl writes every
+string inline, which Excel rewrites on its next save), and a formula carries the value it
+computes (`<v>`), so a reader that does not calculate (Protected View, pandas, previews) sees
+the numbers. Numbers are spelled exactly as openpyxl would (tests/unit/test_stream.py).
 
-The shortcut needs the raw output function of et_xmlfile's incremental writer; where that is
-not there (lxml installed, or a future et_xmlfile), every cell goes through openpyxl's writer.
+The shortcut uses the raw output function of et_xmlfile's incremental writer; where that is
+not there (lxml installed, or a future et_xmlfile), each cell's text is parsed into an
+element and written through the stream: slower, the same XML.
 """
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Callable, Iterable
 from functools import cache
@@ -27,10 +31,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet import _writer as _sheet_writer
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.formula import ArrayFormula
+from openpyxl.xml.functions import fromstring, xmlfile
 
 try:
     from et_xmlfile.xmlfile import _IncrementalFileWriter
-except ImportError:  # pragma: no cover - an et_xmlfile without it: the slow path
+except ImportError:  # pragma: no cover - an et_xmlfile without it: the element path
     _IncrementalFileWriter = None
 
 
@@ -73,69 +78,79 @@ _ATTR_ESCAPES = str.maketrans(
 
 class Cell(NamedTuple):
     """A cell the writer placed: its column, value (a number, text, formula text or an
-    ArrayFormula), style id (None: unstyled), and `kind` as openpyxl names data types ("n"
-    number, "s" text, "f" formula)."""
+    ArrayFormula), style id (None: unstyled), `kind` as openpyxl names data types ("n"
+    number, "s" text, "f" formula), and for a formula the value it computes (None: none)."""
 
     column: int
     value: object
     style_id: int | None
     kind: str
+    cached: object = None
 
 
-def fast_cell(column: int, value: object, style_id: int | None, text: bool) -> Cell | None:
+def fast_cell(
+    column: int, value: object, style_id: int | None, text: bool, cached: object = None
+) -> Cell | None:
     """The Cell for a value, or None when openpyxl must see it (it refuses or rewrites it):
     non-finite numbers, illegal characters, over-long text, types other than these."""
     if isinstance(value, str):
         if len(value) > MAX_TEXT or ILLEGAL_CHARACTERS_RE.search(value):
             return None
         formula = not text and len(value) > 1 and value.startswith("=")
-        return Cell(column, value, style_id, "f" if formula else "s")
+        return Cell(column, value, style_id, "f" if formula else "s", cached if formula else None)
     if isinstance(value, ArrayFormula):
-        return Cell(column, value, style_id, "f")
+        return Cell(column, value, style_id, "f", cached)
     if value is None or type(value) is int or (type(value) is float and math.isfinite(value)):
         return Cell(column, value, style_id, "n")
     return None
 
 
-def cell_xml(cell: WriteOnlyCell, styled: bool) -> str | None:
-    """An openpyxl cell as openpyxl's own writer spells it, or None when only openpyxl knows
-    how (a hyperlink, a boolean, a date, rich text, a non-finite number)."""
+Strings = Callable[[str], int]  # text -> its index in the shared-strings table
+
+
+def cell_xml(cell: WriteOnlyCell, styled: bool, strings: Strings) -> str | None:
+    """An openpyxl cell in this module's spelling, or None when only openpyxl knows how (a
+    hyperlink, a boolean, a date, rich text, a non-finite number)."""
     if cell.hyperlink is not None or cell.data_type not in "nsf":
         return None
     style = cell.style_id if styled else None
-    return _xml(cell.column, cell.row, cell._value, cell.data_type, style)
+    return spell(cell.column, cell.row, cell._value, cell.data_type, style, strings)
 
 
-def placed_xml(row: int, cell: Cell) -> str | None:
-    return _xml(cell.column, row, cell.value, cell.kind, cell.style_id)
+def placed_xml(row: int, cell: Cell, strings: Strings) -> str | None:
+    return spell(cell.column, row, cell.value, cell.kind, cell.style_id, strings, cell.cached)
 
 
-def _xml(column: int, row: int, value: object, kind: str, style: int | None) -> str | None:
-    """The spelling of openpyxl's etree_write_cell for numbers, text and formulas (plain and
-    array): nearly every cell a workbook holds. tests/unit/test_stream.py holds the two
-    spellings byte for byte against each other, cell kind by cell kind."""
+def spell(
+    column: int,
+    row: int,
+    value: object,
+    kind: str,
+    style: int | None,
+    strings: Strings,
+    cached: object = None,
+) -> str | None:
+    """A number, text or formula cell (plain or array) as Excel writes it: nearly every cell
+    a workbook holds. None for a value this spelling does not cover."""
     head = f'<c r="{_letters(column, 1)[0]}{row}"'
     if style is not None:
         head += f' s="{style}"'
-    head += ' t="inlineStr"' if kind == "s" else "" if kind == "f" else f' t="{kind}"'
     if value is None or value == "":
-        return head + " />"
+        return head + f' t="{kind}" />' if kind == "n" else head + " />"
     if kind == "f":
-        return _formula_xml(head, value)
+        return _formula_xml(head, value, cached)
     if kind == "s":
         if not isinstance(value, str):
             return None
-        stripped = value.strip()
-        space = ' xml:space="preserve"' if stripped and stripped != value else ""
-        return f"{head}><is><t{space}>{value.translate(_TEXT_ESCAPES)}</t></is></c>"
+        return f'{head} t="s"><v>{strings(value)}</v></c>'
     if type(value) is float and math.isfinite(value):
-        return f"{head}><v>{value!r}</v></c>"
+        return f'{head} t="n"><v>{value!r}</v></c>'
     if type(value) is int:
-        return f"{head}><v>{value}</v></c>"
+        return f'{head} t="n"><v>{value}</v></c>'
     return None
 
 
-def _formula_xml(head: str, value: object) -> str | None:
+def _formula_xml(head: str, value: object, cached: object) -> str | None:
     if isinstance(value, ArrayFormula):
         ref = str(value.ref).translate(_ATTR_ESCAPES)
         body = f'<f t="array" ref="{ref}">{value.text[1:].translate(_TEXT_ESCAPES)}</f>'
@@ -143,13 +158,28 @@ def _formula_xml(head: str, value: object) -> str | None:
         body = f"<f>{value[1:].translate(_TEXT_ESCAPES)}</f>"
     else:
         return None
-    return f"{head}>{body}<v /></c>"
+    kind, result = _result(cached)
+    return f"{head}{kind}>{body}{result}</c>"
+
+
+def _result(cached: object) -> tuple[str, str]:
+    """A formula's cached value as Excel spells it: (type attribute, <v> element)."""
+    if cached is None:
+        return "", "<v />"
+    if isinstance(cached, (bool, np.bool_)):
+        return ' t="b"', f"<v>{int(cached)}</v>"
+    if isinstance(cached, str):
+        return ' t="str"', f"<v>{cached.translate(_TEXT_ESCAPES)}</v>"
+    number = float(cached)
+    if not math.isfinite(number):  # what the engine shows for it; Excel has no NaN
+        return ' t="e"', "<v>#NUM!</v>"
+    return "", f"<v>{number!r}</v>"
 
 
 class StreamingSheet(WriteOnlyWorksheet):
     """Takes rows already laid out by the caller: WriteOnlyCells with column and row set,
-    None for blanks, and NumberRuns. Create with `add_streaming_sheet`. `row_heights` maps a
-    row to its height in points (rows not in it keep the default)."""
+    None for blanks, Cells and NumberRuns. Create with `add_streaming_sheet`. `row_heights`
+    maps a row to its height in points (rows not in it keep the default)."""
 
     row_heights: dict[int, float] = {}
 
@@ -170,49 +200,33 @@ def add_streaming_sheet(wb, title: str) -> StreamingSheet:
 
 class _RowWriter(_sheet_writer.WorksheetWriter):
     def write_row(self, xf, row, row_idx):
-        raw = _raw_output(xf)
+        strings = self.ws.parent.shared_strings.add  # IndexedList.add returns the index
         height = self.ws.row_heights.get(row_idx)
         attributes = {"r": f"{row_idx}"}
         if height is not None:  # a paragraph's row: as tall as its wrapped lines
             attributes.update(ht=f"{height:g}", customHeight="1")
+        cells = [self._cell_text(item, row_idx, strings) for item in row if item is not None]
         with xf.element("row", attributes):
-            pending: list[str] = []  # raw XML, written in one piece before anything else
-            for item in row:
-                text = None
-                if raw is not None and isinstance(item, Cell):
-                    text = placed_xml(row_idx, item)
-                elif raw is not None and isinstance(item, NumberRun):
-                    text = item.xml(row_idx)
-                if text is not None:
-                    pending.append(text)
-                    continue
-                if pending:
-                    raw("".join(pending))
-                    pending.clear()
-                if isinstance(item, NumberRun):
-                    self._write_numbers(xf, item, row_idx)
-                elif isinstance(item, Cell):
-                    self._write_cell(xf, self._openpyxl_cell(item, row_idx))
-                elif item is not None:
-                    self._write_cell(xf, item)
-            if pending:
-                raw("".join(pending))
+            _write_raw(xf, "".join(cells))
 
-    def _write_cell(self, xf, cell) -> None:
-        """openpyxl's WorksheetWriter.write_row, for one cell."""
-        if cell._comment is not None:
-            self.ws._comments.append(CommentRecord.from_cell(cell))
-        if cell._value is None and not cell.has_style and not cell._comment:
-            return
-        raw = _raw_output(xf)
-        text = cell_xml(cell, cell.has_style) if raw is not None else None
+    def _cell_text(self, item, row_idx: int, strings: Strings) -> str:
+        text = None
+        if isinstance(item, Cell):
+            text = placed_xml(row_idx, item, strings)
+            item = self._openpyxl_cell(item, row_idx) if text is None else item
+        elif isinstance(item, NumberRun):
+            text = item.xml(row_idx)
+            if text is None:
+                return "".join(self._openpyxl_numbers(item, row_idx))
         if text is not None:
-            raw(text)
-        else:
-            _sheet_writer.write_cell(xf, self.ws, cell, cell.has_style)
+            return text
+        if item._comment is not None:
+            self.ws._comments.append(CommentRecord.from_cell(item))
+        if item._value is None and not item.has_style and not item._comment:
+            return ""
+        return cell_xml(item, item.has_style, strings) or _openpyxl_spelling(self.ws, item)
 
     def _openpyxl_cell(self, placed: Cell, row_idx: int) -> WriteOnlyCell:
-        """The same cell as openpyxl's own object (when the raw stream is not there)."""
         cell = WriteOnlyCell(self.ws, placed.value)
         if placed.kind == "s":
             cell.data_type = "s"
@@ -221,12 +235,32 @@ class _RowWriter(_sheet_writer.WorksheetWriter):
         cell.row, cell.column = row_idx, placed.column
         return cell
 
-    def _write_numbers(self, xf, run: NumberRun, row_idx: int) -> None:
+    def _openpyxl_numbers(self, run: NumberRun, row_idx: int) -> Iterable[str]:
         cell = WriteOnlyCell(self.ws)
         cell.row = row_idx
         for column, value in enumerate(run.numbers.tolist(), start=run.column):
             cell.value, cell.column = value, column
-            _sheet_writer.write_cell(xf, self.ws, cell, False)
+            yield _openpyxl_spelling(self.ws, cell)
+
+
+def _openpyxl_spelling(ws, cell: WriteOnlyCell) -> str:
+    """A cell only openpyxl knows how to spell (a boolean, a non-finite number), as text."""
+    out = io.BytesIO()
+    with xmlfile(out) as xf:
+        _sheet_writer.write_cell(xf, ws, cell, cell.has_style)
+    return out.getvalue().decode()
+
+
+def _write_raw(xf, text: str) -> None:
+    """Sheet XML into the stream: in one raw write where et_xmlfile allows, else as elements."""
+    if not text:
+        return
+    raw = _raw_output(xf)
+    if raw is not None:
+        raw(text)
+        return
+    for element in fromstring(f"<row>{text}</row>"):
+        xf.write(element)
 
 
 def _raw_output(xf) -> Callable[[str], None] | None:

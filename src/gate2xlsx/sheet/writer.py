@@ -19,6 +19,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell import _writer as _cell_writer
 from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import ColorScaleRule, FormulaRule, Rule
@@ -33,6 +34,7 @@ from openpyxl.worksheet.formula import ArrayFormula
 from ..files import atomic_write
 from ..progress import OnProgress
 from ..templates_text import styles
+from . import package
 from .layout import Region, SheetPlan, WholeNumberRule, WorkbookPlan
 from .stream import Cell, NumberRun, add_streaming_sheet, fast_cell
 
@@ -45,7 +47,7 @@ def write(plan: WorkbookPlan, path: str | os.PathLike, progress: OnProgress | No
 
     def save(temp: Path) -> None:
         with _exact_numbers():
-            _build(plan, progress).save(temp)
+            package.save(_build(plan, progress), temp, plan.title)
 
     return atomic_write(path, save)
 
@@ -73,6 +75,7 @@ def _exact_numbers() -> Iterator[None]:
 
 def _build(plan: WorkbookPlan, progress: OnProgress | None = None) -> Workbook:
     wb = Workbook(write_only=True)
+    wb.shared_strings = package.SharedStrings()  # the sheets' text goes to one table
     for style in _named_styles().values():
         wb.add_named_style(style)
     total, done = sum(sheet.extent()[0] for sheet in plan.sheets), 0
@@ -215,13 +218,12 @@ def _chart(ws, spec) -> BarChart:
     b = spec.values
     data = Reference(ws, min_col=b.left, min_row=b.top, max_col=b.right, max_row=b.bottom)
     chart.add_data(data, from_rows=spec.series_in_rows, titles_from_data=False)
-    if spec.categories is not None:
-        c = spec.categories
-        chart.set_categories(
-            Reference(ws, min_col=c.left, min_row=c.top, max_col=c.right, max_row=c.bottom)
-        )
     for series, name in zip(chart.series, spec.series_names or []):
         series.tx = SeriesLabel(v=name)
+    if spec.categories is not None:  # labels are text: a string reference, as Excel writes it
+        for series in chart.series:
+            series.cat = AxDataSource(strRef=StrRef(f=spec.categories.ref()))
+    chart.x_axis.delete = chart.y_axis.delete = False  # Excel hides an axis without delete=0
     chart.legend = None if len(chart.series) == 1 else chart.legend
     chart.height, chart.width = 7, 12
     return chart
