@@ -116,11 +116,11 @@ def _write_kinds(path, raw: bool, monkeypatch) -> None:
     wb = Workbook(write_only=True)
     wb.shared_strings = package.SharedStrings()
     ws = add_streaming_sheet(wb, "S")
-    for r, value in enumerate(CELLS, start=1):
+    for value in CELLS:
         key = value if isinstance(value, str) else None
-        cell = stream.fast_cell(1, value, None, text=not str(value).startswith("="),
-                                cached=CACHED.get(key, 0.5 if isinstance(value, ArrayFormula) else None))  # fmt: skip
-        ws.append([cell])
+        cached = CACHED.get(key, 0.5 if isinstance(value, ArrayFormula) else None)
+        text = not str(value).startswith("=")
+        ws.append([stream.fast_cell(1, value, None, text=text, cached=cached)])
     with _exact_numbers():
         package.save(wb, path, "kinds")
     monkeypatch.undo()
@@ -159,7 +159,8 @@ def test_cached_results_are_spelled_by_type():
     body = stream.spell(1, 1, "=X", "f", None, None, cached="PASS")
     assert body == '<c r="A1" t="str"><f>X</f><v>PASS</v></c>'
     assert stream.spell(1, 1, "=X", "f", None, None, cached=False).endswith("<v>0</v></c>")
-    assert stream.spell(1, 1, "=X", "f", None, None, cached=0.1) == "<c r=\"A1\"><f>X</f><v>0.1</v></c>"
+    number = stream.spell(1, 1, "=X", "f", None, None, cached=0.1)
+    assert number == '<c r="A1"><f>X</f><v>0.1</v></c>'
     assert 't="e"' in stream.spell(1, 1, "=X", "f", None, None, cached=float("inf"))
 
 
