@@ -229,7 +229,6 @@ def _scored(
         Region(
             per_row,
             "computed",
-            cell_arrays=True,
             cell_formula=lambda i, j: F.formula(
                 rule.row_formula(probs.row(i), z.row(i) if z else None, expected.row(i), m)
             ),

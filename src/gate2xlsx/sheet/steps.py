@@ -187,32 +187,35 @@ def _layer_steps(
         return activation_steps("prelu", {}, x, placer, per_unit=alpha)
     if isinstance(layer, BatchNorm):
         names = {k: w.name(layer, k) for k in layer.weights()}
-        return _array_step(
+        return _unit_step(
             placer,
             "batch norm: (x - mean) / sqrt(var + eps) * gamma + beta",
             x,
-            lambda xr: F.batch_norm(
-                xr,
-                names["moving_mean"],
-                names["moving_variance"],
+            lambda xc, j: F.batch_norm(
+                xc,
+                _unit(names["moving_mean"], j),
+                _unit(names["moving_variance"], j),
                 w.setting(layer, "epsilon", layer.epsilon),
-                names.get("gamma"),
-                names.get("beta"),
+                _unit(names.get("gamma"), j),
+                _unit(names.get("beta"), j),
             ),
         )
     if isinstance(layer, Normalization):
         mean, var = w.name(layer, "mean"), w.name(layer, "variance")
         label = "denormalize: mean + x * std" if layer.invert else "normalize: (x - mean) / std"
-        return _array_step(
-            placer, label, x, lambda xr: F.normalization(xr, mean, var, layer.invert)
+        return _unit_step(
+            placer,
+            label,
+            x,
+            lambda xc, j: F.normalization(xc, _unit(mean, j), _unit(var, j), layer.invert),
         )
     if isinstance(layer, Rescaling):
-        return _array_step(
+        return _unit_step(
             placer,
             "rescale: x * scale + offset",
             x,
-            lambda xr: F.rescale(
-                xr, w.setting(layer, "scale", layer.scale), w.setting(layer, "offset", layer.offset)
+            lambda xc, j: F.rescale(
+                xc, w.setting(layer, "scale", layer.scale), w.setting(layer, "offset", layer.offset)
             ),
         )
     raise UnsupportedModelError(
@@ -220,12 +223,23 @@ def _layer_steps(
     )
 
 
-def _array_step(placer: Placer, label: str, x: Block, body) -> Block:
-    out = placer.step(label, x.cols)
+def _cells(placer: Placer, block: Block, body, comment: str | None = None) -> None:
+    """A computed block whose cell (i, j) holds the formula body(i, j)."""
     placer.regions.append(
-        Region(out, "computed", array_formula=F.formula(body(x.ref(on=out.sheet))))
+        Region(block, "computed", cell_formula=lambda i, j: F.formula(body(i, j)), comment=comment)
     )
+
+
+def _unit_step(placer: Placer, label: str, x: Block, body) -> Block:
+    """A step applied unit by unit: cell (i, j) holds body(x's cell (i, j), j)."""
+    out = placer.step(label, x.cols)
+    _cells(placer, out, lambda i, j: body(x.cell(i, j, on=out.sheet), j))
     return out
+
+
+def _unit(name: str | None, j: int) -> str | None:
+    """Unit j's element of a one-row weight (a defined name), or None for a missing weight."""
+    return None if name is None else F.index(name, 1, j + 1)
 
 
 def _dense(layer: Dense, x: Block, w: WeightRefs, placer: Placer, mode: str) -> Block:
@@ -234,25 +248,26 @@ def _dense(layer: Dense, x: Block, w: WeightRefs, placer: Placer, mode: str) -> 
     m = layer.kernel.values.shape[1]
     if not placer.compact and layer.kernel.values.size <= MIRROR_CELLS:
         _show_weights(layer, w, placer)
-    if mode == "mmult":
-        product = F.mmult(x.ref(on=x.sheet), kernel)
+    if mode == "mmult":  # per unit: MMULT(x row, kernel column); no array formulas (why: README)
+
+        def unit(i: int, j: int) -> str:
+            return F.mmult(x.row(i, on=x.sheet), F.column_of(kernel, j))
+
+        def plus_bias(i: int, j: int, product: str) -> str:
+            return F.add(product, F.index(bias, 1, j + 1)) if bias else product
+
         if placer.compact or bias is None:
             z = placer.step("z = MMULT(x, W) + b" if bias else "z = MMULT(x, W)", m)
-            body = F.add(product, bias) if bias else product
-            placer.regions.append(Region(z, "computed", array_formula=F.formula(body)))
+            _cells(placer, z, lambda i, j: plus_bias(i, j, unit(i, j)))
             return z
         xw = placer.step("x · W (MMULT)", m)
-        placer.regions.append(
-            Region(xw, "computed", array_formula=F.formula(product), comment=say("xw_comment"))
-        )
+        _cells(placer, xw, unit, comment=say("xw_comment"))
         z = placer.step("z = x · W + b", m)
-        placer.regions.append(
-            Region(
-                z,
-                "computed",
-                array_formula=F.formula(F.add(xw.ref(on=z.sheet), bias)),
-                comment=say("bias_comment"),
-            )
+        _cells(
+            placer,
+            z,
+            lambda i, j: plus_bias(i, j, xw.cell(i, j, on=xw.sheet)),
+            comment=say("bias_comment"),
         )
         return z
     kblock = w.block(layer, "kernel")
