@@ -31,6 +31,9 @@ class Step:
     label: str
     template: str
     single: bool = False  # one cell for the whole row (e.g. the softmax sum)
+    # What an intermediate step computes, in NumPy: (layer input, earlier steps by name) ->
+    # values (the workbook's cached values). The last step ("a") computes the activation.
+    value: Callable[[np.ndarray, dict[str, np.ndarray]], np.ndarray] | None = None
 
 
 @dataclass(frozen=True)
@@ -150,18 +153,28 @@ def _relu_steps(negative_slope=0.0, max_value=None, threshold=0.0):
 SHIFTED_EXP = "IF({x}<MAX({z})-800,0,EXP({x}-MAX({z})))"
 
 
+def _shifted_exp(x: np.ndarray, _: dict) -> np.ndarray:
+    top = np.max(x, axis=-1, keepdims=True)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.where(x < top - 800, 0.0, np.exp(x - top))
+
+
+def _sum_of_e(_: np.ndarray, done: dict) -> np.ndarray:
+    return np.sum(done["e"], axis=-1, keepdims=True)
+
+
 def _softmax_steps():
     return (
-        Step("e", "e = EXP(z - max z)", SHIFTED_EXP),
-        Step("sum", "sum of e", "SUM({e_row})", single=True),
+        Step("e", "e = EXP(z - max z)", SHIFTED_EXP, value=_shifted_exp),
+        Step("sum", "sum of e", "SUM({e_row})", single=True, value=_sum_of_e),
         Step("a", "softmax = e / sum", "{e}/{sum}"),
     )
 
 
 def _log_softmax_steps():
     return (
-        Step("e", "e = EXP(z - max z)", SHIFTED_EXP),
-        Step("sum", "sum of e", "SUM({e_row})", single=True),
+        Step("e", "e = EXP(z - max z)", SHIFTED_EXP, value=_shifted_exp),
+        Step("sum", "sum of e", "SUM({e_row})", single=True, value=_sum_of_e),
         Step("a", "log softmax = z - max z - LN(sum)", "{x}-MAX({z})-LN({sum})"),
     )
 

@@ -41,6 +41,7 @@ class Computed:
     outputs: Block  # the network's output block (k x n_outputs)
     logits: Block | None  # the last activation's input, for the loss
     next_col: int
+    values: dict[Block, np.ndarray]  # what the blocks compute, where the inputs are known
 
 
 def output_headers(labels: list[str], n_outputs: int) -> list[str]:
@@ -52,11 +53,35 @@ def predicted_index(probs_row: str, n_outputs: int) -> str:
     return F.above_half(probs_row) if n_outputs == 1 else F.argmax_index(probs_row)
 
 
+def predicted_indices(probs: np.ndarray) -> np.ndarray:
+    """What predicted_index computes, for each row: p > 0.5, else the first argmax."""
+    if probs.shape[1] == 1:
+        return (probs[:, 0] > 0.5).astype(np.int64)
+    return np.argmax(probs, axis=1)
+
+
+def confidences(probs: np.ndarray) -> np.ndarray:
+    """The predicted class's probability, for each row (F.row_max / F.binary_confidence)."""
+    if probs.shape[1] == 1:
+        p = probs[:, 0]
+        return np.where(p > 0.5, p, 1 - p)
+    return np.max(probs, axis=1)
+
+
 def compute(
-    model: Model, refs: WeightRefs, inputs: Block, header_row: int, left: int, spec: WorkbookSpec
+    model: Model,
+    refs: WeightRefs,
+    inputs: Block,
+    header_row: int,
+    left: int,
+    spec: WorkbookSpec,
+    x_values: np.ndarray | None = None,
 ) -> Computed:
-    """Every layer's steps for the batch in `inputs`, placed side by side from column `left`."""
+    """Every layer's steps for the batch in `inputs`, placed side by side from column `left`;
+    `x_values`, the inputs' values, give every step its cached values."""
     placer = ColumnPlacer(inputs.sheet, header_row, inputs.top, inputs.rows, left)
+    if x_values is not None:
+        placer.values[inputs] = np.asarray(x_values, dtype=np.float64).reshape(inputs.rows, -1)
     record: dict[str, Block] = {}
     last = chain(
         model,
@@ -69,19 +94,26 @@ def compute(
     )
     final = final_layer(model)
     logits = record.get(final.name) if final is not None else None
-    return Computed(placer.regions, last, logits, placer.col)
+    return Computed(placer.regions, last, logits, placer.col, placer.values)
 
 
 def copy_of(
-    block: Block, source: Block, style: str, name: str | None = None, comment: str | None = None
+    block: Block,
+    source: Block,
+    style: str,
+    name: str | None = None,
+    comment: str | None = None,
+    values: np.ndarray | None = None,
 ) -> Region:
-    """A block whose cells show another block's cells (e.g. the named output block)."""
+    """A block whose cells show another block's cells (e.g. the named output block), whose
+    `values` they are."""
     return Region(
         block,
         style,
         cell_formula=lambda i, j: F.formula(F.reference(source.cell(i, j, on=block.sheet))),
         name=name,
         comment=comment,
+        results=values,
     )
 
 
@@ -106,19 +138,20 @@ def data_plan(
         Region(
             inputs, "input", values=rows.x, name="data_inputs", comment=say("data_inputs_comment")
         ),
-        _example_names(inputs),
+        _example_names(inputs, rows.x),
     )
-    done = compute(model, refs, inputs, HEADER_ROW, n + 3, spec)
+    done = compute(model, refs, inputs, HEADER_ROW, n + 3, spec, rows.x)
     sheet.add(*done.regions)
     col = done.next_col
     probs = Block(title, TOP, col, k, m)
+    out = done.values[probs] = done.values[done.outputs]
     label_row = TOP + k + 2
     label_block = Block(title, label_row, 2, 1, len(labels))
     sheet.add(
         text(title, HEADER_ROW, col, "Output", "layer"),
         text(title, HEADER_ROW + 1, col, "probabilities", "step"),
         text_row(title, HEADER_ROW + 2, col, output_headers(labels, m)),
-        copy_of(probs, done.outputs, "output", "data_outputs", say("data_outputs_comment")),
+        copy_of(probs, done.outputs, "output", "data_outputs", say("data_outputs_comment"), out),
         text(title, label_row, 1, "class labels", "step"),
         Region(label_block, "header", values=[labels]),
     )
@@ -132,13 +165,20 @@ def data_plan(
             cell_formula=lambda i, j: F.formula(
                 F.choose_label(label_block.ref(), predicted_index(probs.row(i), m))
             ),
+            results=[[labels[c]] for c in predicted_indices(out)],
         ),
     )
     col += 2
     summary = label_row + 2
     if rows.y is not None and len(rows.y):
         summary = _scored(
-            sheet, rows, rule, (probs, pred, done.logits), (label_block, labels), col, summary
+            sheet,
+            rows,
+            rule,
+            (probs, pred, done.logits),
+            (label_block, labels),
+            (col, summary),
+            done.values,
         )
     else:
         sheet.add(text(title, summary, 1, say("no_labels_note"), "note"))
@@ -165,12 +205,14 @@ def _scored(
     rule: LossRule | None,
     blocks: tuple[Block, Block, Block | None],
     label_info: tuple[Block, list[str]],
-    col: int,
-    summary: int,
+    where: tuple[int, int],
+    values: dict[Block, np.ndarray],
 ) -> int:
     """Expected labels, correct/wrong (the predicted label coloured alike), per-row loss, and
-    the `accuracy` and `loss` cells. blocks: the probabilities, predicted labels, logits."""
+    the `accuracy` and `loss` cells. blocks: the probabilities, predicted labels, logits;
+    where: the first free column and the summary row; values: what the blocks compute."""
     probs, pred, logits = blocks
+    col, summary = where
     title, k, m = sheet.title, probs.rows, probs.cols
     label_block, labels = label_info
     y = np.asarray(rows.y, dtype=np.float64).reshape(k, -1)
@@ -182,6 +224,9 @@ def _scored(
         Region(expected, "input", values=y, name="data_targets"),
     )
     col += m + 1
+    p = values[probs]
+    truth = y[:, 0] if m == 1 else np.argmax(y, axis=1)  # as _true_index compares
+    hits = (predicted_indices(p) == truth).astype(np.int64)
     exp_label = Block(title, TOP, col, k, 1)
     correct = Block(title, TOP, col + 1, k, 1)
     sheet.add(
@@ -193,6 +238,7 @@ def _scored(
             cell_formula=lambda i, j: F.formula(
                 F.choose_label(label_block.ref(), predicted_index(expected.row(i), m))
             ),
+            results=[[labels[c]] for c in predicted_indices(y)],
         ),
         Region(
             correct,
@@ -200,6 +246,7 @@ def _scored(
             cell_formula=lambda i, j: F.formula(
                 F.same(predicted_index(probs.row(i), m), _true_index(expected, i, m))
             ),
+            results=hits.reshape(-1, 1),
         ),
     )
     right = correct.cell(on=title)  # each row's correct cell decides both colours
@@ -214,6 +261,7 @@ def _scored(
             Block(title, summary, 2),
             "percent",
             cell_formula=lambda i, j: F.formula(F.average(correct.ref())),
+            results=[[float(np.mean(hits))]],
             name="accuracy",
             comment=say("accuracy_comment"),
         ),
@@ -224,6 +272,7 @@ def _scored(
         return summary + 2
     per_row = Block(title, TOP, col + 2, k, 1)
     z = logits if rule.needs_logits else None
+    row_losses = rule.row_values(p, values[z] if z else None, y)
     sheet.add(
         text(title, HEADER_ROW + 1, col + 2, "loss of row", "step"),
         Region(
@@ -232,12 +281,14 @@ def _scored(
             cell_formula=lambda i, j: F.formula(
                 rule.row_formula(probs.row(i), z.row(i) if z else None, expected.row(i), m)
             ),
+            results=row_losses.reshape(-1, 1),
         ),
         text(title, summary + 1, 1, "loss", "layer"),
         Region(
             Block(title, summary + 1, 2),
             "summary",
             cell_formula=lambda i, j: F.formula(F.average(per_row.ref())),
+            results=[[float(np.mean(row_losses))]],
             name="loss",
             comment=say("loss_comment"),
         ),
@@ -246,7 +297,7 @@ def _scored(
     return summary + 2
 
 
-def _example_names(inputs: Block) -> Region:
+def _example_names(inputs: Block, x: np.ndarray) -> Region:
     """Column A: each row's inputs joined ("0, 1") for the chart, or its number when wide."""
     names = Block(inputs.sheet, inputs.top, 1, inputs.rows, 1)
     if inputs.cols > 4:
@@ -257,6 +308,7 @@ def _example_names(inputs: Block) -> Region:
         cell_formula=lambda i, j: F.formula(
             F.joined(inputs.cell(i, c) for c in range(inputs.cols))
         ),
+        results=[[F.joined_text(row)] for row in np.asarray(x, dtype=np.float64)],
     )
 
 

@@ -55,7 +55,10 @@ def check_plan(
         text_row(TITLE, HEADER_ROW + 2, 2, spec.inputs),
         Region(inputs, "trained", values=x),
     )
-    done = compute(model, refs, inputs, HEADER_ROW, n + 3, spec)
+    done = compute(model, refs, inputs, HEADER_ROW, n + 3, spec, x)
+    out = done.values[done.outputs]
+    differences = np.abs(out - reference) / np.maximum(1, np.abs(reference))
+    largest_difference = float(differences.max()) if differences.size else 0.0
     sheet.add(*done.regions)
     col = done.next_col
     live = Block(TITLE, TOP, col, k, m)
@@ -65,7 +68,7 @@ def check_plan(
     sheet.add(
         text(TITLE, HEADER_ROW, live.left, "live output", "layer"),
         text_row(TITLE, HEADER_ROW + 2, live.left, heads),
-        copy_of(live, done.outputs, "output"),
+        copy_of(live, done.outputs, "output", values=out),
         text(TITLE, HEADER_ROW, stored.left, f"reference ({reference_name})", "layer"),
         text_row(TITLE, HEADER_ROW + 2, stored.left, heads),
         Region(stored, "stored", values=reference),
@@ -77,6 +80,7 @@ def check_plan(
             cell_formula=lambda i, j: F.formula(
                 F.relative_difference(live.cell(i, j), stored.cell(i, j))
             ),
+            results=differences,
         ),
     )
     largest = Block(TITLE, 5, 2)
@@ -86,7 +90,12 @@ def check_plan(
         text(TITLE, 4, 1, "tolerance (edit me)", "step"),
         Region(tolerance, "input_small", values=[[TOLERANCE]], name="tolerance"),
         text(TITLE, 5, 1, "largest difference", "step"),
-        Region(largest, "stored", cell_formula=lambda i, j: F.formula(F.row_max(diff.ref()))),
+        Region(
+            largest,
+            "stored",
+            cell_formula=lambda i, j: F.formula(F.row_max(diff.ref())),
+            results=[[largest_difference]],
+        ),
         text(TITLE, 6, 1, "result", "layer"),
         Region(
             result,
@@ -94,6 +103,7 @@ def check_plan(
             name="check_result",
             comment=say("check_comment"),
             cell_formula=lambda i, j: F.formula(F.pass_fail(largest.cell(), tolerance.cell())),
+            results=[["PASS" if largest_difference <= TOLERANCE else "FAIL"]],
         ),
         text(TITLE, 6, 3, say("check_note"), "note"),
     )

@@ -62,8 +62,9 @@ def map_plan(
     several, labels = model.n_outputs > 1, spec.labels
     names = spec.inputs
     ranges = [axis_range(points, 0), axis_range(points, 1)]
+    shown_class = model.n_outputs - 1  # map_class's first value: the last class
     sheet.add(
-        _title(output_headers(labels, 1)[0], several),
+        _title(output_headers(labels, 1)[0], several, labels[shown_class]),
     )
     paragraph(sheet, 2, say("map_intro", x1=names[0], x2=names[1]))
     # editable axis ranges: row 4 for x1, row 5 for x2: name, from, to
@@ -79,13 +80,20 @@ def map_plan(
         ends[r] = (F.cell(row, 2, absolute=True), F.cell(row, 4, absolute=True))
     top_axis = Block(TITLE, GRID_TOP - 1, GRID_LEFT, 1, SIZE)
     side_axis = Block(TITLE, GRID_TOP, 1, SIZE, 1)
+    points_shown = grid_points(ranges)  # row by row: x1 varies fastest
     sheet.add(
         text(TITLE, GRID_TOP - 1, 1, f"{names[1]} \\ {names[0]}", "header"),
-        Region(top_axis, "axis", cell_formula=lambda i, j: F.formula(F.between(*ends[0], j, SIZE))),
+        Region(
+            top_axis,
+            "axis",
+            cell_formula=lambda i, j: F.formula(F.between(*ends[0], j, SIZE)),
+            results=points_shown[:SIZE, 0].reshape(1, -1),
+        ),
         Region(
             side_axis,
             "axis",
             cell_formula=lambda i, j: F.formula(F.between(ends[1][1], ends[1][0], i, SIZE)),
+            results=points_shown[::SIZE, 1].reshape(-1, 1),
         ),
     )
     batch_header = GRID_TOP + SIZE + 3
@@ -104,21 +112,23 @@ def map_plan(
             cell_formula=lambda i, j: F.formula(
                 F.reference(axes[0].cell(0, i % SIZE) if j == 0 else axes[1].cell(i // SIZE, 0))
             ),
+            results=points_shown,
         ),
     )
-    done = compute(model, refs, inputs, batch_header, 5, spec)
+    done = compute(model, refs, inputs, batch_header, 5, spec, points_shown)
     sheet.add(*done.regions)
     outputs = Block(TITLE, batch_top, done.next_col, k, model.n_outputs)
+    probs = done.values[done.outputs]
     sheet.add(
         text(TITLE, batch_header, done.next_col, "Output", "layer"),
-        copy_of(outputs, done.outputs, "output", "map_outputs"),
+        copy_of(outputs, done.outputs, "output", "map_outputs", values=probs),
     )
     if several:
         class_labels = text_row(
             TITLE, batch_header + 2, done.next_col, output_headers(labels, model.n_outputs)
         )
         sheet.add(class_labels)
-        _class_choice(sheet, class_labels.block, model.n_outputs)
+        _class_choice(sheet, class_labels.block, labels[shown_class], model.n_outputs)
     shown_of = _shown(outputs, several)
     grid = Block(TITLE, GRID_TOP, GRID_LEFT, SIZE, SIZE)
     marked = _marked(points, ranges)
@@ -129,6 +139,7 @@ def map_plan(
                     Block(TITLE, GRID_TOP + r, GRID_LEFT + c0, 1, c1 - c0),
                     style,
                     cell_formula=lambda i, j, r=r, c0=c0: shown_of(r * SIZE + c0 + j),
+                    results=probs[r * SIZE + c0 : r * SIZE + c1, shown_class].reshape(1, -1),
                 )
             )
     sheet.add(
@@ -141,8 +152,9 @@ def map_plan(
     return sheet
 
 
-def _title(single_output: str, several: bool) -> Region:
-    """The title names the probability shown; with several classes it follows `map_class`."""
+def _title(single_output: str, several: bool, shown: str) -> Region:
+    """The title names the probability shown; with several classes it follows `map_class`
+    (`shown`: the label it starts with)."""
     if not several:
         return text(TITLE, 1, 1, say("map_title", shown=single_output), "title")
     before, after = say("map_title", shown="\0").split("\0")
@@ -153,10 +165,11 @@ def _title(single_output: str, several: bool) -> Region:
         cell_formula=lambda i, j: F.formula(
             F.concat(F.text(before + "P("), label, F.text(")" + after))
         ),
+        results=[[f"{before}P({shown}){after}"]],
     )
 
 
-def _class_choice(sheet: SheetPlan, class_labels: Block, count: int) -> None:
+def _class_choice(sheet: SheetPlan, class_labels: Block, shown: str, count: int) -> None:
     """Row 3: "class shown", an editable class index 0..count-1 (`map_class`), and its label."""
     sheet.add(
         text(TITLE, CLASS_CELL.top, 1, say("map_class"), "step"),
@@ -167,6 +180,7 @@ def _class_choice(sheet: SheetPlan, class_labels: Block, count: int) -> None:
             cell_formula=lambda i, j: F.formula(
                 F.pick(class_labels.row(absolute=True, on=TITLE), CHOICE)
             ),
+            results=[[shown]],
         ),
     )
     sheet.validations.append(

@@ -335,6 +335,21 @@ def joined(refs: Iterable[str]) -> str:
     return '&", "&'.join(refs)
 
 
+def joined_text(values: Iterable[float]) -> str:
+    """What `joined` shows for these numbers: each as a spreadsheet's General format writes
+    it in text (up to 15 significant digits, no trailing zeros), joined by ', '."""
+    return ", ".join(general(v) for v in values)
+
+
+def general(value: float) -> str:
+    """A number as text the way a spreadsheet's General format converts it."""
+    text = f"{float(value):.15g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}E{'-' if exponent[0] == '-' else '+'}{abs(int(exponent)):02d}"
+    return text
+
+
 def relative_difference(live: str, reference: str) -> str:
     return f"ABS({live}-{reference})/{call('MAX', '1', f'ABS({reference})')}"
 

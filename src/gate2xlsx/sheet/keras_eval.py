@@ -59,6 +59,26 @@ class LossRule:
             return F.cce_clipped(p, y, EPS, ONE_MINUS_EPS)
         return F.mse(p, y, n)
 
+    def row_values(self, p: np.ndarray, z: np.ndarray | None, y: np.ndarray) -> np.ndarray:
+        """What row_formula computes for each row, in NumPy (the cells' cached values)."""
+        n = p.shape[1]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if self.kind == "bce_logits":
+                terms = np.maximum(z, 0) - z * y + np.log(1 + np.exp(-np.abs(z)))
+                return terms.sum(axis=1) / n
+            if self.kind in ("bce_clip", "bce_clip_eps"):
+                c = np.clip(p, EPS, ONE_MINUS_EPS)
+                e = 1e-7 if self.kind == "bce_clip_eps" else 0.0
+                return -(y * np.log(c + e) + (1 - y) * np.log(1 - c + e)).sum(axis=1) / n
+            if self.kind == "cce_logits":
+                top = z.max(axis=1, keepdims=True)
+                lse = top[:, 0] + np.log(np.exp(z - top).sum(axis=1))
+                return y.sum(axis=1) * lse - (y * z).sum(axis=1)
+            if self.kind == "cce_clip":
+                c = np.clip(p / p.sum(axis=1, keepdims=True), EPS, ONE_MINUS_EPS)
+                return -(y * np.log(c)).sum(axis=1)
+            return ((p - y) ** 2).sum(axis=1) / n
+
     @property
     def needs_logits(self) -> bool:
         return self.kind.endswith("_logits")

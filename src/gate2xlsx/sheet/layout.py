@@ -85,6 +85,9 @@ class Region:
     comment: str | None = None  # on the top-left cell
     cell_arrays: bool = False  # write each cell formula as a one-cell array formula
     layer: str | None = None  # the layer it belongs to ("layer 3 'dense_1' (Dense)"), for messages
+    # What the formulas compute (2-D like the block, numbers, text or booleans), found by the
+    # NumPy reference when the plan is made: written as the cells' cached values.
+    results: Any = None
 
     def __post_init__(self) -> None:
         filled = [
@@ -96,6 +99,8 @@ class Region:
             raise ValueError("a region holds exactly one kind of content")
         if self.values is not None:
             self.values = _as_grid(self.values)
+        if self.results is not None:
+            self.results = _as_grid(self.results)
 
 
 def _as_grid(values: Any) -> Any:

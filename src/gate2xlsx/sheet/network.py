@@ -8,7 +8,7 @@ import numpy as np
 from ..model import Model
 from ..templates_text import say
 from . import formulas as F
-from .batch import output_headers, predicted_index
+from .batch import confidences, output_headers, predicted_index, predicted_indices
 from .layout import Block, Chart, Region, SheetPlan, paragraph, text, text_row
 from .spec import WorkbookSpec
 from .steps import RowPlacer, WeightRefs, chain
@@ -46,10 +46,13 @@ def network_plan(
         ),
     )
     placer = RowPlacer(NETWORK, top=6)
+    placer.values[inputs] = x.reshape(1, -1)
     labels, n = spec.labels, model.n_outputs
     heads = output_headers(labels, n)
     last = chain(model, refs, placer, inputs, mode=spec.mode, output_labels=heads)
     sheet.add(*placer.regions)
+    probs = placer.values[last]
+    index = predicted_indices(probs)
     row = placer.row + 1
     out = Block(NETWORK, row + 1, 2, 1, n)
     classes = Block(NETWORK, row + 2, 2, 1, len(labels))
@@ -61,6 +64,7 @@ def network_plan(
             out,
             "output",
             cell_formula=lambda i, j: F.formula(last.cell(i, j)),
+            results=probs,
             name="output",
             comment=say("output_comment"),
         ),
@@ -75,15 +79,20 @@ def network_plan(
             pred,
             "result",
             cell_formula=lambda i, j: F.formula(predicted_index(out.ref(), n)),
+            results=index,
             comment=say("predicted_comment"),
         ),
         Region(
             Block(NETWORK, row + 3, 3),
             "result",
             cell_formula=lambda i, j: F.formula(F.pick(classes.ref(), pred.cell(0, 0))),
+            results=[[labels[int(index[0])]]],
         ),
         Region(
-            Block(NETWORK, row + 3, 4), "percent", cell_formula=lambda i, j: F.formula(confidence)
+            Block(NETWORK, row + 3, 4),
+            "percent",
+            cell_formula=lambda i, j: F.formula(confidence),
+            results=confidences(probs),
         ),
     )
     for col in range(2, max(sheet.extent()[1], 4) + 1):

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import numpy as np
+
 from .. import activations
 from ..errors import LayoutError, UnsupportedModelError
 from ..model import (
@@ -50,9 +52,13 @@ class WeightRefs:
 
 
 class Placer(Protocol):
+    """Where each step's block goes. `values` holds what placed blocks compute (NumPy, one
+    row per example) wherever the input's values are known: the cells' cached values."""
+
     sheet: str
     compact: bool
     regions: list[Region]
+    values: dict[Block, np.ndarray]
 
     def heading(self, title: str, unit_labels: list[str]) -> None: ...
     def step(self, label: str, cols: int) -> Block: ...
@@ -67,6 +73,7 @@ class RowPlacer:
     def __init__(self, sheet: str, top: int, left: int = 2):
         self.sheet, self.row, self.left = sheet, top, left
         self.regions: list[Region] = []
+        self.values: dict[Block, np.ndarray] = {}
 
     def heading(self, title: str, unit_labels: list[str]) -> None:
         self.row += 1
@@ -100,6 +107,7 @@ class ColumnPlacer:
             left,
         )
         self.regions: list[Region] = []
+        self.values: dict[Block, np.ndarray] = {}
         self._title: str | None = None
         self._units: list[str] = []
 
@@ -163,8 +171,14 @@ def chain(
             continue
         first = len(placer.regions)
         placer.heading(layer_title(index, layer, n_in, n_out), units)
+        given = placer.values.get(x)
         x = _layer_steps(layer, x, weights, placer, mode, record if record is not None else {})
+        if given is not None:  # the layer's output is the NumPy reference's, by definition
+            placer.values[x] = layer.forward(given)
         own(placer.regions, first, layer_label(index, layer))
+    for region in placer.regions:
+        if region.results is None and region.block in placer.values:
+            region.results = placer.values[region.block]
     return x
 
 
@@ -172,7 +186,10 @@ def _layer_steps(
     layer: Layer, x: Block, w: WeightRefs, placer: Placer, mode: str, record: dict[str, Block]
 ) -> Block:
     if isinstance(layer, Dense):
+        given = placer.values.get(x)
         z = _dense(layer, x, w, placer, mode)
+        if given is not None:
+            placer.values[z] = pre_activation(layer, given)
         record[layer.name] = z
         return activation_steps(layer.activation.name, layer.activation.kwargs, z, placer)
     if isinstance(layer, Activation):
@@ -185,6 +202,7 @@ def _layer_steps(
         name = w.name(layer, "alpha")
         alpha = {"alpha": lambda j: F.index(name, 1, j + 1)}
         return activation_steps("prelu", {}, x, placer, per_unit=alpha)
+    # One-step layers: chain records the layer's own NumPy output as the step's values.
     if isinstance(layer, BatchNorm):
         names = {k: w.name(layer, k) for k in layer.weights()}
         return _unit_step(
@@ -242,12 +260,19 @@ def _unit(name: str | None, j: int) -> str | None:
     return None if name is None else F.index(name, 1, j + 1)
 
 
+def pre_activation(layer: Dense, x: np.ndarray) -> np.ndarray:
+    """z = x W + b, the Dense layer's value before its activation."""
+    z = x @ layer.kernel.values
+    return z if layer.bias is None else z + layer.bias.values
+
+
 def _dense(layer: Dense, x: Block, w: WeightRefs, placer: Placer, mode: str) -> Block:
     kernel = w.name(layer, "kernel")
     bias = w.name(layer, "bias") if layer.bias is not None else None
     m = layer.kernel.values.shape[1]
     if not placer.compact and layer.kernel.values.size <= MIRROR_CELLS:
         _show_weights(layer, w, placer)
+    given = placer.values.get(x)
     if mode == "mmult":  # per unit: MMULT(x row, kernel column); no array formulas (why: README)
 
         def unit(i: int, j: int) -> str:
@@ -262,6 +287,8 @@ def _dense(layer: Dense, x: Block, w: WeightRefs, placer: Placer, mode: str) -> 
             return z
         xw = placer.step("x · W (MMULT)", m)
         _cells(placer, xw, unit, comment=say("xw_comment"))
+        if given is not None:
+            placer.values[xw] = given @ layer.kernel.values
         z = placer.step("z = x · W + b", m)
         _cells(
             placer,
@@ -310,6 +337,9 @@ def _show_weights(layer: Dense, w: WeightRefs, placer: Placer) -> None:
         for i in range(source.rows):
             label = f"{key} W, row {i + 1}" if key == "kernel" else f"{key} b"
             row = placer.step(f"{label}  (view of {name})", source.cols)
+            placer.values[row] = np.asarray(layer.weights()[key].values, np.float64).reshape(
+                source.rows, source.cols
+            )[i : i + 1]
             placer.regions.append(
                 Region(
                     row,
@@ -344,6 +374,7 @@ def activation_steps(
         k: v for k, v in {**activations.get(name).defaults, **params}.items() if v is not None
     }
     settings.update(cells or {})
+    given, computed = placer.values.get(x), {}
     for step in activations.get(name).formula_steps(**params):
         out = placer.step(step.label, 1 if step.single else x.cols)
         needed = F.placeholders(step.template)
@@ -373,6 +404,8 @@ def activation_steps(
 
         comment = None if placer.compact else say("activation_comment", step=step.label)
         placer.regions.append(Region(out, "computed", cell_formula=cell, comment=comment))
+        if given is not None and step.value is not None:  # the last step: chain records it
+            computed[step.name] = placer.values[out] = step.value(given, computed)
         done[step.name] = out
         if step.single:
             single.add(step.name)

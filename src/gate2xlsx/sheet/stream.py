@@ -79,13 +79,19 @@ _ATTR_ESCAPES = str.maketrans(
 class Cell(NamedTuple):
     """A cell the writer placed: its column, value (a number, text, formula text or an
     ArrayFormula), style id (None: unstyled), `kind` as openpyxl names data types ("n"
-    number, "s" text, "f" formula), and for a formula the value it computes (None: none)."""
+    number, "s" text, "f" formula), for a formula the value it computes (None: none), and
+    the text of its comment, if it has one."""
 
     column: int
     value: object
     style_id: int | None
     kind: str
     cached: object = None
+    comment: str | None = None
+
+
+COMMENT_AUTHOR = "gate2xlsx"
+COMMENT_SIZE = (300, 80)  # width and height in points
 
 
 def fast_cell(
@@ -212,6 +218,8 @@ class _RowWriter(_sheet_writer.WorksheetWriter):
     def _cell_text(self, item, row_idx: int, strings: Strings) -> str:
         text = None
         if isinstance(item, Cell):
+            if item.comment is not None:
+                self._comment(f"{_letters(item.column, 1)[0]}{row_idx}", item.comment)
             text = placed_xml(row_idx, item, strings)
             item = self._openpyxl_cell(item, row_idx) if text is None else item
         elif isinstance(item, NumberRun):
@@ -225,6 +233,12 @@ class _RowWriter(_sheet_writer.WorksheetWriter):
         if item._value is None and not item.has_style and not item._comment:
             return ""
         return cell_xml(item, item.has_style, strings) or _openpyxl_spelling(self.ws, item)
+
+    def _comment(self, ref: str, text: str) -> None:
+        record = CommentRecord(ref=ref, author=COMMENT_AUTHOR)
+        record.text.t = text
+        record.width, record.height = COMMENT_SIZE
+        self.ws._comments.append(record)
 
     def _openpyxl_cell(self, placed: Cell, row_idx: int) -> WriteOnlyCell:
         cell = WriteOnlyCell(self.ws, placed.value)

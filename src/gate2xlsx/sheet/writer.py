@@ -36,7 +36,7 @@ from ..progress import OnProgress
 from ..templates_text import styles
 from . import package
 from .layout import Region, SheetPlan, WholeNumberRule, WorkbookPlan
-from .stream import Cell, NumberRun, add_streaming_sheet, fast_cell
+from .stream import COMMENT_AUTHOR, COMMENT_SIZE, Cell, NumberRun, add_streaming_sheet, fast_cell
 
 
 def write(plan: WorkbookPlan, path: str | os.PathLike, progress: OnProgress | None = None) -> Path:
@@ -79,8 +79,9 @@ def _build(plan: WorkbookPlan, progress: OnProgress | None = None) -> Workbook:
     for style in _named_styles().values():
         wb.add_named_style(style)
     total, done = sum(sheet.extent()[0] for sheet in plan.sheets), 0
+    cached = not _has_array_formulas(plan)
     for sheet in plan.sheets:
-        done = _write_sheet(wb, sheet, progress, done, total)
+        done = _write_sheet(wb, sheet, progress, done, total, cached)
     for name, ref in plan.names().items():
         wb.defined_names[name] = DefinedName(name, attr_text=ref)
     return wb
@@ -112,10 +113,25 @@ def _named_styles() -> dict[str, NamedStyle]:
     return found
 
 
+def _has_array_formulas(plan: WorkbookPlan) -> bool:
+    return any(r.array_formula or r.cell_arrays for s in plan.sheets for r in s.regions)
+
+
 def _write_sheet(
-    wb: Workbook, plan: SheetPlan, progress: OnProgress | None = None, done: int = 0, total: int = 0
+    wb: Workbook,
+    plan: SheetPlan,
+    progress: OnProgress | None = None,
+    done: int = 0,
+    total: int = 0,
+    cached: bool = True,
 ) -> int:
-    """Stream one sheet; returns the running count of rows written (for progress)."""
+    """Stream one sheet; returns the running count of rows written (for progress).
+
+    cached: whether plain formula cells get their cached values. Not beside array formulas:
+    LibreOffice (7.4) never updates a plain formula cell that reads an array formula's
+    result and was loaded with a cached value, so such a workbook would stop following
+    edits once saved with values (README, "Live in LibreOffice"); array cells keep theirs.
+    """
     ws = add_streaming_sheet(wb, plan.title)
     for col, width in plan.widths.items():
         ws.column_dimensions[get_column_letter(col)].width = width
@@ -137,7 +153,7 @@ def _write_sheet(
     if plan.print_area is not None:
         ws.print_area = plan.print_area.ref(absolute=False, on=plan.title)
     plain = [r for r in plan.regions if _is_plain(r)]
-    for row in _rows(ws, plan, {id(r) for r in plain}):
+    for row in _rows(ws, plan, {id(r) for r in plain}, cached):
         ws.append(row)
         done += 1
         if progress is not None and done % 64 == 0:
@@ -255,10 +271,12 @@ def _style_rule(style: str) -> Rule:
     return Rule(type="expression", dxf=dxf, formula=["TRUE"])
 
 
-def _rows(ws, plan: SheetPlan, plain: set[int] = frozenset()) -> Iterator[Iterator]:
+def _rows(
+    ws, plan: SheetPlan, plain: set[int] = frozenset(), cached: bool = True
+) -> Iterator[Iterator]:
     """Each row of the sheet in order, as a generator of the cells write-only mode appends."""
     regions = sorted(plan.regions, key=lambda r: (r.block.top, r.block.left))
-    pool = _CellPool(ws, plain)
+    pool = _CellPool(ws, plain, cached)
     active: list[Region] = []
     next_region = 0
     for row in range(1, plan.extent()[0] + 1):
@@ -282,8 +300,8 @@ class _CellPool:
     for every weight, which dominated export time on large networks.
     """
 
-    def __init__(self, ws, plain: set[int]):
-        self.ws, self.plain = ws, plain
+    def __init__(self, ws, plain: set[int], cached: bool = True):
+        self.ws, self.plain, self.cached = ws, plain, cached
         self.cells: dict[str, WriteOnlyCell] = {}
         self.ids: dict[str, int | None] = {}
 
@@ -339,16 +357,24 @@ def _value(region: Region, i: int, j: int, row: int) -> object:
 def _cell(pool: _CellPool, region: Region, i: int, j: int, row: int) -> Cell | WriteOnlyCell:
     value, column = _value(region, i, j, row), region.block.left + j
     text = region.values is not None  # text from a model file is never a formula
-    commented = region.comment and (i, j) == (0, 0)
-    if not commented:
-        placed = fast_cell(column, value, pool.style_id(region.style), text)
-        if placed is not None:
-            return placed
-    cell = pool.fresh(region.style) if commented else pool.get(region.style)
+    comment = region.comment if (i, j) == (0, 0) else None
+    cached = _cached(region, i, j) if pool.cached or region.cell_arrays else None
+    placed = fast_cell(column, value, pool.style_id(region.style), text, cached)
+    if placed is not None:
+        return placed._replace(comment=comment)
+    cell = pool.fresh(region.style) if comment else pool.get(region.style)
     cell.value = value
     if isinstance(value, str) and text:
         cell.data_type = "s"
-    if commented:
-        cell.comment = Comment(region.comment, "gate2xlsx", width=300, height=80)
+    if comment:
+        cell.comment = Comment(comment, COMMENT_AUTHOR, *COMMENT_SIZE)
     cell.row, cell.column = row, column
     return cell
+
+
+def _cached(region: Region, i: int, j: int) -> object:
+    """The value a formula cell computes, as the reference found it (None: not known)."""
+    if region.results is None:
+        return None
+    value = region.results[i][j]
+    return value.item() if hasattr(value, "item") else value
