@@ -133,11 +133,6 @@ def mmult(left: str, right: str) -> str:
     return call("MMULT", left, right)
 
 
-def column_of(ref: str, j: int) -> str:
-    """Column j (0-based) of a range or defined name, as a reference (INDEX with row 0)."""
-    return call("INDEX", ref, "0", str(j + 1))
-
-
 def add(*terms: str) -> str:
     return "+".join(terms)
 

@@ -267,16 +267,18 @@ def pre_activation(layer: Dense, x: np.ndarray) -> np.ndarray:
 
 
 def _dense(layer: Dense, x: Block, w: WeightRefs, placer: Placer, mode: str) -> Block:
-    kernel = w.name(layer, "kernel")
     bias = w.name(layer, "bias") if layer.bias is not None else None
     m = layer.kernel.values.shape[1]
     if not placer.compact and layer.kernel.values.size <= MIRROR_CELLS:
         _show_weights(layer, w, placer)
     given = placer.values.get(x)
+    kblock = w.block(layer, "kernel")
     if mode == "mmult":  # per unit: MMULT(x row, kernel column); no array formulas (why: README)
 
-        def unit(i: int, j: int) -> str:
-            return F.mmult(x.row(i, on=x.sheet), F.column_of(kernel, j))
+        def unit(i: int, j: int) -> str:  # the column by address: INDEX(name, 0, j) is not
+            # understood alike everywhere (the `formulas` package reads its first cell)
+            column = kblock.column(j, absolute=True, on=x.sheet)
+            return F.mmult(x.row(i, on=x.sheet), column)
 
         def plus_bias(i: int, j: int, product: str) -> str:
             return F.add(product, F.index(bias, 1, j + 1)) if bias else product
@@ -297,7 +299,6 @@ def _dense(layer: Dense, x: Block, w: WeightRefs, placer: Placer, mode: str) -> 
             comment=say("bias_comment"),
         )
         return z
-    kblock = w.block(layer, "kernel")
     bblock = w.block(layer, "bias") if bias else None
     z = placer.step("z = x · W + b" if bias else "z = x · W", m)
     if mode == "sumproduct":
