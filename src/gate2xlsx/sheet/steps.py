@@ -45,6 +45,14 @@ class WeightRefs:
     def block(self, layer: Layer, weight: str) -> Block:
         return self.entries[(layer.name, weight)][1]
 
+    def element(self, layer: Layer, weight: str | None, j: int) -> str | None:
+        """Unit j's element of a one-row weight: INDEX(name, 1, j+1), or the name alone when
+        the weight is one cell (IronCalc refuses INDEX of a single cell); None for no weight."""
+        if weight is None or (layer.name, weight) not in self.entries:
+            return None
+        name, block = self.entries[(layer.name, weight)]
+        return name if block.rows == block.cols == 1 else F.index(name, 1, j + 1)
+
     def setting(self, layer: Layer, key: str, value: float) -> str | float:
         """A setting's defined name when the workbook shows it as a cell, else its value."""
         entry = self.entries.get((layer.name, key))
@@ -199,33 +207,32 @@ def _layer_steps(
             layer.activation.name, layer.activation.kwargs, x, placer, cells=cells
         )
     if isinstance(layer, PReLU):
-        name = w.name(layer, "alpha")
-        alpha = {"alpha": lambda j: F.index(name, 1, j + 1)}
+        alpha = {"alpha": lambda j: w.element(layer, "alpha", j)}
         return activation_steps("prelu", {}, x, placer, per_unit=alpha)
     # One-step layers: chain records the layer's own NumPy output as the step's values.
     if isinstance(layer, BatchNorm):
-        names = {k: w.name(layer, k) for k in layer.weights()}
         return _unit_step(
             placer,
             "batch norm: (x - mean) / sqrt(var + eps) * gamma + beta",
             x,
             lambda xc, j: F.batch_norm(
                 xc,
-                _unit(names["moving_mean"], j),
-                _unit(names["moving_variance"], j),
+                w.element(layer, "moving_mean", j),
+                w.element(layer, "moving_variance", j),
                 w.setting(layer, "epsilon", layer.epsilon),
-                _unit(names.get("gamma"), j),
-                _unit(names.get("beta"), j),
+                w.element(layer, "gamma", j),
+                w.element(layer, "beta", j),
             ),
         )
     if isinstance(layer, Normalization):
-        mean, var = w.name(layer, "mean"), w.name(layer, "variance")
         label = "denormalize: mean + x * std" if layer.invert else "normalize: (x - mean) / std"
         return _unit_step(
             placer,
             label,
             x,
-            lambda xc, j: F.normalization(xc, _unit(mean, j), _unit(var, j), layer.invert),
+            lambda xc, j: F.normalization(
+                xc, w.element(layer, "mean", j), w.element(layer, "variance", j), layer.invert
+            ),
         )
     if isinstance(layer, Rescaling):
         return _unit_step(
@@ -255,11 +262,6 @@ def _unit_step(placer: Placer, label: str, x: Block, body) -> Block:
     return out
 
 
-def _unit(name: str | None, j: int) -> str | None:
-    """Unit j's element of a one-row weight (a defined name), or None for a missing weight."""
-    return None if name is None else F.index(name, 1, j + 1)
-
-
 def pre_activation(layer: Dense, x: np.ndarray) -> np.ndarray:
     """z = x W + b, the Dense layer's value before its activation."""
     z = x @ layer.kernel.values
@@ -281,7 +283,7 @@ def _dense(layer: Dense, x: Block, w: WeightRefs, placer: Placer, mode: str) -> 
             return F.mmult(x.row(i, on=x.sheet), column)
 
         def plus_bias(i: int, j: int, product: str) -> str:
-            return F.add(product, F.index(bias, 1, j + 1)) if bias else product
+            return F.add(product, w.element(layer, "bias", j)) if bias else product
 
         if placer.compact or bias is None:
             z = placer.step("z = MMULT(x, W) + b" if bias else "z = MMULT(x, W)", m)

@@ -1,0 +1,63 @@
+"""IronCalc: a second spreadsheet engine, built to Excel's semantics (PyPI `ironcalc`).
+
+It evaluates a workbook in-process, without LibreOffice, and takes edits through its API;
+the tests hold its values against LibreOffice's and Keras's. Imported only when asked for:
+`ironcalc` is a test dependency, not a run-time one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import numpy as np
+
+from ..errors import EngineMissing
+
+_REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^!]+))!\$?([A-Z]+)\$?(\d+)(?::\$?([A-Z]+)\$?(\d+))?$")
+
+
+def _ironcalc():
+    try:
+        import ironcalc
+    except ImportError as exc:
+        raise EngineMissing("IronCalc is not installed", hint="pip install ironcalc") from exc
+    return ironcalc
+
+
+class Workbook:
+    """A workbook loaded and evaluated by IronCalc, read and edited by defined name."""
+
+    def __init__(self, path: str | os.PathLike):
+        ic = _ironcalc()
+        self.ic = ic
+        self.model = ic.load_from_xlsx(str(path), "en", "UTC")
+        self.model.evaluate()
+        self.sheets = [s["name"] for s in self.model.get_worksheets_properties()]
+        self.names = {d["name"]: d["formula"] for d in self.model.get_defined_name_list()}
+
+    def _cells(self, name: str) -> tuple[int, list[list[tuple[int, int]]]]:
+        match = _REF.match(self.names[name])
+        if match is None:
+            raise ValueError(f"defined name {name!r} is not one sheet's range")
+        quoted, plain, c1, r1, c2, r2 = match.groups()
+        sheet = self.sheets.index(quoted.replace("''", "'") if quoted else plain)
+        first = self.ic.column_number_from_name(c1)
+        last = self.ic.column_number_from_name(c2 or c1)
+        rows = range(int(r1), int(r2 or r1) + 1)
+        return sheet, [[(r, c) for c in range(first, last + 1)] for r in rows]
+
+    def values(self, name: str) -> list[list[object]]:
+        """The values of a defined name's cells, row by row (numbers, text or booleans)."""
+        sheet, grid = self._cells(name)
+        return [[self.model.get_cell_value(sheet, r, c) for r, c in row] for row in grid]
+
+    def numbers(self, name: str) -> np.ndarray:
+        return np.array(self.values(name), dtype=np.float64)
+
+    def set_number(self, name: str, i: int, j: int, value: float) -> None:
+        """Type a number into element (i, j) of a named range, then recalculate."""
+        sheet, grid = self._cells(name)
+        row, column = grid[i][j]
+        self.model.update_cell_with_number(sheet, row, column, float(value))
+        self.model.evaluate()

@@ -1,0 +1,72 @@
+"""A second engine: IronCalc (built to Excel's semantics) evaluates the workbooks to Keras's
+predictions and to LibreOffice's values, and follows an edit typed into a weight."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+from conftest import SAMPLES, _in_ci
+from test_keras_fixtures import GOOD, KERAS_TOL, expected, load, scaled_error
+
+import gate2xlsx
+from gate2xlsx.model import Dataset
+from gate2xlsx.readers.xlsx import named_values
+
+SAMPLE_MODELS = {"or": "or.hdf", "and": "and.hdf", "xor": "xor.h5"}
+NAMES = ["output", "data_outputs", "accuracy", "loss", "map_outputs", "check_result"]
+
+
+@pytest.fixture
+def ironcalc():
+    """gate2xlsx's IronCalc engine; a skip where IronCalc is not installed, a failure in CI."""
+    if importlib.util.find_spec("ironcalc") is None:
+        if _in_ci():
+            pytest.fail("IronCalc is not installed: in CI the second engine must run")
+        pytest.skip("IronCalc is not installed (pip install ironcalc)")
+    from gate2xlsx.engines import ironcalc
+
+    return ironcalc
+
+
+@pytest.mark.parametrize("entry", GOOD, ids=[e["file"] for e in GOOD])
+def test_ironcalc_computes_keras_predictions(entry, ironcalc, tmp_path):
+    model, data = load(entry), expected(entry)
+    model.data = Dataset(data["x"], None, "Keras inputs")
+    book = tmp_path / "fixture.xlsx"
+    gate2xlsx.write_workbook(model, book, input_values=data["x"][0])
+    wb = ironcalc.Workbook(book)
+    assert scaled_error(wb.numbers("data_outputs"), data["y"]) <= KERAS_TOL
+    assert scaled_error(wb.numbers("output"), data["y"][:1]) <= KERAS_TOL
+    assert scaled_error(wb.numbers("data_outputs"), model.forward(data["x"])) <= 1e-9
+    assert wb.values("check_result") == [["PASS"]]
+
+
+@pytest.mark.libreoffice
+def test_ironcalc_agrees_with_libreoffice(ironcalc, engine, tmp_path):
+    books = []
+    for stem, file in SAMPLE_MODELS.items():
+        books.append(tmp_path / f"{stem}.xlsx")
+        gate2xlsx.write_workbook(gate2xlsx.load(SAMPLES / file), books[-1])
+    for book, lo in zip(books, engine.recalc(*books)):
+        ic = ironcalc.Workbook(book)
+        for name in NAMES[:-1]:
+            theirs, ours = named_values(lo, name), ic.numbers(name)
+            assert np.allclose(ours, theirs, rtol=1e-9, atol=1e-12), (book.name, name)
+        assert ic.values("check_result") == [["PASS"]]
+
+
+def test_ironcalc_follows_an_edited_weight(ironcalc, tmp_path):
+    book = tmp_path / "xor.xlsx"
+    model = gate2xlsx.load(SAMPLES / "xor.h5")
+    gate2xlsx.write_workbook(model, book)
+    wb = ironcalc.Workbook(book)
+    before = wb.numbers("loss")
+    wb.set_number("dense_1_kernel", 0, 0, -3.0)
+    wb.set_number("input", 0, 0, 1.0)
+    model.layers[-2].kernel.values[0, 0] = -3.0  # the same edit, in NumPy
+    x = wb.numbers("input")
+    assert np.allclose(wb.numbers("output"), model.forward(x), rtol=1e-12, atol=1e-12)
+    assert not np.allclose(wb.numbers("loss"), before)
+    assert wb.values("check_result") == [["FAIL"]]

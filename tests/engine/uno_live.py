@@ -1,0 +1,70 @@
+"""Run by Debian's /usr/bin/python3 (python3-uno): open a workbook in LibreOffice as a learner
+does (a fresh profile: default settings), edit cells through the API, and print what the
+named cells show then, as JSON. No hard recalculation is ever asked for.
+
+    uno_live.py WORKBOOK EDITS_JSON NAMES_JSON   (EDITS: [[name, row, col, value], ...])
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import uno
+from com.sun.star.beans import PropertyValue
+
+
+def _prop(name, value):
+    p = PropertyValue()
+    p.Name, p.Value = name, value
+    return p
+
+
+def _connect(pipe):
+    local = uno.getComponentContext()
+    resolver = local.ServiceManager.createInstanceWithContext(
+        "com.sun.star.bridge.UnoUrlResolver", local
+    )
+    for _ in range(300):
+        try:
+            return resolver.resolve(f"uno:pipe,name={pipe};urp;StarOffice.ComponentContext")
+        except Exception:
+            time.sleep(0.1)
+    raise SystemExit("LibreOffice did not answer on its pipe")
+
+
+def _cells(doc, name):
+    return doc.NamedRanges.getByName(name).getReferredCells()
+
+
+def main(path, edits, names):
+    with tempfile.TemporaryDirectory() as profile:
+        pipe = f"gate2xlsx_{os.getpid()}"
+        proc = subprocess.Popen(
+            ["soffice", "--headless", "--invisible", "--norestore", "--nologo",
+             f"-env:UserInstallation=file://{profile}", f"--accept=pipe,name={pipe};urp;"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            ctx = _connect(pipe)
+            manager = ctx.ServiceManager
+            desktop = manager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
+            url = uno.systemPathToFileUrl(os.path.abspath(path))
+            doc = desktop.loadComponentFromURL(url, "_blank", 0, (_prop("Hidden", True),))
+            for name, row, col, value in edits:
+                _cells(doc, name).getCellByPosition(col, row).setValue(value)
+            shown = {n: [list(r) for r in _cells(doc, n).getDataArray()] for n in names}
+            doc.close(True)
+            desktop.terminate()
+        finally:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    print(json.dumps(shown))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]))
