@@ -7,6 +7,9 @@ Excel's own files in ways that matter to other readers:
 - relationship targets: openpyxl writes them absolute (`/xl/comments/comment1.xml`), Excel
   relative to the part that holds the relationships (`../comments/comment1.xml`). IronCalc
   resolves only the relative form and refuses the absolute one ("specified file not found").
+- a font's settings in the order of the schema as Excel and the Open XML SDK read it (b, i,
+  ..., sz, color, name, family, scheme); openpyxl writes name and color first, which the
+  SDK's validator reports as an error in every openpyxl file;
 - document properties: title from the model, creator gate2xlsx and its version (openpyxl
   says "openpyxl").
 """
@@ -70,6 +73,24 @@ def relative_targets(rels_part: str, xml: bytes) -> bytes:
     return _TARGET.sub(relative, xml)
 
 
+# CT_Font's children in the Open XML SDK's (and Excel's own) order.
+FONT_ORDER = ["b", "i", "strike", "condense", "extend", "outline", "shadow", "u", "vertAlign",
+              "sz", "color", "name", "family", "charset", "scheme"]  # fmt: skip
+_FONT = re.compile(rb"<font>((?:<\w+\b[^<>]*/>)*)</font>")
+_EMPTY_ELEMENT = re.compile(rb"<(\w+)\b[^<>]*/>")
+
+
+def excel_font_order(styles_xml: bytes) -> bytes:
+    """styles.xml with each font's (empty) child elements in FONT_ORDER."""
+
+    def reorder(match: re.Match) -> bytes:
+        children = [m.group(0) for m in _EMPTY_ELEMENT.finditer(match.group(1))]
+        children.sort(key=lambda c: FONT_ORDER.index(_EMPTY_ELEMENT.match(c).group(1).decode()))
+        return b"<font>" + b"".join(children) + b"</font>"
+
+    return _FONT.sub(reorder, styles_xml)
+
+
 class ExcelShapedZip(ZipFile):
     """The zip openpyxl writes a workbook into, shaping the parts as they go in: relative
     relationship targets, and the string table with its relationship and content type (added
@@ -91,6 +112,8 @@ class ExcelShapedZip(ZipFile):
             data = data.replace(b"</Types>", part.encode() + b"</Types>")
         if name.endswith(".rels"):
             data = relative_targets(name, data)
+        if name == "xl/styles.xml":
+            data = excel_font_order(data)
         return super().writestr(zinfo_or_arcname, data, *args, **kwargs)
 
 
