@@ -1,13 +1,16 @@
 """Spreadsheet limits, checked before anything is written, with errors that name the layer.
 
 Excel's limits (LibreOffice 7.4 has the same or larger ones): 1,048,576 rows, 16,384 columns,
-8,192 characters per formula, 255 per defined name, 31 per sheet name. Two checks:
+8,192 characters per formula, 64 nested function calls, 255 arguments to one function, 32,767
+characters in a cell, 255 per defined name, 31 per sheet name and none of []:*?/\\. Two checks:
 `check_model` is a cheap bound on the Model before any planning (a hostile config with
 200,000 layers is refused in milliseconds, not after minutes of layout); `check_sheet` is the
 exact check on a planned sheet, and says which layer's block falls outside and why.
 """
 
 from __future__ import annotations
+
+import re
 
 from ..errors import LayoutError
 from ..model import Identity, Model, layer_label
@@ -52,7 +55,10 @@ def check_sheet(sheet: SheetPlan) -> None:
         raise LayoutError(
             f"sheet name {sheet.title!r} is longer than {F.MAX_SHEET_NAME_CHARS} characters"
         )
+    if _SHEET_NAME_FORBIDDEN.search(sheet.title):
+        raise LayoutError(f"sheet name {sheet.title!r} holds one of []:*?/\\")
     for region in sheet.regions:
+        _check_text(sheet, region)
         block = region.block
         if block.right > F.MAX_COLS or block.bottom > F.MAX_ROWS:
             need = (
@@ -76,6 +82,54 @@ def check_sheet(sheet: SheetPlan) -> None:
                     f"{_owner(region)} needs formulas longer than the "
                     f"{F.MAX_FORMULA_CHARS:,} characters a spreadsheet allows, on sheet "
                     f"{sheet.title!r} (--formulas mmult writes short ones)"
+                )
+            depth, arguments = formula_shape(text)
+            if depth > MAX_NESTING or arguments > MAX_ARGUMENTS:
+                raise LayoutError(
+                    f"{_owner(region)} needs formulas with {depth} nested functions and "
+                    f"{arguments} arguments to one function on sheet {sheet.title!r}; Excel "
+                    f"allows {MAX_NESTING} and {MAX_ARGUMENTS}"
+                )
+
+
+MAX_NESTING = 64  # function calls inside one another
+MAX_ARGUMENTS = 255  # arguments to one function
+MAX_CELL_CHARS = 32_767
+_SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+_STRING_LITERAL = re.compile(r'"(?:[^"]|"")*"')
+_CALL = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\($")
+
+
+def formula_shape(text: str) -> tuple[int, int]:
+    """(deepest nesting of function calls, most arguments given to one call) of a formula."""
+    body = _STRING_LITERAL.sub('""', text)
+    stack: list[list[int]] = []  # per open parenthesis: [is a call, arguments so far]
+    depth = deepest = widest = 0
+    for k, char in enumerate(body):
+        if char == "(":
+            call = bool(_CALL.search(body[max(0, k - 64) : k + 1]))
+            stack.append([int(call), 1])
+            depth += call
+            deepest = max(deepest, depth)
+        elif char == ")" and stack:
+            call, arguments = stack.pop()
+            depth -= call
+            widest = max(widest, arguments if call else 0)
+        elif char == "," and stack:
+            stack[-1][1] += 1
+    return deepest, widest
+
+
+def _check_text(sheet: SheetPlan, region: Region) -> None:
+    """Text a cell holds (labels from a model file or a CSV) within a cell's 32,767 characters."""
+    if region.values is None or hasattr(region.values, "dtype"):
+        return
+    for row in region.values:
+        for value in row:
+            if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+                raise LayoutError(
+                    f"a text of {len(value):,} characters ({value[:30]!r}...) does not fit in "
+                    f"a cell on sheet {sheet.title!r}: a cell holds {MAX_CELL_CHARS:,}"
                 )
 
 
