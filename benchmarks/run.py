@@ -2,7 +2,8 @@
 
 For each dense network (legacy HDF5 made by gate2xlsx's Keras writer with random weights):
 export time and peak memory of `gate2xlsx MODEL -o OUT.xlsx` as a whole process, output size,
-LibreOffice load+recalculate time, and the same for benchmarks/baseline_openpyxl.py. Ratios
+LibreOffice load+recalculate time, IronCalc load+evaluate time (in this process, where the
+`ironcalc` package is installed), and the same for benchmarks/baseline_openpyxl.py. Ratios
 (ours / baseline) are what to quote; absolute times depend on the machine.
 
     python benchmarks/run.py            # the small sizes (what CI runs)
@@ -74,11 +75,23 @@ def recalc_seconds(book: Path, scratch: Path) -> float:
     return time.perf_counter() - start
 
 
+def ironcalc_seconds(book: Path) -> float:
+    """IronCalc's load + evaluate of a workbook, or NaN without IronCalc."""
+    try:
+        import ironcalc
+    except ImportError:
+        return float("nan")
+    start = time.perf_counter()
+    ironcalc.load_from_xlsx(str(book), "en", "UTC").evaluate()
+    return time.perf_counter() - start
+
+
 def measure(widths: tuple[int, ...], repeats: int, scratch: Path, with_lo: bool) -> dict:
     model_path = scratch / f"net_{'-'.join(map(str, widths))}.h5"
     writers.save(random_model(widths), model_path)
     ours, base = scratch / "ours.xlsx", scratch / "base.xlsx"
-    runs = {"ours": [], "base": [], "ours_mem": [], "base_mem": [], "ours_lo": [], "base_lo": []}
+    runs = {k: [] for k in ("ours", "base", "ours_mem", "base_mem", "ours_lo", "base_lo")}
+    runs.update(ours_ic=[], base_ic=[])
     ours_cmd = [sys.executable, "-m", "gate2xlsx", str(model_path), "-o", str(ours), "--quiet"]
     base_cmd = [sys.executable, str(HERE / "baseline_openpyxl.py"), str(model_path), str(base)]
     timed_process(ours_cmd), timed_process(base_cmd)  # warm-up: module caches, disk cache
@@ -90,6 +103,8 @@ def measure(widths: tuple[int, ...], repeats: int, scratch: Path, with_lo: bool)
         if with_lo:
             runs["ours_lo"].append(recalc_seconds(ours, scratch))
             runs["base_lo"].append(recalc_seconds(base, scratch))
+        runs["ours_ic"].append(ironcalc_seconds(ours))
+        runs["base_ic"].append(ironcalc_seconds(base))
     med = {k: statistics.median(v) if v else float("nan") for k, v in runs.items()}
     med["weights"] = int(sum(a * b + b for a, b in zip(widths, widths[1:])))
     med["ours_size"], med["base_size"] = ours.stat().st_size, base.stat().st_size
@@ -99,16 +114,17 @@ def measure(widths: tuple[int, ...], repeats: int, scratch: Path, with_lo: bool)
 def table(results: dict[tuple, dict]) -> str:
     head = (
         "| network | weights | export s (ours / base) | ratio | peak MB (ours / base) | "
-        "file MB (ours / base) | LibreOffice s (ours / base) | ratio |"
+        "file MB (ours / base) | LibreOffice s (ours / base) | ratio | IronCalc s (ours / base) |"
     )
-    lines = [head, "|" + "---|" * 8]
+    lines = [head, "|" + "---|" * 9]
     for widths, r in results.items():
         lines.append(
             f"| {'-'.join(map(str, widths))} | {r['weights']:,} | "
             f"{r['ours']:.2f} / {r['base']:.2f} | "
             f"{r['ours'] / r['base']:.2f} | {r['ours_mem']:.0f} / {r['base_mem']:.0f} | "
             f"{r['ours_size'] / 1e6:.2f} / {r['base_size'] / 1e6:.2f} | "
-            f"{r['ours_lo']:.2f} / {r['base_lo']:.2f} | {r['ours_lo'] / r['base_lo']:.2f} |"
+            f"{r['ours_lo']:.2f} / {r['base_lo']:.2f} | {r['ours_lo'] / r['base_lo']:.2f} | "
+            f"{r['ours_ic']:.2f} / {r['base_ic']:.2f} |"
         )
     return "\n".join(lines)
 

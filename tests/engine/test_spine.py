@@ -110,11 +110,10 @@ def test_workbook_formulas_read_like_the_math(tmp_path):
     wb = openpyxl.load_workbook(book)
     names = set(wb.defined_names)
     assert {"input", "output", "dense_kernel", "dense_bias"} <= names
-    texts = [
-        c.value.text
-        for row in wb["Network"].iter_rows()
-        for c in row
-        if isinstance(c.value, openpyxl.worksheet.formula.ArrayFormula)
-    ]
-    assert any("MMULT(" in t and "dense_kernel" in t for t in texts)
-    assert any("dense_bias" in t for t in texts)
+    cells = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row]
+    assert not [v for v in cells if isinstance(v, openpyxl.worksheet.formula.ArrayFormula)]
+    texts = [v for v in cells if isinstance(v, str) and v.startswith("=")]
+    # unit j: MMULT of the input row and the kernel's column j, plus the bias's element j
+    assert "=MMULT(B5:C5,Weights!$C$6:$C$7)" in texts
+    assert any(t.endswith("+INDEX(dense_bias,1,2)") for t in texts)
+    assert wb.defined_names["dense_kernel"].attr_text == "Weights!$B$6:$C$7"
