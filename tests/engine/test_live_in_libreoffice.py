@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -47,13 +48,36 @@ def uno() -> str:
     return UNO_PYTHON
 
 
-def _live(uno: str, book: Path, edits: list) -> dict:
-    out = subprocess.run(
-        [uno, str(DRIVER), str(book), json.dumps(edits), json.dumps(SHOWN)],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+def _live(uno: str, book: Path, edits: list, display: str | None = None) -> dict:
+    args = [uno, str(DRIVER), str(book), json.dumps(edits), json.dumps(SHOWN)]
+    env = dict(os.environ)
+    if display is not None:
+        args.append("visible")
+        env["DISPLAY"] = display
+    out = subprocess.run(args, capture_output=True, text=True, timeout=300, env=env)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
+
+
+@pytest.fixture
+def display(uno):
+    """An X display (Xvfb) for LibreOffice's GUI build; skip without them, fail in CI."""
+    gui = list(Path("/usr/lib/libreoffice/program").glob("libvclplug_*"))
+    xvfb = shutil.which("Xvfb")
+    if not gui or not xvfb:
+        message = "a visible window needs Xvfb and LibreOffice's GUI build (libreoffice-calc)"
+        if _in_ci():
+            pytest.fail(message + ": in CI the visible test must run")
+        pytest.skip(message)
+    number = f":{90 + os.getpid() % 100}"
+    server = subprocess.Popen([xvfb, number, "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        time.sleep(1)
+        yield number
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def _edited_copy(book: Path, edits: list, path: Path) -> Path:
@@ -83,12 +107,24 @@ FROZEN = pytest.mark.xfail(
     ],
 )
 def test_edits_reach_every_dependent_cell(mode, saved_by, uno, engine, tmp_path):
+    _check_live(uno, engine, tmp_path, mode, saved_by)
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("saved_by", ["gate2xlsx", "LibreOffice"])
+def test_edits_reach_every_dependent_cell_in_a_visible_window(saved_by, uno, display, engine,
+                                                              tmp_path):  # fmt: skip
+    shown = _check_live(uno, engine, tmp_path, "mmult", saved_by, display)
+    assert shown["window_visible"]
+
+
+def _check_live(uno, engine, tmp_path, mode, saved_by, display=None) -> dict:
     book = tmp_path / "xor.xlsx"
     export_workbook(gate2xlsx.load(SAMPLES / "xor.h5"), book, formulas=mode)
     if saved_by == "LibreOffice":
         book = recalculate([book], tmp_path / "saved")[0]
     edits = [["dense_kernel", 1, 0, 5.0], ["dense_1_kernel", 0, 0, -3.0], ["input", 0, 0, 1.0]]
-    shown = _live(uno, book, edits)
+    shown = _live(uno, book, edits, display)
 
     edited = _edited_copy(book, edits, tmp_path / "edited.xlsx")
     model = gate2xlsx.read_workbook(edited)  # the network with the same edits
@@ -100,3 +136,4 @@ def test_edits_reach_every_dependent_cell(mode, saved_by, uno, engine, tmp_path)
     assert shown["check_result"] == [["FAIL"]]  # the edits moved the outputs
     before = openpyxl.load_workbook(book, data_only=True)
     assert not np.allclose(shown["loss"], named_values(before, "loss")), "the loss never moved"
+    return shown

@@ -2,7 +2,10 @@
 does (a fresh profile: default settings), edit cells through the API, and print what the
 named cells show then, as JSON. No hard recalculation is ever asked for.
 
-    uno_live.py WORKBOOK EDITS_JSON NAMES_JSON   (EDITS: [[name, row, col, value], ...])
+    uno_live.py WORKBOOK EDITS_JSON NAMES_JSON [visible]   (EDITS: [[name, row, col, value]])
+
+`visible`: a real window on $DISPLAY (LibreOffice's GUI build, e.g. under Xvfb) instead of a
+hidden document; the output then also says whether the window is shown.
 """
 
 import json
@@ -39,11 +42,12 @@ def _cells(doc, name):
     return doc.NamedRanges.getByName(name).getReferredCells()
 
 
-def main(path, edits, names):
+def main(path, edits, names, visible=False):
     with tempfile.TemporaryDirectory() as profile:
         pipe = f"gate2xlsx_{os.getpid()}"
+        hidden = [] if visible else ["--headless", "--invisible"]
         proc = subprocess.Popen(
-            ["soffice", "--headless", "--invisible", "--norestore", "--nologo",
+            ["soffice", *hidden, "--norestore", "--nologo",
              f"-env:UserInstallation=file://{profile}", f"--accept=pipe,name={pipe};urp;"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
@@ -52,10 +56,12 @@ def main(path, edits, names):
             manager = ctx.ServiceManager
             desktop = manager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
             url = uno.systemPathToFileUrl(os.path.abspath(path))
-            doc = desktop.loadComponentFromURL(url, "_blank", 0, (_prop("Hidden", True),))
+            doc = desktop.loadComponentFromURL(url, "_blank", 0, (_prop("Hidden", not visible),))
             for name, row, col, value in edits:
                 _cells(doc, name).getCellByPosition(col, row).setValue(value)
             shown = {n: [list(r) for r in _cells(doc, n).getDataArray()] for n in names}
+            window = doc.getCurrentController().getFrame().getContainerWindow()
+            shown["window_visible"] = bool(window.isVisible())
             doc.close(True)
             desktop.terminate()
         finally:
@@ -67,4 +73,4 @@ def main(path, edits, names):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]))
+    main(sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), "visible" in sys.argv[4:])

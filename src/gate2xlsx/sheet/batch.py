@@ -27,8 +27,9 @@ from .layout import (
     text,
     text_row,
 )
+from .placement import ColumnPlacer, WeightRefs
 from .spec import Rows, WorkbookSpec
-from .steps import ColumnPlacer, WeightRefs, chain
+from .steps import chain
 
 MAX_CHART_ROWS = 32
 HEADER_ROW = 5

@@ -24,8 +24,8 @@ from .layout import (
     text,
     text_row,
 )
+from .placement import WeightRefs
 from .spec import WorkbookSpec
-from .steps import WeightRefs
 
 TITLE = "Check"
 MAX_ROWS = 64

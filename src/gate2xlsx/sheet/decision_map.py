@@ -26,8 +26,8 @@ from .layout import (
     text,
     text_row,
 )
+from .placement import WeightRefs
 from .spec import WorkbookSpec
-from .steps import WeightRefs
 
 TITLE = "Decision map"
 SIZE = 25  # with a quarter's margin each side, a 0/1 input lies exactly on a grid line

@@ -10,8 +10,9 @@ from ..templates_text import say
 from . import formulas as F
 from .batch import confidences, output_headers, predicted_index, predicted_indices
 from .layout import Block, Chart, Region, SheetPlan, paragraph, text, text_row
+from .placement import RowPlacer, WeightRefs
 from .spec import WorkbookSpec
-from .steps import RowPlacer, WeightRefs, chain
+from .steps import chain
 
 NETWORK = "Network"
 LABEL_WIDTH = 46

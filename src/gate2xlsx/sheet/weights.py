@@ -10,8 +10,8 @@ from ..model import Layer, Model, layer_label
 from ..templates_text import say
 from .layout import Block, ConditionalFormat, Region, SheetPlan, own, paragraph, text, text_row
 from .names import weight_names
+from .placement import WeightRefs
 from .spec import WorkbookSpec
-from .steps import WeightRefs
 
 WEIGHTS = "Weights"
 LABEL_WIDTH = 46
