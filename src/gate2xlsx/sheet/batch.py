@@ -115,6 +115,7 @@ def copy_of(
         name=name,
         comment=comment,
         results=values,
+        fill_down=True,
     )
 
 
@@ -167,6 +168,7 @@ def data_plan(
                 F.choose_label(label_block.ref(), predicted_index(probs.row(i), m))
             ),
             results=[[labels[c]] for c in predicted_indices(out)],
+            fill_down=True,
         ),
     )
     col += 2
@@ -240,6 +242,7 @@ def _scored(
                 F.choose_label(label_block.ref(), predicted_index(expected.row(i), m))
             ),
             results=[[labels[c]] for c in predicted_indices(y)],
+            fill_down=True,
         ),
         Region(
             correct,
@@ -248,6 +251,7 @@ def _scored(
                 F.same(predicted_index(probs.row(i), m), _true_index(expected, i, m))
             ),
             results=hits.reshape(-1, 1),
+            fill_down=True,
         ),
     )
     right = correct.cell(on=title)  # each row's correct cell decides both colours
@@ -283,6 +287,7 @@ def _scored(
                 rule.row_formula(probs.row(i), z.row(i) if z else None, expected.row(i), m)
             ),
             results=row_losses.reshape(-1, 1),
+            fill_down=True,
         ),
         text(title, summary + 1, 1, "loss", "layer"),
         Region(
@@ -310,6 +315,7 @@ def _example_names(inputs: Block, x: np.ndarray) -> Region:
             F.joined(inputs.cell(i, c) for c in range(inputs.cols))
         ),
         results=[[F.joined_text(row)] for row in np.asarray(x, dtype=np.float64)],
+        fill_down=True,
     )
 
 

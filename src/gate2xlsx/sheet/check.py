@@ -81,6 +81,7 @@ def check_plan(
                 F.relative_difference(live.cell(i, j), stored.cell(i, j))
             ),
             results=differences,
+            fill_down=True,
         ),
     )
     largest = Block(TITLE, 5, 2)

@@ -88,6 +88,9 @@ class Region:
     # What the formulas compute (2-D like the block, numbers, text or booleans), found by the
     # NumPy reference when the plan is made: written as the cells' cached values.
     results: Any = None
+    # Every row's formula is the first row's moved down (a batch): one shared formula per
+    # column (sheet/shared.py).
+    fill_down: bool = False
 
     def __post_init__(self) -> None:
         filled = [

@@ -75,6 +75,8 @@ def chain(
     for region in placer.regions:
         if region.results is None and region.block in placer.values:
             region.results = placer.values[region.block]
+        # a batch's steps read row i of the step before: the same formula down each column
+        region.fill_down = placer.compact and region.cell_formula is not None
     return x
 
 

@@ -33,6 +33,8 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.xml.functions import fromstring, xmlfile
 
+from .shared import SharedChild, SharedFormula
+
 try:
     from et_xmlfile.xmlfile import _IncrementalFileWriter
 except ImportError:  # pragma: no cover - an et_xmlfile without it: the element path
@@ -104,7 +106,7 @@ def fast_cell(
             return None
         formula = not text and len(value) > 1 and value.startswith("=")
         return Cell(column, value, style_id, "f" if formula else "s", cached if formula else None)
-    if isinstance(value, ArrayFormula):
+    if isinstance(value, (ArrayFormula, SharedFormula, SharedChild)):
         return Cell(column, value, style_id, "f", cached)
     if value is None or type(value) is int or (type(value) is float and math.isfinite(value)):
         return Cell(column, value, style_id, "n")
@@ -157,7 +159,12 @@ def spell(
 
 
 def _formula_xml(head: str, value: object, cached: object) -> str | None:
-    if isinstance(value, ArrayFormula):
+    if isinstance(value, SharedChild):
+        body = f'<f t="shared" si="{value.index}" />'
+    elif isinstance(value, SharedFormula):
+        text = value.text[1:].translate(_TEXT_ESCAPES)
+        body = f'<f t="shared" ref="{value.ref}" si="{value.index}">{text}</f>'
+    elif isinstance(value, ArrayFormula):
         ref = str(value.ref).translate(_ATTR_ESCAPES)
         body = f'<f t="array" ref="{ref}">{value.text[1:].translate(_TEXT_ESCAPES)}</f>'
     elif isinstance(value, str):

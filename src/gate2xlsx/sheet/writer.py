@@ -36,6 +36,7 @@ from ..progress import OnProgress
 from ..templates_text import styles
 from . import package
 from .layout import Region, SheetPlan, WholeNumberRule, WorkbookPlan
+from .shared import FillDown
 from .stream import COMMENT_AUTHOR, COMMENT_SIZE, Cell, NumberRun, add_streaming_sheet, fast_cell
 
 
@@ -302,6 +303,7 @@ class _CellPool:
 
     def __init__(self, ws, plain: set[int], cached: bool = True):
         self.ws, self.plain, self.cached = ws, plain, cached
+        self.fill_down = FillDown()
         self.cells: dict[str, WriteOnlyCell] = {}
         self.ids: dict[str, int | None] = {}
 
@@ -338,7 +340,7 @@ def _row_cells(pool: _CellPool, regions: list[Region], row: int) -> Iterator:
         column = b.right + 1
 
 
-def _value(region: Region, i: int, j: int, row: int) -> object:
+def _value(pool: _CellPool, region: Region, i: int, j: int, row: int) -> object:
     b = region.block
     if region.array_formula is not None:
         first = (i, j) == (0, 0)
@@ -346,6 +348,8 @@ def _value(region: Region, i: int, j: int, row: int) -> object:
             ArrayFormula(b.ref(absolute=False, on=b.sheet), region.array_formula) if first else None
         )
     if region.cell_formula is not None:
+        if region.fill_down and not region.cell_arrays:
+            return pool.fill_down.formula(region, i, j)
         value = region.cell_formula(i, j)
         if region.cell_arrays:
             return ArrayFormula(f"{get_column_letter(b.left + j)}{row}", value)
@@ -355,13 +359,13 @@ def _value(region: Region, i: int, j: int, row: int) -> object:
 
 
 def _cell(pool: _CellPool, region: Region, i: int, j: int, row: int) -> Cell | WriteOnlyCell:
-    value, column = _value(region, i, j, row), region.block.left + j
+    value, column = _value(pool, region, i, j, row), region.block.left + j
     text = region.values is not None  # text from a model file is never a formula
     comment = region.comment if (i, j) == (0, 0) else None
     cached = _cached(region, i, j) if pool.cached or region.cell_arrays else None
     placed = fast_cell(column, value, pool.style_id(region.style), text, cached)
     if placed is not None:
-        return placed._replace(comment=comment)
+        return placed if comment is None else placed._replace(comment=comment)
     cell = pool.fresh(region.style) if comment else pool.get(region.style)
     cell.value = value
     if isinstance(value, str) and text:
