@@ -2,8 +2,8 @@
 
 For each dense network (legacy HDF5 made by gate2xlsx's Keras writer with random weights):
 export time and peak memory of `gate2xlsx MODEL -o OUT.xlsx` as a whole process, output size,
-LibreOffice load+recalculate time, IronCalc load+evaluate time (in this process, where the
-`ironcalc` package is installed), and the same for benchmarks/baseline_openpyxl.py. Ratios
+LibreOffice load+recalculate time, IronCalc load+evaluate time (where the `ironcalc` package is
+installed), and the same for benchmarks/baseline_openpyxl.py. Ratios
 (ours / baseline) are what to quote; absolute times depend on the machine.
 
     python benchmarks/run.py            # the small sizes (what CI runs)
@@ -75,15 +75,19 @@ def recalc_seconds(book: Path, scratch: Path) -> float:
     return time.perf_counter() - start
 
 
+_IRONCALC = (
+    "import sys, time, ironcalc; start = time.perf_counter(); "
+    "ironcalc.load_from_xlsx(sys.argv[1], 'en', 'UTC').evaluate(); "
+    "print(time.perf_counter() - start)"
+)
+
+
 def ironcalc_seconds(book: Path) -> float:
-    """IronCalc's load + evaluate of a workbook, or NaN without IronCalc."""
-    try:
-        import ironcalc
-    except ImportError:
-        return float("nan")
-    start = time.perf_counter()
-    ironcalc.load_from_xlsx(str(book), "en", "UTC").evaluate()
-    return time.perf_counter() - start
+    """IronCalc's load + evaluate of a workbook (in a child process, so its memory never
+    counts in the next child's peak), or NaN without IronCalc."""
+    args = [sys.executable, "-c", _IRONCALC, str(book)]
+    out = subprocess.run(args, capture_output=True, text=True)
+    return float(out.stdout) if out.returncode == 0 else float("nan")
 
 
 def measure(widths: tuple[int, ...], repeats: int, scratch: Path, with_lo: bool) -> dict:
