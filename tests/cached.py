@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import openpyxl
+from openpyxl.utils.cell import get_column_letter, range_boundaries
 from openpyxl.worksheet.formula import ArrayFormula
 
 
@@ -20,12 +21,15 @@ def formula_cells(book: Path) -> dict[tuple[str, str], object]:
             for cell in row:
                 value = cell.value
                 if isinstance(value, ArrayFormula):
-                    for line in ws[value.ref] if ":" in value.ref else ((ws[value.ref],)):
-                        for member in line:
-                            key = (ws.title, member.coordinate)
-                            found[key] = cached[ws.title][member.coordinate].value
+                    c1, r1, c2, r2 = range_boundaries(value.ref)
+                    members = [get_column_letter(c) + str(r) for r in range(r1, r2 + 1)
+                               for c in range(c1, c2 + 1)]  # fmt: skip
                 elif isinstance(value, str) and value.startswith("="):
-                    found[(ws.title, cell.coordinate)] = cached[ws.title][cell.coordinate].value
+                    members = [cell.coordinate]
+                else:
+                    continue
+                for ref in members:
+                    found[(ws.title, ref)] = cached[ws.title][ref].value
     return found
 
 

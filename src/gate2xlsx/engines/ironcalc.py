@@ -8,13 +8,12 @@ the tests hold its values against LibreOffice's and Keras's. Imported only when 
 from __future__ import annotations
 
 import os
-import re
 
 import numpy as np
+from openpyxl.utils.cell import range_boundaries
+from openpyxl.workbook.defined_name import DefinedName
 
 from ..errors import EngineMissing
-
-_REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^!]+))!\$?([A-Z]+)\$?(\d+)(?::\$?([A-Z]+)\$?(\d+))?$")
 
 
 def _ironcalc():
@@ -37,15 +36,15 @@ class Workbook:
         self.names = {d["name"]: d["formula"] for d in self.model.get_defined_name_list()}
 
     def _cells(self, name: str) -> tuple[int, list[list[tuple[int, int]]]]:
-        match = _REF.match(self.names[name])
-        if match is None:
+        """(sheet index, (row, column) of each cell, row by row), read as the workbook reader
+        reads a defined name (readers/xlsx.name_range)."""
+        destinations = list(DefinedName(name, attr_text=self.names[name]).destinations)
+        if len(destinations) != 1:
             raise ValueError(f"defined name {name!r} is not one sheet's range")
-        quoted, plain, c1, r1, c2, r2 = match.groups()
-        sheet = self.sheets.index(quoted.replace("''", "'") if quoted else plain)
-        first = self.ic.column_number_from_name(c1)
-        last = self.ic.column_number_from_name(c2 or c1)
-        rows = range(int(r1), int(r2 or r1) + 1)
-        return sheet, [[(r, c) for c in range(first, last + 1)] for r in rows]
+        title, ref = destinations[0]
+        c1, r1, c2, r2 = range_boundaries(ref.replace("$", ""))
+        rows = range(r1, r2 + 1)
+        return self.sheets.index(title), [[(r, c) for c in range(c1, c2 + 1)] for r in rows]
 
     def values(self, name: str) -> list[list[object]]:
         """The values of a defined name's cells, row by row (numbers, text or booleans)."""

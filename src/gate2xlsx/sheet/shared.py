@@ -18,7 +18,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from openpyxl.formula.translate import Translator
-from openpyxl.utils import get_column_letter
 
 from .layout import Region
 
@@ -54,9 +53,7 @@ class FillDown:
                 return text
             self.groups[key] = index = self.count
             self.count += 1
-            b = region.block
-            column = get_column_letter(b.left + j)
-            return SharedFormula(text, f"{column}{b.top}:{column}{b.bottom}", index)
+            return SharedFormula(text, region.block.column(j, on=region.block.sheet), index)
         index = self.groups.get(key)
         return region.cell_formula(i, j) if index is None else SharedChild(index)
 
@@ -72,9 +69,8 @@ def _moves_down(region: Region, j: int, first: str) -> bool:
     b = region.block
     if b.rows < MIN_ROWS:
         return False
-    column = get_column_letter(b.left + j)
-    origin = Translator(first, origin=f"{column}{b.top}")
+    origin = Translator(first, origin=b.cell(0, j, on=b.sheet))
     return all(
-        origin.translate_formula(f"{column}{b.top + i}") == region.cell_formula(i, j)
+        origin.translate_formula(b.cell(i, j, on=b.sheet)) == region.cell_formula(i, j)
         for i in sorted({1, b.rows - 1})
     )

@@ -167,8 +167,8 @@ def _dense(layer: Dense, x: Block, w: WeightRefs, placer: Placer, mode: str) -> 
     kblock = w.block(layer, "kernel")
     if mode == "mmult":  # per unit: MMULT(x row, kernel column); no array formulas (why: README)
 
-        def unit(i: int, j: int) -> str:  # the column by address: INDEX(name, 0, j) is not
-            # understood alike everywhere (the `formulas` package reads its first cell)
+        def unit(i: int, j: int) -> str:
+            # the column by address: the `formulas` package reads INDEX(name, 0, j) as one cell
             column = kblock.column(j, absolute=True, on=x.sheet)
             return F.mmult(x.row(i, on=x.sheet), column)
 
