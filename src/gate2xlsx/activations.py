@@ -46,6 +46,9 @@ class ActivationDef:
     # Backward pass for the trainer at default parameters: (input x, output y, upstream
     # gradient g) -> gradient at x; None where gate2xlsx does not train through it.
     vjp: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None
+    # The same backward step as a cell template (the Training sheet): {x} the unit's input,
+    # {y} its output, {g} the upstream gradient; {y_row} / {g_row} the layer's whole rows.
+    vjp_formula: str | None = None
 
     def formula_steps(self, **params: float | None) -> tuple[Step, ...]:
         return self.steps(**{**self.defaults, **params})
@@ -71,13 +74,14 @@ def _entry(
     formula: str | Callable[..., tuple[Step, ...]],
     *,
     vjp: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None,
+    vjp_formula: str | None = None,
     **defaults: float | None,
 ) -> None:
     def one_step(**_: float | None) -> tuple[Step, ...]:
         return (Step("a", doc, formula),)  # type: ignore[arg-type]
 
     steps = formula if callable(formula) else one_step
-    TABLE[name] = ActivationDef(name, numpy_fn, steps, defaults, doc, vjp)
+    TABLE[name] = ActivationDef(name, numpy_fn, steps, defaults, doc, vjp, vjp_formula)
 
 
 # --- NumPy side (float64, stable forms) -----------------------------------------------------
@@ -195,30 +199,52 @@ def _gelu_steps(approximate=0.0):
     return (Step("a", "gelu = x * normal cdf(x)", "0.5*{x}*ERFC(-{x}/SQRT(2))"),)
 
 
-_entry("linear", "linear (identity)", lambda x: x, "{x}", vjp=lambda x, y, g: g)
+_entry("linear", "linear (identity)", lambda x: x, "{x}", vjp=lambda x, y, g: g, vjp_formula="{g}")
 _entry(
     "relu",
     "relu = max(x, 0)",
     _relu,
     _relu_steps,
     vjp=lambda x, y, g: (x > 0) * g,
+    vjp_formula="({x}>0)*{g}",
     negative_slope=0.0,
     max_value=None,
     threshold=0.0,
 )
 _entry(
-    "sigmoid", "sigmoid = 1 / (1 + e^-x)", _sigmoid, SIGMOID, vjp=lambda x, y, g: y * (1 - y) * g
+    "sigmoid",
+    "sigmoid = 1 / (1 + e^-x)",
+    _sigmoid,
+    SIGMOID,
+    vjp=lambda x, y, g: y * (1 - y) * g,
+    vjp_formula="{y}*(1-{y})*{g}",
 )
-_entry("tanh", "tanh", np.tanh, "TANH({x})", vjp=lambda x, y, g: (1 - y * y) * g)
+_entry(
+    "tanh",
+    "tanh",
+    np.tanh,
+    "TANH({x})",
+    vjp=lambda x, y, g: (1 - y * y) * g,
+    vjp_formula="(1-{y}*{y})*{g}",
+)
 _entry(
     "softmax",
     "softmax",
     _softmax,
     lambda: _softmax_steps(),
     vjp=lambda x, y, g: y * (g - np.sum(g * y, axis=-1, keepdims=True)),
+    vjp_formula="{y}*({g}-SUMPRODUCT({g_row},{y_row}))",
 )
 _entry("log_softmax", "log softmax", _log_softmax, lambda: _log_softmax_steps())
-_entry("elu", "elu", _elu, ELU, vjp=lambda x, y, g: np.where(x > 0, 1.0, y + 1.0) * g, alpha=1.0)
+_entry(
+    "elu",
+    "elu",
+    _elu,
+    ELU,
+    vjp=lambda x, y, g: np.where(x > 0, 1.0, y + 1.0) * g,
+    vjp_formula="IF({x}>0,1,{y}+1)*{g}",
+    alpha=1.0,
+)
 _entry(
     "selu",
     "selu = scale * elu(x, alpha)",
@@ -228,7 +254,12 @@ _entry(
     selu_alpha=SELU_ALPHA,
 )
 _entry(
-    "softplus", "softplus = ln(1 + e^x)", _softplus, SOFTPLUS, vjp=lambda x, y, g: _sigmoid(x) * g
+    "softplus",
+    "softplus = ln(1 + e^x)",
+    _softplus,
+    SOFTPLUS,
+    vjp=lambda x, y, g: _sigmoid(x) * g,
+    vjp_formula=SIGMOID + "*{g}",
 )
 _entry(
     "softsign",
@@ -236,8 +267,11 @@ _entry(
     lambda x: x / (1 + np.abs(x)),
     "{x}/(1+ABS({x}))",
     vjp=lambda x, y, g: g / (1 + np.abs(x)) ** 2,
+    vjp_formula="{g}/(1+ABS({x}))^2",
 )
-_entry("exponential", "exponential", np.exp, "EXP({x})", vjp=lambda x, y, g: y * g)
+_entry(
+    "exponential", "exponential", np.exp, "EXP({x})", vjp=lambda x, y, g: y * g, vjp_formula="{y}*{g}"
+)
 # Keras 1, 2 and tf.keras: clip(0.2x + 0.5); Keras 3: relu6(x + 3) / 6, i.e. slope 1/6.
 _entry(
     "hard_sigmoid",
@@ -252,6 +286,7 @@ _entry(
     lambda x: x * _sigmoid(x),
     "{x}*" + SIGMOID,
     vjp=lambda x, y, g: _sigmoid(x) * (1 + x * (1 - _sigmoid(x))) * g,
+    vjp_formula=f"{SIGMOID}*(1+{{x}}*(1-{SIGMOID}))*{{g}}",
 )
 _entry("gelu", "gelu", _gelu, _gelu_steps, approximate=0.0)
 _entry("relu6", "relu6 = min(max(x, 0), 6)", lambda x: np.clip(x, 0, 6), "MIN(MAX({x},0),6)")

@@ -50,6 +50,7 @@ class Settings:
     seed: int | None = None
     beta_1: float = 0.9
     beta_2: float = 0.999
+    epsilon: float = EPSILON  # Adam's
 
 
 # --- building ---------------------------------------------------------------------------------
@@ -159,31 +160,58 @@ def loss_and_grad(
 # --- one step -----------------------------------------------------------------------------------
 
 
-def gradients(
-    model: Model, loss: str, x: np.ndarray, y: np.ndarray
-) -> tuple[float, list[np.ndarray]]:
-    """Batch loss and the gradient of every trainable array (in `params(model)` order)."""
-    acts, outs = [], [x]  # acts: each layer's activation input (the pre-activation values)
+@dataclass
+class Backprop:
+    """One batch's forward and backward pass, every intermediate kept (the Training sheet
+    shows them all). Per layer i: `pres[i]` the activation's input (z), `outs[i + 1]` its
+    output (`outs[0]` is the batch), `upstream[i]` the loss's gradient w.r.t. the output
+    (None for the last layer when the loss reads the logits), `local[i]` w.r.t. z."""
+
+    loss: float
+    at_logits: bool
+    pres: list[np.ndarray]
+    outs: list[np.ndarray]
+    upstream: list[np.ndarray | None]
+    local: list[np.ndarray]
+    grads: list[np.ndarray]  # in `params(model)` order
+
+
+def backprop(model: Model, loss: str, x: np.ndarray, y: np.ndarray) -> Backprop:
+    """The batch loss and the gradient of every trainable array, by backpropagation."""
+    pres, outs = [], [x]
     for layer in model.layers:
         pre = (
             outs[-1] @ layer.kernel.values + (0 if layer.bias is None else layer.bias.values)
             if isinstance(layer, Dense)
             else outs[-1]
         )
-        acts.append(pre)
+        pres.append(pre)
         outs.append(layer.activation(pre))  # type: ignore[attr-defined]
-    value, g, at_logits = loss_and_grad(loss, _output_act(model), acts[-1], outs[-1], y)
+    value, g, at_logits = loss_and_grad(loss, _output_act(model), pres[-1], outs[-1], y)
+    count = len(model.layers)
+    upstream: list[np.ndarray | None] = [None] * count
+    local: list[np.ndarray] = [g] * count
     grads: list[np.ndarray] = []
-    for i in range(len(model.layers) - 1, -1, -1):
+    for i in range(count - 1, -1, -1):
         layer = model.layers[i]
-        if not (at_logits and i == len(model.layers) - 1):
-            g = _act_vjp(layer.activation, acts[i], outs[i + 1], g)  # type: ignore[attr-defined]
+        if not (at_logits and i == count - 1):
+            upstream[i] = g
+            g = _act_vjp(layer.activation, pres[i], outs[i + 1], g)  # type: ignore[attr-defined]
+        local[i] = g
         if isinstance(layer, Dense):
             if layer.bias is not None:
                 grads.append(g.sum(axis=0))
             grads.append(outs[i].T @ g)
             g = g @ layer.kernel.values.T
-    return value, grads[::-1]
+    return Backprop(value, at_logits, pres, outs, upstream, local, grads[::-1])
+
+
+def gradients(
+    model: Model, loss: str, x: np.ndarray, y: np.ndarray
+) -> tuple[float, list[np.ndarray]]:
+    """Batch loss and the gradient of every trainable array (in `params(model)` order)."""
+    found = backprop(model, loss, x, y)
+    return found.loss, found.grads
 
 
 def params(model: Model) -> list[Param]:
@@ -195,15 +223,18 @@ def params(model: Model) -> list[Param]:
 class Optimizer:
     """tf.keras 2.15's SGD / Adam `update_step` on a list of arrays."""
 
-    def __init__(self, settings: Settings, shapes: list[tuple[int, ...]]):
-        self.s = settings
-        self.m = [np.zeros(shape, dtype=np.float32) for shape in shapes]
-        self.v = [np.zeros(shape, dtype=np.float32) for shape in shapes]
+    def __init__(
+        self, settings: Settings, shapes: list[tuple[int, ...]], dtype: type = np.float32
+    ):
+        self.s, self.dtype = settings, dtype
+        self.m = [np.zeros(shape, dtype=dtype) for shape in shapes]
+        self.v = [np.zeros(shape, dtype=dtype) for shape in shapes]
         self.iterations = 0
 
     def apply(self, variables: list[np.ndarray], grads: list[np.ndarray]) -> None:
-        """Update in float32, as Keras's variables are, so rounding follows Keras's."""
-        s, f32 = self.s, np.float32
+        """Update in float32 by default, as Keras's variables are, so rounding follows Keras's
+        (float64: the Training sheet's arithmetic)."""
+        s, f32 = self.s, self.dtype
         t = f32(self.iterations + 1)
         lr, b1, b2 = f32(s.lr), f32(s.beta_1), f32(s.beta_2)
         alpha = lr * np.sqrt(f32(1) - b2**t) / (f32(1) - b1**t)
@@ -212,12 +243,10 @@ class Optimizer:
             if s.optimizer == "adam":
                 m += (g - m) * (f32(1) - b1)
                 v += (g * g - v) * (f32(1) - b2)
-                w -= (m * alpha) / (np.sqrt(v) + f32(EPSILON))
-            elif s.momentum:
+                w -= (m * alpha) / (np.sqrt(v) + f32(s.epsilon))
+            else:  # momentum 0 gives plain SGD's w - g * lr to the bit, and m shows the step
                 m[...] = -g * lr + m * f32(s.momentum)
                 w += (-g * lr + m * f32(s.momentum)) if s.nesterov else m
-            else:
-                w -= g * lr
             var[...] = w
         self.iterations += 1
 
@@ -228,12 +257,14 @@ def fit(
     y: np.ndarray,
     settings: Settings,
     on_epoch: Callable[[int, float], None] | None = None,
+    dtype: type = np.float32,
 ) -> list[float]:
-    """Train `model` in place like `model.fit(x, y, ...)`; return the per-epoch losses."""
+    """Train `model` in place like `model.fit(x, y, ...)`; return the per-epoch losses.
+    dtype: of the weights' updates (float32 as Keras; float64 as the Training sheet)."""
     check_trainable(model)
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     weights = params(model)
-    optimizer = Optimizer(settings, [p.values.shape for p in weights])
+    optimizer = Optimizer(settings, [p.values.shape for p in weights], dtype)
     rng = np.random.default_rng(settings.seed)
     history: list[float] = []
     with np.errstate(all="ignore"):  # overflow shows up as a non-finite loss, reported below

@@ -22,7 +22,7 @@ from ..model import Model
 from ..progress import OnProgress
 from ..sheet import limits, writer
 from ..sheet.plan import plan_workbook
-from ..sheet.spec import MODES, Rows, WorkbookSpec
+from ..sheet.spec import MODES, Rows, TrainingSpec, WorkbookSpec
 
 MAX_ROWS = 2000  # batch rows beyond this are left out (and the sheet says so)
 SAMPLE_CELLS = 4096  # input cells of the random sample shown when a wide model has no data
@@ -113,6 +113,7 @@ def decide(
     labels: list[str] | None = None,
     inputs: list[str] | None = None,
     infer: bool = True,
+    training: TrainingSpec | None = None,
 ) -> tuple[WorkbookSpec, str | None, str | None]:
     """The workbook's spec, and the gate of its rows with how it was found (or None, None).
 
@@ -156,6 +157,7 @@ def decide(
         described_inputs=named_inputs,
         about={"loss": chosen or "none", "data": rows.source},
         title=display_name(model),
+        training=training,
     )
     return spec, gate, how if gate else None
 

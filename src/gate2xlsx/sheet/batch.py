@@ -248,7 +248,7 @@ def _scored(
             correct,
             "result",
             cell_formula=lambda i, j: F.formula(
-                F.same(predicted_index(probs.row(i), m), _true_index(expected, i, m))
+                F.same(predicted_index(probs.row(i), m), true_index(expected, i, m))
             ),
             results=hits.reshape(-1, 1),
             fill_down=True,
@@ -319,6 +319,7 @@ def _example_names(inputs: Block, x: np.ndarray) -> Region:
     )
 
 
-def _true_index(expected: Block, i: int, m: int) -> str:
+def true_index(expected: Block, i: int, m: int) -> str:
+    """Row i's true class: the 0/1 target itself for one output, else its argmax."""
     # binary_accuracy compares the target itself with the thresholded prediction
     return expected.cell(i, 0) if m == 1 else F.argmax_index(expected.row(i))

@@ -200,7 +200,8 @@ class WholeNumberRule:
 
 @dataclass
 class Chart:
-    """A bar chart of `values` (one row or one column) titled `title`, anchored at `anchor`."""
+    """A bar chart (or line chart) of `values` (rows or columns) titled `title`, anchored at
+    `anchor`."""
 
     title: str
     values: Block
@@ -209,6 +210,8 @@ class Chart:
     series_in_rows: bool = True
     y_title: str = "probability"
     series_names: list[str] | None = None
+    line: bool = False  # a line chart with numeric categories (per epoch), its y axis free
+    x_title: str | None = None
 
 
 @dataclass

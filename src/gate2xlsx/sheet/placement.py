@@ -21,6 +21,9 @@ class WeightRefs:
     """Defined name and block of every weight: (layer name, weight name) -> (name, block)."""
 
     entries: dict[tuple[str, str], tuple[str, Block]] = field(default_factory=dict)
+    # Entries read by address, not by their defined name: blocks with no name of their own
+    # (a Training step's weights, the weights in use when `use_trained` can switch them).
+    addressed: set[tuple[str, str]] = field(default_factory=set)
 
     def name(self, layer: Layer, weight: str) -> str:
         return self.entries[(layer.name, weight)][0]
@@ -34,12 +37,16 @@ class WeightRefs:
         if weight is None or (layer.name, weight) not in self.entries:
             return None
         name, block = self.entries[(layer.name, weight)]
+        if (layer.name, weight) in self.addressed:
+            return block.cell(0, j if block.cols > 1 else 0, absolute=True)
         return name if block.rows == block.cols == 1 else F.index(name, 1, j + 1)
 
     def setting(self, layer: Layer, key: str, value: float) -> str | float:
         """A setting's defined name when the workbook shows it as a cell, else its value."""
         entry = self.entries.get((layer.name, key))
-        return value if entry is None else entry[0]
+        if entry is None:
+            return value
+        return entry[1].cell(absolute=True) if (layer.name, key) in self.addressed else entry[0]
 
 
 class Placer(Protocol):
@@ -89,7 +96,9 @@ class ColumnPlacer:
 
     compact = True
 
-    def __init__(self, sheet: str, header_row: int, top: int, rows: int, left: int):
+    def __init__(
+        self, sheet: str, header_row: int, top: int, rows: int, left: int, labelled: bool = True
+    ):
         self.sheet, self.header_row, self.top, self.rows, self.col = (
             sheet,
             header_row,
@@ -97,6 +106,7 @@ class ColumnPlacer:
             rows,
             left,
         )
+        self.labelled = labelled  # False: the blocks of a band whose labels an earlier one shows
         self.regions: list[Region] = []
         self.values: dict[Block, np.ndarray] = {}
         self._title: str | None = None
@@ -105,20 +115,22 @@ class ColumnPlacer:
     def heading(self, title: str, unit_labels: list[str]) -> None:
         self._title, self._units = title, unit_labels
 
-    def step(self, label: str, cols: int) -> Block:
+    def step(self, label: str, cols: int, rows: int | None = None) -> Block:
+        """The next block: `rows` rows (default: the batch's) of `cols` columns."""
         if self.col + cols - 1 > F.MAX_COLS:
             raise LayoutError(
                 f"the {self.sheet} sheet lays every step side by side and needs more "
                 f"than a sheet's {F.MAX_COLS:,} columns for this network"
             )
-        if self._title:
+        if self._title and self.labelled:
             self.regions.append(text(self.sheet, self.header_row, self.col, self._title, "layer"))
-            self._title = None
-        self.regions.append(text(self.sheet, self.header_row + 1, self.col, label, "step"))
-        if cols > 1 or self._units:
+        self._title = None
+        if self.labelled:
+            self.regions.append(text(self.sheet, self.header_row + 1, self.col, label, "step"))
+        if self.labelled and (cols > 1 or self._units):
             units = self._units if len(self._units) == cols else [str(j + 1) for j in range(cols)]
             self.regions.append(text_row(self.sheet, self.header_row + 2, self.col, units))
-        block = Block(self.sheet, self.top, self.col, self.rows, cols)
+        block = Block(self.sheet, self.top, self.col, rows or self.rows, cols)
         self.col += cols + 1
         return block
 

@@ -1,6 +1,6 @@
 """The whole workbook, planned from a Model and the export's decisions (a WorkbookSpec):
 Network (one example, step by step), Truth table / Data (the batch, accuracy, loss), Decision
-map, Weights, Check, About, and the hidden description `extract` rebuilds the model from.
+map, Weights, Training (when asked: gradient descent unrolled), Check, About, and the hidden description `extract` rebuilds the model from.
 Every sheet is checked against the spreadsheet limits before anything is written."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from .keras_eval import loss_rule
 from .layout import SheetPlan, WorkbookPlan
 from .network import network_plan
 from .spec import WorkbookSpec
+from .training import training_plan
 from .weights import weights_plan
 
 TRUTH_TABLE, DATA = "Truth table", "Data"
@@ -29,6 +30,11 @@ def plan_workbook(model: Model, spec: WorkbookSpec) -> WorkbookPlan:
     """Plan every sheet of the workbook that computes `model` as `spec` says."""
     rows, about = spec.rows, dict(spec.about)
     weights_sheet, refs = weights_plan(model, spec)
+    training = training_plan(model, refs, spec) if spec.training is not None else None
+    described = model
+    if training is not None:  # every other sheet reads the weights `use_trained` picks
+        refs = training.refs
+        model = training.model if spec.training.use_trained else model
     input_values = spec.input_values
     if input_values is None and len(rows.x):
         input_values = rows.x[min(1, len(rows.x) - 1)]
@@ -42,9 +48,10 @@ def plan_workbook(model: Model, spec: WorkbookSpec) -> WorkbookPlan:
     if model.n_inputs == 2:
         known = rows.x if rows.y is not None or model.data else None
         sheets.append(_if_it_fits(lambda: map_plan(model, refs, spec, known), about))
-    sheets += [weights_sheet, _if_it_fits(lambda: check_plan(model, refs, spec), about)]
+    sheets += [weights_sheet, training.sheet if training is not None else None]
+    sheets += [_if_it_fits(lambda: check_plan(model, refs, spec), about)]
     sheets = [sheet for sheet in sheets if sheet is not None]
-    sheets += [about_plan(model, spec, about), meta.meta_plan(_described(model, spec))]
+    sheets += [about_plan(model, spec, about), meta.meta_plan(_described(described, spec))]
     for sheet in sheets:
         limits.check_sheet(sheet)
     return WorkbookPlan(sheets, title=spec.title)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..fit import Settings
+
 MODES = ("mmult", "sumproduct", "expanded")
 
 
@@ -19,6 +21,15 @@ class Rows:
     source: str
     truth_table: bool = False
     sample: bool = False  # random inputs made up for a wide model that came without data
+
+
+@dataclass(frozen=True)
+class TrainingSpec:
+    """A Training sheet: `settings.epochs` epochs of in-order mini-batches over the spec's
+    rows from the Weights sheet's values; `use_trained`: the switch's starting position."""
+
+    settings: Settings
+    use_trained: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,7 @@ class WorkbookSpec:
     described_inputs: list[str] | None = None
     about: dict[str, str] = field(default_factory=dict)
     title: str = "model"  # how sheet titles name the network: the file's name
+    training: TrainingSpec | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:

@@ -48,11 +48,13 @@ def chain(
     mode: str = "mmult",
     output_labels: list[str] | None = None,
     record: dict[str, Block] | None = None,
+    outputs: dict[str, Block] | None = None,
 ) -> Block:
     """Place every layer's steps after input block x; return the block of the network's output.
 
     `record`, when given, receives each layer's pre-activation block by layer name (the
-    logits Keras's cross-entropy reads when the last activation is sigmoid or softmax).
+    logits Keras's cross-entropy reads when the last activation is sigmoid or softmax), and
+    `outputs` each layer's output block (what backpropagation reads).
     """
     widths = model.widths()
     for index, layer in enumerate(model.layers, start=1):
@@ -71,6 +73,8 @@ def chain(
         x = _layer_steps(layer, x, weights, placer, mode, record if record is not None else {})
         if given is not None:  # the layer's output is the NumPy reference's, by definition
             placer.values[x] = layer.forward(given)
+        if outputs is not None:
+            outputs[layer.name] = x
         own(placer.regions, first, layer_label(index, layer))
     for region in placer.regions:
         if region.results is None and region.block in placer.values:

@@ -18,7 +18,7 @@ import numpy as np
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell import _writer as _cell_writer
-from openpyxl.chart import BarChart, Reference
+from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.comments import Comment
@@ -226,18 +226,26 @@ def _rule(rule):
     raise ValueError(f"unknown conditional format {rule.kind!r}")
 
 
-def _chart(ws, spec) -> BarChart:
-    chart = BarChart()
+def _chart(ws, spec) -> BarChart | LineChart:
+    chart = LineChart() if spec.line else BarChart()
     chart.title = spec.title
     chart.y_axis.title = spec.y_title
-    chart.y_axis.scaling.min = 0
-    chart.y_axis.scaling.max = 1
+    if not spec.line:
+        chart.y_axis.scaling.min = 0
+        chart.y_axis.scaling.max = 1
+    if spec.x_title:
+        chart.x_axis.title = spec.x_title
     b = spec.values
     data = Reference(ws, min_col=b.left, min_row=b.top, max_col=b.right, max_row=b.bottom)
     chart.add_data(data, from_rows=spec.series_in_rows, titles_from_data=False)
     for series, name in zip(chart.series, spec.series_names or []):
         series.tx = SeriesLabel(v=name)
-    if spec.categories is not None:  # labels are text: a string reference, as Excel writes it
+    if spec.categories is not None and spec.line:  # numbers (epochs): a number reference
+        c = spec.categories
+        chart.set_categories(
+            Reference(ws, min_col=c.left, min_row=c.top, max_col=c.right, max_row=c.bottom)
+        )
+    elif spec.categories is not None:  # labels are text: a string reference, as Excel writes it
         for series in chart.series:
             series.cat = AxDataSource(strRef=StrRef(f=spec.categories.ref()))
     chart.x_axis.delete = chart.y_axis.delete = False  # Excel hides an axis without delete=0
