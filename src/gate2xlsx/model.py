@@ -262,6 +262,8 @@ class Model:
     input_names: list[str] | None = None
     class_names: list[str] | None = None
     loss: str | None = None
+    # the optimizer `compile` stored: {"name": "sgd", "learning_rate": 0.2, ...} (readers)
+    optimizer: dict[str, object] | None = None
     source: Source = field(default_factory=Source)
     data: Dataset | None = None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +18,8 @@ import numpy as np
 from .. import gates, losses, tables
 from ..errors import InputError, OutputError, UnsupportedModelError
 from ..files import check_target
-from ..model import Model
+from ..fit import OPTIMIZERS, Settings, glorot_uniform
+from ..model import Dense, Model
 from ..progress import OnProgress
 from ..sheet import limits, writer
 from ..sheet.plan import plan_workbook
@@ -75,6 +76,92 @@ def export_workbook(
         spec.loss,
         [sheet.title for sheet in plan.sheets if not sheet.hidden],
     )
+
+
+TRAINING_OPTIONS = ("batch_size", "optimizer", "lr", "momentum", "nesterov")
+
+
+def training_spec(
+    model: Model,
+    epochs: int | None = None,
+    *,
+    loss: str | None = None,
+    use_trained: bool = False,
+    **options,
+) -> TrainingSpec | None:
+    """The Training sheet `gate2xlsx MODEL --epochs N` asks for (None without epochs).
+
+    options: batch_size, optimizer ("sgd" or "adam"), lr, momentum, nesterov, as `train`
+    names them; each defaults to the file's own training config where it has one (the
+    lesson's or.hdf: SGD, lr 0.2), else to train's defaults. A fresh start instead of the
+    file's weights: export `fresh_start(model, seed)`.
+    """
+    given = {k: v for k, v in options.items() if v is not None and v is not False}
+    unknown = set(given) - set(TRAINING_OPTIONS)
+    if unknown:
+        raise TypeError(f"unknown training options: {', '.join(sorted(unknown))}")
+    if epochs is None:
+        if given:
+            flags = ", ".join("--" + k.replace("_", "-") for k in given)
+            raise InputError(f"{flags} set up the Training sheet, which --epochs N asks for")
+        return None
+    stored = model.optimizer or {}
+    name = str(given.get("optimizer") or stored.get("name") or "sgd").lower()
+    if name not in OPTIMIZERS:
+        raise InputError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, not {name!r}")
+    same = stored.get("name") == name  # the file's settings apply to its own optimizer only
+    base = Settings()
+
+    def pick(key: str, stored_key: str, default):
+        if key in given:
+            return given[key]
+        value = stored.get(stored_key) if same else None
+        return default if value is None else _as_typed(value)
+
+    settings = Settings(
+        loss=losses.require(loss) if loss else losses.canonical(model.loss) or losses.default_for(model),
+        optimizer=name,
+        lr=float(pick("lr", "learning_rate", base.lr)),
+        momentum=float(pick("momentum", "momentum", base.momentum)),
+        nesterov=bool(pick("nesterov", "nesterov", base.nesterov)),
+        epochs=int(epochs),
+        batch_size=int(given.get("batch_size", base.batch_size)),
+        shuffle=False,
+        beta_1=float(pick("beta_1", "beta_1", base.beta_1)),
+        beta_2=float(pick("beta_2", "beta_2", base.beta_2)),
+        epsilon=float(pick("epsilon", "epsilon", base.epsilon)),
+    )
+    problems = []
+    if settings.epochs < 1 or settings.batch_size < 1:
+        problems.append("--epochs and --batch-size must be at least 1")
+    if not (settings.lr > 0 and np.isfinite(settings.lr)):
+        problems.append("--lr must be a positive number")
+    if not 0 <= settings.momentum < 1:
+        problems.append("--momentum must be in [0, 1)")
+    if problems:
+        raise InputError("; ".join(problems))
+    return TrainingSpec(settings, use_trained)
+
+
+def _as_typed(value: object) -> object:
+    """A stored float32 setting (0.10000000149011612) as the number it was typed as (0.1)."""
+    if isinstance(value, float):
+        return float(str(np.float32(value)))
+    return value
+
+
+def fresh_start(model: Model, seed: int | None) -> Model:
+    """A copy of `model` with Keras's fresh start: glorot-uniform kernels, zero biases."""
+    rng = np.random.default_rng(seed)
+    layers = []
+    for layer in model.layers:
+        if isinstance(layer, Dense):
+            n_in, n_out = layer.kernel.values.shape
+            kernel = replace(layer.kernel, values=glorot_uniform(n_in, n_out, rng))
+            bias = None if layer.bias is None else replace(layer.bias, values=np.zeros(n_out))
+            layer = replace(layer, kernel=kernel, bias=bias)
+        layers.append(layer)
+    return replace(model, layers=layers)
 
 
 KERAS_DEFAULT_NAMES = re.compile(r"(sequential|model|functional)(_\d+)?")

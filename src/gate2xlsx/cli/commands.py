@@ -23,13 +23,27 @@ def export(options: argparse.Namespace) -> None:
 
     Example: gate2xlsx or.hdf -o or.xlsx --gate or
     """
-    from ..app.export import check_output, export_workbook
+    from ..app.export import (
+        TRAINING_OPTIONS,
+        check_output,
+        export_workbook,
+        fresh_start,
+        training_spec,
+    )
     from ..progress import ProgressBar
     from ..readers import load
 
     target = options.output or Path.cwd() / (options.model.stem + ".xlsx")
     check_output(target, options.model)  # before the model is read: a wrong name costs nothing
     model = load(options.model, architecture=options.architecture)
+    training = training_spec(
+        model,
+        options.epochs,
+        loss=options.loss,
+        **{key: getattr(options, key) for key in TRAINING_OPTIONS},
+    )
+    if options.init is not None:
+        model = fresh_start(model, options.seed)
     with ProgressBar(f"Writing {target.name}", enabled=not options.quiet) as progress:
         info = export_workbook(
             model,
@@ -41,6 +55,7 @@ def export(options: argparse.Namespace) -> None:
             labels=options.labels,
             inputs=options.inputs,
             progress=progress,
+            training=training,
         )
     print(f"Wrote {target} ({len(model.layers)} layers, {model.count_params()} weights)")
     if info.gate_from and info.gate_from != "--gate":
@@ -84,6 +99,22 @@ def _export(p: argparse.ArgumentParser) -> None:
     p.add_argument("--labels", type=_names, metavar="NAMES", help="class names, e.g. False,True")
     p.add_argument("--inputs", type=_names, metavar="NAMES", help="input names, e.g. x1,x2")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _training(p)
+
+
+def _training(p: argparse.ArgumentParser) -> None:
+    group = p.add_argument_group(
+        "Training sheet (gradient descent in formulas; defaults: the file's own settings)"
+    )
+    group.add_argument("--epochs", type=int, metavar="N", help="add a Training sheet of N epochs")
+    group.add_argument("--batch-size", type=int, metavar="N", help="rows per step (default: 128)")
+    group.add_argument("--optimizer", metavar="NAME", help="sgd or adam")
+    group.add_argument("--lr", type=float, metavar="RATE", help="learning rate (default: 0.2)")
+    group.add_argument("--momentum", type=float, metavar="M", help="SGD momentum (default: 0)")
+    group.add_argument("--nesterov", action="store_true", default=None, help="Nesterov momentum")
+    group.add_argument("--init", choices=["glorot"], help="start from fresh glorot-uniform "
+                       "kernels and zero biases instead of the file's weights")  # fmt: skip
+    group.add_argument("--seed", type=int, metavar="S", help="seed of --init glorot")
 
 
 def inspect(options: argparse.Namespace) -> None:
@@ -116,7 +147,7 @@ def extract(options: argparse.Namespace) -> None:
     from ..readers.xlsx import read_workbook
     from ..writers import save
 
-    model = read_workbook(options.workbook)
+    model = read_workbook(options.workbook, trained=options.trained)
     save(model, options.output)
     print(f"Wrote {options.output} ({len(model.layers)} layers, {model.count_params()} weights)")
 
@@ -128,6 +159,8 @@ def _extract(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "-o", "--output", type=Path, required=True, help="model file to write: .h5, .keras or .npz"
     )
+    p.add_argument("--trained", action="store_true",
+                   help="the weights the Training sheet reached, not the Weights sheet's")  # fmt: skip
 
 
 def verify(options: argparse.Namespace) -> None:
@@ -198,7 +231,8 @@ def _predict(p: argparse.ArgumentParser) -> None:
 COMMANDS = {
     "export": (_export, export, "gate2xlsx MODEL [-o OUT.xlsx] [OPTIONS]", "model"),
     "inspect": (_inspect, inspect, "gate2xlsx inspect MODEL [--full] [--json]", "model"),
-    "extract": (_extract, extract, "gate2xlsx extract WORKBOOK -o MODEL_FILE", "workbook"),
+    "extract": (_extract, extract, "gate2xlsx extract WORKBOOK -o MODEL_FILE [--trained]",
+                "workbook"),
     "verify": (_verify, verify, "gate2xlsx verify WORKBOOK [--model MODEL] [--atol X]", "workbook"),
     "predict": (_predict, predict, "gate2xlsx predict MODEL [VALUE ...] [--data CSV]", "model"),
     "train": (train.arguments, train.run, "gate2xlsx train [GATE] -o OUT [OPTIONS]", "data"),

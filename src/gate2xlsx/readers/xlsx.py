@@ -64,18 +64,25 @@ def set_named_values(wb: Workbook, name: str, values: np.ndarray) -> None:
 # --- the whole model back from a workbook gate2xlsx wrote (extract, verify) ----------------
 
 
-def read_workbook(path: str | os.PathLike) -> Model:
+TRAINED = "trained_"  # the Training sheet's names of the weights training reached
+
+
+def read_workbook(path: str | os.PathLike, *, trained: bool = False) -> Model:
     """The model a gate2xlsx workbook describes, with the weights its cells hold now.
 
     The architecture comes from the hidden `_gate2xlsx` sheet, every weight from its defined
     name, so edits made in LibreOffice or Excel (and saved by them) come back. A weight cell
-    that is empty or holds text or an error value is reported by sheet and cell.
+    that is empty or holds text or an error value is reported by sheet and cell. trained:
+    the weights the Training sheet's training reached (`trained_<layer>_<weight>`), as last
+    computed (by gate2xlsx when written, by the spreadsheet when it saved the file).
     """
     path = Path(path)
     wb = _open(path)
     try:
         document = _description(wb, path)
         arch, names = document["model"], document["weight_names"]
+        if trained:
+            names = _trained_names(wb, names, path)
         weights = {}
         for index, entry in enumerate(arch.get("layers", [])):
             for key in entry.get("weights", {}):
@@ -94,6 +101,14 @@ def read_workbook(path: str | os.PathLike) -> Model:
     original = model.source  # the Keras version and backend decide how the sheet's loss reads
     model.source = replace(original, path=str(path), format=FORMAT)
     return model
+
+
+def _trained_names(wb: Workbook, names: dict[str, str], path: Path) -> dict[str, str]:
+    found = {key: TRAINED + name for key, name in names.items()}
+    if not all(name in wb.defined_names for name in found.values()):
+        raise InputError("the workbook has no Training sheet (export it with --epochs N)",
+                         path=path)  # fmt: skip
+    return found
 
 
 def _open(path: Path) -> Workbook:

@@ -348,8 +348,14 @@ class _Planner:
         refs = _refs_for(self.params, band.weights, self.start)
         p = chain(self.work, refs, placer, x, mode="mmult", record=record, outputs=outputs)
         found = fit.backprop(self.work, self.rule.loss, xb, yb)
-        if first:
-            self.first_gradient = float(found.grads[0].reshape(-1)[0])
+        if first:  # the gradient check shows the kernel weight with the largest gradient (a
+            # bias at 0 would sit on relu's kink for inputs of 0, where no difference works)
+            kernels = [n for n, (_, key) in enumerate(self.params) if key == "kernel"]
+            q = max(kernels, key=lambda n: float(np.abs(found.grads[n]).max()))
+            shape = self.shapes()[q]
+            at = np.unravel_index(int(np.argmax(np.abs(found.grads[q]))), shape)
+            self.checked = (q, (int(at[0]), int(at[1])))
+            self.first_gradient = float(np.reshape(found.grads[q], shape)[at])
         z = record[self.work.layers[-1].name]
         band.loss, band.hits = self._scored(placer, p, z, y, found, yb)
         self._backward(placer, band, found, (x, y, p, z), record, outputs)
@@ -384,26 +390,20 @@ class _Planner:
     def _scored(self, placer, p: Block, z: Block, y: Block, found: fit.Backprop,
                 yb: np.ndarray) -> tuple[Block, Block]:  # fmt: skip
         """Each row's loss and whether its prediction is right; the batch's loss and hits."""
-        k, rule = p.cols, self.rule
-        logits = z if rule.needs_logits else None
-        values = rule.row_values(found.outs[-1], found.pres[-1], yb)
+        k = p.cols
         placer.heading("Loss", [])
-        rows = placer.step("loss of row", 1)
+        rows, self.batch_loss = self._row_losses(placer, p, z, y, found, yb)
         hits = placer.step("correct", 1)
         truth = yb[:, 0] if k == 1 else np.argmax(yb, axis=1)
         right = (predicted_indices(found.outs[-1]) == truth).astype(np.int64)
-        placer.regions += [
-            Region(rows, "computed", results=values.reshape(-1, 1), fill_down=True,
-                   cell_formula=lambda i, j: F.formula(rule.row_formula(
-                       p.row(i, on=TITLE), logits.row(i, on=TITLE) if logits else None,
-                       y.row(i, on=TITLE), k))),
+        placer.regions.append(
             Region(hits, "result", results=right.reshape(-1, 1), fill_down=True,
                    cell_formula=lambda i, j: F.formula(F.same(
-                       predicted_index(p.row(i, on=TITLE), k), true_index(y, i, k)))),
-        ]  # fmt: skip
+                       predicted_index(p.row(i, on=TITLE), k), true_index(y, i, k))))
+        )  # fmt: skip
         batch_loss = placer.step("batch loss (mean)", 1, rows=1)
         batch_hits = placer.step("rows right", 1, rows=1)
-        self.batch_loss, self.batch_hits = float(values.mean()), int(right.sum())
+        self.batch_hits = int(right.sum())
         placer.regions += [
             Region(batch_loss, "summary", results=[[self.batch_loss]],
                    cell_formula=lambda i, j: F.formula(F.average(rows.ref(absolute=False)))),
@@ -544,78 +544,89 @@ class _Planner:
         return refs
 
     def _gradient_check(self, row: int, first: Band, rows_table: tuple[Block, Block]) -> None:
-        """The first step's gradient of the first kernel weight beside a central difference of
+        """The first step's gradient of one weight (the largest) beside a central difference of
         the batch loss (the first batch forward again with that weight moved by +h and -h)."""
-        layer, key = self.params[0]
-        size = first.size
-        losses, values = [], []
-        top = self.after_bands
-        for sign in (1, -1):
-            loss, value = self._moved_forward(top, first, rows_table, sign * FD_STEP, size)
-            losses.append(loss)
-            values.append(value)
-            top += self._height(size) + 2
-        backprop = first.grads[0].cell(on=TITLE)
-        estimate = (values[0] - values[1]) / (2 * FD_STEP)
-        plus, minus = (b.cell(on=TITLE) for b in losses)
-        cells = [Block(TITLE, row + i, 2) for i in range(3)]
+        q, (i, j) = self.checked
+        layer, key = self.params[q]
+        top, found = self.after_bands, []
+        for h in (FD_STEP, -FD_STEP):
+            found.append(self._moved_forward(top, first, rows_table, h))
+            top += self._height(first.size) + 2
+        (plus, plus_value), (minus, minus_value) = found
+        backprop = first.grads[q].cell(i, j, on=TITLE)
+        estimate = (plus_value - minus_value) / (2 * FD_STEP)
+        cells = [Block(TITLE, row + n, 2).cell(on=TITLE) for n in range(3)]
+        formulas = [
+            F.reference(backprop),
+            T.central_difference(plus.cell(on=TITLE), minus.cell(on=TITLE), F.number(FD_STEP)),
+            f"ABS({cells[0]}-{cells[1]})",
+        ]
+        values = [self.first_gradient, estimate, abs(self.first_gradient - estimate)]
+        labels = [f"backprop: dL/d {layer.name} {key}[{i + 1},{j + 1}]",
+                  f"finite difference, h = {FD_STEP:g}", "difference"]  # fmt: skip
         self.sheet.add(
             text(TITLE, row - 1, 1, "Gradient check (step 1)", "layer"),
             text(TITLE, row - 1, 3, say("gradient_check_note"), "note"),
-            text(TITLE, row, 1, f"backprop: dL/d {layer.name} {key}[1,1]", "step"),
-            Region(cells[0], "computed", results=[[self.first_gradient]],
-                   cell_formula=lambda i, j: F.formula(F.reference(backprop))),
-            text(TITLE, row + 1, 1, f"finite difference, h = {FD_STEP:g}", "step"),
-            Region(cells[1], "computed", results=[[estimate]],
-                   cell_formula=lambda i, j: F.formula(T.central_difference(plus, minus,
-                                                                            F.number(FD_STEP)))),
-            text(TITLE, row + 2, 1, "difference", "step"),
-            Region(cells[2], "stored", results=[[abs(self.first_gradient - estimate)]],
-                   cell_formula=lambda i, j: F.formula(
-                       f"ABS({cells[0].cell(on=TITLE)}-{cells[1].cell(on=TITLE)})")),
-        )  # fmt: skip
+        )
+        for n, (label, body, value) in enumerate(zip(labels, formulas, values)):
+            self.sheet.add(
+                text(TITLE, row + n, 1, label, "step"),
+                Region(Block(TITLE, row + n, 2), "stored" if n == 2 else "computed",
+                       results=[[value]], cell_formula=lambda _i, _j, b=body: F.formula(b)),
+            )  # fmt: skip
 
-    def _moved_forward(self, top: int, first: Band, rows_table, h: float, size: int):
-        """The first batch's loss with the first kernel weight moved by h (live formulas)."""
-        layer, key = self.params[0]
-        self.sheet.add(text(TITLE, top, 1, f"gradient check: step 1 with {layer.name} "
-                            f"{key}[1,1] {'+' if h > 0 else '-'} h", "step"))  # fmt: skip
+    def _moved_forward(self, top: int, first: Band, rows_table, h: float) -> tuple[Block, float]:
+        """The first batch's loss block (and value) with the checked weight moved by h."""
+        q, (ci, cj) = self.checked
+        layer, key = self.params[q]
+        sign = "+" if h > 0 else "-"
+        self.sheet.add(text(TITLE, top, 1, f"gradient check: step 1 with {layer.name} {key}"
+                            f"[{ci + 1},{cj + 1}] {sign} h", "step"))  # fmt: skip
+        size = first.size
         placer = ColumnPlacer(TITLE, self.header_row, top, size, LEFT, labelled=False)
-        source = first.weights[0]
-        moved = placer.step("moved kernel", source.cols, rows=source.rows)
-        start_model = copy.deepcopy(self.model)
-        kernel = _layer(start_model, layer.name).kernel
-        kernel.values = kernel.values.copy()
-        kernel.values[0, 0] += h
-        placer.regions.append(
-            Region(moved, "computed", results=kernel.values.reshape(moved.rows, moved.cols),
-                   cell_formula=lambda i, j: F.formula(
-                       source.cell(i, j, on=TITLE) + (f"+{F.number(h)}" if i == j == 0 else ""))
-                   if h > 0 else F.formula(
-                       source.cell(i, j, on=TITLE) + (f"-{F.number(-h)}" if i == j == 0 else "")))
-        )  # fmt: skip
+        source = first.weights[q]
+        moved = placer.step("moved weight", source.cols, rows=source.rows)
+        model = copy.deepcopy(self.model)
+        param = _layer(model, layer.name).weights()[key]
+        param.values = param.values.copy()
+        param.values.reshape(source.rows, source.cols)[ci, cj] += h
+
+        def cell(i: int, j: int) -> str:
+            shift = f"{sign}{F.number(abs(h))}" if (i, j) == (ci, cj) else ""
+            return F.formula(source.cell(i, j, on=TITLE) + shift)
+
+        placer.regions.append(Region(moved, "computed", cell_formula=cell,
+                                     results=param.values.reshape(moved.rows, moved.cols)))
         xt, yt = rows_table
-        x, y = Block(TITLE, xt.top, xt.left, size, xt.cols), Block(TITLE, yt.top, yt.left, size, yt.cols)
+        x = Block(TITLE, xt.top, xt.left, size, xt.cols)
+        y = Block(TITLE, yt.top, yt.left, size, yt.cols)
         placer.values[x] = self.x[:size]
-        weights = [moved if q == 0 else b for q, b in enumerate(first.weights)]
-        refs = _refs_for(self.params, weights, self.start)
+        weights = [moved if n == q else b for n, b in enumerate(first.weights)]
         record: dict[str, Block] = {}
-        p = chain(start_model, refs, placer, x, mode="mmult", record=record)
-        z = record[start_model.layers[-1].name]
-        found = fit.backprop(start_model, self.rule.loss, self.x[:size], self.y[:size])
-        value = self.rule.row_values(found.outs[-1], found.pres[-1], self.y[:size])
-        rows = placer.step("loss of row", 1)
-        logits = z if self.rule.needs_logits else None
-        k = p.cols
-        placer.regions.append(Region(rows, "computed", results=value.reshape(-1, 1),
-            cell_formula=lambda i, j: F.formula(self.rule.row_formula(
-                p.row(i, on=TITLE), logits.row(i, on=TITLE) if logits else None,
-                y.row(i, on=TITLE), k))))  # fmt: skip
+        p = chain(model, _refs_for(self.params, weights, self.start), placer, x, record=record)
+        found = fit.backprop(model, self.rule.loss, self.x[:size], self.y[:size])
+        rows, value = self._row_losses(placer, p, record[model.layers[-1].name], y, found,
+                                       self.y[:size])  # fmt: skip
         loss = placer.step("batch loss", 1, rows=1)
-        placer.regions.append(Region(loss, "summary", results=[[float(value.mean())]],
+        placer.regions.append(Region(loss, "summary", results=[[value]],
             cell_formula=lambda i, j: F.formula(F.average(rows.ref(absolute=False)))))  # fmt: skip
         self.sheet.add(*placer.regions)
-        return loss, float(value.mean())
+        return loss, value
+
+    def _row_losses(self, placer, p: Block, z: Block, y: Block, found: fit.Backprop,
+                    yb: np.ndarray) -> tuple[Block, float]:  # fmt: skip
+        """Each row's loss (the Truth table's formula); its block and the batch's mean."""
+        rule, k = self.rule, p.cols
+        logits = z if rule.needs_logits else None
+        values = rule.row_values(found.outs[-1], found.pres[-1], yb)
+        rows = placer.step("loss of row", 1)
+        placer.regions.append(
+            Region(rows, "computed", results=values.reshape(-1, 1), fill_down=True,
+                   cell_formula=lambda i, j: F.formula(rule.row_formula(
+                       p.row(i, on=TITLE), logits.row(i, on=TITLE) if logits else None,
+                       y.row(i, on=TITLE), k)))
+        )  # fmt: skip
+        return rows, float(values.mean())
 
     def _budget(self, regions: list[Region]) -> None:
         """Refuse, after planning the first step, a sheet past the recalculation budget."""
