@@ -270,7 +270,12 @@ _entry(
     vjp_formula="{g}/(1+ABS({x}))^2",
 )
 _entry(
-    "exponential", "exponential", np.exp, "EXP({x})", vjp=lambda x, y, g: y * g, vjp_formula="{y}*{g}"
+    "exponential",
+    "exponential",
+    np.exp,
+    "EXP({x})",
+    vjp=lambda x, y, g: y * g,
+    vjp_formula="{y}*{g}",
 )
 # Keras 1, 2 and tf.keras: clip(0.2x + 0.5); Keras 3: relu6(x + 3) / 6, i.e. slope 1/6.
 _entry(

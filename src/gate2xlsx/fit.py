@@ -223,9 +223,7 @@ def params(model: Model) -> list[Param]:
 class Optimizer:
     """tf.keras 2.15's SGD / Adam `update_step` on a list of arrays."""
 
-    def __init__(
-        self, settings: Settings, shapes: list[tuple[int, ...]], dtype: type = np.float32
-    ):
+    def __init__(self, settings: Settings, shapes: list[tuple[int, ...]], dtype: type = np.float32):
         self.s, self.dtype = settings, dtype
         self.m = [np.zeros(shape, dtype=dtype) for shape in shapes]
         self.v = [np.zeros(shape, dtype=dtype) for shape in shapes]

@@ -119,7 +119,9 @@ def training_spec(
         return default if value is None else _as_typed(value)
 
     settings = Settings(
-        loss=losses.require(loss) if loss else losses.canonical(model.loss) or losses.default_for(model),
+        loss=losses.require(loss)
+        if loss
+        else losses.canonical(model.loss) or losses.default_for(model),
         optimizer=name,
         lr=float(pick("lr", "learning_rate", base.lr)),
         momentum=float(pick("momentum", "momentum", base.momentum)),

@@ -159,8 +159,11 @@ def _extract(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "-o", "--output", type=Path, required=True, help="model file to write: .h5, .keras or .npz"
     )
-    p.add_argument("--trained", action="store_true",
-                   help="the weights the Training sheet reached, not the Weights sheet's")  # fmt: skip
+    p.add_argument(
+        "--trained",
+        action="store_true",
+        help="the weights the Training sheet reached, not the Weights sheet's",
+    )
 
 
 def verify(options: argparse.Namespace) -> None:
@@ -231,8 +234,12 @@ def _predict(p: argparse.ArgumentParser) -> None:
 COMMANDS = {
     "export": (_export, export, "gate2xlsx MODEL [-o OUT.xlsx] [OPTIONS]", "model"),
     "inspect": (_inspect, inspect, "gate2xlsx inspect MODEL [--full] [--json]", "model"),
-    "extract": (_extract, extract, "gate2xlsx extract WORKBOOK -o MODEL_FILE [--trained]",
-                "workbook"),
+    "extract": (
+        _extract,
+        extract,
+        "gate2xlsx extract WORKBOOK -o MODEL_FILE [--trained]",
+        "workbook",
+    ),
     "verify": (_verify, verify, "gate2xlsx verify WORKBOOK [--model MODEL] [--atol X]", "workbook"),
     "predict": (_predict, predict, "gate2xlsx predict MODEL [VALUE ...] [--data CSV]", "model"),
     "train": (train.arguments, train.run, "gate2xlsx train [GATE] -o OUT [OPTIONS]", "data"),

@@ -1,6 +1,7 @@
 """The whole workbook, planned from a Model and the export's decisions (a WorkbookSpec):
 Network (one example, step by step), Truth table / Data (the batch, accuracy, loss), Decision
-map, Weights, Training (when asked: gradient descent unrolled), Check, About, and the hidden description `extract` rebuilds the model from.
+map, Weights, Training (when asked: gradient descent unrolled), Check, About, and the hidden
+description `extract` rebuilds the model from.
 Every sheet is checked against the spreadsheet limits before anything is written."""
 
 from __future__ import annotations
