@@ -3,6 +3,7 @@ train with restarts (the math is gate2xlsx.fit), report, and save the result."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -138,6 +139,7 @@ def train(
     for number in range(1, restarts + 1):
         seed = base + number - 1
         model = _start_model(start, dataset, hidden, activation, output, seed)
+        first = copy.deepcopy(model)  # the start, for a workbook's Training sheet
         y = dataset.y if model.n_outputs == dataset.y.shape[1] else dataset.y[:, 1:]
         history = fit(model, dataset.x, y, replace(settings, seed=seed), on_epoch)
         attempts.append(Attempt(number, seed, history, accuracy(model, dataset.x, y)))
@@ -153,8 +155,20 @@ def train(
     last = attempts[-1]
     result = TrainResult(model, last.losses, last.accuracy, attempts, settings, gate, bool(hidden))
     if save_to is not None:
-        write(model, save_to)
+        write(model, save_to, start=_named_like(first, model), settings=settings)
     return result
+
+
+def _named_like(start: Model, trained: Model) -> Model:
+    """The start with the trained model's names, data and loss (what its workbook shows)."""
+    return replace(
+        start,
+        name=trained.name,
+        input_names=trained.input_names,
+        class_names=trained.class_names,
+        loss=trained.loss,
+        data=trained.data,
+    )
 
 
 def _training_data(gate: str | None, data: str | None, label: str | None,
@@ -248,13 +262,30 @@ def check_output(path: str) -> None:
     check_target(path)  # the same rule the final write applies
 
 
-def write(model: Model, path: str) -> None:
-    """Save the trained model: a workbook for .xlsx, else a Keras/NumPy file."""
-    if str(path).lower().endswith(".xlsx"):
-        from .export import write_workbook
+def write(
+    model: Model, path: str, *, start: Model | None = None, settings: Settings | None = None
+) -> None:
+    """Save the trained model: a workbook for .xlsx, else a Keras/NumPy file.
 
-        write_workbook(model, path)
-    else:
+    A workbook replays the training on its Training sheet when it can (`start` and
+    `settings` given, batches in row order: no shuffling, or one batch per epoch, and within
+    the sheet's budget): the Weights sheet then holds the start and `use_trained` is 1, so
+    every sheet computes the trained network. Otherwise it is the trained model's workbook.
+    """
+    if not str(path).lower().endswith(".xlsx"):
         from ..writers import save
 
         save(model, path)
+        return
+    from ..sheet.spec import TrainingSpec
+    from .export import write_workbook
+
+    rows = len(model.data.x) if model.data is not None else 0
+    in_order = settings is not None and (not settings.shuffle or settings.batch_size >= rows)
+    if start is not None and in_order:
+        try:
+            write_workbook(start, path, training=TrainingSpec(settings, use_trained=True))
+            return
+        except InputError:  # past the Training sheet's budget: the trained model alone
+            pass
+    write_workbook(model, path)

@@ -112,8 +112,12 @@ def _training(p: argparse.ArgumentParser) -> None:
     group.add_argument("--lr", type=float, metavar="RATE", help="learning rate (default: 0.2)")
     group.add_argument("--momentum", type=float, metavar="M", help="SGD momentum (default: 0)")
     group.add_argument("--nesterov", action="store_true", default=None, help="Nesterov momentum")
-    group.add_argument("--init", choices=["glorot"], help="start from fresh glorot-uniform "
-                       "kernels and zero biases instead of the file's weights")  # fmt: skip
+    group.add_argument(
+        "--init",
+        choices=["glorot"],
+        metavar="glorot",
+        help="start from fresh glorot-uniform kernels and zero biases, not the file's weights",
+    )
     group.add_argument("--seed", type=int, metavar="S", help="seed of --init glorot")
 
 
@@ -147,7 +151,7 @@ def extract(options: argparse.Namespace) -> None:
     from ..readers.xlsx import read_workbook
     from ..writers import save
 
-    model = read_workbook(options.workbook, trained=options.trained)
+    model = read_workbook(options.workbook, trained=True if options.trained else None)
     save(model, options.output)
     print(f"Wrote {options.output} ({len(model.layers)} layers, {model.count_params()} weights)")
 

@@ -67,20 +67,23 @@ def set_named_values(wb: Workbook, name: str, values: np.ndarray) -> None:
 TRAINED = "trained_"  # the Training sheet's names of the weights training reached
 
 
-def read_workbook(path: str | os.PathLike, *, trained: bool = False) -> Model:
+def read_workbook(path: str | os.PathLike, *, trained: bool | None = None) -> Model:
     """The model a gate2xlsx workbook describes, with the weights its cells hold now.
 
     The architecture comes from the hidden `_gate2xlsx` sheet, every weight from its defined
     name, so edits made in LibreOffice or Excel (and saved by them) come back. A weight cell
     that is empty or holds text or an error value is reported by sheet and cell. trained:
-    the weights the Training sheet's training reached (`trained_<layer>_<weight>`), as last
-    computed (by gate2xlsx when written, by the spreadsheet when it saved the file).
+    True, the weights the Training sheet's training reached (`trained_<layer>_<weight>`), as
+    last computed (by gate2xlsx when written, by the spreadsheet when it saved the file);
+    False, the Weights sheet's; None, those the workbook computes with (its `use_trained`).
     """
     path = Path(path)
     wb = _open(path)
     try:
         document = _description(wb, path)
         arch, names = document["model"], document["weight_names"]
+        if trained is None:
+            trained = "use_trained" in wb.defined_names and _switch(wb) == 1
         if trained:
             names = _trained_names(wb, names, path)
         weights = {}
@@ -101,6 +104,11 @@ def read_workbook(path: str | os.PathLike, *, trained: bool = False) -> Model:
     original = model.source  # the Keras version and backend decide how the sheet's loss reads
     model.source = replace(original, path=str(path), format=FORMAT)
     return model
+
+
+def _switch(wb: Workbook) -> float:
+    value = named_values(wb, "use_trained").reshape(-1)[0]
+    return float(value) if np.isfinite(value) else 0.0
 
 
 def _trained_names(wb: Workbook, names: dict[str, str], path: Path) -> dict[str, str]:
