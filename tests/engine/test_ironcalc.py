@@ -70,3 +70,30 @@ def test_ironcalc_follows_an_edited_weight(ironcalc, tmp_path):
     assert np.allclose(wb.numbers("output"), model.forward(x), rtol=1e-12, atol=1e-12)
     assert not np.allclose(wb.numbers("loss"), before)
     assert wb.values("check_result") == [["FAIL"]]
+
+
+@pytest.mark.parametrize("case", ["xor_adam", "xor_nesterov", "or_sigmoid1"])
+def test_ironcalc_trains_as_keras_fit(case, ironcalc, tmp_path):
+    """The Training sheet in the second engine: Keras's history, the NumPy trainer's weights,
+    and a learning rate typed in reruns the training."""
+    from conftest import cli_exit
+    from test_training_sheet import TRAINING, _numpy_run, _options, _record
+
+    book = tmp_path / "training.xlsx"
+    start = gate2xlsx.load(TRAINING / f"{case}.init.h5")
+    assert cli_exit([str(TRAINING / f"{case}.init.h5"), "-o", str(book), "--quiet",
+                     *_options(_record(case))]) == 0  # fmt: skip
+    wb = ironcalc.Workbook(book)
+    history = wb.numbers("train_loss").ravel()
+    np.testing.assert_allclose(history, _record(case)["losses"], rtol=0, atol=1e-5)
+    names = [f"trained_{layer.name}_{key}" for layer in start.layers for key in layer.weights()]
+    model, _ = _numpy_run(case)
+    reached = [p.values.ravel() for layer in model.layers for p in layer.weights().values()]
+    for name, weights in zip(names, reached):
+        np.testing.assert_allclose(wb.numbers(name).ravel(), weights, rtol=1e-9, atol=1e-12)
+    lr = _record(case)["lr"]
+    wb.set_number("learning_rate", 0, 0, lr / 2)
+    slower, _ = _numpy_run(case, lr=lr / 2)
+    reached = [p.values.ravel() for layer in slower.layers for p in layer.weights().values()]
+    for name, weights in zip(names, reached):
+        np.testing.assert_allclose(wb.numbers(name).ravel(), weights, rtol=1e-9, atol=1e-12)

@@ -48,8 +48,8 @@ def uno() -> str:
     return UNO_PYTHON
 
 
-def _live(uno: str, book: Path, edits: list, display: str | None = None) -> dict:
-    args = [uno, str(DRIVER), str(book), json.dumps(edits), json.dumps(SHOWN)]
+def _live(uno: str, book: Path, edits: list, display: str | None = None, names=SHOWN) -> dict:
+    args = [uno, str(DRIVER), str(book), json.dumps(edits), json.dumps(names)]
     env = dict(os.environ)
     if display is not None:
         args.append("visible")
@@ -137,3 +137,29 @@ def _check_live(uno, engine, tmp_path, mode, saved_by, display=None) -> dict:
     before = openpyxl.load_workbook(book, data_only=True)
     assert not np.allclose(shown["loss"], named_values(before, "loss")), "the loss never moved"
     return shown
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("saved_by", ["gate2xlsx", "LibreOffice"])
+def test_training_reruns_live_when_the_learning_rate_changes(saved_by, uno, tmp_path):
+    """Half the learning rate and flip use_trained, typed in: the whole unrolled training
+    reruns, and the Truth table computes with the weights it reaches."""
+    from conftest import cli_exit
+    from test_training_sheet import TRAINING, _numpy_run, _options, _record
+
+    case = "xor_tanh_cce"
+    r = _record(case)
+    book = tmp_path / "training.xlsx"
+    assert cli_exit([str(TRAINING / f"{case}.init.h5"), "-o", str(book), "--quiet",
+                     *_options(r)]) == 0  # fmt: skip
+    if saved_by == "LibreOffice":
+        book = recalculate([book], tmp_path / "saved")[0]
+    edits = [["learning_rate", 0, 0, r["lr"] / 2], ["use_trained", 0, 0, 1]]
+    names = ["trained_dense_2_kernel", "train_loss", "data_outputs"]
+    shown = _live(uno, book, edits, names=names)
+    slower, history = _numpy_run(case, lr=r["lr"] / 2)
+    np.testing.assert_allclose(np.ravel(shown["trained_dense_2_kernel"]),
+                               slower.layers[0].kernel.values.ravel(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(np.ravel(shown["train_loss"]), history, rtol=1e-9, atol=1e-12)
+    x = np.array(r["x"])
+    np.testing.assert_allclose(shown["data_outputs"], slower.forward(x), rtol=1e-9, atol=1e-12)

@@ -52,17 +52,10 @@ def _options(r: dict) -> list[str]:
 
 
 def _settings(r: dict, **changes) -> fit.Settings:
-    return fit.Settings(
-        loss=r["loss"],
-        optimizer=r["optimizer"],
-        lr=r["lr"],
-        momentum=r["momentum"],
-        nesterov=r["nesterov"],
-        epochs=r["epochs"],
-        batch_size=r["batch_size"],
-        shuffle=False,
-        **changes,
-    )
+    given = dict(loss=r["loss"], optimizer=r["optimizer"], lr=r["lr"], momentum=r["momentum"],
+                 nesterov=r["nesterov"], epochs=r["epochs"], batch_size=r["batch_size"],
+                 shuffle=False)  # fmt: skip
+    return fit.Settings(**{**given, **changes})
 
 
 def _trained(wb: openpyxl.Workbook, model) -> list[np.ndarray]:
