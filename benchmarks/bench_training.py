@@ -110,7 +110,8 @@ def main() -> None:
             print(
                 f"| {name} | {r['cells']:,} | {r['ours']:.2f} / {r['base']:.2f} | "
                 f"{r['ours'] / r['base']:.1f} | {r['size']:.1f} | "
-                f"{r['ours_lo']:.1f} / {r['base_lo']:.1f} | {r['ours_ic']:.1f} / {r['base_ic']:.1f} |",
+                f"{r['ours_lo']:.1f} / {r['base_lo']:.1f} | "
+                f"{r['ours_ic']:.1f} / {r['base_ic']:.1f} |",
                 flush=True,
             )
 

@@ -158,8 +158,12 @@ def test_training_reruns_live_when_the_learning_rate_changes(saved_by, uno, tmp_
     names = ["trained_dense_2_kernel", "train_loss", "data_outputs"]
     shown = _live(uno, book, edits, names=names)
     slower, history = _numpy_run(case, lr=r["lr"] / 2)
-    np.testing.assert_allclose(np.ravel(shown["trained_dense_2_kernel"]),
-                               slower.layers[0].kernel.values.ravel(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(
+        np.ravel(shown["trained_dense_2_kernel"]),
+        slower.layers[0].kernel.values.ravel(),
+        rtol=1e-9,
+        atol=1e-12,
+    )
     np.testing.assert_allclose(np.ravel(shown["train_loss"]), history, rtol=1e-9, atol=1e-12)
     x = np.array(r["x"])
     np.testing.assert_allclose(shown["data_outputs"], slower.forward(x), rtol=1e-9, atol=1e-12)

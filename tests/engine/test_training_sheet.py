@@ -18,7 +18,7 @@ import pytest
 
 import gate2xlsx
 from gate2xlsx import fit, gates
-from gate2xlsx.readers.xlsx import named_values, set_named_values
+from gate2xlsx.readers.xlsx import named_cells, named_values, set_named_values
 from gate2xlsx.sheet.names import weight_names
 from tests.cached import mismatches
 from tests.conftest import FIXTURES, cli_exit
@@ -206,7 +206,10 @@ def test_use_trained_switches_every_sheet_to_the_trained_weights(engine, tmp_pat
     trained, _ = _numpy_run(case)
     start = gate2xlsx.load(TRAINING / f"{case}.init.h5")
     x = gates.dataset("xor").x
-    values = engine.values(book, "data_outputs", "output", "map_outputs")
+    recalculated = engine.recalc(book)[0]
+    values = {n: named_values(recalculated, n) for n in ("data_outputs", "map_outputs")}
+    verdict = named_cells(recalculated, "check_result")[0][0].value
+    assert verdict == "PASS"  # the Check's reference switched too
     np.testing.assert_allclose(values["data_outputs"], trained.forward(x), rtol=1e-9, atol=1e-12)
     assert np.abs(values["data_outputs"] - start.forward(x)).max() > 1e-3
     grid = engine.values(book, "map_inputs")["map_inputs"]

@@ -8,6 +8,8 @@ difference, an editable `tolerance`, and `check_result`: PASS, or FAIL as soon a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..model import Model
@@ -27,6 +29,18 @@ from .layout import (
 from .placement import WeightRefs
 from .spec import WorkbookSpec
 
+
+@dataclass(frozen=True)
+class Switched:
+    """A reference that a 0/1 cell switches: `off` model's outputs at 0, `on` model's at 1."""
+
+    flag: str
+    off: Model
+    on: Model
+    off_name: str
+    on_name: str
+
+
 TITLE = "Check"
 MAX_ROWS = 64
 TOLERANCE = 1e-9
@@ -38,8 +52,10 @@ def check_plan(
     refs: WeightRefs,
     spec: WorkbookSpec,
     reference_name: str = "NumPy forward pass at export",
+    switched: Switched | None = None,
 ) -> SheetPlan:
-    """The sheet for the first MAX_ROWS of the spec's rows."""
+    """The sheet for the first MAX_ROWS of the spec's rows. switched: the reference follows a
+    0/1 switch cell between two models' outputs (the Training sheet's `use_trained`)."""
     labels = spec.labels
     x = np.asarray(spec.rows.x, dtype=np.float64)[:MAX_ROWS]
     k, n, m = len(x), model.n_inputs, model.n_outputs
@@ -71,7 +87,7 @@ def check_plan(
         copy_of(live, done.outputs, "output", values=out),
         text(TITLE, HEADER_ROW, stored.left, f"reference ({reference_name})", "layer"),
         text_row(TITLE, HEADER_ROW + 2, stored.left, heads),
-        Region(stored, "stored", values=reference),
+        *_reference(stored, reference, x, switched, diff.right + 2, heads),
         text(TITLE, HEADER_ROW, diff.left, say("check_difference"), "layer"),
         text_row(TITLE, HEADER_ROW + 2, diff.left, heads),
         Region(
@@ -120,3 +136,28 @@ def check_plan(
         fit_headings(sheet, row)
     sheet.print_titles = (HEADER_ROW, HEADER_ROW + 2)  # every printed page names its columns
     return sheet
+
+
+def _reference(stored: Block, reference: np.ndarray, x: np.ndarray, switched: Switched | None,
+               left: int, heads: list[str]) -> list[Region]:  # fmt: skip
+    """The stored reference: numbers, or the switch's pick of two stored blocks beside it."""
+    if switched is None:
+        return [Region(stored, "stored", values=reference)]
+    found = []
+    blocks = []
+    for model, name in ((switched.off, switched.off_name), (switched.on, switched.on_name)):
+        block = Block(TITLE, stored.top, left, stored.rows, stored.cols)
+        found += [
+            text(TITLE, HEADER_ROW, left, f"reference {name}", "layer"),
+            text_row(TITLE, HEADER_ROW + 2, left, heads),
+            Region(block, "stored", values=model.forward(x)),
+        ]
+        blocks.append(block)
+        left += stored.cols + 1
+    off, on = blocks
+
+    def pick(i: int, j: int) -> str:
+        return F.formula(f"IF({switched.flag}=1,{on.cell(i, j)},{off.cell(i, j)})")
+
+    found.append(Region(stored, "stored", cell_formula=pick, results=reference, fill_down=True))
+    return found

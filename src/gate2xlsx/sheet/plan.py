@@ -15,7 +15,7 @@ from ..templates_text import say
 from . import limits, meta
 from .about import about_plan
 from .batch import data_plan
-from .check import check_plan
+from .check import Switched, check_plan
 from .decision_map import map_plan
 from .keras_eval import loss_rule
 from .layout import SheetPlan, WorkbookPlan
@@ -50,7 +50,11 @@ def plan_workbook(model: Model, spec: WorkbookSpec) -> WorkbookPlan:
         known = rows.x if rows.y is not None or model.data else None
         sheets.append(_if_it_fits(lambda: map_plan(model, refs, spec, known), about))
     sheets += [weights_sheet, training.sheet if training is not None else None]
-    sheets += [_if_it_fits(lambda: check_plan(model, refs, spec), about)]
+    switched = None
+    if training is not None:  # the Check's reference follows use_trained too
+        switched = Switched("use_trained", described, training.model,
+                            "with the Weights sheet's weights", "with the trained weights")  # fmt: skip
+    sheets += [_if_it_fits(lambda: check_plan(model, refs, spec, switched=switched), about)]
     sheets = [sheet for sheet in sheets if sheet is not None]
     sheets += [about_plan(model, spec, about), meta.meta_plan(_described(described, spec))]
     for sheet in sheets:
