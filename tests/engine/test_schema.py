@@ -17,10 +17,11 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import SAMPLES, _in_ci
+from conftest import FIXTURES, SAMPLES, _in_ci
 from test_keras_fixtures import GOOD, load
 
 import gate2xlsx
+from gate2xlsx.app.export import training_spec
 
 ALLOWLIST = json.loads((Path(__file__).parents[1] / "openxml_allowlist.json").read_text())
 SAMPLE_MODELS = {"or": "or.hdf", "and": "and.hdf", "xor": "xor.h5"}
@@ -61,7 +62,16 @@ def test_every_fixture_workbook_is_schema_valid(audit, tmp_path):
         for mode in ("mmult", "sumproduct", "expanded"):
             book = tmp_path / f"{stem}_{mode}.xlsx"
             gate2xlsx.write_workbook(gate2xlsx.load(SAMPLES / file), book, formulas=mode)
-    assert len(list(tmp_path.glob("*.xlsx"))) == len(GOOD) + 9
+    for case in ("xor_adam", "or_sigmoid1"):  # a Training sheet: its line chart, its switch
+        start = FIXTURES / "training" / f"{case}.init.h5"
+        model = gate2xlsx.load(start)
+        gate2xlsx.write_workbook(
+            model,
+            tmp_path / f"{case}_training.xlsx",
+            gate=case[:3].strip("_"),
+            training=training_spec(model, 20, batch_size=2),
+        )
+    assert len(list(tmp_path.glob("*.xlsx"))) == len(GOOD) + 11
     found = findings(audit, tmp_path)
     assert [f for f in found if not allowed(f)][:5] == []
 

@@ -52,8 +52,8 @@ def plan_workbook(model: Model, spec: WorkbookSpec) -> WorkbookPlan:
     sheets += [weights_sheet, training.sheet if training is not None else None]
     switched = None
     if training is not None:  # the Check's reference follows use_trained too
-        switched = Switched("use_trained", described, training.model,
-                            "with the Weights sheet's weights", "with the trained weights")  # fmt: skip
+        off, on = "with the Weights sheet's weights", "with the trained weights"
+        switched = Switched("use_trained", described, training.model, off, on)
     sheets += [_if_it_fits(lambda: check_plan(model, refs, spec, switched=switched), about)]
     sheets = [sheet for sheet in sheets if sheet is not None]
     sheets += [about_plan(model, spec, about), meta.meta_plan(_described(described, spec))]
