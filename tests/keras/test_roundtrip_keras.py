@@ -70,3 +70,29 @@ def test_keras_loads_the_extracted_model_and_predicts_the_recalculated_sheet(tmp
 
 def sources_of(book: Path, sources: list[Path]) -> Path:
     return next(s for s in sources if book.stem.startswith(s.stem + "-"))
+
+
+def test_keras_loads_the_trained_weights_the_training_sheet_reached(tmp_path):
+    """Train in the workbook (half the learning rate typed in), save by LibreOffice, extract
+    --trained: tf.keras 2.15 and Keras 3 predict what the sheet computes with use_trained 1."""
+    from conftest import cli_exit
+
+    start = FIXTURES / "training" / "xor_adam.init.h5"
+    book = tmp_path / "training.xlsx"
+    assert cli_exit([str(start), "-o", str(book), "--quiet", "--gate", "xor", "--epochs", "40",
+                     "--batch-size", "2"]) == 0  # fmt: skip
+    wb = openpyxl.load_workbook(book)
+    set_named_values(wb, "learning_rate", np.array([[0.025]]))
+    set_named_values(wb, "use_trained", np.array([[1]]))
+    wb.save(book)
+    from gate2xlsx.engines.libreoffice import recalculate
+
+    saved_path = recalculate([book], tmp_path / "saved")[0]  # LibreOffice's own saved copy
+    saved = openpyxl.load_workbook(saved_path, data_only=True)
+    x, shown = named_values(saved, "data_inputs"), named_values(saved, "data_outputs")
+    out = tmp_path / "trained.h5"
+    assert cli_exit(["extract", str(saved_path), "--trained", "-o", str(out)]) == 0
+    assert not np.allclose(gate2xlsx.load(start).forward(x), shown, atol=1e-3)
+    for venv in ("tf215", "k3"):
+        got = np.asarray(keras_predict(venv, out, x)["y"])
+        np.testing.assert_allclose(got, shown, rtol=1e-4, atol=1e-5, err_msg=venv)
