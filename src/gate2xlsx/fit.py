@@ -11,8 +11,9 @@ What "Keras's semantics" means here, each point checked against real `model.fit`
   `backend._get_logits`: those activations cache their input and the loss reads it), so
   binary cross-entropy on the lesson's softmax is sigmoid cross-entropy *of the pre-softmax
   values*. Only on other outputs does it clip to [1e-7, 1 - 1e-7] and add 1e-7 inside the log;
-- SGD (momentum, nesterov) and Adam (epsilon 1e-7, bias correction) update exactly as
-  keras/src/optimizers/{sgd,adam}.py do.
+- SGD (momentum, nesterov), Adam (epsilon 1e-7, bias correction) and RMSprop (rho 0.9,
+  epsilon inside the square root, optional momentum; not centered) update exactly as
+  keras/src/optimizers/{sgd,adam,rmsprop}.py do.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from .errors import Gate2XlsxError, UnsupportedModelError
 from .model import Act, Activation, Dense, Layer, Model, Param
 
 EPSILON = 1e-7
-OPTIMIZERS = ("sgd", "adam")
+OPTIMIZERS = ("sgd", "adam", "rmsprop")
 LOGIT_OUTPUTS = ("softmax", "sigmoid")
 
 
@@ -50,7 +51,8 @@ class Settings:
     seed: int | None = None
     beta_1: float = 0.9
     beta_2: float = 0.999
-    epsilon: float = EPSILON  # Adam's
+    epsilon: float = EPSILON  # Adam's and RMSprop's
+    rho: float = 0.9  # RMSprop's
 
 
 # --- building ---------------------------------------------------------------------------------
@@ -221,7 +223,7 @@ def params(model: Model) -> list[Param]:
 
 
 class Optimizer:
-    """tf.keras 2.15's SGD / Adam `update_step` on a list of arrays."""
+    """tf.keras 2.15's SGD / Adam / RMSprop `update_step` on a list of arrays."""
 
     def __init__(self, settings: Settings, shapes: list[tuple[int, ...]], dtype: type = np.float32):
         self.s, self.dtype = settings, dtype
@@ -242,6 +244,10 @@ class Optimizer:
                 m += (g - m) * (f32(1) - b1)
                 v += (g * g - v) * (f32(1) - b2)
                 w -= (m * alpha) / (np.sqrt(v) + f32(s.epsilon))
+            elif s.optimizer == "rmsprop":  # momentum 0: m is the step itself, to the bit
+                v[...] = f32(s.rho) * v + (f32(1) - f32(s.rho)) * (g * g)
+                m[...] = f32(s.momentum) * m + lr * g / np.sqrt(v + f32(s.epsilon))
+                w -= m
             else:  # momentum 0 gives plain SGD's w - g * lr to the bit, and m shows the step
                 m[...] = -g * lr + m * f32(s.momentum)
                 w += (-g * lr + m * f32(s.momentum)) if s.nesterov else m

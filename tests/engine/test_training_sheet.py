@@ -46,7 +46,7 @@ def _options(r: dict) -> list[str]:
         "--lr",
         str(r["lr"]),
     ]
-    if r["optimizer"] == "sgd":
+    if r["optimizer"] in ("sgd", "rmsprop"):
         found += ["--momentum", str(r["momentum"])] + (["--nesterov"] if r["nesterov"] else [])
     return found
 

@@ -47,7 +47,7 @@ def test_training_options_without_epochs_say_what_is_missing():
 @pytest.mark.parametrize(
     "options, message",
     [
-        ({"optimizer": "rmsprop"}, "--optimizer must be one of sgd, adam"),
+        ({"optimizer": "adagrad"}, "--optimizer must be one of sgd, adam, rmsprop"),
         ({"momentum": 1.5}, r"--momentum must be in \[0, 1\)"),
         ({"lr": -1.0}, "--lr must be a positive number"),
     ],

@@ -91,7 +91,7 @@ def training_spec(
 ) -> TrainingSpec | None:
     """The Training sheet `gate2xlsx MODEL --epochs N` asks for (None without epochs).
 
-    options: batch_size, optimizer ("sgd" or "adam"), lr, momentum, nesterov, as `train`
+    options: batch_size, optimizer ("sgd", "adam", "rmsprop"), lr, momentum, nesterov, as `train`
     names them; each defaults to the file's own training config where it has one (the
     lesson's or.hdf: SGD, lr 0.2), else to train's defaults. A fresh start instead of the
     file's weights: export `fresh_start(model, seed)`.
@@ -132,6 +132,7 @@ def training_spec(
         beta_1=float(pick("beta_1", "beta_1", base.beta_1)),
         beta_2=float(pick("beta_2", "beta_2", base.beta_2)),
         epsilon=float(pick("epsilon", "epsilon", base.epsilon)),
+        rho=float(pick("rho", "rho", base.rho)),
     )
     problems = []
     if settings.epochs < 1 or settings.batch_size < 1:

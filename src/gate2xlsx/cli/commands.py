@@ -108,7 +108,7 @@ def _training(p: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--epochs", type=int, metavar="N", help="add a Training sheet of N epochs")
     group.add_argument("--batch-size", type=int, metavar="N", help="rows per step (default: 128)")
-    group.add_argument("--optimizer", metavar="NAME", help="sgd or adam")
+    group.add_argument("--optimizer", metavar="NAME", help="sgd, adam or rmsprop")
     group.add_argument("--lr", type=float, metavar="RATE", help="learning rate (default: 0.2)")
     group.add_argument("--momentum", type=float, metavar="M", help="SGD momentum (default: 0)")
     group.add_argument("--nesterov", action="store_true", default=None, help="Nesterov momentum")

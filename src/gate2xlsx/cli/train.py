@@ -90,7 +90,9 @@ def arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", action=_Renamed, nargs="?", help=argparse.SUPPRESS)
     p.add_argument("--loss", metavar="NAME", help="binary_crossentropy (default for two "
                    "classes), categorical_crossentropy (default for more) or mse")  # fmt: skip
-    p.add_argument("--optimizer", default="sgd", metavar="NAME", help="sgd (default) or adam")
+    p.add_argument(
+        "--optimizer", default="sgd", metavar="NAME", help="sgd (default), adam or rmsprop"
+    )
     p.add_argument(
         "--lr", type=float, default=0.2, metavar="RATE", help="learning rate (default: 0.2)"
     )

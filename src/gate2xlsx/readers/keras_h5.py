@@ -81,7 +81,7 @@ def read(path: Path, architecture: dict | list | None = None) -> Model:
     )
 
 
-OPTIMIZER_KEYS = ("learning_rate", "momentum", "nesterov", "beta_1", "beta_2", "epsilon")
+OPTIMIZER_KEYS = ("learning_rate", "momentum", "nesterov", "beta_1", "beta_2", "epsilon", "rho")
 
 
 def optimizer_settings(training: object) -> dict[str, object] | None:

@@ -119,6 +119,12 @@ class _Planner(BandPlanner):
                 ("beta_2", s.beta_2, "decay of the mean of squared gradients (Adam's v)"),
                 ("epsilon", s.epsilon, "added to SQRT(v) before dividing"),
             ]
+        elif s.optimizer == "rmsprop":
+            shown += [
+                ("rho", s.rho, "decay of the mean of squared gradients (RMSprop's v)"),
+                ("momentum", s.momentum, "momentum of the steps: 0 is plain RMSprop"),
+                ("epsilon", s.epsilon, "added to v inside SQRT before dividing"),
+            ]
         else:
             nesterov = " (Nesterov)" if s.nesterov else ""
             shown.append(("momentum", s.momentum, f"SGD momentum{nesterov}: 0 is plain SGD"))

@@ -26,6 +26,8 @@ class BackwardSteps:
 
     def _update(self, prev: Band, q: int):
         w, g, m = prev.weights[q], prev.grads[q], prev.m[q]
+        if self.s.optimizer == "rmsprop":
+            return lambda i, j: T.rmsprop_step(w.cell(i, j, on=TITLE), m.cell(i, j, on=TITLE))
         if self.s.optimizer == "adam":
             v, alpha = prev.v[q], prev.alpha.cell(absolute=True, on=TITLE)
             return lambda i, j: T.adam_step(
@@ -152,20 +154,21 @@ class BackwardSteps:
         return block
 
     def _state(self, placer, band: Band, prev: Band | None, t: int) -> None:
-        """The optimizer's state after the step: SGD's velocity, or Adam's m, v and step size."""
+        """The optimizer's state after the step: SGD's velocity, Adam's m, v and step size, or
+        RMSprop's v and step."""
         adam = self.s.optimizer == "adam"
         placer.heading("Optimizer state after the step", [])
-        kinds = (
-            [("m", self.optimizer.m), ("v", self.optimizer.v)]
-            if adam
-            else [("velocity", self.optimizer.m)]
+        m, v = self.optimizer.m, self.optimizer.v
+        kinds = {"adam": [("m", m), ("v", v)], "rmsprop": [("v", v), ("step", m)]}.get(
+            self.s.optimizer, [("velocity", m)]
         )
         for name, state in kinds:
             for q, (layer, key) in enumerate(self.params):
                 g = band.grads[q]
                 block = placer.step(f"{layer.name} {key}: {name}", g.cols, rows=g.rows)
                 before = None if prev is None else (prev.m if name != "v" else prev.v)[q]
-                body = _state_formula(name, before, g)
+                v_new = band.v[q] if name == "step" else None
+                body = _state_formula(self.s.optimizer, name, before, g, v_new)
                 placer.regions.append(
                     Region(
                         block,
@@ -201,14 +204,23 @@ def kind_is_categorical(rule: LossRule) -> bool:
     return rule.kind.startswith("cce")
 
 
-def _state_formula(name: str, before: Block | None, g: Block):
+def _state_formula(optimizer: str, name: str, before: Block | None, g: Block,
+                   v_new: Block | None = None):  # fmt: skip
+    """Cell (i, j) of a state block from its value a step before (`before`; 0 at the start)."""
+
     def prior(i: int, j: int) -> str:
         return "0" if before is None else before.cell(i, j, on=TITLE)
 
+    def grad(i: int, j: int) -> str:
+        return g.cell(i, j, on=TITLE)
+
+    if name == "step":  # RMSprop's, which reads this step's v
+        return lambda i, j: T.rmsprop_velocity(prior(i, j), grad(i, j), v_new.cell(i, j, on=TITLE),
+                                               "learning_rate", "momentum", "epsilon")  # fmt: skip
     if name == "velocity":
-        return lambda i, j: T.sgd_velocity(
-            prior(i, j), g.cell(i, j, on=TITLE), "learning_rate", "momentum"
-        )
+        return lambda i, j: T.sgd_velocity(prior(i, j), grad(i, j), "learning_rate", "momentum")
     if name == "m":
-        return lambda i, j: T.adam_m(prior(i, j), g.cell(i, j, on=TITLE), "beta_1")
-    return lambda i, j: T.adam_v(prior(i, j), g.cell(i, j, on=TITLE), "beta_2")
+        return lambda i, j: T.adam_m(prior(i, j), grad(i, j), "beta_1")
+    if optimizer == "rmsprop":
+        return lambda i, j: T.rmsprop_v(prior(i, j), grad(i, j), "rho")
+    return lambda i, j: T.adam_v(prior(i, j), grad(i, j), "beta_2")

@@ -51,7 +51,7 @@ def weighted_mean(pairs: list[tuple[str, int]], count: int) -> str:
     return f"({'+'.join(f'{v}*{n}' for v, n in pairs)})/{count}"
 
 
-# --- optimizers (keras/src/optimizers/{sgd,adam}.py, tf.keras 2.15) -------------------------
+# --- optimizers (keras/src/optimizers/{sgd,adam,rmsprop}.py, tf.keras 2.15) -----------------
 
 
 def sgd_velocity(m: str, g: str, lr: str, momentum: str) -> str:
@@ -81,6 +81,19 @@ def adam_alpha(lr: str, beta_1: str, beta_2: str, t: str) -> str:
 
 def adam_step(w: str, m_new: str, v_new: str, alpha: str, epsilon: str) -> str:
     return f"{w}-({m_new}*{alpha})/(SQRT({v_new})+{epsilon})"
+
+
+def rmsprop_v(v: str, g: str, rho: str) -> str:
+    return f"{rho}*{v}+(1-{rho})*({g}*{g})"
+
+
+def rmsprop_velocity(m: str, g: str, v_new: str, lr: str, momentum: str, epsilon: str) -> str:
+    """The step: momentum * m + lr * g / SQRT(v + epsilon) (with momentum 0, the step alone)."""
+    return f"{momentum}*{m}+{lr}*{g}/SQRT({v_new}+{epsilon})"
+
+
+def rmsprop_step(w: str, m_new: str) -> str:
+    return f"{w}-{m_new}"
 
 
 def switch(flag: str, when_on: str, when_off: str) -> str:
