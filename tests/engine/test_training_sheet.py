@@ -245,3 +245,52 @@ def test_a_copy_of_the_model_is_not_changed(tmp_path):
 
     export_workbook(model, tmp_path / "o.xlsx", gate="or", training=training_spec(model, 5))
     assert model == before
+
+
+def _made_up(output: str, hidden: str, outputs: int) -> gate2xlsx.Model:
+    from gate2xlsx.model import Act, Activation, Dense, Param
+
+    rng = np.random.default_rng(7)
+    layers = [
+        Dense("hidden", "Dense", Param(rng.normal(0, 1, (2, 3))), Param(rng.normal(0, 0.1, 3)),
+              Act(hidden)),
+        Dense("out", "Dense", Param(rng.normal(0, 1, (3, outputs))), Param(np.zeros(outputs))),
+        Activation("act", "Activation", Act(output)),
+    ]  # fmt: skip
+    return gate2xlsx.Model(2, layers, name="made_up")
+
+
+# Losses the fixtures do not reach: cross-entropy of an output that is no sigmoid or softmax
+# (clipped probabilities), mse on a linear output, the other activations' derivatives.
+MADE_UP = [
+    ("tanh", "elu", 1, "binary_crossentropy", "sgd"),
+    ("linear", "softplus", 1, "mse", "adam"),
+    ("sigmoid", "softsign", 2, "mse", "rmsprop"),
+    ("softmax", "silu", 2, "binary_crossentropy", "adam"),
+    ("exponential", "sigmoid", 1, "mse", "sgd"),
+]
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("output, hidden, outputs, loss, optimizer", MADE_UP)
+def test_other_losses_and_activations_train_as_the_numpy_trainer(
+    output, hidden, outputs, loss, optimizer, engine, tmp_path
+):
+    from gate2xlsx.app.export import export_workbook, training_spec
+
+    model = _made_up(output, hidden, outputs)
+    spec = training_spec(model, 15, loss=loss, optimizer=optimizer, lr=0.05, batch_size=3)
+    book = tmp_path / "made_up.xlsx"
+    export_workbook(model, book, gate="xor", loss=loss, training=spec)
+    wb = engine.recalc(book)[0]
+    data = gates.dataset("xor")
+    y = data.y if outputs == 2 else data.y[:, 1:]
+    reference = copy.deepcopy(model)
+    history = fit.fit(reference, data.x, y, spec.settings, dtype=np.float64)
+    np.testing.assert_allclose(named_values(wb, "train_loss").ravel(), history, rtol=1e-9,
+                               atol=1e-12)  # fmt: skip
+    for sheet, weights in zip(_trained(wb, model), fit.params(reference)):
+        np.testing.assert_allclose(sheet, weights.values.ravel(), rtol=1e-9, atol=1e-12)
+    assert max(np.abs(a.values - b.values).max() for a, b in
+               zip(fit.params(model), fit.params(reference))) > 1e-3  # fmt: skip
+    assert mismatches(book, wb) == []
