@@ -190,16 +190,13 @@ class _Planner(BandPlanner):
         epochs, count = self.s.epochs, len(self.x)
         loss = Block(TITLE, top + 3, 2, epochs, 1)
         accuracy = Block(TITLE, top + 3, 3, epochs, 1)
-        per_epoch = self.steps_per_epoch
-        groups = [bands[e * per_epoch : (e + 1) * per_epoch] for e in range(epochs)]
+        last = [bands[(e + 1) * self.steps_per_epoch - 1] for e in range(epochs)]
 
         def loss_formula(i: int, j: int) -> str:
-            pairs = [(band.loss.cell(on=TITLE), band.size) for band in groups[i]]
-            return F.formula(T.weighted_mean(pairs, count))
+            return F.formula(f"{last[i].loss_sum.cell(on=TITLE)}/{count}")
 
         def accuracy_formula(i: int, j: int) -> str:
-            hits = T.total([band.hits.cell(on=TITLE) for band in groups[i]])
-            return F.formula(f"({hits})/{count}")
+            return F.formula(f"{last[i].hits_sum.cell(on=TITLE)}/{count}")
 
         self.sheet.widths[3] = 14
         self.sheet.add(

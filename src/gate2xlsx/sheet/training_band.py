@@ -42,6 +42,8 @@ class Band:
     alpha: Block | None = None
     loss: Block | None = None
     hits: Block | None = None
+    loss_sum: Block | None = None  # the epoch's running sums, up to and including this batch
+    hits_sum: Block | None = None
     size: int = 0
 
 
@@ -94,17 +96,14 @@ class BandPlanner(BackwardSteps):
     def _bands(self, top: int, rows_table: tuple[Block, Block]) -> tuple[list[Band], Band]:
         bands: list[Band] = []
         self.history_loss, self.history_accuracy = [], []
-        totals = [0.0, 0.0]
+        self.running = {"loss_sum": 0.0, "hits_sum": 0.0}
         prev: Band | None = None
         for t, epoch, start, size in self.batches():
             band = self._band(top, rows_table, prev, (t, epoch, start, size))
             bands.append(band)
-            totals[0] += self.batch_loss * size
-            totals[1] += self.batch_hits
             if start + size == len(self.x):
-                self.history_loss.append(totals[0] / len(self.x))
-                self.history_accuracy.append(totals[1] / len(self.x))
-                totals = [0.0, 0.0]
+                self.history_loss.append(self.running["loss_sum"] / len(self.x))
+                self.history_accuracy.append(self.running["hits_sum"] / len(self.x))
             if t == 1:
                 self._budget(self.sheet.regions)
             top += self._height(size) + 1
@@ -183,6 +182,7 @@ class BandPlanner(BackwardSteps):
             self.first_gradient = float(np.reshape(found.grads[q], shape)[at])
         z = record[self.work.layers[-1].name]
         band.loss, band.hits = self._scored(placer, p, z, y, found, yb)
+        self._epoch_sums(placer, band, prev if start > 0 else None, size)
         self._backward(placer, band, found, (x, y, p, z), record, outputs)
         self.optimizer.apply(
             [layer.weights()[key].values for layer, key in self.params], found.grads
@@ -258,6 +258,25 @@ class BandPlanner(BackwardSteps):
             ),
         ]
         return batch_loss, batch_hits
+
+    def _epoch_sums(self, placer, band: Band, prev: Band | None, size: int) -> None:
+        """The epoch's running sums, as Keras's Mean metric keeps them: batch loss x batch size,
+        and rows right, each added to the previous band's (None: the epoch's first batch)."""
+        for attr, label, value, term in (
+            ("loss_sum", "epoch so far: loss x rows", self.batch_loss * size,
+             f"{band.loss.cell(on=TITLE)}*{size}"),
+            ("hits_sum", "epoch so far: rows right", self.batch_hits, band.hits.cell(on=TITLE)),
+        ):  # fmt: skip
+            before = getattr(prev, attr) if prev is not None else None
+            total = value + (self.running[attr] if before is not None else 0.0)
+            self.running[attr] = total
+            block = placer.step(label, 1, rows=1)
+            body = term if before is None else f"{before.cell(on=TITLE)}+{term}"
+            formula = F.formula(body)
+            placer.regions.append(
+                Region(block, "computed", results=[[total]], cell_formula=lambda i, j, f=formula: f)
+            )
+            setattr(band, attr, block)
 
     def _budget(self, regions: list[Region]) -> None:
         """Refuse, after planning the first step, a sheet past the recalculation budget."""

@@ -32,11 +32,6 @@ def loss_gradient(kind: str, p: str, z: str, y: str, rows: dict[str, str], scale
     raise ValueError(f"no gradient formula for loss kind {kind!r}")
 
 
-def total(cells: list[str]) -> str:
-    """A sum of scattered cells (a + b + ...), kept under the argument limit of SUM."""
-    return "+".join(cells) if cells else "0"
-
-
 def column_sum(column: str) -> str:
     return call("SUM", column)
 
@@ -44,11 +39,6 @@ def column_sum(column: str) -> str:
 def products(left: str, right: str) -> str:
     """Sum of elementwise products of two ranges of one shape."""
     return call("SUMPRODUCT", left, right)
-
-
-def weighted_mean(pairs: list[tuple[str, int]], count: int) -> str:
-    """(value1*n1 + value2*n2 + ...) / count: Keras's epoch loss from its batch losses."""
-    return f"({'+'.join(f'{v}*{n}' for v, n in pairs)})/{count}"
 
 
 # --- optimizers (keras/src/optimizers/{sgd,adam,rmsprop}.py, tf.keras 2.15) -----------------
