@@ -35,6 +35,7 @@ def plan_workbook(model: Model, spec: WorkbookSpec) -> WorkbookPlan:
     described = model
     if training is not None:  # every other sheet reads the weights `use_trained` picks
         refs = training.refs
+        _note(about, _training_note(spec))
         model = training.model if spec.training.use_trained else model
     input_values = spec.input_values
     if input_values is None and len(rows.x):
@@ -83,3 +84,10 @@ def _if_it_fits(make: Callable[[], SheetPlan], about: dict[str, str]) -> SheetPl
 
 def _note(about: dict[str, str], note: str) -> None:
     about["notes"] = f"{about['notes']} {note}" if about.get("notes") else note
+
+
+def _training_note(spec: WorkbookSpec) -> str:
+    s, on = spec.training.settings, spec.training.use_trained
+    shown = "every sheet computes with the trained weights" if on else "the Weights sheet's"
+    return say("training_about", epochs=s.epochs, optimizer=s.optimizer, lr=s.lr,
+               batch_size=s.batch_size, loss=s.loss, switch=int(on), shown=shown)  # fmt: skip
