@@ -8,6 +8,7 @@ named cells show then, as JSON. No hard recalculation is ever asked for.
 hidden document; the output then also says whether the window is shown.
 """
 
+import contextlib
 import json
 import os
 import subprocess
@@ -51,6 +52,7 @@ def main(path, edits, names, visible=False):
              f"-env:UserInstallation=file://{profile}", f"--accept=pipe,name={pipe};urp;"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
+        desktop = None
         try:
             ctx = _connect(pipe)
             manager = ctx.ServiceManager
@@ -63,8 +65,10 @@ def main(path, edits, names, visible=False):
             window = doc.getCurrentController().getFrame().getContainerWindow()
             shown["window_visible"] = bool(window.isVisible())
             doc.close(True)
-            desktop.terminate()
         finally:
+            if desktop is not None:  # also after a failure: no LibreOffice is left running
+                with contextlib.suppress(Exception):  # the failure itself is what to report
+                    desktop.terminate()
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
