@@ -73,48 +73,12 @@ def read(path: Path, architecture: dict | list | None = None) -> Model:
         n_inputs,
         layers,
         name=C.model_name(config, path),
-        loss=_loss(training),
-        optimizer=optimizer_settings(training),
+        loss=C.training_loss(training),
+        optimizer=C.optimizer_settings(training),
         source=Source(
             str(path), FORMAT + (" (weights only)" if weights_only else ""), keras_version, backend
         ),
     )
-
-
-OPTIMIZER_KEYS = ("learning_rate", "momentum", "nesterov", "beta_1", "beta_2", "epsilon", "rho")
-
-
-def optimizer_settings(training: object) -> dict[str, object] | None:
-    """The optimizer `compile` was given (name and the settings gate2xlsx trains with), from
-    a training config: Keras 2's `optimizer_config`, Keras 3's `optimizer`; None if absent."""
-    if not isinstance(training, dict):
-        return None
-    found = training.get("optimizer_config") or training.get("optimizer")
-    if not isinstance(found, dict) or not isinstance(found.get("config"), dict):
-        return None
-    name = str(found.get("class_name", "")).split(">")[-1].lower()  # "Custom>SGD": tf.keras 2.15
-    config = found["config"]
-    settings: dict[str, object] = {"name": name}
-    for key in OPTIMIZER_KEYS:
-        value = config.get(key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            settings[key] = float(value)
-        elif isinstance(value, bool):
-            settings[key] = value
-    return settings
-
-
-def _loss(training: object) -> str | None:
-    if not isinstance(training, dict):
-        return None
-    loss = training.get("loss")
-    if isinstance(loss, dict):  # Keras 3: {"module":..., "class_name": "BinaryCrossentropy", ...}
-        loss = (
-            loss.get("config", {}).get("name")
-            if isinstance(loss.get("config"), dict)
-            else loss.get("class_name")
-        )
-    return loss if isinstance(loss, str) else None
 
 
 def _check_layers_present(specs: list[C.LayerSpec], weights: dict[str, list[C.RawWeight]],

@@ -60,7 +60,7 @@ def read(path: Path, architecture: dict | list | None = None) -> Model:
     version = str(meta.get("keras_version", "")) if isinstance(meta, dict) else ""
     version = version or keras_v3.keras_version_of(architecture)
     with open_hdf5(path, io.BytesIO(data)) as handle:
-        return keras_v3.model_from_tree(
+        model = keras_v3.model_from_tree(
             architecture,
             handle,
             path=path,
@@ -68,6 +68,10 @@ def read(path: Path, architecture: dict | list | None = None) -> Model:
             fmt=FORMAT,
             stored_bytes=len(data),
         )
+    compiled = architecture.get("compile_config") if isinstance(architecture, dict) else None
+    model.loss = model.loss or C.training_loss(compiled)
+    model.optimizer = C.optimizer_settings(compiled)
+    return model
 
 
 def _json(archive: zipfile.ZipFile, name: str, path: Path) -> dict | list:
