@@ -147,6 +147,32 @@ def test_train_straight_to_a_workbook(tmp_path, engine):
     )
 
 
+def test_training_sheet_replays_the_run_the_trainer_made(tmp_path, engine):
+    args = ["train", "xor", "--hidden", "3", "--optimizer", "adam", "--lr", "0.05", "--epochs",
+            "30", "--batch-size", "2", "--no-shuffle", "--seed", "5", "--quiet"]  # fmt: skip
+    book, trained = tmp_path / "xor.xlsx", tmp_path / "xor.npz"
+    main([*args, "--training-sheet", "-o", str(book)])
+    main([*args, "-o", str(trained)])
+    keras_like = gate2xlsx.load(trained)  # float32 updates, as Keras; the sheet's are float64
+    values = engine.values(book, "trained_dense_kernel", "data_inputs", "data_outputs")
+    np.testing.assert_allclose(
+        values["trained_dense_kernel"], keras_like.layers[0].kernel.values, atol=1e-5
+    )
+    np.testing.assert_allclose(
+        values["data_outputs"], keras_like.forward(values["data_inputs"]), atol=1e-5
+    )
+    shown = gate2xlsx.load(book)  # a workbook loads with the weights it computes with
+    np.testing.assert_allclose(shown.layers[0].kernel.values, keras_like.layers[0].kernel.values,
+                               atol=1e-5)  # fmt: skip
+
+
+def test_training_sheet_of_shuffled_batches_is_refused_before_training(tmp_path, capsys):
+    _fails(tmp_path, capsys, ["xor", "--hidden", "2", "--batch-size", "2", "--training-sheet",
+                              "-o", str(tmp_path / "x.xlsx")], "--no-shuffle")  # fmt: skip
+    _fails(tmp_path, capsys, ["or", "--training-sheet", "-o", str(tmp_path / "o.h5")],
+           "-o OUT.xlsx")  # fmt: skip
+
+
 @pytest.mark.keras
 @pytest.mark.parametrize("venv", ["tf215", "k3"])
 def test_trained_files_load_in_real_keras(tmp_path, venv):

@@ -115,6 +115,7 @@ def train(
     start: str | None = None,
     restarts: int = 1,
     save_to: str | None = None,
+    training_sheet: bool = False,
     on_epoch: Callable[[int, float], None] | None = None,
     on_attempt: Callable[[Attempt], None] | None = None,
 ) -> TrainResult:
@@ -134,6 +135,8 @@ def train(
     dataset, input_names, class_names = _training_data(gate, data, label, allow_rare_labels)
     settings = replace(settings or Settings(), loss=_loss(settings, len(class_names)))
     _check_settings(settings, output, activation, restarts, start)
+    if training_sheet:
+        _check_replayable(save_to, settings, len(dataset.x))
     attempts: list[Attempt] = []
     base = settings.seed if settings.seed is not None else _drawn_seed()
     for number in range(1, restarts + 1):
@@ -155,8 +158,19 @@ def train(
     last = attempts[-1]
     result = TrainResult(model, last.losses, last.accuracy, attempts, settings, gate, bool(hidden))
     if save_to is not None:
-        write(model, save_to, start=_named_like(first, model), settings=settings)
+        replay = _named_like(first, model) if training_sheet else None
+        write(model, save_to, start=replay, settings=settings)
     return result
+
+
+def _check_replayable(save_to: str | None, settings: Settings, rows: int) -> None:
+    """A Training sheet replays batches in row order, into a workbook: refused before training
+    when it could not."""
+    if save_to is None or not str(save_to).lower().endswith(".xlsx"):
+        raise InputError("--training-sheet writes a workbook: give -o OUT.xlsx")
+    if settings.shuffle and settings.batch_size < rows:
+        raise InputError("--training-sheet replays the batches in row order: add --no-shuffle, "
+                         f"or a --batch-size of at least {rows} (the rows)")  # fmt: skip
 
 
 def _named_like(start: Model, trained: Model) -> Model:
@@ -267,10 +281,9 @@ def write(
 ) -> None:
     """Save the trained model: a workbook for .xlsx, else a Keras/NumPy file.
 
-    A workbook replays the training on its Training sheet when it can (`start` and
-    `settings` given, batches in row order: no shuffling, or one batch per epoch, and within
-    the sheet's budget): the Weights sheet then holds the start and `use_trained` is 1, so
-    every sheet computes the trained network. Otherwise it is the trained model's workbook.
+    With `start` (and its `settings`), the workbook replays the training on a Training sheet:
+    the Weights sheet holds the start and `use_trained` is 1, so every sheet computes the
+    trained network (its batches in row order, see _check_replayable).
     """
     if not str(path).lower().endswith(".xlsx"):
         from ..writers import save
@@ -280,12 +293,7 @@ def write(
     from ..sheet.spec import TrainingSpec
     from .export import write_workbook
 
-    rows = len(model.data.x) if model.data is not None else 0
-    in_order = settings is not None and (not settings.shuffle or settings.batch_size >= rows)
-    if start is not None and in_order:
-        try:
-            write_workbook(start, path, training=TrainingSpec(settings, use_trained=True))
-            return
-        except InputError:  # past the Training sheet's budget: the trained model alone
-            pass
-    write_workbook(model, path)
+    if start is not None and settings is not None:
+        write_workbook(start, path, training=TrainingSpec(settings, use_trained=True))
+    else:
+        write_workbook(model, path)

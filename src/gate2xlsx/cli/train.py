@@ -39,6 +39,7 @@ def run(options: argparse.Namespace) -> None:
             start=_text(options.start),
             restarts=options.restarts,
             save_to=str(options.out),
+            training_sheet=options.training_sheet,
             on_epoch=lambda epoch, loss: bar(epoch, options.epochs),
             on_attempt=_attempt(options.restarts),
         )
@@ -139,6 +140,12 @@ def arguments(p: argparse.ArgumentParser) -> None:
         default=1,
         metavar="N",
         help="retry from new random starts until all rows are right, at most N times",
+    )
+    p.add_argument(
+        "--training-sheet",
+        action="store_true",
+        help="with -o OUT.xlsx: replay the training on a Training sheet (the Weights sheet "
+        "then holds the start, and use_trained is 1)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
