@@ -225,15 +225,15 @@ def params(model: Model) -> list[Param]:
 class Optimizer:
     """tf.keras 2.15's SGD / Adam / RMSprop `update_step` on a list of arrays."""
 
-    def __init__(self, settings: Settings, shapes: list[tuple[int, ...]], dtype: type = np.float32):
+    def __init__(self, settings: Settings, shapes: list[tuple[int, ...]], dtype: type = np.float64):
         self.s, self.dtype = settings, dtype
         self.m = [np.zeros(shape, dtype=dtype) for shape in shapes]
         self.v = [np.zeros(shape, dtype=dtype) for shape in shapes]
         self.iterations = 0
 
     def apply(self, variables: list[np.ndarray], grads: list[np.ndarray]) -> None:
-        """Update in float32 by default, as Keras's variables are, so rounding follows Keras's
-        (float64: the Training sheet's arithmetic)."""
+        """Update in `dtype`: float32 rounds as Keras's variables do, float64 as the Training
+        sheet computes."""
         s, f32 = self.s, self.dtype
         t = f32(self.iterations + 1)
         lr, b1, b2 = f32(s.lr), f32(s.beta_1), f32(s.beta_2)
@@ -261,10 +261,14 @@ def fit(
     y: np.ndarray,
     settings: Settings,
     on_epoch: Callable[[int, float], None] | None = None,
-    dtype: type = np.float32,
+    dtype: type = np.float64,
 ) -> list[float]:
     """Train `model` in place like `model.fit(x, y, ...)`; return the per-epoch losses.
-    dtype: of the weights' updates (float32 as Keras; float64 as the Training sheet)."""
+
+    dtype: of the weights' updates. float64 (the default) is the Training sheet's arithmetic,
+    so a workbook's training and this one agree to the last digits; float32 rounds as Keras's
+    variables do. Both end as close to Keras's own fit (11 real runs, tests/fixtures/training:
+    at most 9.1e-6 and 8.8e-6), but over 1,000 Adam steps they drift 2e-4 apart."""
     check_trainable(model)
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     weights = params(model)
