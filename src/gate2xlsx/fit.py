@@ -305,6 +305,12 @@ def _epoch(
                 hint="try a smaller --lr",
             )
         optimizer.apply([p.values for p in weights], grads)
+        if not all(np.isfinite(np.float32(p.values)).all() for p in weights):
+            # Keras's float32 variables would be infinite (or NaN) here, and so would a file
+            raise TrainingDiverged(
+                f"training diverged in epoch {epoch}: the weights passed float32's range",
+                hint="try a smaller --lr",
+            )
         total += value * len(rows)
     return total / len(x)
 
