@@ -104,7 +104,8 @@ def training_plan(model: Model, refs: WeightRefs, spec: WorkbookSpec) -> Trained
     check_trainable(model, spec)
     rule = loss_kind(model, spec.training.settings.loss or "binary_crossentropy")
     plan = _Planner(model, refs, spec, spec.training, rule)
-    return plan.build()
+    with np.errstate(all="ignore"):  # a diverging run's cells show #NUM!, as the sheet's will
+        return plan.build()
 
 
 class _Planner(BandPlanner):
