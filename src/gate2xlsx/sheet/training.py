@@ -141,7 +141,7 @@ class _Planner(BandPlanner):
         switch = Block(TITLE, row, 2)
         self.sheet.add(
             text(TITLE, row, 1, "use_trained (0 or 1)", "step"),
-            Region(switch, "weight", values=[[int(self.how.use_trained)]], name="use_trained"),
+            Region(switch, "choice", values=[[int(self.how.use_trained)]], name="use_trained"),
             text(TITLE, row, 3, say("use_trained_note"), "note"),
         )
         self.sheet.validations.append(WholeNumberRule(switch, 0, 1, say("use_trained_note")))
@@ -323,7 +323,7 @@ class _Planner(BandPlanner):
                 text(TITLE, row + n, 1, label, "step"),
                 Region(
                     Block(TITLE, row + n, 2),
-                    "stored" if n == 2 else "computed",
+                    "tiny" if n == 2 else "precise",
                     results=[[value]],
                     cell_formula=lambda _i, _j, b=body: F.formula(b),
                 ),
