@@ -23,7 +23,16 @@ from gate2xlsx.sheet import writer
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def render(model_path: Path, gate: str | None, out: Path, dpi: int = 110) -> list[Path]:
+def render(
+    model_path: Path,
+    gate: str | None,
+    out: Path,
+    dpi: int = 110,
+    training=None,
+    only: set[str] | None = None,
+) -> list[Path]:
+    """Each visible sheet (or `only` those titles) as out/<sheet>.png; `training`: a
+    TrainingSpec for a workbook with a Training sheet."""
     soffice = soffice_path()
     if soffice is None or shutil.which("pdftoppm") is None:
         raise SystemExit("needs LibreOffice (soffice) and poppler-utils (pdftoppm)")
@@ -33,13 +42,14 @@ def render(model_path: Path, gate: str | None, out: Path, dpi: int = 110) -> lis
     with tempfile.TemporaryDirectory(prefix="render-") as scratch:
         scratch = Path(scratch)
         full = scratch / "full.xlsx"
-        export_workbook(model, full, gate=gate)  # validates options exactly as the CLI does
-        plan = _plan(model, gate)
+        export_workbook(model, full, gate=gate, training=training)  # as the CLI validates
+        plan = _plan(model, gate, training)
         profile = scratch / "profile" / "user"
         profile.mkdir(parents=True)
         (profile / "registrymodifications.xcu").write_text(_RECALC_ALWAYS)
         areas = {s.title: s.print_area for s in plan.sheets}
-        for sheet in [s for s in plan.sheets if not s.hidden]:
+        shown = [s for s in plan.sheets if not s.hidden and (only is None or s.title in only)]
+        for sheet in shown:
             for other in plan.sheets:  # LibreOffice prints a hidden sheet's print area: drop it
                 other.hidden = other is not sheet
                 other.print_area = areas[other.title] if other is sheet else None
@@ -84,12 +94,12 @@ def render(model_path: Path, gate: str | None, out: Path, dpi: int = 110) -> lis
     return made
 
 
-def _plan(model, gate):
+def _plan(model, gate, training=None):
     """The same plan export_workbook writes, built again so sheets can be hidden one by one."""
     from gate2xlsx.app.export import decide
     from gate2xlsx.sheet.plan import plan_workbook
 
-    return plan_workbook(model, decide(model, gate=gate)[0])
+    return plan_workbook(model, decide(model, gate=gate, training=training)[0])
 
 
 def main() -> None:
@@ -99,6 +109,13 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "docs" / "images"))
     args = parser.parse_args()
     for path in render(Path(args.model), args.gate, Path(args.out)):
+        print(path)
+    from gate2xlsx.app.export import training_spec
+
+    model = gate2xlsx.load(args.model)  # the Training sheet: 100 epochs in batches of 2
+    spec = training_spec(model, 100, batch_size=2)
+    for path in render(Path(args.model), args.gate, Path(args.out), training=spec,
+                       only={"Training"}):  # fmt: skip
         print(path)
 
 

@@ -133,7 +133,12 @@ class _Planner(BandPlanner):
         for offset, (name, value, note) in enumerate(shown, start=1):
             self.sheet.add(
                 text(TITLE, row + offset, 1, name, "step"),
-                Region(Block(TITLE, row + offset, 2), "weight", values=[[value]], name=name),
+                Region(
+                    Block(TITLE, row + offset, 2),
+                    "input_small" if value < 1e-3 else "weight",
+                    values=[[value]],
+                    name=name,
+                ),  # fmt: skip
                 text(TITLE, row + offset, 3, note, "note"),
             )
             self.names[name] = name
@@ -199,7 +204,6 @@ class _Planner(BandPlanner):
         def accuracy_formula(i: int, j: int) -> str:
             return F.formula(f"{last[i].hits_sum.cell(on=TITLE)}/{count}")
 
-        self.sheet.widths[3] = 14
         self.sheet.add(
             text(TITLE, top, 1, "Per epoch, as Keras's history reports it", "layer"),
             text_row(TITLE, top + 2, 1, ["epoch", "train_loss", "train_accuracy"]),

@@ -68,7 +68,7 @@ class BandPlanner(BackwardSteps):
         self.optimizer = fit.Optimizer(
             self.s, [layer.weights()[key].values.shape for layer, key in self.params], np.float64
         )
-        self.sheet = SheetPlan(TITLE, widths={1: 30, 2: 12, 3: 3})
+        self.sheet = SheetPlan(TITLE, widths={1: 30, 2: 12, 3: 14})
         self.names: dict[str, str] = {}
 
     # the settings --------------------------------------------------------------------------
