@@ -76,13 +76,10 @@ def test_ironcalc_follows_an_edited_weight(ironcalc, tmp_path):
 def test_ironcalc_trains_as_keras_fit(case, ironcalc, tmp_path):
     """The Training sheet in the second engine: Keras's history, the NumPy trainer's weights,
     and a learning rate typed in reruns the training."""
-    from conftest import cli_exit
-    from test_training_sheet import TRAINING, _numpy_run, _options, _record
+    from test_training_sheet import TRAINING, _numpy_run, _record, exported
 
-    book = tmp_path / "training.xlsx"
+    book = exported(case, tmp_path / "training.xlsx")
     start = gate2xlsx.load(TRAINING / f"{case}.init.h5")
-    assert cli_exit([str(TRAINING / f"{case}.init.h5"), "-o", str(book), "--quiet",
-                     *_options(_record(case))]) == 0  # fmt: skip
     wb = ironcalc.Workbook(book)
     history = wb.numbers("train_loss").ravel()
     np.testing.assert_allclose(history, _record(case)["losses"], rtol=0, atol=1e-5)

@@ -144,14 +144,11 @@ def _check_live(uno, engine, tmp_path, mode, saved_by, display=None) -> dict:
 def test_training_reruns_live_when_the_learning_rate_changes(saved_by, uno, tmp_path):
     """Half the learning rate and flip use_trained, typed in: the whole unrolled training
     reruns, and the Truth table computes with the weights it reaches."""
-    from conftest import cli_exit
-    from test_training_sheet import TRAINING, _numpy_run, _options, _record
+    from test_training_sheet import _numpy_run, _record, exported
 
     case = "xor_tanh_cce"
     r = _record(case)
-    book = tmp_path / "training.xlsx"
-    assert cli_exit([str(TRAINING / f"{case}.init.h5"), "-o", str(book), "--quiet",
-                     *_options(r)]) == 0  # fmt: skip
+    book = exported(case, tmp_path / "training.xlsx")
     if saved_by == "LibreOffice":
         book = recalculate([book], tmp_path / "saved")[0]
     edits = [["learning_rate", 0, 0, r["lr"] / 2], ["use_trained", 0, 0, 1]]

@@ -76,6 +76,13 @@ def _numpy_run(case: str, **changes):
     return model, history
 
 
+def exported(case: str, book: Path) -> Path:
+    """`gate2xlsx INIT -o BOOK --gate G --epochs N ...` with the case's settings."""
+    args = [str(TRAINING / f"{case}.init.h5"), "-o", str(book), "--quiet"]
+    assert cli_exit(args + _options(_record(case))) == 0
+    return book
+
+
 @pytest.fixture(scope="module")
 def books(tmp_path_factory, request) -> dict[str, tuple[Path, openpyxl.Workbook]]:
     from gate2xlsx.engines.libreoffice import recalculate, soffice_path
@@ -85,10 +92,7 @@ def books(tmp_path_factory, request) -> dict[str, tuple[Path, openpyxl.Workbook]
     folder = tmp_path_factory.mktemp("training")
     written = {}
     for case in CASES:
-        out = folder / f"{case}.xlsx"
-        args = [str(TRAINING / f"{case}.init.h5"), "-o", str(out), "--quiet"]
-        assert cli_exit(args + _options(_record(case))) == 0
-        written[case] = out
+        written[case] = exported(case, folder / f"{case}.xlsx")
     done = recalculate(list(written.values()), folder / "recalculated")
     return {
         case: (book, openpyxl.load_workbook(path, data_only=True))
@@ -149,10 +153,7 @@ def test_accuracy_and_gradient_check(books, case):
 def test_half_learning_rate_reruns_training_as_train_does(engine, tmp_path):
     case = "xor_tanh_cce"
     r = _record(case)
-    book = tmp_path / "edited.xlsx"
-    assert (
-        cli_exit([str(TRAINING / f"{case}.init.h5"), "-o", str(book), "--quiet", *_options(r)]) == 0
-    )
+    book = exported(case, tmp_path / "edited.xlsx")
     wb = openpyxl.load_workbook(book)
     set_named_values(wb, "learning_rate", np.array([[r["lr"] / 2]]))
     wb.save(book)
@@ -188,18 +189,7 @@ def test_half_learning_rate_reruns_training_as_train_does(engine, tmp_path):
 def test_use_trained_switches_every_sheet_to_the_trained_weights(engine, tmp_path):
     case = "xor_adam"
     book = tmp_path / "switched.xlsx"
-    assert (
-        cli_exit(
-            [
-                str(TRAINING / f"{case}.init.h5"),
-                "-o",
-                str(book),
-                "--quiet",
-                *_options(_record(case)),
-            ]
-        )
-        == 0
-    )
+    exported(case, book)
     wb = openpyxl.load_workbook(book)
     set_named_values(wb, "use_trained", np.array([[1]]))
     wb.save(book)
@@ -219,18 +209,7 @@ def test_use_trained_switches_every_sheet_to_the_trained_weights(engine, tmp_pat
 def test_extract_trained_writes_the_weights_training_reached(tmp_path):
     case = "or_momentum"
     book = tmp_path / "or.xlsx"
-    assert (
-        cli_exit(
-            [
-                str(TRAINING / f"{case}.init.h5"),
-                "-o",
-                str(book),
-                "--quiet",
-                *_options(_record(case)),
-            ]
-        )
-        == 0
-    )
+    exported(case, book)
     out = tmp_path / "trained.h5"
     assert cli_exit(["extract", str(book), "--trained", "-o", str(out)]) == 0
     model, _ = _numpy_run(case)
