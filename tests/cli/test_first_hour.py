@@ -321,3 +321,23 @@ def test_xor_without_a_hidden_layer_ends_with_a_hint_naming_it(tmp_path):
                             "--epochs", "500", "--seed", "1", "-o", str(tmp_path / "y.h5"),
                             "--quiet")  # fmt: skip
     assert "accuracy 100%" in learned.stdout and "Hint:" not in learned.stdout
+
+
+def test_a_training_sheet_as_a_newcomer_asks_for_it(tmp_path):
+    book = tmp_path / "or.xlsx"
+    done = gate2xlsx_cli(str(SAMPLES / "or.hdf"), "-o", str(book), "--epochs", "5", "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert "Training" in done.stdout
+    trained = tmp_path / "trained.h5"
+    done = gate2xlsx_cli("extract", str(book), "--trained", "-o", str(trained))
+    assert done.returncode == 0 and trained.exists(), done.stderr
+    for args, says in (
+        ([str(SAMPLES / "or.hdf"), "-o", str(tmp_path / "x.xlsx"), "--lr", "0.1"], "--epochs N"),
+        (["extract", str(SAMPLES / "or.xlsx"), "--trained", "-o", str(tmp_path / "x.h5")],
+         "no Training sheet"),
+    ):  # fmt: skip
+        wrong = gate2xlsx_cli(*args)
+        errors = [line for line in wrong.stderr.splitlines() if line.startswith("Error:")]
+        assert wrong.returncode != 0 and len(errors) == 1 and says in errors[0], wrong.stderr
+        assert "Traceback" not in wrong.stderr
+    assert not (tmp_path / "x.xlsx").exists() and not (tmp_path / "x.h5").exists()

@@ -157,7 +157,7 @@ def _reference(stored: Block, reference: np.ndarray, x: np.ndarray, switched: Sw
     off, on = blocks
 
     def pick(i: int, j: int) -> str:
-        return F.formula(f"IF({switched.flag}=1,{on.cell(i, j)},{off.cell(i, j)})")
+        return F.formula(F.switch(switched.flag, on.cell(i, j), off.cell(i, j)))
 
     found.append(Region(stored, "stored", cell_formula=pick, results=reference, fill_down=True))
     return found

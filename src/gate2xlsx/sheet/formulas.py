@@ -349,6 +349,11 @@ def relative_difference(live: str, reference: str) -> str:
     return f"ABS({live}-{reference})/{call('MAX', '1', f'ABS({reference})')}"
 
 
+def switch(flag: str, when_on: str, when_off: str) -> str:
+    """`when_on` while the 0/1 cell `flag` is 1, else `when_off`."""
+    return f"IF({flag}=1,{when_on},{when_off})"
+
+
 def pass_fail(value: str, tolerance: str) -> str:
     return f'IF({value}<={tolerance},"PASS","FAIL")'
 

@@ -199,10 +199,10 @@ class _Planner(BandPlanner):
         last = [bands[(e + 1) * self.steps_per_epoch - 1] for e in range(epochs)]
 
         def loss_formula(i: int, j: int) -> str:
-            return F.formula(f"{last[i].loss_sum.cell(on=TITLE)}/{count}")
+            return F.formula(T.share(last[i].loss_sum.cell(on=TITLE), count))
 
         def accuracy_formula(i: int, j: int) -> str:
-            return F.formula(f"{last[i].hits_sum.cell(on=TITLE)}/{count}")
+            return F.formula(T.share(last[i].hits_sum.cell(on=TITLE), count))
 
         self.sheet.add(
             text(TITLE, top, 1, "Per epoch, as Keras's history reports it", "layer"),
@@ -281,7 +281,7 @@ class _Planner(BandPlanner):
                     "computed",
                     results=shown,
                     cell_formula=lambda i, j, a=trained, b=start: F.formula(
-                        T.switch(
+                        F.switch(
                             "use_trained",
                             a.cell(i, j, on=TITLE),
                             b.cell(i, j, absolute=True, on=TITLE),
@@ -310,7 +310,7 @@ class _Planner(BandPlanner):
         formulas = [
             F.reference(backprop),
             T.central_difference(plus.cell(on=TITLE), minus.cell(on=TITLE), F.number(FD_STEP)),
-            f"ABS({cells[0]}-{cells[1]})",
+            T.absolute_difference(cells[0], cells[1]),
         ]
         values = [self.first_gradient, estimate, abs(self.first_gradient - estimate)]
         labels = [
@@ -357,8 +357,8 @@ class _Planner(BandPlanner):
         param.values.reshape(source.rows, source.cols)[ci, cj] += h
 
         def cell(i: int, j: int) -> str:
-            shift = f"{sign}{F.number(abs(h))}" if (i, j) == (ci, cj) else ""
-            return F.formula(source.cell(i, j, on=TITLE) + shift)
+            ref = source.cell(i, j, on=TITLE)
+            return F.formula(T.moved(ref, h) if (i, j) == (ci, cj) else F.reference(ref))
 
         placer.regions.append(
             Region(

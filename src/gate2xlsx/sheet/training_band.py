@@ -262,17 +262,17 @@ class BandPlanner(BackwardSteps):
     def _epoch_sums(self, placer, band: Band, prev: Band | None, size: int) -> None:
         """The epoch's running sums, as Keras's Mean metric keeps them: batch loss x batch size,
         and rows right, each added to the previous band's (None: the epoch's first batch)."""
-        for attr, label, value, term in (
-            ("loss_sum", "epoch so far: loss x rows", self.batch_loss * size,
-             f"{band.loss.cell(on=TITLE)}*{size}"),
-            ("hits_sum", "epoch so far: rows right", self.batch_hits, band.hits.cell(on=TITLE)),
-        ):  # fmt: skip
+        for attr, label, value, cell, weight in (
+            ("loss_sum", "epoch so far: loss x rows", self.batch_loss * size, band.loss, size),
+            ("hits_sum", "epoch so far: rows right", self.batch_hits, band.hits, 1),
+        ):
             before = getattr(prev, attr) if prev is not None else None
             total = value + (self.running[attr] if before is not None else 0.0)
             self.running[attr] = total
             block = placer.step(label, 1, rows=1)
-            body = term if before is None else f"{before.cell(on=TITLE)}+{term}"
-            formula = F.formula(body)
+            formula = F.formula(T.running_sum(
+                before.cell(on=TITLE) if before is not None else None, cell.cell(on=TITLE), weight
+            ))  # fmt: skip
             placer.regions.append(
                 Region(block, "computed", results=[[total]], cell_formula=lambda i, j, f=formula: f)
             )

@@ -86,10 +86,25 @@ def rmsprop_step(w: str, m_new: str) -> str:
     return f"{w}-{m_new}"
 
 
-def switch(flag: str, when_on: str, when_off: str) -> str:
-    """`when_on` while the 0/1 cell `flag` is 1, else `when_off`."""
-    return f"IF({flag}=1,{when_on},{when_off})"
-
-
 def central_difference(plus: str, minus: str, h: str) -> str:
     return f"({plus}-{minus})/(2*{h})"
+
+
+def moved(ref: str, h: float) -> str:
+    """A cell's value moved by h (the gradient check's +h and -h)."""
+    return f"{ref}{'+' if h > 0 else '-'}{number(abs(h))}"
+
+
+def absolute_difference(a: str, b: str) -> str:
+    return f"ABS({a}-{b})"
+
+
+def running_sum(before: str | None, value: str, weight: int = 1) -> str:
+    """An epoch's running sum: the previous batch's (None: the epoch's first) + value x weight."""
+    term = value if weight == 1 else f"{value}*{weight}"
+    return term if before is None else f"{before}+{term}"
+
+
+def share(total: str, count: int) -> str:
+    """A sum over the epoch's rows as their mean."""
+    return f"{total}/{count}"
