@@ -8,11 +8,14 @@ against, so it follows Keras's inference semantics exactly (float64 throughout).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from . import activations
+
+if TYPE_CHECKING:
+    from .graph import Graph
 
 
 @dataclass(eq=False)
@@ -266,9 +269,18 @@ class Model:
     optimizer: dict[str, object] | None = None
     source: Source = field(default_factory=Source)
     data: Dataset | None = None
+    # A network on tensors, or with branches, several inputs or outputs (graph.py); None for a
+    # chain of layers on one vector, which `layers` then describes alone.
+    graph: Graph | None = None
+
+    @classmethod
+    def of_graph(cls, graph: Graph, **fields) -> Model:
+        """A Model computing `graph`: its layers in computation order, its inputs flattened."""
+        n_inputs = sum(port.size for port in graph.inputs)
+        return cls(n_inputs, [node.layer for node in graph.nodes], graph=graph, **fields)
 
     def widths(self) -> list[int]:
-        """The width of the input and of every layer's output."""
+        """The width of the input and of every layer's output (a chain's)."""
         sizes = [self.n_inputs]
         for layer in self.layers:
             sizes.append(layer.units(sizes[-1]))
@@ -276,10 +288,15 @@ class Model:
 
     @property
     def n_outputs(self) -> int:
+        if self.graph is not None:
+            return sum(port.size for port in self.graph.output_ports())
         return self.widths()[-1]
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """The network's output for each row of x, as Keras's `predict` computes it."""
+        """The network's output for each row of x, as Keras's `predict` computes it (a graph's
+        outputs flattened, side by side)."""
+        if self.graph is not None:
+            return self.graph.forward(x)
         return self.trace(x)[-1]
 
     def trace(self, x: np.ndarray) -> list[np.ndarray]:

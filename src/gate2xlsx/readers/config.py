@@ -53,8 +53,27 @@ COMPUTED_CLASSES = {
     "Normalization",
     "Rescaling",
 }
-SUPPORTED_LAYERS = sorted(COMPUTED_CLASSES | IDENTITY_CLASSES | SHAPE_CLASSES)
-SUPPORTED = sorted(COMPUTED_CLASSES | IDENTITY_CLASSES | SHAPE_CLASSES | MODEL_CLASSES)
+# Layers on tensors and merges: a graph (readers/graph_config.py, readers/map_layers.py).
+CONV_CLASSES = {"Conv1D", "Conv2D", "Convolution1D", "Convolution2D", "DepthwiseConv2D"}
+POOL_CLASSES = {
+    f"{op}{kind}{d}D"
+    for op in ("Max", "Average", "Avg")
+    for kind in ("Pooling", "Pool")
+    for d in (1, 2)
+}
+GLOBAL_CLASSES = {f"Global{op}Pooling{d}D" for op in ("Max", "Average") for d in (1, 2)} | {
+    f"Global{op}Pool{d}D" for op in ("Max", "Avg") for d in (1, 2)
+}
+REARRANGE_CLASSES = {
+    "Permute", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D",
+    "UpSampling1D", "UpSampling2D",
+}  # fmt: skip
+MERGE_CLASSES = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"}
+TENSOR_CLASSES = CONV_CLASSES | POOL_CLASSES | GLOBAL_CLASSES | REARRANGE_CLASSES
+SUPPORTED_LAYERS = sorted(
+    COMPUTED_CLASSES | IDENTITY_CLASSES | SHAPE_CLASSES | TENSOR_CLASSES | MERGE_CLASSES
+)
+SUPPORTED = sorted(set(SUPPORTED_LAYERS) | MODEL_CLASSES)
 SYNONYMS = {
     "W": "kernel",
     "b": "bias",
@@ -244,7 +263,7 @@ def check_classes(specs: list[LayerSpec], *, path: Path) -> None:
     """Refuse every layer gate2xlsx cannot compute in one short message, grouped by class; the
     supported classes go on the Hint line."""
     code = [spec for spec in specs if spec.class_name in CODE_CLASSES]
-    known = COMPUTED_CLASSES | IDENTITY_CLASSES | SHAPE_CLASSES | CODE_CLASSES
+    known = set(SUPPORTED_LAYERS) | CODE_CLASSES
     unknown = [spec for spec in specs if spec.class_name not in known]
     problems = []
     if code:

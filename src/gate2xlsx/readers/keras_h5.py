@@ -7,6 +7,7 @@ Layer order is the `layer_names` attribute; weight order within a layer is its
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import h5py
@@ -14,9 +15,11 @@ import h5py
 from ..errors import InputError
 from ..model import Model, Source
 from . import config as C
+from . import graph_config as G
 from . import keras_v3
 from .hdf5 import attr, child, name_list, open_hdf5, read_array
 from .layers import build_layers, expected_weights
+from .map_layers import build_graph
 
 FORMAT = "Keras legacy HDF5"
 
@@ -55,23 +58,27 @@ def read(path: Path, architecture: dict | list | None = None) -> Model:
                 )
             architecture = C.parse_json(attr(handle, "model_config"), path=path)
         config = C.unwrap(architecture)
-        shape, specs = C.flatten(config, path=path)
+        graph = G.graph_spec(config, path=path) if G.needs_graph(config) else None
+        shape, specs = (None, graph.specs) if graph else C.flatten(config, path=path)
         weights = _weights_by_layer(root, path)
         _check_layers_present(specs, weights, path)
         lookup = _lookup(weights, specs, path)
         # a to_json() text says its Keras version
         keras_version = keras_version or keras_v3.keras_version_of(architecture)
-        n_inputs, layers = build_layers(
-            specs, shape, lookup, keras_version=keras_version, path=path
-        )
+        if graph is not None:
+            body = Model.of_graph(
+                build_graph(graph, lookup, keras_version=keras_version, path=path)
+            )
+        else:
+            body = Model(*build_layers(specs, shape, lookup, keras_version=keras_version,
+                                       path=path))  # fmt: skip
         training = (
             C.parse_json(attr(handle, "training_config"), path=path)
             if "training_config" in handle.attrs
             else None
         )
-    return Model(
-        n_inputs,
-        layers,
+    return replace(
+        body,
         name=C.model_name(config, path),
         loss=C.training_loss(training),
         optimizer=C.optimizer_settings(training),

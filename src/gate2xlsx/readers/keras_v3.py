@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import h5py
@@ -22,8 +23,10 @@ from ..errors import InputError, UnsupportedModelError
 from ..model import Model, Source
 from ..naming import snake_case, tf_snake_case
 from . import config as C
+from . import graph_config as G
 from .hdf5 import read_array, walk
 from .layers import build_layers
+from .map_layers import build_graph
 
 CONTAINERS = ("layers", "_layer_checkpoint_dependencies")
 MODEL_GROUPS = {
@@ -180,13 +183,16 @@ def model_from_tree(
     """A Model from a config and the weights tree that goes with it."""
     config = C.unwrap(architecture)
     tree = Tree(handle, path=path, stored_bytes=stored_bytes)
-    shape, specs = C.flatten(config, path=path)
-    n_inputs, layers = build_layers(
-        specs, shape, lookup(config, tree, path=path), keras_version=keras_version, path=path
-    )
-    return Model(
-        n_inputs,
-        layers,
+    weights = lookup(config, tree, path=path)
+    if G.needs_graph(config):
+        graph = build_graph(G.graph_spec(config, path=path), weights,
+                            keras_version=keras_version, path=path)  # fmt: skip
+        body = Model.of_graph(graph)
+    else:
+        shape, specs = C.flatten(config, path=path)
+        body = Model(*build_layers(specs, shape, weights, keras_version=keras_version, path=path))
+    return replace(
+        body,
         name=C.model_name(config, path),
         source=Source(str(path), fmt, keras_version, ""),
     )

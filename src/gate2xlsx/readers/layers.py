@@ -81,6 +81,14 @@ def _first_width(spec: LayerSpec, raw: list[RawWeight], path: Path) -> int:
     )
 
 
+def build_layer(
+    spec: LayerSpec, raw: list[RawWeight], width: int, keras_version: str, path: Path
+) -> Layer:
+    """One layer of model.py (Dense, activations, BatchNorm, ...) on `width` features: the
+    last axis of the tensor it reads."""
+    return _build(spec, raw, width, True, keras_version, path)[0]
+
+
 def _build(
     spec: LayerSpec, raw: list[RawWeight], width: int, flat: bool, keras_version: str, path: Path
 ) -> tuple[Layer, int]:
@@ -134,6 +142,9 @@ def _reshape_ok(cfg: dict, width: int) -> bool:
 
 
 def expected_weights(cls: str, cfg: dict) -> list[str]:
+    if cls in ("Conv1D", "Conv2D", "Convolution1D", "Convolution2D", "DepthwiseConv2D"):
+        kernel = "depthwise_kernel" if cls == "DepthwiseConv2D" else "kernel"
+        return [kernel, "bias"] if cfg.get("use_bias", cfg.get("bias", True)) else [kernel]
     if cls == "Dense":
         return ["kernel", "bias"] if cfg.get("use_bias", cfg.get("bias", True)) else ["kernel"]
     if cls == "BatchNormalization":
@@ -145,6 +156,13 @@ def expected_weights(cls: str, cfg: dict) -> list[str]:
     if cls == "Normalization":
         return [] if cfg.get("mean") is not None else ["mean", "variance", "count"]
     return []
+
+
+def weights_for(spec: LayerSpec, raw: list[RawWeight], path: Path) -> dict[str, Param]:
+    """The layer's weights by role, checked for count and finiteness."""
+    weights = _match(spec, raw, expected_weights(spec.class_name, spec.config), path)
+    _check_finite(spec, weights, path)
+    return weights
 
 
 def _key(weight: RawWeight, layer_name: str) -> str:

@@ -1,0 +1,87 @@
+"""A network as a graph of layers on tensors: named inputs with shapes, nodes in computation
+order (each reading tensors by name), named outputs. Plain data and its NumPy forward pass.
+
+A tensor is named after what makes it: an input's name, or the layer that computes it. Rows
+of numbers cross the boundary flat: every input flattened in Keras's order (row-major,
+channels last), several inputs side by side in the model's order; outputs the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .model import Layer
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Port:
+    """A named input or output tensor and its shape (without the batch axis)."""
+
+    name: str
+    shape: Shape
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
+
+
+@dataclass
+class Node:
+    """One layer applied to the tensors it reads; it makes the tensor named after it."""
+
+    layer: Layer
+    inputs: tuple[str, ...]
+
+
+@dataclass
+class Graph:
+    inputs: list[Port]
+    nodes: list[Node]
+    outputs: list[str]
+
+    def shapes(self) -> dict[str, Shape]:
+        """Every tensor's shape, by name."""
+        found = {port.name: tuple(port.shape) for port in self.inputs}
+        for node in self.nodes:
+            found[node.layer.name] = output_shape(node.layer, [found[t] for t in node.inputs])
+        return found
+
+    def output_ports(self) -> list[Port]:
+        shapes = self.shapes()
+        return [Port(name, shapes[name]) for name in self.outputs]
+
+    def split(self, x: np.ndarray) -> list[np.ndarray]:
+        """Flat rows (k, inputs side by side) -> one (k, *shape) array per input."""
+        x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+        found, at = [], 0
+        for port in self.inputs:
+            found.append(x[:, at : at + port.size].reshape(len(x), *port.shape))
+            at += port.size
+        return found
+
+    def run(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """Every tensor's value (k, *shape) for flat input rows x."""
+        values = dict(zip((p.name for p in self.inputs), self.split(x)))
+        for node in self.nodes:
+            values[node.layer.name] = node.layer.forward(*(values[t] for t in node.inputs))
+        return values
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """The outputs, each flattened, side by side: (k, total output size)."""
+        values = self.run(x)
+        rows = len(next(iter(values.values())))
+        return np.concatenate([values[name].reshape(rows, -1) for name in self.outputs], axis=1)
+
+
+def output_shape(layer: Layer, shapes: list[Shape]) -> Shape:
+    """The shape a layer makes from the shapes it reads. Layers of model.py (Dense,
+    activations, BatchNorm, ...) act on the last axis, so they keep the rest."""
+    own = getattr(layer, "output_shape", None)
+    if own is not None:
+        return tuple(own(*shapes))
+    shape = shapes[0]
+    return (*shape[:-1], layer.units(shape[-1]))

@@ -1,0 +1,235 @@
+"""Layers on tensors: sequences `(t, c)` and maps `(h, w, c)` (channels last, no batch axis),
+and the merges that join a graph's branches. Plain data plus a NumPy forward pass, like
+model.py; the sheet computes the same windows (`taps`), so the two cannot drift apart.
+
+A rank-1 layer (Conv1D, MaxPooling1D, ...) computes on `(t, 1, c)`: a sequence is a map one
+column wide, so one set of formulas serves both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from .model import LINEAR, Act, Layer, Param
+
+Shape = tuple[int, ...]
+
+
+def as_map(shape: Shape) -> tuple[int, int, int]:
+    """(t, c) -> (t, 1, c); (h, w, c) stays: what convolutions and pooling compute on."""
+    return (shape[0], 1, shape[1]) if len(shape) == 2 else tuple(shape)  # type: ignore[return-value]
+
+
+def geometry(size: int, k: int, stride: int, dilation: int, padding: str) -> tuple[int, int]:
+    """(output length, padding before) of a window of k taps `dilation` apart, as Keras (and
+    TensorFlow) compute them: `same` pads the total need, the larger half after; `causal`
+    pads before only."""
+    span = (k - 1) * dilation + 1
+    if padding == "valid":
+        return max((size - span) // stride + 1, 0), 0
+    if padding == "causal":
+        return (size - 1) // stride + 1, span - 1
+    out = -(-size // stride)
+    return out, max((out - 1) * stride + span - size, 0) // 2
+
+
+def taps(
+    i: int, size: int, k: int, stride: int, dilation: int, before: int
+) -> list[tuple[int, int]]:
+    """The (tap, input index) pairs of output i that fall inside the input (padding: none)."""
+    found = [(a, i * stride - before + a * dilation) for a in range(k)]
+    return [(a, r) for a, r in found if 0 <= r < size]
+
+
+@dataclass(eq=False)
+class Conv(Layer):
+    """Conv1D / Conv2D / DepthwiseConv2D: kernel (kh, kw, cin, cout), or (k, cin, cout) in 1D;
+    a depthwise kernel's last axis is the depth multiplier."""
+
+    kernel: Param = None  # type: ignore[assignment]
+    bias: Param | None = None
+    activation: Act = LINEAR
+    strides: tuple[int, int] = (1, 1)
+    dilation: tuple[int, int] = (1, 1)
+    padding: str = "valid"
+    depthwise: bool = False
+    kind: ClassVar[str] = "conv"
+
+    @property
+    def rank(self) -> int:
+        return self.kernel.values.ndim - 2
+
+    def kernel4(self) -> np.ndarray:
+        """The kernel as (kh, kw, cin, cout): a 1-D kernel is one column wide."""
+        v = self.kernel.values
+        return v[:, None] if v.ndim == 3 else v
+
+    def weights(self) -> dict[str, Param]:
+        return {"kernel": self.kernel, **({"bias": self.bias} if self.bias is not None else {})}
+
+    def out_channels(self) -> int:
+        kh, kw, cin, cout = self.kernel4().shape
+        return cin * cout if self.depthwise else cout
+
+    def window(self, hw: tuple[int, int]) -> list[tuple[int, int]]:
+        """Per spatial axis: (output length, padding before)."""
+        kh, kw = self.kernel4().shape[:2]
+        return [geometry(n, k, s, d, self.padding)
+                for n, k, s, d in zip(hw, (kh, kw), self.strides, self.dilation)]  # fmt: skip
+
+    def output_shape(self, shape: Shape) -> Shape:
+        h, w, _ = as_map(shape)
+        (oh, _), (ow, _) = self.window((h, w))
+        return (oh, self.out_channels()) if self.rank == 1 else (oh, ow, self.out_channels())
+
+    def pre_activation(self, x: np.ndarray) -> np.ndarray:
+        k4 = self.kernel4()
+        kh, kw, cin, cout = k4.shape
+        n, h, w = x.shape[0], *as_map(x.shape[1:])[:2]
+        xm = x.reshape(n, h, w, cin)
+        (oh, top), (ow, left) = self.window((h, w))
+        (sh, sw), (dh, dw) = self.strides, self.dilation
+        bottom = max((oh - 1) * sh + (kh - 1) * dh + 1 - h - top, 0)
+        right = max((ow - 1) * sw + (kw - 1) * dw + 1 - w - left, 0)
+        xp = np.pad(xm, ((0, 0), (top, bottom), (left, right), (0, 0)))
+        z = np.zeros((n, oh, ow, self.out_channels()))
+        for a in range(kh):
+            for b in range(kw):
+                part = xp[:, a * dh : a * dh + (oh - 1) * sh + 1 : sh,
+                          b * dw : b * dw + (ow - 1) * sw + 1 : sw, :]  # fmt: skip
+                if self.depthwise:
+                    z += (part[..., None] * k4[a, b]).reshape(n, oh, ow, -1)
+                else:
+                    z += part @ k4[a, b]
+        if self.bias is not None:
+            z = z + self.bias.values
+        return z.reshape(n, *self.output_shape(x.shape[1:]))
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return self.activation(self.pre_activation(x))
+
+
+@dataclass(eq=False)
+class Pool(Layer):
+    """MaxPooling / AveragePooling 1D and 2D; `same` padding averages over the cells inside."""
+
+    op: str = "max"  # max | average
+    pool: tuple[int, int] = (2, 2)
+    strides: tuple[int, int] = (2, 2)
+    padding: str = "valid"
+    rank: int = 2
+    kind: ClassVar[str] = "pool"
+
+    def window(self, hw: tuple[int, int]) -> list[tuple[int, int]]:
+        return [geometry(n, k, s, 1, self.padding) for n, k, s in zip(hw, self.pool, self.strides)]
+
+    def output_shape(self, shape: Shape) -> Shape:
+        h, w, c = as_map(shape)
+        (oh, _), (ow, _) = self.window((h, w))
+        return (oh, c) if self.rank == 1 else (oh, ow, c)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        n, (h, w, c) = x.shape[0], as_map(x.shape[1:])
+        xm = x.reshape(n, h, w, c)
+        (oh, top), (ow, left) = self.window((h, w))
+        out = np.zeros((n, oh, ow, c))
+        reduce = np.max if self.op == "max" else np.mean
+        for i in range(oh):
+            rows = [r for _, r in taps(i, h, self.pool[0], self.strides[0], 1, top)]
+            for j in range(ow):
+                cols = [q for _, q in taps(j, w, self.pool[1], self.strides[1], 1, left)]
+                part = xm[:, rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1, :]
+                out[:, i, j, :] = reduce(part, axis=(1, 2))
+        return out.reshape(n, *self.output_shape(x.shape[1:]))
+
+
+@dataclass(eq=False)
+class GlobalPool(Layer):
+    """GlobalMaxPooling / GlobalAveragePooling 1D and 2D: one number per channel."""
+
+    op: str = "average"
+    keepdims: bool = False
+    kind: ClassVar[str] = "global_pool"
+
+    def output_shape(self, shape: Shape) -> Shape:
+        return (*([1] * (len(shape) - 1)), shape[-1]) if self.keepdims else (shape[-1],)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        axes = tuple(range(1, x.ndim - 1))
+        found = x.max(axis=axes) if self.op == "max" else x.mean(axis=axes)
+        return found.reshape(x.shape[0], *self.output_shape(x.shape[1:]))
+
+
+@dataclass(eq=False)
+class Rearrange(Layer):
+    """Layers that only move numbers: Flatten, Reshape, Permute, ZeroPadding, Cropping,
+    UpSampling. `sources` says, for each output element, which input element it copies (-1:
+    a zero), the one rule both the NumPy pass and the sheet follow."""
+
+    op: str = "flatten"  # flatten | reshape | permute | pad | crop | upsample
+    arg: tuple = ()
+    kind: ClassVar[str] = "rearrange"
+
+    def sources(self, shape: Shape) -> np.ndarray:
+        """An int array of the output's shape: the flat input index each element copies."""
+        idx = np.arange(int(np.prod(shape))).reshape(shape)
+        if self.op == "flatten":
+            return idx.reshape(-1)
+        if self.op == "reshape":
+            return idx.reshape(self.arg)
+        if self.op == "permute":
+            return idx.transpose([d - 1 for d in self.arg])
+        spatial = len(shape) - 1
+        if self.op == "pad":
+            return np.pad(idx, [*self.arg, (0, 0)], constant_values=-1)
+        if self.op == "crop":
+            cut = tuple(slice(a, n - b) for (a, b), n in zip(self.arg, shape[:spatial]))
+            return idx[cut]
+        for axis, size in enumerate(self.arg):  # upsample: nearest, each cell repeated
+            idx = np.repeat(idx, size, axis=axis)
+        return idx
+
+    def output_shape(self, shape: Shape) -> Shape:
+        return tuple(self.sources(shape).shape)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        src = self.sources(x.shape[1:])
+        flat = x.reshape(x.shape[0], -1)
+        return np.where(src >= 0, flat[:, np.maximum(src, 0)], 0.0)
+
+
+MERGE_OPS = ("add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate")
+
+
+@dataclass(eq=False)
+class Merge(Layer):
+    """Add, Subtract, Multiply, Average, Maximum, Minimum (cell by cell) and Concatenate (on
+    `axis`, counted without the batch axis)."""
+
+    op: str = "add"
+    axis: int = -1
+    kind: ClassVar[str] = "merge"
+
+    def sources(self, shapes: list[Shape]) -> np.ndarray:
+        """Concatenate: for each output element, (input number, flat index) coded as
+        number * 2**32 + index."""
+        parts = [np.arange(int(np.prod(s))).reshape(s) + (i << 32) for i, s in enumerate(shapes)]
+        return np.concatenate(parts, axis=self.axis)
+
+    def output_shape(self, *shapes: Shape) -> Shape:
+        if self.op == "concatenate":
+            return tuple(self.sources(list(shapes)).shape)
+        return shapes[0]
+
+    def forward(self, *xs: np.ndarray) -> np.ndarray:
+        if self.op == "concatenate":
+            return np.concatenate(xs, axis=self.axis + 1 if self.axis >= 0 else self.axis)
+        if self.op == "subtract":
+            return xs[0] - xs[1]
+        stacked = np.stack(xs)
+        reduce = {"add": np.sum, "multiply": np.prod, "average": np.mean,
+                  "maximum": np.max, "minimum": np.min}[self.op]  # fmt: skip
+        return reduce(stacked, axis=0)

@@ -1,0 +1,164 @@
+"""Keras model configs that are graphs: layers on tensors (convolutions, pooling, ...), merges,
+several inputs or outputs. Turns a Sequential or Functional config into named inputs, nodes in
+computation order (each with the layers it reads) and named outputs; readers/map_layers.py
+makes the layers. A dense chain on one vector never comes here (readers/config.py keeps it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InputError, UnsupportedModelError
+from . import config as C
+from .config import (  # noqa: E402  (re-exported: the graph's layer classes)
+    CONV_CLASSES,
+    GLOBAL_CLASSES,
+    MERGE_CLASSES,
+    POOL_CLASSES,
+    REARRANGE_CLASSES,
+    TENSOR_CLASSES,
+)
+
+__all__ = [
+    "CONV_CLASSES",
+    "GLOBAL_CLASSES",
+    "MERGE_CLASSES",
+    "POOL_CLASSES",
+    "REARRANGE_CLASSES",
+    "TENSOR_CLASSES",
+    "GraphSpec",
+    "graph_spec",
+    "needs_graph",
+]
+
+
+@dataclass
+class GraphSpec:
+    inputs: list[tuple[str, list[int]]]  # (name, shape without the batch axis), model order
+    nodes: list[tuple[C.LayerSpec, list[str]]]  # (layer, names of the tensors it reads)
+    outputs: list[str]
+
+    @property
+    def specs(self) -> list[C.LayerSpec]:
+        return [spec for spec, _ in self.nodes]
+
+
+def needs_graph(config: dict | list) -> bool:
+    """Whether the model computes on tensors or is more than one chain: any tensor layer or
+    merge, several inputs or outputs, a layer reading several tensors."""
+    entries = _entries(config)
+    if any(e.get("class_name") in TENSOR_CLASSES | MERGE_CLASSES for e in entries):
+        return True
+    inner = config.get("config") if isinstance(config, dict) else None
+    if isinstance(config, dict) and config.get("class_name") in ("Model", "Functional"):
+        ins, outs = (
+            C._history(inner.get("input_layers", [])),
+            C._history(inner.get("output_layers", [])),
+        )
+        feeds = [len(C._history(n)) for e in entries for n in (e.get("inbound_nodes") or [])]
+        return len(ins) > 1 or len(outs) > 1 or any(f > 1 for f in feeds)
+    return False
+
+
+def _entries(config: dict | list) -> list[dict]:
+    """Every layer entry, nested models' too."""
+    if isinstance(config, list):
+        layers = config
+    elif isinstance(config, dict):
+        inner = config.get("config")
+        layers = inner if isinstance(inner, list) else (inner or {}).get("layers", [])
+    else:
+        return []
+    found = []
+    for entry in layers:
+        if isinstance(entry, dict):
+            found.append(entry)
+            if entry.get("class_name") in C.MODEL_CLASSES:
+                found.extend(_entries(entry))
+    return found
+
+
+def graph_spec(config: dict | list, *, path: Path) -> GraphSpec:
+    """Inputs, nodes and outputs of a Sequential or Functional config."""
+    entries = [e for e in _entries(config) if e.get("class_name") in C.MODEL_CLASSES]
+    if entries:
+        raise UnsupportedModelError(
+            f"model {C.layer_name(entries[0])!r} is nested inside a network with tensors or "
+            "branches; gate2xlsx computes those only when they are one model",
+            path=path,
+        )
+    if isinstance(config, dict) and config.get("class_name") in ("Model", "Functional"):
+        return _functional(config.get("config") or {}, path)
+    return _sequential(config, path)
+
+
+def _sequential(config: dict | list, path: Path) -> GraphSpec:
+    shape, specs = C.flatten(config, path=path)
+    if shape is None:
+        raise InputError("the model's configuration gives no input shape", path=path)
+    layers = config if isinstance(config, list) else (config.get("config") or {})
+    layers = layers if isinstance(layers, list) else layers.get("layers", [])
+    named = [C.layer_name(e) for e in layers if e.get("class_name") == "InputLayer"]
+    name, nodes, previous = (named[0] if named else "input"), [], None
+    for spec in specs:
+        nodes.append((spec, [previous or name]))
+        previous = spec.name
+    return GraphSpec([(name, _shape(shape, name, path))], nodes, [previous or name])
+
+
+def _functional(inner: dict, path: Path) -> GraphSpec:
+    inputs, nodes = [], []
+    for entry in inner.get("layers", []):
+        name, cls = C.layer_name(entry), str(entry.get("class_name"))
+        inbound = entry.get("inbound_nodes") or []
+        if cls == "InputLayer":
+            inputs.append((name, _shape(C.input_shape_of(entry), name, path)))
+            continue
+        if len(inbound) != 1:
+            raise UnsupportedModelError(
+                f"layer {name!r} ({cls}) is used {len(inbound)} times; gate2xlsx computes each "
+                "layer once",
+                path=path,
+            )
+        spec = C.LayerSpec(cls, name, entry.get("config") or {}, name)
+        nodes.append((spec, C._history(inbound[0])))
+    order = C._history(inner.get("input_layers", []))
+    by_name = dict(inputs)
+    missing = [n for n in order if n not in by_name]
+    if missing:
+        raise InputError(f"the configuration names an unknown input {missing[0]!r}", path=path)
+    outputs = C._history(inner.get("output_layers", []))
+    return GraphSpec([(n, by_name[n]) for n in order], _ordered(nodes, order, path), outputs)
+
+
+def _ordered(nodes: list, ready: list[str], path: Path) -> list:
+    """Nodes in an order where every layer comes after the tensors it reads."""
+    done, left, found = set(ready), list(nodes), []
+    while left:
+        runnable = [n for n in left if all(t in done for t in n[1])]
+        if not runnable:
+            spec, reads = left[0]
+            unknown = [t for t in reads if t not in done]
+            raise InputError(
+                f"layer {spec.name!r} reads {unknown[0]!r}, which nothing computes", path=path
+            )
+        for node in runnable:
+            found.append(node)
+            done.add(node[0].name)
+            left.remove(node)
+    return found
+
+
+def _shape(shape: list | None, name: str, path: Path) -> list[int]:
+    if not shape or any(not isinstance(d, int) or d <= 0 for d in shape):
+        raise UnsupportedModelError(
+            f"input {name!r} has shape {shape}; gate2xlsx needs every size known", path=path
+        )
+    if len(shape) > 3:
+        raise UnsupportedModelError(
+            f"input {name!r} has {len(shape)} axes {tuple(shape)}; gate2xlsx computes vectors, "
+            "sequences (t, c) and maps (h, w, c)",
+            path=path,
+        )
+    return [int(d) for d in shape]
