@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from ..errors import LayoutError
+from ..maps import as_map
 from ..model import Identity, Model, layer_label
 from . import formulas as F
 from .layout import Region, SheetPlan
+from .tensor_grid import GRIDS_PER_BAND
 
 ROWS_PER_LAYER = 2  # at least a heading and one step row per computed layer on the Network sheet
 
@@ -26,6 +30,8 @@ def _where(model: Model, index: int) -> str:
 
 def check_model(model: Model) -> None:
     """Refuse a network that cannot fit whatever the layout: a row too wide, too many layers."""
+    if model.graph is not None:
+        return _tensors_fit(model)
     if model.n_inputs > F.MAX_COLS - 1:
         raise LayoutError(
             f"the input has {model.n_inputs:,} values but a spreadsheet row holds at "
@@ -46,6 +52,20 @@ def check_model(model: Model) -> None:
             f"each, {_where(model, first)} and the ones after it fall below the last of "
             f"a sheet's {F.MAX_ROWS:,} rows"
         )
+
+
+def _tensors_fit(model: Model) -> None:
+    """A graph: every tensor as drawn (tensor_grid) fits a sheet's columns and rows."""
+    for name, shape in model.graph.shapes().items():
+        size = int(np.prod(shape))
+        h, w, c = (1, size, 1) if len(shape) == 1 else as_map(shape)
+        wide = size if len(shape) == 1 else max((w + 1) * min(c, GRIDS_PER_BAND), size // h)
+        if wide + 2 > F.MAX_COLS or h * -(-c // GRIDS_PER_BAND) > F.MAX_ROWS // 4:
+            shown = " x ".join(map(str, shape))
+            raise LayoutError(
+                f"tensor {name!r} ({shown}) does not fit a sheet of {F.MAX_COLS:,} columns "
+                f"and {F.MAX_ROWS:,} rows as gate2xlsx draws it"
+            )
 
 
 def check_sheet(sheet: SheetPlan) -> None:

@@ -17,6 +17,7 @@ from .about import about_plan
 from .batch import data_plan
 from .check import Switched, check_plan
 from .decision_map import map_plan
+from .graph_network import graph_network_plan
 from .keras_eval import loss_rule
 from .layout import SheetPlan, WorkbookPlan
 from .network import network_plan
@@ -29,6 +30,8 @@ TRUTH_TABLE, DATA = "Truth table", "Data"
 
 def plan_workbook(model: Model, spec: WorkbookSpec) -> WorkbookPlan:
     """Plan every sheet of the workbook that computes `model` as `spec` says."""
+    if model.graph is not None:
+        return _graph_workbook(model, spec)
     rows, about = spec.rows, dict(spec.about)
     weights_sheet, refs = weights_plan(model, spec)
     training = training_plan(model, refs, spec) if spec.training is not None else None
@@ -58,6 +61,26 @@ def plan_workbook(model: Model, spec: WorkbookSpec) -> WorkbookPlan:
     sheets += [_if_it_fits(lambda: check_plan(model, refs, spec, switched=switched), about)]
     sheets = [sheet for sheet in sheets if sheet is not None]
     sheets += [about_plan(model, spec, about), meta.meta_plan(_described(described, spec))]
+    for sheet in sheets:
+        limits.check_sheet(sheet)
+    return WorkbookPlan(sheets, title=spec.title)
+
+
+def _graph_workbook(model: Model, spec: WorkbookSpec) -> WorkbookPlan:
+    """A graph's workbook: its Network sheet (one example), Weights, About and the hidden
+    description; the batch sheets compute dense chains only and say so on About."""
+    about = dict(spec.about)
+    _note(about, say("graph_left_out"))
+    weights_sheet, refs = weights_plan(model, spec)
+    input_values = spec.input_values
+    if input_values is None and len(spec.rows.x):
+        input_values = spec.rows.x[min(1, len(spec.rows.x) - 1)]
+    sheets = [
+        graph_network_plan(model, refs, spec, input_values),
+        weights_sheet,
+        about_plan(model, spec, about),
+        meta.meta_plan(_described(model, spec)),
+    ]
     for sheet in sheets:
         limits.check_sheet(sheet)
     return WorkbookPlan(sheets, title=spec.title)

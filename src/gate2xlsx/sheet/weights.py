@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..maps import Conv
 from ..model import Layer, Model, layer_label
 from ..templates_text import say
 from .layout import Block, ConditionalFormat, Region, SheetPlan, own, paragraph, text, text_row
@@ -20,8 +21,24 @@ LABEL_WIDTH = 46
 TRAINED_COPY_LIMIT = 20_000
 
 
-def _grid(values: np.ndarray) -> np.ndarray:
+def _grid(layer: Layer, key: str, values: np.ndarray) -> np.ndarray:
+    """How a weight is laid out: a convolution's kernel as its (input channel, filter) matrix
+    of kh x kw grids (kernel_grid), anything else input index down, unit across."""
+    if isinstance(layer, Conv) and key == "kernel":
+        return kernel_grid(layer.kernel4())
     return values.reshape(values.shape[0], -1) if values.ndim >= 2 else values.reshape(1, -1)
+
+
+def kernel_grid(k4: np.ndarray) -> np.ndarray:
+    """(kh, kw, cin, cout) -> a (cin * kh) x (cout * kw) block: grid (ci, co) at rows
+    ci * kh.., columns co * kw..; the inverse is kernel_from_grid."""
+    kh, kw, cin, cout = k4.shape
+    return k4.transpose(2, 0, 3, 1).reshape(cin * kh, cout * kw)
+
+
+def kernel_from_grid(grid: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    kh, kw, cin, cout = (shape[0], 1, *shape[1:]) if len(shape) == 3 else shape
+    return np.asarray(grid).reshape(cin, kh, cout, kw).transpose(1, 3, 0, 2).reshape(shape)
 
 
 def weights_plan(model: Model, spec: WorkbookSpec) -> tuple[SheetPlan, WeightRefs]:
@@ -37,7 +54,7 @@ def weights_plan(model: Model, spec: WorkbookSpec) -> tuple[SheetPlan, WeightRef
     paragraph(sheet, 2, intro)
     refs = WeightRefs()
     names = weight_names(model)
-    widths = model.widths()
+    widths = model.widths() if model.graph is None else []
     row = 4
     for index, layer in enumerate(model.layers, start=1):
         if not layer.weights() and not layer.settings():
@@ -50,19 +67,23 @@ def weights_plan(model: Model, spec: WorkbookSpec) -> tuple[SheetPlan, WeightRef
         if layer.settings():
             row = _settings(sheet, layer, names, refs, row, with_copy)
         for key, param in layer.weights().items():
-            grid = _grid(param.values)
+            grid = _grid(layer, key, param.values)
             rows, cols = grid.shape
             shape = " x ".join(str(d) for d in param.values.shape) or "scalar"
+            units = _column_labels(layer, key, cols)
             sheet.add(
                 text(WEIGHTS, row, 1, f"{key}  [{shape}]  {param.path}", "step"),
-                text_row(WEIGHTS, row, 2, [f"unit {j + 1}" for j in range(cols)]),
+                text_row(WEIGHTS, row, 2, units),
             )
             row += 1
-            if rows > 1:
+            if isinstance(layer, Conv) and key == "kernel":
+                sheet.add(Region(Block(WEIGHTS, row, 1, rows, 1), "header",
+                                 values=[[v] for v in _kernel_rows(layer)]))  # fmt: skip
+            elif rows > 1:
                 inputs = (
                     spec.inputs
                     if index == 1 and key == "kernel"
-                    else [f"in {i + 1}" for i in range(widths[index - 1])]
+                    else [f"in {i + 1}" for i in range(rows if not widths else widths[index - 1])]
                 )
                 labels = inputs if len(inputs) == rows else [f"row {i + 1}" for i in range(rows)]
                 sheet.add(
@@ -78,6 +99,21 @@ def weights_plan(model: Model, spec: WorkbookSpec) -> tuple[SheetPlan, WeightRef
         own(sheet.regions, first, layer_label(index, layer))
         row += 1
     return sheet, refs
+
+
+def _column_labels(layer: Layer, key: str, cols: int) -> list[str]:
+    if isinstance(layer, Conv) and key == "kernel":
+        kw = layer.kernel4().shape[1]
+        name = "multiplier" if layer.depthwise else "filter"
+        return [f"{name} {j // kw + 1}" if j % kw == 0 else "" for j in range(cols)]
+    if isinstance(layer, Conv):
+        return [f"filter {j + 1}" for j in range(cols)]
+    return [f"unit {j + 1}" for j in range(cols)]
+
+
+def _kernel_rows(layer: Conv) -> list[str]:
+    kh, _, cin, _ = layer.kernel4().shape
+    return [f"in channel {ci + 1}, row {a + 1}" for ci in range(cin) for a in range(kh)]
 
 
 def _settings(

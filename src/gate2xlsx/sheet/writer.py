@@ -223,6 +223,13 @@ def _rule(rule):
             end_value=1,
             end_color="F4B183",
         )
+    if rule.kind == "map":  # a feature map: blue (lowest) - white (median) - orange (highest)
+        return ColorScaleRule(start_type="min", start_color="5B9BD5", mid_type="percentile",
+                              mid_value=50, mid_color="FFFFFF", end_type="max",
+                              end_color="F4B183")  # fmt: skip
+    if rule.kind == "ink":  # a drawing grid: white paper, grey ink where the value is highest
+        return ColorScaleRule(start_type="min", start_color="FFFFFF", end_type="max",
+                              end_color="8C8C8C")  # fmt: skip
     raise ValueError(f"unknown conditional format {rule.kind!r}")
 
 

@@ -1,0 +1,165 @@
+"""The Network sheet of a graph (layers on tensors, branches, several inputs or outputs): each
+input, then every layer's output drawn as its tensor (feature maps as coloured grids), then
+each output in Keras's order. A dense chain keeps network.py's sheet.
+
+Names (the contract): `input` / `output` with one of each; with several, `input_1`, ... and
+`output_1`, ... in the model's order, `input` and `output` naming the first. The cells of each
+name, read row by row, are the tensor flattened in Keras's order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..graph import Port
+from ..model import Model, layer_label
+from ..templates_text import say
+from . import formulas as F
+from .batch import confidences, predicted_index, predicted_indices
+from .graph_steps import node_cells
+from .layout import Block, Chart, ConditionalFormat, Region, SheetPlan, own, paragraph, text
+from .placement import WeightRefs
+from .spec import WorkbookSpec
+from .tensor_grid import Drawn, GridPlacer
+
+NETWORK = "Network"
+LABEL_WIDTH = 46
+VALUE_WIDTH = 7.5
+
+
+def port_names(count: int, base: str) -> list[str]:
+    """`input` for one, `input_1`, `input_2`, ... for several."""
+    return [base] if count == 1 else [f"{base}_{k + 1}" for k in range(count)]
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    return " x ".join(str(d) for d in shape)
+
+
+def graph_network_plan(
+    model: Model, refs: WeightRefs, spec: WorkbookSpec, input_values: np.ndarray | None = None
+) -> SheetPlan:
+    graph = model.graph
+    sheet = SheetPlan(NETWORK, widths={1: LABEL_WIDTH}, freeze="B3")
+    sheet.add(text(NETWORK, 1, 1, say("network_title", model=spec.title), "title"))
+    paragraph(sheet, 2, say("graph_network_intro"))
+    x = np.zeros(model.n_inputs) if input_values is None else np.asarray(input_values, float)
+    values = {name: v[0] for name, v in graph.run(x.reshape(1, -1)).items()}
+    grids = GridPlacer(sheet, top=3)
+    drawn: dict[str, Drawn] = {}
+    for port, name in zip(graph.inputs, port_names(len(graph.inputs), "input")):
+        grids.heading(f"Input {port.name!r} ({shape_text(port.shape)})")
+        drawn[port.name] = _input(sheet, grids, port, values[port.name], name)
+    for index, node in enumerate(graph.nodes, start=1):
+        first, layer = len(sheet.regions), node.layer
+        shape = values[layer.name].shape
+        grids.heading(f"Layer {index}: {layer.name} ({layer.class_name}, "
+                      f"{' + '.join(shape_text(drawn[t].shape) for t in node.inputs)} -> "
+                      f"{shape_text(shape)})")  # fmt: skip
+        reads = [drawn[t] for t in node.inputs]
+        made = node_cells(layer, reads, [values[t] for t in node.inputs], values[layer.name],
+                          grids, refs)  # fmt: skip
+        drawn[layer.name] = made
+        if len(shape) == 3 and made not in reads:  # a colour scale per layer
+            sheet.conditional.append(ConditionalFormat(made.refs(NETWORK), "map"))
+        own(sheet.regions, first, layer_label(index, layer))
+    outs = graph.output_ports()
+    blocks = [
+        _output(sheet, grids, port, drawn[port.name], values[port.name], name)
+        for port, name in zip(outs, port_names(len(outs), "output"))
+    ]
+    if len(graph.inputs) > 1:  # `input` and `output` name the first of several
+        sheet.names["input"] = _named(sheet, "input_1")
+    if len(outs) > 1:
+        sheet.names["output"] = blocks[0]
+    if len(outs[0].shape) == 1:
+        _prediction(sheet, grids, blocks[0], values[outs[0].name], spec)
+    for col in range(2, sheet.extent()[1] + 1):
+        sheet.widths.setdefault(col, VALUE_WIDTH)
+    return sheet
+
+
+def _named(sheet: SheetPlan, name: str) -> Block:
+    return next(r.block for r in sheet.regions if r.name == name)
+
+
+def _input(sheet: SheetPlan, grids: GridPlacer, port: Port, value, name: str) -> Drawn:
+    """The editable input: a drawing grid for an image of one channel (greyscale), else its
+    numbers in Keras's order, with a view of each channel as a grid for the formulas."""
+    shape = tuple(port.shape)
+    keras = _keras_block(grids, shape, f"{name} (edit me)")
+    style = "pixel" if len(shape) == 3 else "input"
+    sheet.add(Region(keras, style, values=np.asarray(value).reshape(keras.rows, keras.cols),
+                     name=name, comment=say("input_comment")))  # fmt: skip
+    if len(shape) == 3 and shape[2] == 1:
+        for r in range(keras.top, keras.bottom + 1):
+            sheet.heights[r] = 43.0
+        sheet.conditional.append(ConditionalFormat(keras.ref(absolute=False, on=NETWORK), "ink"))
+        return Drawn(shape, (keras,))
+    if len(shape) < 3:
+        return Drawn(shape, _as_grids(keras, shape))
+    view = grids.draw(shape, "each channel as a grid (views of the input)")
+    grids.fill(view, "map", value, lambda ch, i, j: F.reference(
+        _keras_cell(keras, shape, view.index(ch, i, j))))  # fmt: skip
+    sheet.conditional.append(ConditionalFormat(view.refs(NETWORK), "map"))
+    return view
+
+
+def _as_grids(block: Block, shape: tuple[int, ...]) -> tuple[Block, ...]:
+    """A vector is its row; a sequence's channels are the block's columns."""
+    if len(shape) == 1:
+        return (block,)
+    return tuple(Block(block.sheet, block.top, block.left + ch, block.rows, 1)
+                 for ch in range(block.cols))  # fmt: skip
+
+
+def _keras_block(grids: GridPlacer, shape: tuple[int, ...], label: str) -> Block:
+    """A block whose cells, read row by row, are the tensor in Keras's order."""
+    rows = 1 if len(shape) == 1 else shape[0]
+    grids.label(label)
+    block = Block(NETWORK, grids.row, grids.left, rows, int(np.prod(shape)) // rows)
+    grids.row += rows + (1 if rows > 1 else 0)
+    return block
+
+
+def _keras_cell(block: Block, shape: tuple[int, ...], k: int) -> str:
+    return block.cell(k // block.cols, k % block.cols)
+
+
+def _output(sheet, grids: GridPlacer, port: Port, made: Drawn, value, name: str) -> Block:
+    shape = tuple(port.shape)
+    grids.heading(f"Output {port.name!r} ({shape_text(shape)})")
+    block = _keras_block(grids, shape, f"{name} (what Keras's predict returns)")
+    sheet.add(Region(block, "output", name=name, comment=say("output_comment"),
+                     results=np.asarray(value).reshape(block.rows, block.cols),
+                     cell_formula=lambda i, j: F.formula(F.reference(
+                         made.ref(i * block.cols + j, NETWORK)))))  # fmt: skip
+    return block
+
+
+def _prediction(sheet: SheetPlan, grids: GridPlacer, out: Block, value, spec: WorkbookSpec) -> None:
+    """The predicted class of the first output: index, label, confidence, and a chart."""
+    n = out.cols
+    labels = spec.labels if len(spec.labels) == max(n, 2) else (
+        ["False", "True"] if n == 1 else [str(k) for k in range(n)])  # fmt: skip
+    probs = np.asarray(value, float).reshape(1, -1)
+    index = predicted_indices(probs)
+    row = grids.row
+    classes = Block(NETWORK, row, 2, 1, len(labels))
+    pred = Block(NETWORK, row + 1, 2)
+    confidence = F.row_max(out.ref()) if n > 1 else F.binary_confidence(out.cell())
+    sheet.add(
+        text(NETWORK, row, 1, "class labels", "step"),
+        Region(classes, "header", values=[labels]),
+        text(NETWORK, row + 1, 1, "predicted class: index, label, confidence", "layer"),
+        Region(pred, "result", results=index, comment=say("predicted_comment"),
+               cell_formula=lambda i, j: F.formula(predicted_index(out.ref(), n))),
+        Region(Block(NETWORK, row + 1, 3), "result", results=[[labels[int(index[0])]]],
+               cell_formula=lambda i, j: F.formula(F.pick(classes.ref(), pred.cell(0, 0)))),
+        Region(Block(NETWORK, row + 1, 4), "percent", results=confidences(probs),
+               cell_formula=lambda i, j: F.formula(confidence)),
+    )  # fmt: skip
+    grids.row = row + 3
+    if n <= 50:
+        sheet.charts.append(Chart(say("network_chart_title"), out, classes if n > 1 else None,
+                                  F.cell(grids.row + 1, 2)))  # fmt: skip

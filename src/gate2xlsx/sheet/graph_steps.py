@@ -1,0 +1,277 @@
+"""The formulas of a graph's layers on tensors: a convolution's cell is the sum over input
+channels of SUMPRODUCT(window, kernel slice), plus bias, then the activation; pooling is MAX /
+AVERAGE over the window; merges and rearranging layers go cell by cell. Windows come from
+maps.taps, the rule the NumPy pass follows. Layers of model.py on vectors and sequences go
+through steps.py, the Network sheet's own steps for a dense chain.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import activations
+from ..errors import UnsupportedModelError
+from ..maps import Conv, GlobalPool, Merge, Pool, Rearrange, as_map, taps
+from ..model import Activation, BatchNorm, Identity, Layer, Rescaling
+from . import formulas as F
+from .layout import Block, Region
+from .placement import WeightRefs
+from .steps import _layer_steps
+from .tensor_grid import Drawn, GridPlacer
+
+MERGE_FUNCTIONS = {"maximum": "MAX", "minimum": "MIN"}
+
+
+def node_cells(
+    layer: Layer,
+    reads: list[Drawn],
+    given: list[np.ndarray],
+    out: np.ndarray,
+    grids: GridPlacer,
+    w: WeightRefs,
+) -> Drawn:
+    """Place the cells that compute `layer` from the tensors it reads; `given` are their
+    values and `out` the layer's, for the example shown (NumPy: the cached values)."""
+    x = reads[0]
+    if isinstance(layer, Identity):
+        grids.label("passes its input through unchanged at inference", "note")
+        grids.row += 1
+        return x
+    if isinstance(layer, Rearrange):
+        return _moved(layer.sources(x.shape), [x], out, grids, "each cell copies one input cell")
+    if isinstance(layer, Merge):
+        return _merge(layer, reads, out, grids)
+    if isinstance(layer, Conv):
+        return _conv(layer, x, given[0], out, grids, w)
+    if isinstance(layer, Pool):
+        return _pool(layer, x, out, grids)
+    if isinstance(layer, GlobalPool):
+        fn = "MAX" if layer.op == "max" else "AVERAGE"
+        drawn = grids.draw(tuple(out.shape), f"{fn} of each channel")
+        grids.fill(drawn, "map" if len(out.shape) == 3 else "computed", out,
+                   lambda ch, i, j: F.call(fn, x.grids[drawn.index(ch, i, j) % x.shape[-1]].ref(
+                       absolute=False, on=drawn.grids[0].sheet)))  # fmt: skip
+        return drawn
+    if len(x.shape) == 3:
+        return _on_map(layer, x, out, grids, w)
+    return _vector_steps(layer, x, given[0], out, grids, w)
+
+
+def _sub(block: Block, r0: int, c0: int, r1: int, c1: int, on: str, absolute=False) -> str:
+    """Rows r0..r1, columns c0..c1 (inclusive, 0-based) of a block, as a range or one cell."""
+    sheet = None if on == block.sheet else block.sheet
+    if r0 == r1 and c0 == c1:
+        return F.cell(block.top + r0, block.left + c0, absolute=absolute, sheet=sheet)
+    return F.area(block.top + r0, block.left + c0, block.top + r1, block.left + c1,
+                  absolute=absolute, sheet=sheet)  # fmt: skip
+
+
+def _moved(sources: np.ndarray, reads: list[Drawn], out, grids: GridPlacer, label: str,
+           code=lambda s: (0, s)) -> Drawn:  # fmt: skip
+    """A tensor each of whose cells copies one cell of what it reads (-1: a zero)."""
+    drawn = grids.draw(tuple(out.shape), label)
+    flat = sources.reshape(-1)
+    on = drawn.grids[0].sheet
+
+    def cell(ch: int, i: int, j: int) -> str:
+        source = int(flat[drawn.index(ch, i, j)])
+        if source < 0:
+            return "0"
+        which, k = code(source)
+        return F.reference(reads[which].ref(k, on))
+
+    grids.fill(drawn, "map" if len(out.shape) == 3 else "computed", out, cell)
+    return drawn
+
+
+def _merge(layer: Merge, reads: list[Drawn], out, grids: GridPlacer) -> Drawn:
+    if layer.op == "concatenate":
+        sources = layer.sources([r.shape for r in reads])
+        return _moved(sources, reads, out, grids, "side by side (Concatenate)",
+                      code=lambda s: (s >> 32, s & 0xFFFFFFFF))  # fmt: skip
+    drawn = grids.draw(tuple(out.shape), f"{layer.op} cell by cell")
+    on = drawn.grids[0].sheet
+
+    def cell(ch: int, i: int, j: int) -> str:
+        k = drawn.index(ch, i, j)
+        terms = [r.ref(k, on) for r in reads]
+        if layer.op in MERGE_FUNCTIONS:
+            return F.call(MERGE_FUNCTIONS[layer.op], *terms)
+        if layer.op == "average":
+            return f"({F.add(*terms)})/{len(terms)}"
+        return {"add": "+", "subtract": "-", "multiply": "*"}[layer.op].join(terms)
+
+    grids.fill(drawn, "map" if len(out.shape) == 3 else "computed", out, cell)
+    return drawn
+
+
+def _conv(layer: Conv, x: Drawn, given, out, grids: GridPlacer, w: WeightRefs) -> Drawn:
+    k4 = layer.kernel4()
+    kh, kw, cin, cout = k4.shape
+    h, wd, _ = as_map(x.shape)
+    (_, top), (_, left) = layer.window((h, wd))
+    (sh, sw), (dh, dw) = layer.strides, layer.dilation
+    kernel = w.block(layer, "kernel")
+    bias = w.block(layer, "bias") if layer.bias is not None else None
+    act = _inline(layer.activation)
+    if act is None:
+        raise UnsupportedModelError(
+            f"layer {layer.name!r} ({layer.class_name}) activation {layer.activation.name!r} "
+            "has no one-step cell formula for maps yet"
+        )
+    label = "SUMPRODUCT(window, kernel) over input channels" + (" + bias" if bias else "")
+    name, once = layer.activation.name, _reads_once(layer.activation)
+    shape = tuple(out.shape)
+    drawn = grids.draw(shape, label + (f", then {name}" if name != "linear" and once else ""))
+    on = drawn.grids[0].sheet
+
+    def cell(co: int, i: int, j: int) -> str:
+        rows = taps(i, h, kh, sh, dh, top)
+        cols = taps(j, wd, kw, sw, dw, left)
+        pairs = [(co // cout, co % cout)] if layer.depthwise else [(ci, co) for ci in range(cin)]
+        terms = [_window_product(x.grids[ci], kernel, ci * kh, g * kw, rows, cols, on)
+                 for ci, g in pairs]  # fmt: skip
+        body = F.add(*terms) if terms else "0"
+        if bias is not None:
+            body = F.add(body, bias.cell(0, co, absolute=True, on=on))
+        return act(body) if once else body
+
+    if once:
+        grids.fill(drawn, _style(out), out, cell)
+        return drawn
+    grids.fill(drawn, _style(out), layer.pre_activation(np.asarray(given, float)[None])[0], cell)
+    after = grids.draw(shape, f"{name}, cell by cell")
+    grids.fill(after, _style(out), out, lambda ch, i, j: act(drawn.grids[ch].cell(i, j, on=on)))
+    return after
+
+
+def _window_product(grid: Block, kernel: Block, k_row: int, k_col: int, rows, cols, on: str) -> str:
+    """SUMPRODUCT of a window of one input channel and the matching kernel slice (taps next
+    to each other), else the products written out (dilated taps)."""
+    if not rows or not cols:
+        return "0"
+    (a0, r0), (a1, r1) = rows[0], rows[-1]
+    (b0, q0), (b1, q1) = cols[0], cols[-1]
+    if r1 - r0 == a1 - a0 == len(rows) - 1 and q1 - q0 == b1 - b0 == len(cols) - 1:
+        xs = _sub(grid, r0, q0, r1, q1, on)
+        ks = _sub(kernel, k_row + a0, k_col + b0, k_row + a1, k_col + b1, on, absolute=True)
+        return f"{xs}*{ks}" if xs.count(":") == 0 else F.call("SUMPRODUCT", xs, ks)
+    return F.add(*(f"{grid.cell(r, q, on=on)}*{kernel.cell(k_row + a, k_col + b, absolute=True, on=on)}"
+                   for a, r in rows for b, q in cols))  # fmt: skip
+
+
+def _reads_once(act) -> bool:
+    """Whether the activation's one cell step reads its input once: then the input's formula
+    goes inside it, else the input gets cells of its own."""
+    if act.name == "linear":
+        return True
+    steps = activations.get(act.name).formula_steps(**act.kwargs)
+    return steps[0].template.count("{x}") == 1
+
+
+def _inline(act) -> object:
+    """The activation as a function of its input's formula, when it is one cell step (relu,
+    tanh, sigmoid, ...); linear is the input itself."""
+    if act.name == "linear":
+        return lambda body: body
+    steps = activations.get(act.name).formula_steps(**act.kwargs)
+    if len(steps) != 1 or F.placeholders(steps[0].template) - {"x"} - set(act.kwargs) - set(
+        activations.get(act.name).defaults
+    ):
+        return None
+    settings = {k: v for k, v in {**activations.get(act.name).defaults, **act.kwargs}.items()
+                if v is not None}  # fmt: skip
+    template = steps[0].template
+    needed = F.placeholders(template)
+    return lambda body: F.render(template, {**{k: v for k, v in settings.items() if k in needed},
+                                            "x": f"({body})"})  # fmt: skip
+
+
+def _pool(layer: Pool, x: Drawn, out: np.ndarray, grids: GridPlacer) -> Drawn:
+    h, wd, _ = as_map(x.shape)
+    (_, top), (_, left) = layer.window((h, wd))
+    fn = "MAX" if layer.op == "max" else "AVERAGE"
+    drawn = grids.draw(tuple(out.shape), f"{fn} over each {layer.pool[0]} x {layer.pool[1]} window")
+    on = drawn.grids[0].sheet
+
+    def cell(ch: int, i: int, j: int) -> str:
+        rows = taps(i, h, layer.pool[0], layer.strides[0], 1, top)
+        cols = taps(j, wd, layer.pool[1], layer.strides[1], 1, left)
+        return F.call(fn, _sub(x.grids[ch], rows[0][1], cols[0][1], rows[-1][1], cols[-1][1], on))
+
+    grids.fill(drawn, _style(out), out, cell)
+    return drawn
+
+
+def _style(out: np.ndarray) -> str:
+    return "map" if out.ndim == 3 else "computed"
+
+
+def _on_map(layer: Layer, x: Drawn, out, grids: GridPlacer, w: WeightRefs) -> Drawn:
+    """Activation, BatchNormalization and Rescaling on a map: cell by cell, per channel."""
+    on = grids.sheet.title
+    if isinstance(layer, Activation) and (act := _inline(layer.activation)):
+        drawn = grids.draw(tuple(out.shape), f"{layer.activation.name}, cell by cell")
+        grids.fill(drawn, "map", out, lambda ch, i, j: act(x.grids[ch].cell(i, j, on=on)))
+        return drawn
+    if isinstance(layer, BatchNorm):
+        drawn = grids.draw(
+            tuple(out.shape), "batch norm: (x - mean) / sqrt(var + eps) * gamma + beta"
+        )
+        grids.fill(drawn, "map", out, lambda ch, i, j: F.batch_norm(
+            x.grids[ch].cell(i, j, on=on), w.element(layer, "moving_mean", ch),
+            w.element(layer, "moving_variance", ch), w.setting(layer, "epsilon", layer.epsilon),
+            w.element(layer, "gamma", ch), w.element(layer, "beta", ch)))  # fmt: skip
+        return drawn
+    if isinstance(layer, Rescaling):
+        drawn = grids.draw(tuple(out.shape), "rescale: x * scale + offset")
+        grids.fill(drawn, "map", out, lambda ch, i, j: F.rescale(
+            x.grids[ch].cell(i, j, on=on), w.setting(layer, "scale", layer.scale),
+            w.setting(layer, "offset", layer.offset)))  # fmt: skip
+        return drawn
+    raise UnsupportedModelError(
+        f"layer {layer.name!r} ({layer.class_name}) on a map {x.shape} has no cell formulas yet"
+    )
+
+
+class _Band:
+    """steps.py's Placer protocol for a vector (one row) or a sequence (t rows): each step is
+    a block of the tensor's rows, one under the other."""
+
+    compact = True
+
+    def __init__(self, grids: GridPlacer, rows: int):
+        self.grids, self.rows, self.sheet = grids, rows, grids.sheet.title
+        self.regions: list[Region] = []
+        self.values: dict[Block, np.ndarray] = {}
+
+    def heading(self, title: str, unit_labels: list[str]) -> None:
+        pass
+
+    def step(self, label: str, cols: int) -> Block:
+        self.grids.label(label)
+        block = Block(self.sheet, self.grids.row, self.grids.left, self.rows, cols)
+        self.grids.row += self.rows + (1 if self.rows > 1 else 0)
+        return block
+
+    def note(self, label: str) -> None:
+        self.grids.label(label, "note")
+        self.grids.row += 1
+
+
+def _vector_steps(layer: Layer, x: Drawn, given, out, grids: GridPlacer, w: WeightRefs) -> Drawn:
+    """Dense, activations, BatchNorm, ... on a vector or on each row of a sequence."""
+    rows = 1 if len(x.shape) == 1 else x.shape[0]
+    block = Block(x.grids[0].sheet, x.grids[0].top, x.grids[0].left, rows, x.shape[-1])
+    band = _Band(grids, rows)
+    band.values[block] = np.asarray(given, np.float64).reshape(rows, -1)
+    last = _layer_steps(layer, block, w, band, "mmult", {})
+    band.values[last] = np.asarray(out, np.float64).reshape(rows, -1)
+    for region in band.regions:
+        if region.results is None and region.block in band.values:
+            region.results = band.values[region.block]
+    grids.sheet.add(*band.regions)
+    if len(out.shape) == 1:
+        return Drawn(tuple(out.shape), (last,))
+    cols = tuple(Block(last.sheet, last.top, last.left + ch, rows, 1) for ch in range(last.cols))
+    return Drawn(tuple(out.shape), cols)
