@@ -156,8 +156,12 @@ def _window_product(grid: Block, kernel: Block, k_row: int, k_col: int, rows, co
         xs = _sub(grid, r0, q0, r1, q1, on)
         ks = _sub(kernel, k_row + a0, k_col + b0, k_row + a1, k_col + b1, on, absolute=True)
         return f"{xs}*{ks}" if xs.count(":") == 0 else F.call("SUMPRODUCT", xs, ks)
-    return F.add(*(f"{grid.cell(r, q, on=on)}*{kernel.cell(k_row + a, k_col + b, absolute=True, on=on)}"
-                   for a, r in rows for b, q in cols))  # fmt: skip
+    products = [
+        f"{grid.cell(r, q, on=on)}*{kernel.cell(k_row + a, k_col + b, absolute=True, on=on)}"
+        for a, r in rows
+        for b, q in cols
+    ]
+    return F.add(*products)
 
 
 def _reads_once(act) -> bool:

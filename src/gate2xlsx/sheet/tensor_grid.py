@@ -12,6 +12,7 @@ channels last), the one mapping every formula that moves numbers uses.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -115,10 +116,14 @@ class GridPlacer:
             if formula is None:
                 self.sheet.add(Region(grid, style, values=values, **kw))
                 continue
-            cell = (lambda ch: lambda i, j: F.formula(formula(ch, i, j)))(ch)
+            cell = partial(_cell_formula, formula, ch)
             self.sheet.add(Region(grid, style, cell_formula=cell, results=values, **kw))
             kw.pop("comment", None)
 
     def _channel_headers(self, row: int, where: list[tuple[int, str]]) -> None:
         for col, value in where:
             self.sheet.add(text(self.sheet.title, row, col, value, "header"))
+
+
+def _cell_formula(formula, ch: int, i: int, j: int) -> str:
+    return F.formula(formula(ch, i, j))
