@@ -54,7 +54,10 @@ COMPUTED_CLASSES = {
     "Rescaling",
 }
 # Layers on tensors and merges: a graph (readers/graph_config.py, readers/map_layers.py).
-CONV_CLASSES = {"Conv1D", "Conv2D", "Convolution1D", "Convolution2D", "DepthwiseConv2D"}
+CONV_CLASSES = {
+    "Conv1D", "Conv2D", "DepthwiseConv2D",
+    "Convolution1D", "Convolution2D", "AtrousConvolution1D", "AtrousConvolution2D",
+}  # fmt: skip
 POOL_CLASSES = {
     f"{op}{kind}{d}D"
     for op in ("Max", "Average", "Avg")
@@ -68,7 +71,9 @@ REARRANGE_CLASSES = {
     "Permute", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D",
     "UpSampling1D", "UpSampling2D",
 }  # fmt: skip
-MERGE_CLASSES = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"}
+MERGE_CLASSES = {
+    "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Merge",
+}  # fmt: skip
 TENSOR_CLASSES = CONV_CLASSES | POOL_CLASSES | GLOBAL_CLASSES | REARRANGE_CLASSES
 SUPPORTED_LAYERS = sorted(
     COMPUTED_CLASSES | IDENTITY_CLASSES | SHAPE_CLASSES | TENSOR_CLASSES | MERGE_CLASSES

@@ -28,6 +28,7 @@ from ..model import (
     Rescaling,
 )
 from .config import (
+    CONV_CLASSES,
     IDENTITY_CLASSES,
     SYNONYMS,
     LayerSpec,
@@ -142,7 +143,7 @@ def _reshape_ok(cfg: dict, width: int) -> bool:
 
 
 def expected_weights(cls: str, cfg: dict) -> list[str]:
-    if cls in ("Conv1D", "Conv2D", "Convolution1D", "Convolution2D", "DepthwiseConv2D"):
+    if cls in CONV_CLASSES:
         kernel = "depthwise_kernel" if cls == "DepthwiseConv2D" else "kernel"
         return [kernel, "bias"] if cfg.get("use_bias", cfg.get("bias", True)) else [kernel]
     if cls == "Dense":

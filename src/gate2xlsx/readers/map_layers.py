@@ -12,9 +12,10 @@ import numpy as np
 from ..errors import InputError, UnsupportedModelError
 from ..graph import Graph, Node, Port, output_shape
 from ..maps import Conv, GlobalPool, Merge, Pool, Rearrange
-from ..model import Layer
+from ..model import Layer, Param
 from . import graph_config as G
 from .config import LayerSpec, WeightLookup, check_classes
+from .keras1_config import modern
 from .layers import activation_of, build_layer, weights_for
 
 
@@ -54,6 +55,7 @@ def build_graph(
 
 
 def _layer(spec: LayerSpec, raw: list, shapes: list, keras_version: str, path: Path) -> Layer:
+    spec = modern(spec, path)
     cls, cfg = spec.class_name, spec.config
     if cls not in G.MERGE_CLASSES and len(shapes) != 1:
         raise UnsupportedModelError(
@@ -118,6 +120,9 @@ def _conv(spec: LayerSpec, raw: list, shape: tuple, keras_version: str, path: Pa
         )
     weights = weights_for(spec, raw, path)
     kernel = weights.get("kernel", weights.get("depthwise_kernel"))
+    if rank == 1 and kernel.values.ndim == 4 and kernel.values.shape[1] == 1:
+        # Keras 1's Convolution1D stored (k, 1, cin, cout): it computed through conv2d
+        kernel = Param(kernel.values[:, 0], kernel.path, kernel.dtype)
     depthwise = cls == "DepthwiseConv2D"
     if kernel.values.ndim != rank + 2 or kernel.values.shape[-2] != shape[-1]:
         raise InputError(
