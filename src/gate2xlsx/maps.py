@@ -112,6 +112,19 @@ class Conv(Layer):
         return self.activation(self.pre_activation(x))
 
 
+def kernel_grid(k4: np.ndarray) -> np.ndarray:
+    """How a kernel is shown: (kh, kw, cin, cout) -> a (cin * kh) x (cout * kw) block, grid
+    (ci, co) at rows ci * kh.., columns co * kw..; kernel_from_grid is the inverse."""
+    kh, kw, cin, cout = k4.shape
+    return k4.transpose(2, 0, 3, 1).reshape(cin * kh, cout * kw)
+
+
+def kernel_from_grid(grid: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """The kernel of `shape` ((kh, kw, cin, cout), or (k, cin, cout) in 1-D) from its block."""
+    kh, kw, cin, cout = (shape[0], 1, *shape[1:]) if len(shape) == 3 else shape
+    return np.asarray(grid).reshape(cin, kh, cout, kw).transpose(1, 3, 0, 2).reshape(shape)
+
+
 @dataclass(eq=False)
 class Pool(Layer):
     """MaxPooling / AveragePooling 1D and 2D; `same` padding averages over the cells inside."""

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 
 from .errors import InputError
+from .graph import Graph, Node, Port
+from .maps import Conv, GlobalPool, Merge, Pool, Rearrange
 from .model import (
     Act,
     Activation,
@@ -37,7 +39,28 @@ KERAS_MEMBER = "gate2xlsx.json"
 NPZ_ARCHITECTURE = "gate2xlsx_architecture"
 _KINDS: dict[str, type[Layer]] = {
     cls.kind: cls
-    for cls in (Dense, Activation, PReLU, BatchNorm, Normalization, Rescaling, Identity)
+    for cls in (
+        Dense,
+        Activation,
+        PReLU,
+        BatchNorm,
+        Normalization,
+        Rescaling,
+        Identity,
+        Conv,
+        Pool,
+        GlobalPool,
+        Rearrange,
+        Merge,
+    )  # fmt: skip
+}
+# The settings of the layers on tensors (maps.py), stored as JSON lists, read back as tuples.
+_TENSOR_SETTINGS = {
+    "conv": ("strides", "dilation", "padding", "depthwise"),
+    "pool": ("op", "pool", "strides", "padding", "rank"),
+    "global_pool": ("op", "keepdims"),
+    "rearrange": ("op", "arg"),
+    "merge": ("op", "axis"),
 }
 _SCALARS = ("epsilon", "invert", "scale", "offset")
 
@@ -62,6 +85,8 @@ def to_dict(model: Model) -> dict[str, Any]:
         for attr in _SCALARS:
             if hasattr(layer, attr):
                 entry[attr] = getattr(layer, attr)
+        for attr in _TENSOR_SETTINGS.get(layer.kind, ()):
+            entry[attr] = _listed(getattr(layer, attr))
         entry["weights"] = {
             k: {"shape": list(p.values.shape), "path": p.path, "dtype": p.dtype}
             for k, p in layer.weights().items()
@@ -78,6 +103,13 @@ def to_dict(model: Model) -> dict[str, Any]:
         "source": vars(model.source).copy(),
         "layers": layers,
     }
+    if model.graph is not None:
+        graph = model.graph
+        out["graph"] = {
+            "inputs": [[port.name, list(port.shape)] for port in graph.inputs],
+            "reads": [list(node.inputs) for node in graph.nodes],
+            "outputs": list(graph.outputs),
+        }
     if model.data is not None:
         out["data"] = {
             "name": model.data.name,
@@ -122,9 +154,11 @@ def from_dict(
             None if d.get("y") is None else np.asarray(d["y"], dtype=np.float64),
             d.get("name", ""),
         )
+    graph = _graph(data["graph"], layers, path) if data.get("graph") else None
     return Model(
         int(data["n_inputs"]),
         layers,
+        graph=graph,
         name=data.get("name", "model"),
         input_names=data.get("input_names"),
         class_names=data.get("class_names"),
@@ -148,9 +182,29 @@ def _layer(
     for attr in _SCALARS:
         if attr in entry:
             kwargs[attr] = entry[attr]
+    for attr in _TENSOR_SETTINGS.get(entry.get("kind", ""), ()):
+        if attr in entry:
+            kwargs[attr] = _tupled(entry[attr])
     for name, meta in entry.get("weights", {}).items():
         if key(index, name) not in weights:
             raise InputError(f"layer {entry['name']!r}: weight {name!r} is missing", path=path)
         values = np.asarray(weights[key(index, name)], dtype=np.float64).reshape(meta["shape"])
         kwargs[name] = Param(values, meta.get("path", ""), meta.get("dtype", "float32"))
     return cls(**kwargs)
+
+
+def _listed(value: Any) -> Any:
+    return [_listed(v) for v in value] if isinstance(value, (tuple, list)) else value
+
+
+def _tupled(value: Any) -> Any:
+    return tuple(_tupled(v) for v in value) if isinstance(value, list) else value
+
+
+def _graph(data: dict[str, Any], layers: list[Layer], path: object) -> Graph:
+    reads = data.get("reads", [])
+    if len(reads) != len(layers):
+        raise InputError("the graph's description does not match its layers", path=path)
+    inputs = [Port(str(name), tuple(int(d) for d in shape)) for name, shape in data["inputs"]]
+    nodes = [Node(layer, tuple(map(str, r))) for layer, r in zip(layers, reads)]
+    return Graph(inputs, nodes, [str(name) for name in data["outputs"]])

@@ -177,7 +177,7 @@ def test_many_unsupported_layers_are_grouped_and_short(tmp_path):
         }
     ]
     layers += [{"class_name": cls, "config": {"name": f"{cls.lower()}_{i}"}}
-               for cls in ("Conv2D", "MaxPooling2D", "UpSampling2D") for i in range(4)]  # fmt: skip
+               for cls in ("Conv3D", "MaxPooling3D", "UpSampling3D") for i in range(4)]  # fmt: skip
     path = tmp_path / "autoencoder.h5"
     with h5py.File(path, "w") as f:
         f.attrs["model_config"] = json.dumps(
@@ -189,8 +189,8 @@ def test_many_unsupported_layers_are_grouped_and_short(tmp_path):
     error, hint = done.stderr.strip().splitlines()
     said = error.removeprefix(f"Error: {path}: ")
     assert done.returncode == 2 and len(said) < 250, error  # the old line: 1,326 characters
-    assert said.startswith("12 layers are not layers gate2xlsx can compute: Conv2D (conv2d_0, "
-                           "conv2d_1 and 2 more), MaxPooling2D (")  # fmt: skip
+    assert said.startswith("12 layers are not layers gate2xlsx can compute: Conv3D (conv3d_0, "
+                           "conv3d_1 and 2 more), MaxPooling3D (")  # fmt: skip
     assert hint.startswith("Hint: Supported layers: ") and "Dense" in hint
 
 

@@ -219,8 +219,13 @@ def decide(
         raise InputError(f"--labels needs {max(model.n_outputs, 2)} names, got {len(labels)}")
     if inputs is not None and len(inputs) != model.n_inputs:
         raise InputError(f"--inputs needs {model.n_inputs} names, got {len(inputs)}")
+    if model.graph is not None and (gate or training):
+        raise UnsupportedModelError(
+            f"{'--gate' if gate else '--epochs'} needs a dense chain; this network has tensors "
+            "or branches (its Network sheet computes one example)"
+        )
     how = "--gate" if gate else None
-    if gate is None and data is None and infer:
+    if gate is None and data is None and infer and model.graph is None:
         gate, how = infer_gate(model)
     table = tables.for_model(data, model.n_inputs) if data is not None else None
     named_inputs = inputs or (None if model.input_names or table is None else table.input_names)
@@ -340,6 +345,9 @@ def default_rows(model: Model) -> Rows:
             np.asarray(model.data.x, float), model.data.y, f"Rows: {name} stored in the model file"
         )
     n = model.n_inputs
+    if model.graph is not None:  # one example on the Network sheet: a blank drawing grid
+        return Rows(np.zeros((1, n)), None, "Rows: none (the Network sheet starts from zeros; "
+                    "give rows with --data FILE.csv)", sample=True)  # fmt: skip
     if n <= 10:
         grid = np.array(
             [[(i >> (n - 1 - b)) & 1 for b in range(n)] for i in range(2**n)], dtype=np.float64

@@ -25,7 +25,8 @@ def describe(model: Model | str | os.PathLike, *, full: bool = False,
         from ..readers import load
 
         model = load(Path(model), architecture=architecture)
-    widths = model.widths()
+    shapes = _output_shapes(model)
+    reads = [list(n.inputs) for n in model.graph.nodes] if model.graph else None
     layers, weights = [], []
     for index, layer in enumerate(model.layers):
         params = sum(p.values.size for p in layer.weights().values())
@@ -34,8 +35,9 @@ def describe(model: Model | str | os.PathLike, *, full: bool = False,
                 "name": layer.name,
                 "class": layer.class_name or type(layer).__name__,
                 "activation": _activation(layer),
-                "output_shape": [None, widths[index + 1]],
+                "output_shape": [None, *shapes[index]],
                 "params": params,
+                **({"reads": reads[index]} if reads else {}),
             }
         )
         for key, p in layer.weights().items():
@@ -64,9 +66,26 @@ def describe(model: Model | str | os.PathLike, *, full: bool = False,
         "outputs": model.n_outputs,
         "params": model.count_params(),
         "loss": model.loss,
+        **_ports(model),
         "layers": layers,
         "weights": weights,
     }
+
+
+def _output_shapes(model: Model) -> list[tuple[int, ...]]:
+    if model.graph is None:
+        return [(width,) for width in model.widths()[1:]]
+    shapes = model.graph.shapes()
+    return [shapes[node.layer.name] for node in model.graph.nodes]
+
+
+def _ports(model: Model) -> dict[str, Any]:
+    """A graph's named inputs and outputs with their shapes."""
+    if model.graph is None:
+        return {}
+    ports = {"input": model.graph.inputs, "output": model.graph.output_ports()}
+    return {f"{kind}_tensors": [{"name": p.name, "shape": list(p.shape)} for p in found]
+            for kind, found in ports.items()}  # fmt: skip
 
 
 def _activation(layer: Layer) -> str:
@@ -87,6 +106,12 @@ def render(info: dict[str, Any]) -> str:
         f"{info['params']:,} parameters" + (f", loss {info['loss']}" if info["loss"] else ""),
         "",
     ]
+    for kind in ("input", "output"):
+        for port in info.get(f"{kind}_tensors", []):
+            lines.append(f"{kind} {port['name']!r}: shape ({', '.join(map(str, port['shape']))})")
+    if info.get("input_tensors"):
+        lines.append("")
+    graph = any("reads" in layer for layer in info["layers"])
     header = ["#", "layer", "class", "activation", "output shape", "params"]
     rows = [
         [
@@ -96,10 +121,11 @@ def render(info: dict[str, Any]) -> str:
             layer["activation"],
             "(" + ", ".join(str(d) for d in layer["output_shape"]) + ")",
             f"{layer['params']:,}",
+            *([", ".join(layer["reads"])] if graph else []),
         ]
         for i, layer in enumerate(info["layers"], start=1)
     ]
-    lines += _table(header, rows, right={0, 5})
+    lines += _table(header + (["reads"] if graph else []), rows, right={0, 5})
     for w in info["weights"]:
         shape = " x ".join(str(d) for d in w["shape"]) or "scalar"
         lines += [

@@ -24,6 +24,7 @@ from ..model import Model
 from ..readers import kind_of
 from ..readers.xlsx import name_range, read_workbook
 from ..sheet import formulas as F
+from ..sheet.graph_network import port_names
 
 DEFAULT_ATOL = 1e-9
 # (inputs name, outputs name) of every place the workbook computes the network.
@@ -116,11 +117,14 @@ def verify(
             raise
         values = openpyxl.load_workbook(computed, data_only=True)
     formulas = openpyxl.load_workbook(workbook)
-    comparisons = [
-        _compare(values, formulas, reference, x, y)
-        for x, y in OUTPUTS
-        if x in values.defined_names and y in values.defined_names
-    ]
+    if reference.graph is not None:
+        comparisons = _compare_graph(values, formulas, reference)
+    else:
+        comparisons = [
+            _compare(values, formulas, reference, x, y)
+            for x, y in OUTPUTS
+            if x in values.defined_names and y in values.defined_names
+        ]
     return Verification(str(workbook), atol, comparisons)
 
 
@@ -147,11 +151,27 @@ def _require_workbook(path: Path) -> None:
                      f"gate2xlsx verify {path.stem}.xlsx")  # fmt: skip
 
 
-def _compare(values, formulas, model: Model, x_name: str, y_name: str) -> Comparison:
+def _compare_graph(values, formulas, model: Model) -> list[Comparison]:
+    """A graph: every input name read (Keras's order, side by side), every output name
+    compared with its part of the NumPy outputs."""
+    graph = model.graph
+    ins = port_names(len(graph.inputs), "input")
+    x = np.concatenate([_numbers(values, name).reshape(-1) for name in ins]).reshape(1, -1)
+    expected, at, found = model.forward(np.nan_to_num(x))[0], 0, []
+    outs = graph.output_ports()
+    for port, name in zip(outs, port_names(len(outs), "output")):
+        part = expected[at : at + port.size]
+        at += port.size
+        found.append(_compare(values, formulas, model, "", name, part))
+    return found
+
+
+def _compare(values, formulas, model: Model, x_name: str, y_name: str, want=None) -> Comparison:
     sheet, (c1, r1, _, _) = name_range(values, y_name)
-    x = _numbers(values, x_name)
     got = _numbers(values, y_name)
-    expected = model.forward(np.nan_to_num(x)).reshape(got.shape)
+    if want is None:
+        want = model.forward(np.nan_to_num(_numbers(values, x_name)))
+    expected = np.asarray(want).reshape(got.shape)
     diff = np.abs(got - expected)
     diff[np.isnan(diff)] = np.inf  # an error value or text where a number belongs
     i, j = np.unravel_index(int(np.argmax(diff)), diff.shape)

@@ -50,6 +50,15 @@ def needs_graph(config: dict | list) -> bool:
     entries = _entries(config)
     if any(e.get("class_name") in TENSOR_CLASSES | MERGE_CLASSES for e in entries):
         return True
+    layers = [e for e in entries if e.get("class_name") not in C.MODEL_CLASSES]
+    shape = next((C.input_shape_of(e) for e in layers if C.input_shape_of(e)), None)
+    computing = [
+        e for e in layers if e.get("class_name") not in ("InputLayer", *C.IDENTITY_CLASSES)
+    ]
+    if shape and len(shape) > 1 and computing and computing[0].get("class_name") not in (
+        "Flatten", "Reshape"
+    ):  # fmt: skip
+        return True  # layers on a sequence or a map before any Flatten
     inner = config.get("config") if isinstance(config, dict) else None
     if isinstance(config, dict) and config.get("class_name") in ("Model", "Functional"):
         ins, outs = (

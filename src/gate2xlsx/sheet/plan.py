@@ -74,7 +74,7 @@ def _graph_workbook(model: Model, spec: WorkbookSpec) -> WorkbookPlan:
     weights_sheet, refs = weights_plan(model, spec)
     input_values = spec.input_values
     if input_values is None and len(spec.rows.x):
-        input_values = spec.rows.x[min(1, len(spec.rows.x) - 1)]
+        input_values = spec.rows.x[0]
     sheets = [
         graph_network_plan(model, refs, spec, input_values),
         weights_sheet,

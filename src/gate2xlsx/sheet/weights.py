@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..maps import Conv
+from ..maps import Conv, kernel_grid
 from ..model import Layer, Model, layer_label
 from ..templates_text import say
 from .layout import Block, ConditionalFormat, Region, SheetPlan, own, paragraph, text, text_row
@@ -27,18 +27,6 @@ def _grid(layer: Layer, key: str, values: np.ndarray) -> np.ndarray:
     if isinstance(layer, Conv) and key == "kernel":
         return kernel_grid(layer.kernel4())
     return values.reshape(values.shape[0], -1) if values.ndim >= 2 else values.reshape(1, -1)
-
-
-def kernel_grid(k4: np.ndarray) -> np.ndarray:
-    """(kh, kw, cin, cout) -> a (cin * kh) x (cout * kw) block: grid (ci, co) at rows
-    ci * kh.., columns co * kw..; the inverse is kernel_from_grid."""
-    kh, kw, cin, cout = k4.shape
-    return k4.transpose(2, 0, 3, 1).reshape(cin * kh, cout * kw)
-
-
-def kernel_from_grid(grid: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    kh, kw, cin, cout = (shape[0], 1, *shape[1:]) if len(shape) == 3 else shape
-    return np.asarray(grid).reshape(cin, kh, cout, kw).transpose(1, 3, 0, 2).reshape(shape)
 
 
 def weights_plan(model: Model, spec: WorkbookSpec) -> tuple[SheetPlan, WeightRefs]:
