@@ -142,20 +142,21 @@ def _functional(inner: dict, path: Path) -> GraphSpec:
 
 
 def _ordered(nodes: list, ready: list[str], path: Path) -> list:
-    """Nodes in an order where every layer comes after the tensors it reads."""
+    """Nodes in an order where every layer comes after the tensors it reads: the config's own
+    order when it already is one (Keras's: the order its weights follow), else the first
+    layer that can run, again and again."""
     done, left, found = set(ready), list(nodes), []
     while left:
-        runnable = [n for n in left if all(t in done for t in n[1])]
-        if not runnable:
+        node = next((n for n in left if all(t in done for t in n[1])), None)
+        if node is None:
             spec, reads = left[0]
             unknown = [t for t in reads if t not in done]
             raise InputError(
                 f"layer {spec.name!r} reads {unknown[0]!r}, which nothing computes", path=path
             )
-        for node in runnable:
-            found.append(node)
-            done.add(node[0].name)
-            left.remove(node)
+        found.append(node)
+        done.add(node[0].name)
+        left.remove(node)
     return found
 
 

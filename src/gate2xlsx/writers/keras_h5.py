@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import serialize
 from ..model import Model
+from .keras_graph import functional_config, graph_layers
 from .keras_layers import KerasLayer, keras_layers, model_name, unique
 
 KERAS2_VERSION = "2.15.0"
@@ -48,11 +49,16 @@ def _bytes_list(names: list[str]) -> np.ndarray:
 
 def write(model: Model, path: Path) -> None:
     """tf.keras 2.15's `model.save("x.h5")` tree, plus gate2xlsx's description attribute."""
-    layers = keras_layers(model)
+    if model.graph is not None:
+        layers = [gl.layer for gl in graph_layers(model)[0]]
+        config = functional_config(model, keras3=False)
+    else:
+        layers = keras_layers(model)
+        config = keras2_config(model, layers)
     with h5py.File(path, "w") as f:
         f.attrs["backend"] = "tensorflow"
         f.attrs["keras_version"] = KERAS2_VERSION
-        f.attrs["model_config"] = json.dumps(keras2_config(model, layers)).encode("utf-8")
+        f.attrs["model_config"] = json.dumps(config).encode("utf-8")
         f.attrs[serialize.H5_ATTRIBUTE] = json.dumps(serialize.to_dict(model)).encode("utf-8")
         root = f.create_group("model_weights")
         root.attrs["backend"] = "tensorflow"

@@ -51,6 +51,25 @@ def keras_layers(model: Model) -> list[KerasLayer]:
     return [out for layer in model.layers for out in _keras_layer(layer)]
 
 
+def layer_as_keras(layer: Layer) -> list[KerasLayer]:
+    """One layer of model.py as the Keras layers that compute it (one, or two for an
+    activation no Keras string names)."""
+    return _keras_layer(layer)
+
+
+def portable(act: Any) -> bool:
+    """Whether a Keras activation string says `act` (with its parameters) in both Kerases."""
+    return act.name in PORTABLE_ACTIVATIONS and _default_params(act)
+
+
+def activation_string(layer: Layer, act: Any) -> str:
+    return _activation_string(layer, act)
+
+
+def activation_layer(layer: Activation) -> KerasLayer:
+    return _activation_layer(layer)
+
+
 def _keras_layer(layer: Layer) -> list[KerasLayer]:
     if isinstance(layer, Dense):
         return _dense(layer)

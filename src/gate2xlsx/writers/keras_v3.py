@@ -16,6 +16,7 @@ import numpy as np
 from .. import serialize
 from ..model import Model
 from ..naming import snake_case
+from .keras_graph import functional_config, graph_layers
 from .keras_layers import KerasLayer, keras_layers, model_name, unique
 
 KERAS3_VERSION = "3.3.3"
@@ -90,13 +91,19 @@ def _keras3_weights(layers: list[KerasLayer]) -> bytes:
 
 def write(model: Model, path: Path) -> None:
     """A Keras 3 `.keras` zip: metadata.json, config.json, model.weights.h5 (+ gate2xlsx.json)."""
-    layers = keras_layers(model)
+    if model.graph is not None:  # a Functional model: its InputLayers are layers too
+        inputs = [KerasLayer("InputLayer", port.name, {}) for port in model.graph.inputs]
+        layers = inputs + [gl.layer for gl in graph_layers(model)[0]]
+        config = functional_config(model, keras3=True)
+    else:
+        layers = keras_layers(model)
+        config = keras3_config(model, layers)
     metadata = {
         "keras_version": KERAS3_VERSION,
         "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
     }
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("metadata.json", json.dumps(metadata))
-        archive.writestr("config.json", json.dumps(keras3_config(model, layers)))
+        archive.writestr("config.json", json.dumps(config))
         archive.writestr("model.weights.h5", _keras3_weights(layers))
         archive.writestr(serialize.KERAS_MEMBER, json.dumps(serialize.to_dict(model)))

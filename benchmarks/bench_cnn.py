@@ -1,0 +1,88 @@
+"""Convolutional networks at scale: `gate2xlsx MODEL -o OUT.xlsx` (whole process) against the
+bare openpyxl baseline (benchmarks/baseline_cnn.py: same weights, plain formulas, one sheet,
+no styles, no cached values) in the same run: export time, peak memory, file size, and
+LibreOffice's and IronCalc's load + recalculation time.
+
+    python benchmarks/bench_cnn.py [--repeats N]
+
+Models: the MNIST CNN of the issue (28x28x1 -> Conv2D 8 3x3 relu -> MaxPooling 2 -> Conv2D 16
+3x3 relu -> MaxPooling 2 -> Flatten -> Dense 10 softmax) and the same shape of CNN on 8x8
+digits, both real tf.keras 2.15 files from tests/fixtures/tensors/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_training import formula_cells  # noqa: E402
+from run import ironcalc_seconds, recalc_seconds, timed_process  # noqa: E402
+
+from gate2xlsx.engines.libreoffice import soffice_path  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+TENSORS = HERE.parent / "tests" / "fixtures" / "tensors" / "keras2"
+CASES = {"MNIST CNN 28x28x1 (5,258 weights)": "mnist_cnn.h5"}
+GOAL = 1.25  # LibreOffice recalculation, ours / baseline (measured 1.02 on 2026-12-01)
+
+
+def measure(model: Path, repeats: int, scratch: Path) -> dict:
+    ours, base = scratch / f"{model.stem}.xlsx", scratch / f"{model.stem}_base.xlsx"
+    ours_cmd = [sys.executable, "-m", "gate2xlsx", str(model), "-o", str(ours), "--quiet"]
+    base_cmd = [sys.executable, str(HERE / "baseline_cnn.py"), str(model), str(base)]
+    runs: dict[str, list[float]] = {
+        k: []
+        for k in (
+            "ours",
+            "base",
+            "ours_mem",
+            "base_mem",
+            "ours_lo",
+            "base_lo",
+            "ours_ic",
+            "base_ic",
+        )
+    }
+    for _ in range(repeats):
+        ours.unlink(missing_ok=True)
+        t, m = timed_process(ours_cmd)
+        runs["ours"].append(t), runs["ours_mem"].append(m)
+        t, m = timed_process(base_cmd)
+        runs["base"].append(t), runs["base_mem"].append(m)
+        if soffice_path():
+            runs["ours_lo"].append(recalc_seconds(ours, scratch))
+            runs["base_lo"].append(recalc_seconds(base, scratch))
+        runs["ours_ic"].append(ironcalc_seconds(ours))
+        runs["base_ic"].append(ironcalc_seconds(base))
+    med = {k: statistics.median(v) if v else float("nan") for k, v in runs.items()}
+    med["cells"], med["base_cells"] = formula_cells(ours), formula_cells(base)
+    med["size"], med["base_size"] = ours.stat().st_size / 1e6, base.stat().st_size / 1e6
+    return med
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    print(
+        "| network | formula cells (ours / base) | export s (ours / base) | peak MB | "
+        "file MB | LibreOffice s (ours / base) | ratio | IronCalc s (ours / base) |"
+    )
+    print("|" + "---|" * 8)
+    with tempfile.TemporaryDirectory() as scratch:
+        for label, name in CASES.items():
+            r = measure(TENSORS / name, args.repeats, Path(scratch))
+            ratio = r["ours_lo"] / r["base_lo"]
+            print(f"| {label} | {r['cells']:,} / {r['base_cells']:,} | {r['ours']:.2f} / "
+                  f"{r['base']:.2f} | {r['ours_mem']:.0f} / {r['base_mem']:.0f} | "
+                  f"{r['size']:.2f} / {r['base_size']:.2f} | {r['ours_lo']:.2f} / "
+                  f"{r['base_lo']:.2f} | {ratio:.2f} (goal {GOAL:g}) | {r['ours_ic']:.2f} / "
+                  f"{r['base_ic']:.2f} |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
