@@ -9,10 +9,13 @@ import numpy as np
 import pytest
 from conftest import SAMPLES, _in_ci
 from test_keras_fixtures import GOOD, KERAS_TOL, expected, load, scaled_error
+from test_tensor_fixtures import FLAVOURS, TENSORS, entries
+from test_tensor_fixtures import expected as expected_of
 
 import gate2xlsx
 from gate2xlsx.model import Dataset
 from gate2xlsx.readers.xlsx import named_values
+from gate2xlsx.sheet.graph_network import port_names
 
 SAMPLE_MODELS = {"or": "or.hdf", "and": "and.hdf", "xor": "xor.h5"}
 NAMES = ["output", "data_outputs", "accuracy", "loss", "map_outputs", "check_result"]
@@ -41,6 +44,32 @@ def test_ironcalc_computes_keras_predictions(entry, ironcalc, tmp_path):
     assert scaled_error(wb.numbers("output"), data["y"][:1]) <= KERAS_TOL
     assert scaled_error(wb.numbers("data_outputs"), model.forward(data["x"])) <= 1e-9
     assert wb.values("check_result") == [["PASS"]]
+
+
+TENSOR_CASES = [(f, e["name"]) for f in FLAVOURS for e in entries(f)]
+
+
+@pytest.mark.parametrize("flavour,name", TENSOR_CASES, ids=[f"{f}/{n}" for f, n in TENSOR_CASES])
+def test_ironcalc_computes_graphs(flavour, name, ironcalc, tmp_path):
+    """Each tensor/graph fixture, its last Keras row typed into the input names: every output
+    name equals Keras's prediction, and the cached values equal IronCalc's before the edit."""
+    entry = next(e for e in entries(flavour) if e["name"] == name)
+    model, data = gate2xlsx.load(TENSORS / flavour / entry["files"][0]), expected_of(flavour, entry)
+    book = gate2xlsx.write_workbook(model, tmp_path / "graph.xlsx")
+    wb = ironcalc.Workbook(book)
+    outs = port_names(len(model.graph.outputs), "output")
+    fresh = np.concatenate([wb.numbers(n).reshape(-1) for n in outs])
+    assert np.allclose(fresh, model.forward(np.zeros((1, model.n_inputs)))[0], rtol=1e-9,
+                       atol=1e-12)  # fmt: skip
+    row, at = data["x"][-1], 0
+    for port, input_name in zip(model.graph.inputs, port_names(len(model.graph.inputs), "input")):
+        cells = row[at : at + port.size].reshape(wb.numbers(input_name).shape)
+        for (i, j), value in np.ndenumerate(cells):
+            wb.set_number(input_name, i, j, float(value))
+        at += port.size
+    got = np.concatenate([wb.numbers(n).reshape(-1) for n in outs])
+    assert scaled_error(got, data["y"][-1]) <= KERAS_TOL
+    assert np.allclose(got, model.forward(row)[0], rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.libreoffice

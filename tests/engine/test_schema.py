@@ -19,6 +19,7 @@ import openpyxl
 import pytest
 from conftest import FIXTURES, SAMPLES, _in_ci
 from test_keras_fixtures import GOOD, load
+from test_tensor_fixtures import FLAVOURS, TENSORS, entries
 
 import gate2xlsx
 from gate2xlsx.app.export import training_spec
@@ -71,7 +72,12 @@ def test_every_fixture_workbook_is_schema_valid(audit, tmp_path):
             gate=case[:3].strip("_"),
             training=training_spec(model, 20, batch_size=2),
         )
-    assert len(list(tmp_path.glob("*.xlsx"))) == len(GOOD) + 11
+    for flavour in FLAVOURS:  # graphs: grids, colour scales over several ranges, two outputs
+        for entry in entries(flavour):
+            model = gate2xlsx.load(TENSORS / flavour / entry["files"][0])
+            gate2xlsx.write_workbook(model, tmp_path / f"{flavour}_{entry['name']}.xlsx")
+    graphs = sum(len(entries(f)) for f in FLAVOURS)
+    assert len(list(tmp_path.glob("*.xlsx"))) == len(GOOD) + 11 + graphs
     found = findings(audit, tmp_path)
     assert [f for f in found if not allowed(f)][:5] == []
 
