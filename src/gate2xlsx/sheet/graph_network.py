@@ -32,6 +32,12 @@ def port_names(count: int, base: str) -> list[str]:
     return [base] if count == 1 else [f"{base}_{k + 1}" for k in range(count)]
 
 
+def bound(value) -> float:
+    """The colour scale's full-colour value: the largest magnitude shown at export, at least 1
+    (so a blank drawing grid and a dead map stay white)."""
+    return float(max(1.0, np.max(np.abs(value)))) if np.size(value) else 1.0
+
+
 def shape_text(shape: tuple[int, ...]) -> str:
     return " x ".join(str(d) for d in shape)
 
@@ -40,7 +46,9 @@ def graph_network_plan(
     model: Model, refs: WeightRefs, spec: WorkbookSpec, input_values: np.ndarray | None = None
 ) -> SheetPlan:
     graph = model.graph
-    sheet = SheetPlan(NETWORK, widths={1: LABEL_WIDTH}, freeze="B3")
+    # the value columns' width first: the intro paragraph's merge is measured with it
+    sheet = SheetPlan(NETWORK, widths={1: LABEL_WIDTH, **dict.fromkeys(range(2, 40), VALUE_WIDTH)},
+                      freeze="B3")  # fmt: skip
     sheet.add(text(NETWORK, 1, 1, say("network_title", model=spec.title), "title"))
     paragraph(sheet, 2, say("graph_network_intro"))
     x = np.zeros(model.n_inputs) if input_values is None else np.asarray(input_values, float)
@@ -61,7 +69,9 @@ def graph_network_plan(
                           grids, refs)  # fmt: skip
         drawn[layer.name] = made
         if len(shape) == 3 and made not in reads:  # a colour scale per layer
-            sheet.conditional.append(ConditionalFormat(made.refs(NETWORK), "map"))
+            sheet.conditional.append(
+                ConditionalFormat(made.refs(NETWORK), "map", bound=bound(values[layer.name]))
+            )
         own(sheet.regions, first, layer_label(index, layer))
     outs = graph.output_ports()
     blocks = [
@@ -94,14 +104,15 @@ def _input(sheet: SheetPlan, grids: GridPlacer, port: Port, value, name: str) ->
     if len(shape) == 3 and shape[2] == 1:
         for r in range(keras.top, keras.bottom + 1):
             sheet.heights[r] = 43.0
-        sheet.conditional.append(ConditionalFormat(keras.ref(absolute=False, on=NETWORK), "ink"))
+        sheet.conditional.append(ConditionalFormat(keras.ref(absolute=False, on=NETWORK), "ink",
+                                                   bound=bound(value)))  # fmt: skip
         return Drawn(shape, (keras,))
     if len(shape) < 3:
         return Drawn(shape, _as_grids(keras, shape))
     view = grids.draw(shape, "each channel as a grid (views of the input)")
     grids.fill(view, "map", value, lambda ch, i, j: F.reference(
         _keras_cell(keras, shape, view.index(ch, i, j))))  # fmt: skip
-    sheet.conditional.append(ConditionalFormat(view.refs(NETWORK), "map"))
+    sheet.conditional.append(ConditionalFormat(view.refs(NETWORK), "map", bound=bound(value)))
     return view
 
 

@@ -13,6 +13,7 @@ from .. import activations
 from ..errors import UnsupportedModelError
 from ..maps import Conv, GlobalPool, Merge, Pool, Rearrange, as_map, taps
 from ..model import Activation, BatchNorm, Identity, Layer, Rescaling
+from ..templates_text import say
 from . import formulas as F
 from .layout import Block, Region
 from .placement import WeightRefs
@@ -119,10 +120,11 @@ def _conv(layer: Conv, x: Drawn, given, out, grids: GridPlacer, w: WeightRefs) -
             f"layer {layer.name!r} ({layer.class_name}) activation {layer.activation.name!r} "
             "has no one-step cell formula for maps yet"
         )
-    label = "SUMPRODUCT(window, kernel) over input channels" + (" + bias" if bias else "")
+    label = ("sum over channels: " if cin > 1 and not layer.depthwise else "") + (
+        "SUMPRODUCT(window, kernel)" + (" + b" if bias else ""))  # fmt: skip
     name, once = layer.activation.name, _reads_once(layer.activation)
     shape = tuple(out.shape)
-    drawn = grids.draw(shape, label + (f", then {name}" if name != "linear" and once else ""))
+    drawn = grids.draw(shape, label + (f", {name}" if name != "linear" and once else ""))
     on = drawn.grids[0].sheet
 
     def cell(co: int, i: int, j: int) -> str:
@@ -136,8 +138,9 @@ def _conv(layer: Conv, x: Drawn, given, out, grids: GridPlacer, w: WeightRefs) -
             body = F.add(body, bias.cell(0, co, absolute=True, on=on))
         return act(body) if once else body
 
+    comment = say("conv_comment")
     if once:
-        grids.fill(drawn, _style(out), out, cell)
+        grids.fill(drawn, _style(out), out, cell, comment=comment)
         return drawn
     grids.fill(drawn, _style(out), layer.pre_activation(np.asarray(given, float)[None])[0], cell)
     after = grids.draw(shape, f"{name}, cell by cell")
@@ -203,7 +206,7 @@ def _pool(layer: Pool, x: Drawn, out: np.ndarray, grids: GridPlacer) -> Drawn:
         cols = taps(j, wd, layer.pool[1], layer.strides[1], 1, left)
         return F.call(fn, _sub(x.grids[ch], rows[0][1], cols[0][1], rows[-1][1], cols[-1][1], on))
 
-    grids.fill(drawn, _style(out), out, cell)
+    grids.fill(drawn, _style(out), out, cell, comment=say("pool_comment"))
     return drawn
 
 

@@ -186,6 +186,7 @@ class ConditionalFormat:
     ref: str
     kind: str  # "changed" (formula rule) or "scale" (3-colour scale) or "pass_fail"
     formula: str = ""
+    bound: float = 1.0  # "map" / "ink": the value shown in full colour (-bound .. bound)
 
 
 @dataclass

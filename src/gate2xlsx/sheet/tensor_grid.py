@@ -122,7 +122,7 @@ class GridPlacer:
 
     def _channel_headers(self, row: int, where: list[tuple[int, str]]) -> None:
         for col, value in where:
-            self.sheet.add(text(self.sheet.title, row, col, value, "header"))
+            self.sheet.add(text(self.sheet.title, row, col, value, "note"))
 
 
 def _cell_formula(formula, ch: int, i: int, j: int) -> str:

@@ -109,7 +109,8 @@ def _named_styles() -> dict[str, NamedStyle]:
             style.number_format = spec["number_format"]
         if "align" in spec or spec.get("wrap"):
             style.alignment = Alignment(horizontal=spec.get("align"), wrap_text=spec.get("wrap"),
-                                        vertical="top" if spec.get("wrap") else None)  # fmt: skip
+                                        vertical="top" if spec.get("wrap") else
+                                        spec.get("valign"))  # fmt: skip
         found[key] = style
     return found
 
@@ -223,13 +224,13 @@ def _rule(rule):
             end_value=1,
             end_color="F4B183",
         )
-    if rule.kind == "map":  # a feature map: blue (lowest) - white (median) - orange (highest)
-        return ColorScaleRule(start_type="min", start_color="5B9BD5", mid_type="percentile",
-                              mid_value=50, mid_color="FFFFFF", end_type="max",
-                              end_color="F4B183")  # fmt: skip
-    if rule.kind == "ink":  # a drawing grid: white paper, grey ink where the value is highest
-        return ColorScaleRule(start_type="min", start_color="FFFFFF", end_type="max",
-                              end_color="8C8C8C")  # fmt: skip
+    if rule.kind == "map":  # a feature map: blue (negative), white (zero), orange (positive)
+        return ColorScaleRule(start_type="num", start_value=-rule.bound, start_color="5B9BD5",
+                              mid_type="num", mid_value=0, mid_color="FFFFFF", end_type="num",
+                              end_value=rule.bound, end_color="F4B183")  # fmt: skip
+    if rule.kind == "ink":  # a drawing grid: white paper (0), grey ink (`bound`)
+        return ColorScaleRule(start_type="num", start_value=0, start_color="FFFFFF",
+                              end_type="num", end_value=rule.bound, end_color="8C8C8C")  # fmt: skip
     raise ValueError(f"unknown conditional format {rule.kind!r}")
 
 
