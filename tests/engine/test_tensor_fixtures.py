@@ -21,7 +21,7 @@ from gate2xlsx.readers.xlsx import named_values, set_named_values
 from gate2xlsx.sheet.graph_network import port_names
 
 TENSORS = Path(__file__).resolve().parents[1] / "fixtures" / "tensors"
-FLAVOURS = ["keras2", "keras3"]
+FLAVOURS = ["keras2", "keras3", "legacy"]  # legacy: h5py-built Keras 1.2 and 2.0-2.2 layouts
 KERAS_TOL = 1e-5
 
 

@@ -67,7 +67,7 @@ def _layer(spec: LayerSpec, raw: list, shapes: list, keras_version: str, path: P
         return _conv(spec, raw, shape, keras_version, path)
     if cls in G.POOL_CLASSES:
         pool = _pair(cfg.get("pool_size", 2), spec, path)
-        strides = cfg.get("strides") or pool
+        strides = cfg.get("strides") or cfg.get("pool_size", 2)  # None: the pool size
         return Pool(spec.name, cls, op="max" if cls.startswith("Max") else "average",
                     pool=pool, strides=_pair(strides, spec, path), padding=_padding(spec, path),
                     rank=1 if cls.endswith("1D") else 2)  # fmt: skip
