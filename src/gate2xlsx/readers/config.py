@@ -29,6 +29,13 @@ IDENTITY_CLASSES = {
     "GaussianDropout",
     "AlphaDropout",
     "ActivityRegularization",
+    # image augmentation: active in training only, the input unchanged at inference
+    "RandomFlip",
+    "RandomRotation",
+    "RandomZoom",
+    "RandomTranslation",
+    "RandomContrast",
+    "RandomBrightness",
 }
 SHAPE_CLASSES = {"Flatten", "Reshape", "InputLayer"}
 CODE_CLASSES = {

@@ -89,14 +89,8 @@ def _entries(config: dict | list) -> list[dict]:
 
 
 def graph_spec(config: dict | list, *, path: Path) -> GraphSpec:
-    """Inputs, nodes and outputs of a Sequential or Functional config."""
-    entries = [e for e in _entries(config) if e.get("class_name") in C.MODEL_CLASSES]
-    if entries:
-        raise UnsupportedModelError(
-            f"model {C.layer_name(entries[0])!r} is nested inside a network with tensors or "
-            "branches; gate2xlsx computes those only when they are one model",
-            path=path,
-        )
+    """Inputs, nodes and outputs of a Sequential or Functional config; a model nested in it
+    (a data-augmentation Sequential, a base model) becomes its layers, in line."""
     if isinstance(config, dict) and config.get("class_name") in ("Model", "Functional"):
         return _functional(config.get("config") or {}, path)
     return _sequential(config, path)
@@ -117,7 +111,7 @@ def _sequential(config: dict | list, path: Path) -> GraphSpec:
 
 
 def _functional(inner: dict, path: Path) -> GraphSpec:
-    inputs, nodes = [], []
+    inputs, nodes, alias = [], [], {}
     for entry in inner.get("layers", []):
         name, cls = C.layer_name(entry), str(entry.get("class_name"))
         inbound = entry.get("inbound_nodes") or []
@@ -130,15 +124,42 @@ def _functional(inner: dict, path: Path) -> GraphSpec:
                 "layer once",
                 path=path,
             )
-        spec = C.LayerSpec(cls, name, entry.get("config") or {}, name)
-        nodes.append((spec, C._history(inbound[0])))
+        reads = C._history(inbound[0])
+        if cls in C.MODEL_CLASSES:  # a nested model: its chain of layers, read in line
+            chain = _nested(entry, name, reads, path)
+            nodes += chain
+            alias[name] = chain[-1][0].name if chain else reads[0]
+            continue
+        nodes.append((C.LayerSpec(cls, name, entry.get("config") or {}, name), reads))
     order = C._history(inner.get("input_layers", []))
     by_name = dict(inputs)
     missing = [n for n in order if n not in by_name]
     if missing:
         raise InputError(f"the configuration names an unknown input {missing[0]!r}", path=path)
-    outputs = C._history(inner.get("output_layers", []))
+    nodes = [(spec, [_follow(alias, t) for t in reads]) for spec, reads in nodes]
+    outputs = [_follow(alias, t) for t in C._history(inner.get("output_layers", []))]
     return GraphSpec([(n, by_name[n]) for n in order], _ordered(nodes, order, path), outputs)
+
+
+def _nested(entry: dict, name: str, reads: list[str], path: Path) -> list:
+    """A model used as a layer: its own chain of layers (weights under its name), the first
+    reading what the model reads."""
+    if len(reads) != 1:
+        raise UnsupportedModelError(f"model {name!r} nested in the network reads {len(reads)} "
+                                    "tensors; gate2xlsx follows nested models of one input",
+                                    path=path)  # fmt: skip
+    _, specs = C.flatten(entry, path=path, owner=name)
+    chain, previous = [], reads[0]
+    for spec in specs:
+        chain.append((spec, [previous]))
+        previous = spec.name
+    return chain
+
+
+def _follow(alias: dict[str, str], name: str) -> str:
+    while name in alias:
+        name = alias[name]
+    return name
 
 
 def _ordered(nodes: list, ready: list[str], path: Path) -> list:
