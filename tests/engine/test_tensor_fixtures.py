@@ -17,6 +17,7 @@ import pytest
 from cached import mismatches
 
 import gate2xlsx
+from gate2xlsx.model import Dataset
 from gate2xlsx.readers.xlsx import named_values, set_named_values
 from gate2xlsx.sheet.graph_network import port_names
 
@@ -112,3 +113,33 @@ def test_names_contract_for_several_inputs_and_outputs(tmp_path):
     assert [named_values(wb, n).shape for n in ("input_1", "input_2")] == shapes  # (4, 3) each
     outs = [p.shape for p in model.graph.output_ports()]
     assert named_values(wb, "output_2").shape == outs[1]
+
+
+def test_data_sheet_computes_every_row(engine, tmp_path):
+    """Rows given: the Data sheet's data_outputs (every Keras row, each row's network drawn
+    below the table) equal Keras's predictions; with targets, the live accuracy and loss equal
+    NumPy's (tf.keras's categorical cross-entropy from the logits)."""
+    books, cases = [], []
+    for entry in entries("keras2"):
+        model, data = (
+            gate2xlsx.load(TENSORS / "keras2" / entry["files"][0]),
+            expected("keras2", entry),
+        )
+        labelled = entry["name"] == "cnn_digits"
+        targets = np.eye(10)[np.argmax(data["y"], axis=1)] if labelled else None
+        model.data = Dataset(data["x"], targets, "Keras inputs")
+        book = tmp_path / f"{entry['name']}.xlsx"
+        loss = "categorical_crossentropy" if labelled else None
+        gate2xlsx.write_workbook(model, book, loss=loss)
+        books.append(book)
+        cases.append((entry["name"], model, data, targets))
+    for book, wb, (name, model, data, targets) in zip(books, engine.recalc(*books), cases):
+        assert not mismatches(book, wb), name
+        got = named_values(wb, "data_outputs")
+        assert scaled_error(got, data["y"]) <= KERAS_TOL, name
+        assert np.allclose(got, model.forward(data["x"]), rtol=1e-9, atol=1e-12), name
+        if targets is not None:
+            p = model.forward(data["x"])
+            assert named_values(wb, "accuracy")[0, 0] == 1.0
+            want = float(np.mean(-np.log(np.sum(p * targets, axis=1))))
+            assert named_values(wb, "loss")[0, 0] == pytest.approx(want, rel=1e-9)

@@ -119,6 +119,8 @@ def verify(
     formulas = openpyxl.load_workbook(workbook)
     if reference.graph is not None:
         comparisons = _compare_graph(values, formulas, reference)
+        if "data_outputs" in values.defined_names:  # the Data sheet: every row's network
+            comparisons.append(_compare(values, formulas, reference, "data_inputs", "data_outputs"))
     else:
         comparisons = [
             _compare(values, formulas, reference, x, y)

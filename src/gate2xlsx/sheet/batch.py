@@ -8,6 +8,7 @@ and `loss` cells that equal Keras's `model.evaluate`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -120,9 +121,18 @@ def copy_of(
 
 
 def data_plan(
-    model: Model, refs: WeightRefs, spec: WorkbookSpec, rule: LossRule | None, *, title: str
+    model: Model,
+    refs: WeightRefs,
+    spec: WorkbookSpec,
+    rule: LossRule | None,
+    *,
+    title: str,
+    steps: Callable[[SheetPlan, Block, int], Computed] | None = None,
 ) -> SheetPlan:
-    """The Truth table / Data sheet, with `data_inputs`, `data_outputs`, `accuracy`, `loss`."""
+    """The Truth table / Data sheet, with `data_inputs`, `data_outputs`, `accuracy`, `loss`.
+
+    steps(sheet, inputs, left): how the network is computed for the rows (default: a dense
+    chain's steps side by side, from column `left`)."""
     rows, labels = spec.rows, spec.labels
     k, n, m = len(rows.x), model.n_inputs, model.n_outputs
     sheet = SheetPlan(title, widths={1: 16}, freeze=f"B{TOP}")
@@ -130,7 +140,7 @@ def data_plan(
         text(title, 1, 1, say("data_title", model=spec.title), "title"),
         text(title, 3, 1, rows.source, "note"),
     )
-    paragraph(sheet, 2, say("data_intro"))
+    paragraph(sheet, 2, say("data_intro" if steps is None else "graph_data_intro"))
     inputs = Block(title, TOP, 2, k, n)
     sheet.add(
         text(title, HEADER_ROW, 2, "Input", "layer"),
@@ -142,7 +152,10 @@ def data_plan(
         ),
         _example_names(inputs, rows.x),
     )
-    done = compute(model, refs, inputs, HEADER_ROW, n + 3, spec, rows.x)
+    if steps is None:
+        done = compute(model, refs, inputs, HEADER_ROW, n + 3, spec, rows.x)
+    else:
+        done = steps(sheet, inputs, n + 3)
     sheet.add(*done.regions)
     col = done.next_col
     probs = Block(title, TOP, col, k, m)

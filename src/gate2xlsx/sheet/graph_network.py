@@ -58,21 +58,7 @@ def graph_network_plan(
     for port, name in zip(graph.inputs, port_names(len(graph.inputs), "input")):
         grids.heading(f"Input {port.name!r} ({shape_text(port.shape)})")
         drawn[port.name] = _input(sheet, grids, port, values[port.name], name)
-    for index, node in enumerate(graph.nodes, start=1):
-        first, layer = len(sheet.regions), node.layer
-        shape = values[layer.name].shape
-        grids.heading(f"Layer {index}: {layer.name} ({layer.class_name}, "
-                      f"{' + '.join(shape_text(drawn[t].shape) for t in node.inputs)} -> "
-                      f"{shape_text(shape)})")  # fmt: skip
-        reads = [drawn[t] for t in node.inputs]
-        made = node_cells(layer, reads, [values[t] for t in node.inputs], values[layer.name],
-                          grids, refs)  # fmt: skip
-        drawn[layer.name] = made
-        if len(shape) == 3 and made not in reads:  # a colour scale per layer
-            sheet.conditional.append(
-                ConditionalFormat(made.refs(NETWORK), "map", bound=bound(values[layer.name]))
-            )
-        own(sheet.regions, first, layer_label(index, layer))
+    draw_layers(sheet, grids, graph, values, drawn, refs)
     outs = graph.output_ports()
     blocks = [
         _output(sheet, grids, port, drawn[port.name], values[port.name], name)
@@ -87,6 +73,27 @@ def graph_network_plan(
     for col in range(2, sheet.extent()[1] + 1):
         sheet.widths.setdefault(col, VALUE_WIDTH)
     return sheet
+
+
+def draw_layers(sheet: SheetPlan, grids: GridPlacer, graph, values: dict, drawn: dict[str, Drawn],
+                refs: WeightRefs, record: dict[str, Block] | None = None) -> None:  # fmt: skip
+    """Every layer's cells under the inputs already in `drawn`, which receives each tensor;
+    `values`: every tensor's NumPy value for the example (the cached values)."""
+    for index, node in enumerate(graph.nodes, start=1):
+        first, layer = len(sheet.regions), node.layer
+        shape = values[layer.name].shape
+        grids.heading(f"Layer {index}: {layer.name} ({layer.class_name}, "
+                      f"{' + '.join(shape_text(drawn[t].shape) for t in node.inputs)} -> "
+                      f"{shape_text(shape)})")  # fmt: skip
+        reads = [drawn[t] for t in node.inputs]
+        made = node_cells(layer, reads, [values[t] for t in node.inputs], values[layer.name],
+                          grids, refs, record)  # fmt: skip
+        drawn[layer.name] = made
+        if len(shape) == 3 and made not in reads:  # a colour scale per layer
+            sheet.conditional.append(
+                ConditionalFormat(made.refs(sheet.title), "map", bound=bound(values[layer.name]))
+            )
+        own(sheet.regions, first, layer_label(index, layer))
 
 
 def _named(sheet: SheetPlan, name: str) -> Block:

@@ -30,9 +30,11 @@ def node_cells(
     out: np.ndarray,
     grids: GridPlacer,
     w: WeightRefs,
+    record: dict[str, Block] | None = None,
 ) -> Drawn:
     """Place the cells that compute `layer` from the tensors it reads; `given` are their
-    values and `out` the layer's, for the example shown (NumPy: the cached values)."""
+    values and `out` the layer's, for the example shown (NumPy: the cached values). `record`
+    receives a vector layer's pre-activation block by layer name (the loss's logits)."""
     x = reads[0]
     if isinstance(layer, Identity):
         grids.label("passes its input through unchanged at inference", "note")
@@ -55,7 +57,7 @@ def node_cells(
         return drawn
     if len(x.shape) == 3:
         return _on_map(layer, x, out, grids, w)
-    return _vector_steps(layer, x, given[0], out, grids, w)
+    return _vector_steps(layer, x, given[0], out, grids, w, {} if record is None else record)
 
 
 def _sub(block: Block, r0: int, c0: int, r1: int, c1: int, on: str, absolute=False) -> str:
@@ -266,13 +268,14 @@ class _Band:
         self.grids.row += 1
 
 
-def _vector_steps(layer: Layer, x: Drawn, given, out, grids: GridPlacer, w: WeightRefs) -> Drawn:
+def _vector_steps(layer: Layer, x: Drawn, given, out, grids: GridPlacer, w: WeightRefs,
+                  record: dict[str, Block]) -> Drawn:  # fmt: skip
     """Dense, activations, BatchNorm, ... on a vector or on each row of a sequence."""
     rows = 1 if len(x.shape) == 1 else x.shape[0]
     block = Block(x.grids[0].sheet, x.grids[0].top, x.grids[0].left, rows, x.shape[-1])
     band = _Band(grids, rows)
     band.values[block] = np.asarray(given, np.float64).reshape(rows, -1)
-    last = _layer_steps(layer, block, w, band, "mmult", {})
+    last = _layer_steps(layer, block, w, band, "mmult", record)
     band.values[last] = np.asarray(out, np.float64).reshape(rows, -1)
     for region in band.regions:
         if region.results is None and region.block in band.values:

@@ -17,6 +17,7 @@ from .about import about_plan
 from .batch import data_plan
 from .check import Switched, check_plan
 from .decision_map import map_plan
+from .graph_batch import graph_rows
 from .graph_network import graph_network_plan
 from .keras_eval import loss_rule
 from .layout import SheetPlan, WorkbookPlan
@@ -75,12 +76,22 @@ def _graph_workbook(model: Model, spec: WorkbookSpec) -> WorkbookPlan:
     input_values = spec.input_values
     if input_values is None and len(spec.rows.x):
         input_values = spec.rows.x[0]
-    sheets = [
-        graph_network_plan(model, refs, spec, input_values),
+    sheets = [graph_network_plan(model, refs, spec, input_values)]
+    if not spec.rows.sample:  # rows given (--data, the file's data): each one's network
+        single = len(model.graph.outputs) == 1 and len(model.graph.output_ports()[0].shape) == 1
+        rule = loss_rule(model, spec.loss) if spec.loss and single else None
+
+        def steps(sheet, inputs, left):
+            return graph_rows(sheet, model, refs, inputs, left, spec.rows.x)
+
+        sheets.append(_if_it_fits(lambda: data_plan(model, refs, spec, rule, title=DATA,
+                                                    steps=steps), about))  # fmt: skip
+    sheets += [
         weights_sheet,
         about_plan(model, spec, about),
         meta.meta_plan(_described(model, spec)),
     ]
+    sheets = [sheet for sheet in sheets if sheet is not None]
     for sheet in sheets:
         limits.check_sheet(sheet)
     return WorkbookPlan(sheets, title=spec.title)
