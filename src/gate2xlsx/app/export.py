@@ -26,6 +26,7 @@ from ..sheet.plan import plan_workbook
 from ..sheet.spec import MODES, Rows, TrainingSpec, WorkbookSpec
 
 MAX_ROWS = 2000  # batch rows beyond this are left out (and the sheet says so)
+GRAPH_CELLS = 200_000  # a graph's Data sheet: cells of its rows' networks, all rows together
 SAMPLE_CELLS = 4096  # input cells of the random sample shown when a wide model has no data
 
 
@@ -237,7 +238,7 @@ def decide(
         rows = gate_rows(model, gate.lower(), how)
     else:
         rows = default_rows(model)
-    rows = capped(rows)
+    rows = capped(rows, row_limit(model))
     chosen = losses.require(loss) if loss else losses.canonical(model.loss)
     if chosen is None and rows.y is not None:
         chosen = losses.default_for(model)
@@ -369,14 +370,22 @@ def default_rows(model: Model) -> Rows:
     )
 
 
-def capped(rows: Rows) -> Rows:
-    """At most MAX_ROWS rows, saying so in the source line when rows were left out."""
-    if len(rows.x) <= MAX_ROWS:
+def capped(rows: Rows, limit: int = MAX_ROWS) -> Rows:
+    """At most `limit` rows, saying so in the source line when rows were left out."""
+    if len(rows.x) <= limit:
         return rows
     note = (
-        f"{rows.source}; the first {MAX_ROWS} of {len(rows.x)} rows (the rest left out to "
+        f"{rows.source}; the first {limit} of {len(rows.x)} rows (the rest left out to "
         "keep the sheet fast)"
     )
-    return Rows(
-        rows.x[:MAX_ROWS], None if rows.y is None else rows.y[:MAX_ROWS], note, rows.truth_table
-    )
+    return Rows(rows.x[:limit], None if rows.y is None else rows.y[:limit], note,
+                rows.truth_table, rows.sample)  # fmt: skip
+
+
+def row_limit(model: Model) -> int:
+    """How many rows a Data sheet shows: a graph draws every row's network in full, so its
+    rows share GRAPH_CELLS cells."""
+    if model.graph is None:
+        return MAX_ROWS
+    cells = sum(int(np.prod(shape)) for shape in model.graph.shapes().values())
+    return max(1, min(MAX_ROWS, GRAPH_CELLS // max(cells, 1)))
