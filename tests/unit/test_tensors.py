@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import itertools
 import json
+from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
 
 import gate2xlsx
+from gate2xlsx import serialize
+from gate2xlsx.app.predict import predict
 from gate2xlsx.errors import Gate2XlsxError
 from gate2xlsx.maps import Conv, Pool, Rearrange, geometry, kernel_from_grid, kernel_grid
 from gate2xlsx.model import Param
@@ -146,3 +149,25 @@ def test_dense_on_a_map_asks_for_a_flatten(tmp_path):
     _cnn_file(tmp_path / "m.h5", layer, {"kernel": np.zeros((2, 2))})
     with pytest.raises(Gate2XlsxError, match="Flatten"):
         gate2xlsx.load(tmp_path / "m.h5")
+
+
+TENSORS = Path(__file__).resolve().parents[1] / "fixtures" / "tensors" / "keras2"
+
+
+def test_predict_names_every_output_and_takes_the_class_from_the_first():
+    model = gate2xlsx.load(TENSORS / "two_outputs.h5")
+    x = np.random.default_rng(0).normal(size=(5, 5))
+    found = predict(model, x)
+    header = found.table().splitlines()[0].split()
+    assert header[5:] == ["kind[0]", "kind[1]", "kind[2]", "size", "predicted"]
+    assert list(found.indices) == list(np.argmax(model.forward(x)[:, :3], axis=1))
+
+
+@pytest.mark.parametrize("name", ["merges", "nested_augmented", "conv1d_causal"])
+def test_the_description_carries_the_graph(name):
+    """serialize's to_dict / from_dict: the same graph, layers and weights back."""
+    model = gate2xlsx.load(TENSORS / f"{name}.h5")
+    again = serialize.from_dict(serialize.to_dict(model), serialize.weights_of(model))
+    assert again.graph == model.graph
+    x = np.random.default_rng(1).normal(size=(3, model.n_inputs))
+    assert np.array_equal(again.forward(x), model.forward(x))
