@@ -7,6 +7,8 @@ through steps.py, the Network sheet's own steps for a dense chain.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .. import activations
@@ -178,22 +180,29 @@ def _reads_once(act) -> bool:
     return steps[0].template.count("{x}") == 1
 
 
-def _inline(act) -> object:
+def _inline(act, cells: dict | None = None) -> object:
     """The activation as a function of its input's formula, when it is one cell step (relu,
-    tanh, sigmoid, ...); linear is the input itself."""
+    tanh, sigmoid, ...); linear is the input itself. `cells` puts a setting's defined name in
+    place of its number (LeakyReLU's alpha on the Weights sheet)."""
     if act.name == "linear":
         return lambda body: body
-    steps = activations.get(act.name).formula_steps(**act.kwargs)
+    entry = activations.get(act.name)
+    steps = entry.formula_steps(**act.kwargs)
     if len(steps) != 1 or F.placeholders(steps[0].template) - {"x"} - set(act.kwargs) - set(
-        activations.get(act.name).defaults
+        entry.defaults
     ):
         return None
-    settings = {k: v for k, v in {**activations.get(act.name).defaults, **act.kwargs}.items()
-                if v is not None}  # fmt: skip
+    settings = {k: v for k, v in {**entry.defaults, **act.kwargs}.items() if v is not None}
+    settings.update(cells or {})
     template = steps[0].template
     needed = F.placeholders(template)
-    return lambda body: F.render(template, {**{k: v for k, v in settings.items() if k in needed},
-                                            "x": f"({body})"})  # fmt: skip
+    fixed = {k: v for k, v in settings.items() if k in needed}
+    return lambda body: F.render(template, {**fixed, "x": _operand(body)})
+
+
+def _operand(body: str) -> str:
+    """A formula as an operand: a lone cell as it is, anything longer in parentheses."""
+    return body if re.fullmatch(r"(?:'[^']+'!|\w+!)?\$?[A-Z]+\$?\d+", body) else f"({body})"
 
 
 def _pool(layer: Pool, x: Drawn, out: np.ndarray, grids: GridPlacer) -> Drawn:
@@ -219,7 +228,8 @@ def _style(out: np.ndarray) -> str:
 def _on_map(layer: Layer, x: Drawn, out, grids: GridPlacer, w: WeightRefs) -> Drawn:
     """Activation, BatchNormalization and Rescaling on a map: cell by cell, per channel."""
     on = grids.sheet.title
-    if isinstance(layer, Activation) and (act := _inline(layer.activation)):
+    cells = {k: w.setting(layer, k, v) for k, v in layer.settings().items()}
+    if isinstance(layer, Activation) and (act := _inline(layer.activation, cells)):
         drawn = grids.draw(tuple(out.shape), f"{layer.activation.name}, cell by cell")
         grids.fill(drawn, "map", out, lambda ch, i, j: act(x.grids[ch].cell(i, j, on=on)))
         return drawn
