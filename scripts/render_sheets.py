@@ -30,6 +30,8 @@ def render(
     dpi: int = 110,
     training=None,
     only: set[str] | None = None,
+    input_values=None,
+    prefix: str = "",
 ) -> list[Path]:
     """Each visible sheet (or `only` those titles) as out/<sheet>.png; `training`: a
     TrainingSpec for a workbook with a Training sheet."""
@@ -42,8 +44,8 @@ def render(
     with tempfile.TemporaryDirectory(prefix="render-") as scratch:
         scratch = Path(scratch)
         full = scratch / "full.xlsx"
-        export_workbook(model, full, gate=gate, training=training)  # as the CLI validates
-        plan = _plan(model, gate, training)
+        export_workbook(model, full, gate=gate, training=training, input_values=input_values)
+        plan = _plan(model, gate, training, input_values)
         profile = scratch / "profile" / "user"
         profile.mkdir(parents=True)
         (profile / "registrymodifications.xcu").write_text(_RECALC_ALWAYS)
@@ -53,7 +55,7 @@ def render(
             for other in plan.sheets:  # LibreOffice prints a hidden sheet's print area: drop it
                 other.hidden = other is not sheet
                 other.print_area = areas[other.title] if other is sheet else None
-            slug = sheet.title.lower().replace(" ", "_")
+            slug = prefix + sheet.title.lower().replace(" ", "_")
             book = scratch / f"{slug}.xlsx"
             writer.write(plan, book)
             subprocess.run(
@@ -94,12 +96,24 @@ def render(
     return made
 
 
-def _plan(model, gate, training=None):
+def _plan(model, gate, training=None, input_values=None):
     """The same plan export_workbook writes, built again so sheets can be hidden one by one."""
     from gate2xlsx.app.export import decide
     from gate2xlsx.sheet.plan import plan_workbook
 
-    return plan_workbook(model, decide(model, gate=gate, training=training)[0])
+    spec = decide(model, gate=gate, training=training, input_values=input_values)[0]
+    return plan_workbook(model, spec)
+
+
+def digit_seven():
+    """A 7 drawn on the 8 x 8 grid of the digits CNN (ink 1, a lighter stroke 0.5)."""
+    import numpy as np
+
+    image = np.zeros((8, 8))
+    image[1, 1:7] = 1.0
+    image[2:7, 5] = 1.0
+    image[2:7, 4] = 0.5
+    return image.reshape(-1)
 
 
 def main() -> None:
@@ -116,6 +130,10 @@ def main() -> None:
     spec = training_spec(model, 100, batch_size=2)
     for path in render(Path(args.model), args.gate, Path(args.out), training=spec,
                        only={"Training"}):  # fmt: skip
+        print(path)
+    cnn = ROOT / "tests" / "fixtures" / "tensors" / "keras2" / "cnn_digits.h5"
+    for path in render(cnn, None, Path(args.out), only={"Network", "Weights"},
+                       input_values=digit_seven(), prefix="cnn_"):  # fmt: skip
         print(path)
 
 
