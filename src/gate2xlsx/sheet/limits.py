@@ -98,10 +98,12 @@ def check_sheet(sheet: SheetPlan) -> None:
             )
         for text in _sample_formulas(region):
             if len(text) > F.MAX_FORMULA_CHARS:
+                why = ("a conv cell sums one SUMPRODUCT per input channel" if "Conv" in
+                       _owner(region) else "--formulas mmult writes short ones")  # fmt: skip
                 raise LayoutError(
                     f"{_owner(region)} needs formulas longer than the "
                     f"{F.MAX_FORMULA_CHARS:,} characters a spreadsheet allows, on sheet "
-                    f"{sheet.title!r} (--formulas mmult writes short ones)"
+                    f"{sheet.title!r} ({why})"
                 )
             depth, arguments = formula_shape(text)
             if depth > MAX_NESTING or arguments > MAX_ARGUMENTS:
