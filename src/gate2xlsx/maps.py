@@ -23,6 +23,14 @@ def as_map(shape: Shape) -> tuple[int, int, int]:
     return (shape[0], 1, shape[1]) if len(shape) == 2 else tuple(shape)  # type: ignore[return-value]
 
 
+def as_kernel4(values: np.ndarray) -> np.ndarray:
+    """A kernel as (kh, kw, cin, cout): a 1-D kernel (k, cin, cout) is one column wide."""
+    return values[:, None] if values.ndim == 3 else values
+
+
+CONV_KERNELS = ("kernel", "depthwise_kernel", "pointwise_kernel")  # shown as grids
+
+
 def geometry(size: int, k: int, stride: int, dilation: int, padding: str) -> tuple[int, int]:
     """(output length, padding before) of a window of k taps `dilation` apart, as Keras (and
     TensorFlow) compute them: `same` pads the total need, the larger half after; `causal`
@@ -64,8 +72,7 @@ class Conv(Layer):
 
     def kernel4(self) -> np.ndarray:
         """The kernel as (kh, kw, cin, cout): a 1-D kernel is one column wide."""
-        v = self.kernel.values
-        return v[:, None] if v.ndim == 3 else v
+        return as_kernel4(self.kernel.values)
 
     def weights(self) -> dict[str, Param]:
         return {"kernel": self.kernel, **({"bias": self.bias} if self.bias is not None else {})}
@@ -110,6 +117,46 @@ class Conv(Layer):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         return self.activation(self.pre_activation(x))
+
+
+@dataclass(eq=False)
+class SeparableConv(Layer):
+    """SeparableConv1D / 2D: a depthwise convolution (its kernel (kh, kw, cin, multiplier))
+    then a pointwise one (1 x 1, kernel (1, 1, cin * multiplier, filters)), bias and
+    activation on the second. Computed, and drawn, as those two steps."""
+
+    depthwise_kernel: Param = None  # type: ignore[assignment]
+    pointwise_kernel: Param = None  # type: ignore[assignment]
+    bias: Param | None = None
+    activation: Act = LINEAR
+    strides: tuple[int, int] = (1, 1)
+    dilation: tuple[int, int] = (1, 1)
+    padding: str = "valid"
+    kind: ClassVar[str] = "separable"
+
+    def weights(self) -> dict[str, Param]:
+        found = {
+            "depthwise_kernel": self.depthwise_kernel,
+            "pointwise_kernel": self.pointwise_kernel,
+        }
+        return {**found, **({"bias": self.bias} if self.bias is not None else {})}
+
+    def steps(self) -> tuple[Conv, Conv]:
+        """The two convolutions, named like the layer (their weights are the layer's)."""
+        first = Conv(self.name, self.class_name, kernel=self.depthwise_kernel,
+                     strides=self.strides, dilation=self.dilation, padding=self.padding,
+                     depthwise=True)  # fmt: skip
+        second = Conv(self.name, self.class_name, kernel=self.pointwise_kernel, bias=self.bias,
+                      activation=self.activation)  # fmt: skip
+        return first, second
+
+    def output_shape(self, shape: Shape) -> Shape:
+        first, second = self.steps()
+        return second.output_shape(first.output_shape(shape))
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        first, second = self.steps()
+        return second.forward(first.forward(x))
 
 
 def kernel_grid(k4: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ import numpy as np
 
 from .errors import InputError
 from .graph import Graph, Node, Port
-from .maps import Conv, GlobalPool, Merge, Pool, Rearrange
+from .maps import Conv, GlobalPool, Merge, Pool, Rearrange, SeparableConv
 from .model import (
     Act,
     Activation,
@@ -48,6 +48,7 @@ _KINDS: dict[str, type[Layer]] = {
         Rescaling,
         Identity,
         Conv,
+        SeparableConv,
         Pool,
         GlobalPool,
         Rearrange,
@@ -57,6 +58,7 @@ _KINDS: dict[str, type[Layer]] = {
 # The settings of the layers on tensors (maps.py), stored as JSON lists, read back as tuples.
 _TENSOR_SETTINGS = {
     "conv": ("strides", "dilation", "padding", "depthwise"),
+    "separable": ("strides", "dilation", "padding"),
     "pool": ("op", "pool", "strides", "padding", "rank"),
     "global_pool": ("op", "keepdims"),
     "rearrange": ("op", "arg"),

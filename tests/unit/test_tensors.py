@@ -163,7 +163,7 @@ def test_predict_names_every_output_and_takes_the_class_from_the_first():
     assert list(found.indices) == list(np.argmax(model.forward(x)[:, :3], axis=1))
 
 
-@pytest.mark.parametrize("name", ["merges", "nested_augmented", "conv1d_causal"])
+@pytest.mark.parametrize("name", ["merges", "nested_augmented", "conv1d_causal", "separable"])
 def test_the_description_carries_the_graph(name):
     """serialize's to_dict / from_dict: the same graph, layers and weights back."""
     model = gate2xlsx.load(TENSORS / f"{name}.h5")

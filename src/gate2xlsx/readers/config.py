@@ -62,7 +62,7 @@ COMPUTED_CLASSES = {
 }
 # Layers on tensors and merges: a graph (readers/graph_config.py, readers/map_layers.py).
 CONV_CLASSES = {
-    "Conv1D", "Conv2D", "DepthwiseConv2D",
+    "Conv1D", "Conv2D", "DepthwiseConv1D", "DepthwiseConv2D",
     "Convolution1D", "Convolution2D", "AtrousConvolution1D", "AtrousConvolution2D",
 }  # fmt: skip
 POOL_CLASSES = {
@@ -81,7 +81,10 @@ REARRANGE_CLASSES = {
 MERGE_CLASSES = {
     "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Merge",
 }  # fmt: skip
-TENSOR_CLASSES = CONV_CLASSES | POOL_CLASSES | GLOBAL_CLASSES | REARRANGE_CLASSES
+SEPARABLE_CLASSES = {"SeparableConv1D", "SeparableConv2D"}
+TENSOR_CLASSES = (
+    CONV_CLASSES | SEPARABLE_CLASSES | POOL_CLASSES | GLOBAL_CLASSES | REARRANGE_CLASSES
+)
 SUPPORTED_LAYERS = sorted(
     COMPUTED_CLASSES | IDENTITY_CLASSES | SHAPE_CLASSES | TENSOR_CLASSES | MERGE_CLASSES
 )

@@ -17,10 +17,12 @@ from .config import (  # noqa: E402  (re-exported: the graph's layer classes)
     MERGE_CLASSES,
     POOL_CLASSES,
     REARRANGE_CLASSES,
+    SEPARABLE_CLASSES,
     TENSOR_CLASSES,
 )
 
 __all__ = [
+    "SEPARABLE_CLASSES",
     "CONV_CLASSES",
     "GLOBAL_CLASSES",
     "MERGE_CLASSES",

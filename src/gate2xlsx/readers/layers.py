@@ -30,6 +30,7 @@ from ..model import (
 from .config import (
     CONV_CLASSES,
     IDENTITY_CLASSES,
+    SEPARABLE_CLASSES,
     SYNONYMS,
     LayerSpec,
     RawWeight,
@@ -143,8 +144,11 @@ def _reshape_ok(cfg: dict, width: int) -> bool:
 
 
 def expected_weights(cls: str, cfg: dict) -> list[str]:
+    if cls in SEPARABLE_CLASSES:
+        keys = ["depthwise_kernel", "pointwise_kernel"]
+        return [*keys, "bias"] if cfg.get("use_bias", True) else keys
     if cls in CONV_CLASSES:
-        kernel = "depthwise_kernel" if cls == "DepthwiseConv2D" else "kernel"
+        kernel = "depthwise_kernel" if cls.startswith("Depthwise") else "kernel"
         return [kernel, "bias"] if cfg.get("use_bias", cfg.get("bias", True)) else [kernel]
     if cls == "Dense":
         return ["kernel", "bias"] if cfg.get("use_bias", cfg.get("bias", True)) else ["kernel"]

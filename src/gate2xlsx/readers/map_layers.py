@@ -11,10 +11,10 @@ import numpy as np
 
 from ..errors import InputError, UnsupportedModelError
 from ..graph import Graph, Node, Port, output_shape
-from ..maps import Conv, GlobalPool, Merge, Pool, Rearrange
+from ..maps import Conv, GlobalPool, Merge, Pool, Rearrange, SeparableConv
 from ..model import Layer, Param
 from . import graph_config as G
-from .config import LayerSpec, WeightLookup, check_classes
+from .config import LayerSpec, RawWeight, WeightLookup, check_classes
 from .keras1_config import modern
 from .layers import activation_of, build_layer, weights_for
 
@@ -65,6 +65,8 @@ def _layer(spec: LayerSpec, raw: list, shapes: list, keras_version: str, path: P
     shape = shapes[0]
     if cls in G.CONV_CLASSES:
         return _conv(spec, raw, shape, keras_version, path)
+    if cls in G.SEPARABLE_CLASSES:
+        return _separable(spec, raw, shape, keras_version, path)
     if cls in G.POOL_CLASSES:
         pool = _pair(cfg.get("pool_size", 2), spec, path)
         strides = cfg.get("strides") or cfg.get("pool_size", 2)  # None: the pool size
@@ -123,7 +125,7 @@ def _conv(spec: LayerSpec, raw: list, shape: tuple, keras_version: str, path: Pa
     if rank == 1 and kernel.values.ndim == 4 and kernel.values.shape[1] == 1:
         # Keras 1's Convolution1D stored (k, 1, cin, cout): it computed through conv2d
         kernel = Param(kernel.values[:, 0], kernel.path, kernel.dtype)
-    depthwise = cls == "DepthwiseConv2D"
+    depthwise = cls.startswith("Depthwise")
     if kernel.values.ndim != rank + 2 or kernel.values.shape[-2] != shape[-1]:
         raise InputError(
             f"layer {spec.name!r} ({cls}): kernel shape {kernel.values.shape} does not fit "
@@ -150,6 +152,32 @@ def _conv(spec: LayerSpec, raw: list, shape: tuple, keras_version: str, path: Pa
             path=path,
         )
     return layer
+
+
+def _separable(spec: LayerSpec, raw: list, shape: tuple, keras_version: str,
+               path: Path) -> SeparableConv:  # fmt: skip
+    """A depthwise step then a pointwise one, each checked as the convolution it is."""
+    weights = weights_for(spec, raw, path)
+    rank = 1 if spec.class_name.endswith("1D") else 2
+    first = LayerSpec(f"DepthwiseConv{rank}D", spec.name, {**spec.config, "use_bias": False},
+                      spec.owner)  # fmt: skip
+    depth = _conv(first, [_raw(weights["depthwise_kernel"])], shape, keras_version, path)
+    second = LayerSpec(f"Conv{rank}D", spec.name,
+                       {"activation": spec.config.get("activation", "linear"),
+                        "use_bias": "bias" in weights}, spec.owner)  # fmt: skip
+    point_raw = [_raw(weights["pointwise_kernel"])] + (
+        [_raw(weights["bias"])] if "bias" in weights else []
+    )
+    inner = depth.output_shape(shape)
+    point = _conv(second, point_raw, inner, keras_version, path)
+    return SeparableConv(spec.name, spec.class_name, depthwise_kernel=depth.kernel,
+                         pointwise_kernel=point.kernel, bias=point.bias,
+                         activation=point.activation, strides=depth.strides,
+                         dilation=depth.dilation, padding=depth.padding)  # fmt: skip
+
+
+def _raw(param: Param) -> RawWeight:
+    return RawWeight("", param.path, param.values, param.dtype)
 
 
 def _pair(value, spec: LayerSpec, path: Path, rank: int | None = None) -> tuple[int, int]:

@@ -21,7 +21,7 @@ from openpyxl.workbook.workbook import Workbook
 
 from .. import serialize
 from ..errors import InputError
-from ..maps import kernel_from_grid
+from ..maps import CONV_KERNELS, kernel_from_grid
 from ..model import Model
 from ..sheet import formulas as F
 from ..sheet import meta
@@ -93,7 +93,7 @@ def read_workbook(path: str | os.PathLike, *, trained: bool | None = None) -> Mo
                 wkey = serialize.key(index, key)
                 where = f"layer {entry.get('name')!r} ({entry.get('class_name')}) weight {key!r}"
                 weights[wkey] = _weight(wb, path, names.get(wkey), where)
-                if entry.get("kind") == "conv" and key == "kernel":  # shown as grids
+                if entry.get("kind") in ("conv", "separable") and key in CONV_KERNELS:  # grids
                     shape = tuple(entry["weights"][key]["shape"])
                     weights[wkey] = kernel_from_grid(weights[wkey], shape)
         for skey, name in document.get("setting_names", {}).items():

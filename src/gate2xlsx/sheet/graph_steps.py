@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import activations
 from ..errors import UnsupportedModelError
-from ..maps import Conv, GlobalPool, Merge, Pool, Rearrange, as_map, taps
+from ..maps import Conv, GlobalPool, Merge, Pool, Rearrange, SeparableConv, as_map, taps
 from ..model import Activation, BatchNorm, Identity, Layer, Rescaling
 from ..templates_text import say
 from . import formulas as F
@@ -48,6 +48,11 @@ def node_cells(
         return _merge(layer, reads, out, grids)
     if isinstance(layer, Conv):
         return _conv(layer, x, given[0], out, grids, w)
+    if isinstance(layer, SeparableConv):  # the depthwise step's maps, then the pointwise's
+        first, second = layer.steps()
+        inner = first.forward(np.asarray(given[0], float)[None])[0]
+        mid = _conv(first, x, given[0], inner, grids, w, "depthwise_kernel", "depthwise")
+        return _conv(second, mid, inner, out, grids, w, "pointwise_kernel", "pointwise")
     if isinstance(layer, Pool):
         return _pool(layer, x, out, grids)
     if isinstance(layer, GlobalPool):
@@ -110,13 +115,14 @@ def _merge(layer: Merge, reads: list[Drawn], out, grids: GridPlacer) -> Drawn:
     return drawn
 
 
-def _conv(layer: Conv, x: Drawn, given, out, grids: GridPlacer, w: WeightRefs) -> Drawn:
+def _conv(layer: Conv, x: Drawn, given, out, grids: GridPlacer, w: WeightRefs,
+          kernel_key: str = "kernel", step: str = "") -> Drawn:  # fmt: skip
     k4 = layer.kernel4()
     kh, kw, cin, cout = k4.shape
     h, wd, _ = as_map(x.shape)
     (_, top), (_, left) = layer.window((h, wd))
     (sh, sw), (dh, dw) = layer.strides, layer.dilation
-    kernel = w.block(layer, "kernel")
+    kernel = w.block(layer, kernel_key)
     bias = w.block(layer, "bias") if layer.bias is not None else None
     act = _inline(layer.activation)
     if act is None:
@@ -124,8 +130,9 @@ def _conv(layer: Conv, x: Drawn, given, out, grids: GridPlacer, w: WeightRefs) -
             f"layer {layer.name!r} ({layer.class_name}) activation {layer.activation.name!r} "
             "has no one-step cell formula for maps yet"
         )
-    label = ("sum over channels: " if cin > 1 and not layer.depthwise else "") + (
-        "SUMPRODUCT(window, kernel)" + (" + b" if bias else ""))  # fmt: skip
+    summed = "sum over channels: " if cin > 1 and not layer.depthwise else ""
+    label = (f"{step}: " if step else "") + summed + "SUMPRODUCT(window, kernel)"
+    label += " + b" if bias else ""
     name, once = layer.activation.name, _reads_once(layer.activation)
     shape = tuple(out.shape)
     drawn = grids.draw(shape, label + (f", {name}" if name != "linear" and once else ""))

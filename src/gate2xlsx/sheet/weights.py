@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..maps import Conv, kernel_grid
+from ..maps import CONV_KERNELS, Conv, SeparableConv, as_kernel4, kernel_grid
 from ..model import Layer, Model, layer_label
 from ..templates_text import say
 from .layout import Block, ConditionalFormat, Region, SheetPlan, own, paragraph, text, text_row
@@ -24,9 +24,13 @@ TRAINED_COPY_LIMIT = 20_000
 def _grid(layer: Layer, key: str, values: np.ndarray) -> np.ndarray:
     """How a weight is laid out: a convolution's kernel as its (input channel, filter) matrix
     of kh x kw grids (kernel_grid), anything else input index down, unit across."""
-    if isinstance(layer, Conv) and key == "kernel":
-        return kernel_grid(layer.kernel4())
+    if _is_kernel(layer, key):
+        return kernel_grid(as_kernel4(values))
     return values.reshape(values.shape[0], -1) if values.ndim >= 2 else values.reshape(1, -1)
+
+
+def _is_kernel(layer: Layer, key: str) -> bool:
+    return isinstance(layer, (Conv, SeparableConv)) and key in CONV_KERNELS
 
 
 def weights_plan(model: Model, spec: WorkbookSpec) -> tuple[SheetPlan, WeightRefs]:
@@ -64,9 +68,9 @@ def weights_plan(model: Model, spec: WorkbookSpec) -> tuple[SheetPlan, WeightRef
                 text_row(WEIGHTS, row, 2, units),
             )
             row += 1
-            if isinstance(layer, Conv) and key == "kernel":
+            if _is_kernel(layer, key):
                 sheet.add(Region(Block(WEIGHTS, row, 1, rows, 1), "header",
-                                 values=[[v] for v in _kernel_rows(layer)]))  # fmt: skip
+                                 values=[[v] for v in _kernel_rows(param.values)]))  # fmt: skip
             elif rows > 1:
                 inputs = (
                     spec.inputs
@@ -90,17 +94,21 @@ def weights_plan(model: Model, spec: WorkbookSpec) -> tuple[SheetPlan, WeightRef
 
 
 def _column_labels(layer: Layer, key: str, cols: int) -> list[str]:
-    if isinstance(layer, Conv) and key == "kernel":
-        kw = layer.kernel4().shape[1]
-        name = "multiplier" if layer.depthwise else "filter"
+    if _is_kernel(layer, key):
+        kw = as_kernel4(layer.weights()[key].values).shape[1]
+        name = (
+            "multiplier"
+            if key == "depthwise_kernel" or getattr(layer, "depthwise", False)
+            else "filter"
+        )
         return [f"{name} {j // kw + 1}" if j % kw == 0 else "" for j in range(cols)]
-    if isinstance(layer, Conv):
+    if isinstance(layer, (Conv, SeparableConv)):
         return [f"filter {j + 1}" for j in range(cols)]
     return [f"unit {j + 1}" for j in range(cols)]
 
 
-def _kernel_rows(layer: Conv) -> list[str]:
-    kh, _, cin, _ = layer.kernel4().shape
+def _kernel_rows(values: np.ndarray) -> list[str]:
+    kh, _, cin, _ = as_kernel4(values).shape
     return [f"in channel {ci + 1}, row {a + 1}" for ci in range(cin) for a in range(kh)]
 
 

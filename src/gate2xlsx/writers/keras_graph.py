@@ -9,7 +9,7 @@ from typing import Any
 
 from ..errors import UnsupportedModelError
 from ..graph import Graph
-from ..maps import Conv, GlobalPool, Merge, Pool, Rearrange
+from ..maps import Conv, GlobalPool, Merge, Pool, Rearrange, SeparableConv
 from ..model import Act, Activation, Layer, Model
 from .keras_layers import (
     _DENSE_DEFAULTS,
@@ -54,6 +54,8 @@ def graph_layers(model: Model) -> tuple[list[GraphLayer], dict[str, str]]:
 def _tensor_layer(layer: Layer, shapes: list[tuple[int, ...]]) -> list[KerasLayer] | None:
     if isinstance(layer, Conv):
         return _conv(layer)
+    if isinstance(layer, SeparableConv):
+        return _separable(layer)
     if isinstance(layer, Pool):
         cls = ("Max" if layer.op == "max" else "Average") + f"Pooling{layer.rank}D"
         size = list(layer.pool[: layer.rank])
@@ -95,7 +97,7 @@ def _conv(layer: Conv) -> list[KerasLayer]:
         "bias_constraint": None,
     }
     if layer.depthwise:
-        cls = "DepthwiseConv2D"
+        cls = f"DepthwiseConv{rank}D"
         initializer = _DENSE_DEFAULTS["kernel_initializer"]
         config.update(depth_multiplier=int(k[-1]), depthwise_initializer=initializer,
                       depthwise_regularizer=None, depthwise_constraint=None)  # fmt: skip
@@ -105,6 +107,19 @@ def _conv(layer: Conv) -> list[KerasLayer]:
             "kernel_initializer"], kernel_regularizer=None, kernel_constraint=None)  # fmt: skip
     weights = [(key, p.values) for key, p in layer.weights().items()]
     return [KerasLayer(cls, layer.name, config, weights), *after]
+
+
+def _separable(layer: SeparableConv) -> list[KerasLayer]:
+    """SeparableConv1D / 2D: the depthwise step's settings, the pointwise step's filters."""
+    first, second = layer.steps()
+    [depthwise, *after] = _conv(first)
+    [pointwise, *after] = _conv(second)
+    config = {**depthwise.config, "activation": pointwise.config["activation"],
+              "use_bias": layer.bias is not None, "filters": pointwise.config["filters"],
+              "pointwise_initializer": _DENSE_DEFAULTS["kernel_initializer"],
+              "pointwise_regularizer": None, "pointwise_constraint": None}  # fmt: skip
+    weights = [(key, p.values) for key, p in layer.weights().items()]
+    return [KerasLayer(f"SeparableConv{first.rank}D", layer.name, config, weights), *after]
 
 
 def _rearrange(layer: Rearrange, shape: tuple[int, ...]) -> KerasLayer:
