@@ -16,6 +16,7 @@ import gate2xlsx
 from gate2xlsx.model import Dataset
 from gate2xlsx.readers.xlsx import named_values
 from gate2xlsx.sheet.graph_network import port_names
+from gate2xlsx.sheet.names import weight_names
 
 SAMPLE_MODELS = {"or": "or.hdf", "and": "and.hdf", "xor": "xor.h5"}
 NAMES = ["output", "data_outputs", "accuracy", "loss", "map_outputs", "check_result"]
@@ -63,13 +64,18 @@ def test_ironcalc_computes_graphs(flavour, name, ironcalc, tmp_path):
                        atol=1e-12)  # fmt: skip
     row, at = data["x"][-1], 0
     for port, input_name in zip(model.graph.inputs, port_names(len(model.graph.inputs), "input")):
-        cells = row[at : at + port.size].reshape(wb.numbers(input_name).shape)
-        for (i, j), value in np.ndenumerate(cells):
-            wb.set_number(input_name, i, j, float(value))
+        wb.set_numbers(input_name, row[at : at + port.size])
         at += port.size
     got = np.concatenate([wb.numbers(n).reshape(-1) for n in outs])
     assert scaled_error(got, data["y"][-1]) <= KERAS_TOL
     assert np.allclose(got, model.forward(row)[0], rtol=1e-9, atol=1e-12)
+    assert wb.values("check_result") == [["PASS"]]
+    # an edited weight moves the Check's live outputs: FAIL. The last bias (or kernel) moves
+    # every output whatever the rows (a kernel cell may meet a zero input)
+    names = [n for n in weight_names(model).values() if n.endswith(("bias", "kernel"))]
+    edited = sorted(names, key=lambda n: (n.endswith("bias"), names.index(n)))[-1]
+    wb.set_number(edited, 0, 0, wb.numbers(edited)[0, 0] + 100.0)  # past any saturation
+    assert wb.values("check_result") == [["FAIL"]]
 
 
 @pytest.mark.libreoffice

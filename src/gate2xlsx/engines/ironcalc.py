@@ -60,3 +60,11 @@ class Workbook:
         row, column = grid[i][j]
         self.model.update_cell_with_number(sheet, row, column, float(value))
         self.model.evaluate()
+
+    def set_numbers(self, name: str, values: np.ndarray) -> None:
+        """Type numbers into every cell of a named range (row by row), then recalculate once."""
+        sheet, grid = self._cells(name)
+        cells = [cell for row in grid for cell in row]
+        for (row, column), value in zip(cells, np.asarray(values, np.float64).reshape(-1)):
+            self.model.update_cell_with_number(sheet, row, column, float(value))
+        self.model.evaluate()

@@ -53,11 +53,14 @@ def check_plan(
     spec: WorkbookSpec,
     reference_name: str = "NumPy forward pass at export",
     switched: Switched | None = None,
+    steps=None,
+    rows: np.ndarray | None = None,
 ) -> SheetPlan:
-    """The sheet for the first MAX_ROWS of the spec's rows. switched: the reference follows a
-    0/1 switch cell between two models' outputs (the Training sheet's `use_trained`)."""
+    """The sheet for the first MAX_ROWS of the spec's rows (or of `rows`). switched: the
+    reference follows a 0/1 switch cell between two models' outputs (the Training sheet's
+    `use_trained`). steps(sheet, inputs, left): how the rows are computed (data_plan's)."""
     labels = spec.labels
-    x = np.asarray(spec.rows.x, dtype=np.float64)[:MAX_ROWS]
+    x = np.asarray(spec.rows.x if rows is None else rows, dtype=np.float64)[:MAX_ROWS]
     k, n, m = len(x), model.n_inputs, model.n_outputs
     reference = model.forward(x)
     sheet = SheetPlan(TITLE, widths={1: 30})
@@ -71,7 +74,10 @@ def check_plan(
         text_row(TITLE, HEADER_ROW + 2, 2, spec.inputs),
         Region(inputs, "trained", values=x),
     )
-    done = compute(model, refs, inputs, HEADER_ROW, n + 3, spec, x)
+    if steps is None:
+        done = compute(model, refs, inputs, HEADER_ROW, n + 3, spec, x)
+    else:
+        done = steps(sheet, inputs, n + 3)
     out = done.values[done.outputs]
     differences = np.abs(out - reference) / np.maximum(1, np.abs(reference))
     largest_difference = float(differences.max()) if differences.size else 0.0

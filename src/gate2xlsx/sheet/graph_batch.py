@@ -18,6 +18,18 @@ from .steps import pre_activation
 from .tensor_grid import Drawn, GridPlacer
 
 BANDS_BELOW = 40  # rows between the table and the first band: its summary and chart
+CHECK_CELLS = 60_000  # the Check sheet's rows share this many cells of drawn networks
+CHECK_ROWS = 3
+
+
+def check_rows(model: Model, spec) -> np.ndarray:
+    """The Check sheet's inputs: the first rows given, else seeded uniform [0, 1) rows (an
+    all-zero input would check the biases only), as many as CHECK_CELLS allow."""
+    cells = sum(int(np.prod(shape)) for shape in model.graph.shapes().values())
+    k = max(1, min(CHECK_ROWS, CHECK_CELLS // max(cells, 1)))
+    if not spec.rows.sample:
+        return np.asarray(spec.rows.x, dtype=np.float64)[:k]
+    return np.round(np.random.default_rng(0).uniform(0, 1, (k, model.n_inputs)), 3)
 
 
 def graph_rows(sheet: SheetPlan, model: Model, refs: WeightRefs, inputs: Block, left: int,

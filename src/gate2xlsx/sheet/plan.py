@@ -17,7 +17,7 @@ from .about import about_plan
 from .batch import data_plan
 from .check import Switched, check_plan
 from .decision_map import map_plan
-from .graph_batch import graph_rows
+from .graph_batch import check_rows, graph_rows
 from .graph_network import graph_network_plan
 from .keras_eval import loss_rule
 from .layout import SheetPlan, WorkbookPlan
@@ -68,26 +68,21 @@ def plan_workbook(model: Model, spec: WorkbookSpec) -> WorkbookPlan:
 
 
 def _graph_workbook(model: Model, spec: WorkbookSpec) -> WorkbookPlan:
-    """A graph's workbook: its Network sheet (one example), Weights, About and the hidden
-    description; the batch sheets compute dense chains only and say so on About."""
+    """A graph's workbook: its Network sheet (one example), the Data sheet when rows are
+    given, Weights, Check (a few rows, each one's network drawn), About and the hidden
+    description; the Decision map and Training sheets compute dense chains only (About says
+    so)."""
     about = dict(spec.about)
     _note(about, say("graph_left_out"))
     weights_sheet, refs = weights_plan(model, spec)
     input_values = spec.input_values
     if input_values is None and len(spec.rows.x):
         input_values = spec.rows.x[0]
-    sheets = [graph_network_plan(model, refs, spec, input_values)]
-    if not spec.rows.sample:  # rows given (--data, the file's data): each one's network
-        single = len(model.graph.outputs) == 1 and len(model.graph.output_ports()[0].shape) == 1
-        rule = loss_rule(model, spec.loss) if spec.loss and single else None
-
-        def steps(sheet, inputs, left):
-            return graph_rows(sheet, model, refs, inputs, left, spec.rows.x)
-
-        sheets.append(_if_it_fits(lambda: data_plan(model, refs, spec, rule, title=DATA,
-                                                    steps=steps), about))  # fmt: skip
-    sheets += [
+    sheets = [
+        graph_network_plan(model, refs, spec, input_values),
+        None if spec.rows.sample else _graph_data(model, refs, spec, about),
         weights_sheet,
+        _graph_check(model, refs, spec, about),
         about_plan(model, spec, about),
         meta.meta_plan(_described(model, spec)),
     ]
@@ -95,6 +90,28 @@ def _graph_workbook(model: Model, spec: WorkbookSpec) -> WorkbookPlan:
     for sheet in sheets:
         limits.check_sheet(sheet)
     return WorkbookPlan(sheets, title=spec.title)
+
+
+def _graph_data(model: Model, refs, spec: WorkbookSpec, about: dict) -> SheetPlan | None:
+    """The Data sheet of a graph: the rows given, each one's network drawn under the table;
+    loss and accuracy for a single output."""
+    ports = model.graph.output_ports()
+    single = len(ports) == 1 and len(ports[0].shape) == 1
+    rule = loss_rule(model, spec.loss) if spec.loss and single else None
+
+    def steps(sheet, inputs, left):
+        return graph_rows(sheet, model, refs, inputs, left, spec.rows.x)
+
+    return _if_it_fits(lambda: data_plan(model, refs, spec, rule, title=DATA, steps=steps), about)
+
+
+def _graph_check(model: Model, refs, spec: WorkbookSpec, about: dict) -> SheetPlan | None:
+    checked = check_rows(model, spec)
+
+    def steps(sheet, inputs, left):
+        return graph_rows(sheet, model, refs, inputs, left, checked)
+
+    return _if_it_fits(lambda: check_plan(model, refs, spec, steps=steps, rows=checked), about)
 
 
 def _described(model: Model, spec: WorkbookSpec) -> Model:
