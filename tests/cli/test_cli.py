@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from conftest import SAMPLES
 from conftest import cli_run as run
@@ -68,3 +71,14 @@ def test_failed_run_keeps_an_existing_output_byte_for_byte(tmp_path):
     done = run(str(bad), "-o", str(out))
     assert done.returncode == 2 and out.read_bytes() == b"precious"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.h5", "keep.xlsx"]  # no temp left
+
+
+def test_a_reader_that_leaves_early_ends_the_command_quietly():
+    """`gate2xlsx inspect X | head`: the pipe closes before the output is written; no
+    'unexpected failure' line, the exit code of a process that SIGPIPE stopped."""
+    proc = subprocess.Popen([sys.executable, "-m", "gate2xlsx", "inspect", str(SAMPLES / "or.hdf")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    proc.stdout.close()  # the reader is gone before the first line
+    error = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141
+    assert error == ""

@@ -9,6 +9,7 @@ each command imports what it needs when it runs, so `--version` and `--help` are
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -44,6 +45,9 @@ def main(argv: list[str] | None = None) -> None:
         _fail(f"Error: {exc}", exc.hint, exc.exit_code)
     except KeyboardInterrupt:  # outputs are renamed into place only when complete
         _fail(f"Error: {_subject(options)}interrupted; nothing was written", None, 130)
+    except BrokenPipeError:  # the reader left (`| head`): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(141)
     except Exception as exc:  # anything unforeseen: still one line, no traceback
         if debug:
             raise
