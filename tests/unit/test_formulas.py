@@ -156,3 +156,23 @@ def test_layer_formulas():
     assert F.formula("1+1") == "=1+1"
     with pytest.raises(ValueError):
         F.formula("1+" * 5000)
+
+
+@pytest.mark.parametrize(
+    "made,expected",
+    [
+        (F.window_product("A1:B2", "Weights!$B$5:$C$6"), "SUMPRODUCT(A1:B2,Weights!$B$5:$C$6)"),
+        (F.window_product("A1", "Weights!$B$5"), "A1*Weights!$B$5"),
+        (F.merge("add", ["A1", "B1", "C1"]), "A1+B1+C1"),
+        (F.merge("subtract", ["A1", "B1"]), "A1-B1"),
+        (F.merge("multiply", ["A1", "B1"]), "A1*B1"),
+        (F.merge("average", ["A1", "B1", "C1"]), "(A1+B1+C1)/3"),
+        (F.merge("maximum", ["A1", "B1"]), "MAX(A1,B1)"),
+        (F.merge("minimum", ["A1", "B1"]), "MIN(A1,B1)"),
+        (F.operand("B12"), "B12"),
+        (F.operand("'Data sheet'!$B$12"), "'Data sheet'!$B$12"),
+        (F.operand("SUMPRODUCT(A1:B2,C1:D2)+E1"), "(SUMPRODUCT(A1:B2,C1:D2)+E1)"),
+    ],
+)
+def test_tensor_formula_spelling(made, expected):
+    assert made == expected

@@ -156,6 +156,29 @@ def dot_product(row_values: str, column_values: str) -> str:
     return call("SUMPRODUCT", call("TRANSPOSE", row_values), column_values)
 
 
+def window_product(values: str, weights: str) -> str:
+    """A window times a kernel slice: SUMPRODUCT of two equal ranges, or one product of two
+    single cells."""
+    return f"{values}*{weights}" if ":" not in values else call("SUMPRODUCT", values, weights)
+
+
+MERGES = {"add": "+", "subtract": "-", "multiply": "*"}
+
+
+def merge(op: str, terms: list[str]) -> str:
+    """Keras's merge layers cell by cell: Add, Subtract, Multiply, Average, Maximum, Minimum."""
+    if op in ("maximum", "minimum"):
+        return call("MAX" if op == "maximum" else "MIN", *terms)
+    if op == "average":
+        return f"({add(*terms)})/{len(terms)}"
+    return MERGES[op].join(terms)
+
+
+def operand(body: str) -> str:
+    """A formula as an operand: a lone cell as it is, anything longer in parentheses."""
+    return body if re.fullmatch(r"(?:'[^']+'!|\w+!)?\$?[A-Z]+\$?\d+", body) else f"({body})"
+
+
 def expanded_dot(pairs: Iterable[tuple[str, str]], bias: str | None) -> str:
     """A dot product written term by term: x1*w1+x2*w2(+b)."""
     terms = [f"{x}*{w}" for x, w in pairs]

@@ -118,7 +118,7 @@ def _input(sheet: SheetPlan, grids: GridPlacer, port: Port, value, name: str) ->
         return Drawn(shape, _as_grids(keras, shape))
     view = grids.draw(shape, "each channel as a grid (views of the input)")
     grids.fill(view, "map", value, lambda ch, i, j: F.reference(
-        _keras_cell(keras, shape, view.index(ch, i, j))))  # fmt: skip
+        _keras_cell(keras, view.index(ch, i, j))))  # fmt: skip
     sheet.conditional.append(ConditionalFormat(view.refs(NETWORK), "map", bound=bound(value)))
     return view
 
@@ -140,7 +140,7 @@ def _keras_block(grids: GridPlacer, shape: tuple[int, ...], label: str) -> Block
     return block
 
 
-def _keras_cell(block: Block, shape: tuple[int, ...], k: int) -> str:
+def _keras_cell(block: Block, k: int) -> str:
     return block.cell(k // block.cols, k % block.cols)
 
 

@@ -7,8 +7,6 @@ through steps.py, the Network sheet's own steps for a dense chain.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from .. import activations
@@ -21,8 +19,6 @@ from .layout import Block, Region
 from .placement import WeightRefs
 from .steps import _layer_steps
 from .tensor_grid import Drawn, GridPlacer
-
-MERGE_FUNCTIONS = {"maximum": "MAX", "minimum": "MIN"}
 
 
 def node_cells(
@@ -104,12 +100,7 @@ def _merge(layer: Merge, reads: list[Drawn], out, grids: GridPlacer) -> Drawn:
 
     def cell(ch: int, i: int, j: int) -> str:
         k = drawn.index(ch, i, j)
-        terms = [r.ref(k, on) for r in reads]
-        if layer.op in MERGE_FUNCTIONS:
-            return F.call(MERGE_FUNCTIONS[layer.op], *terms)
-        if layer.op == "average":
-            return f"({F.add(*terms)})/{len(terms)}"
-        return {"add": "+", "subtract": "-", "multiply": "*"}[layer.op].join(terms)
+        return F.merge(layer.op, [r.ref(k, on) for r in reads])
 
     grids.fill(drawn, "map" if len(out.shape) == 3 else "computed", out, cell)
     return drawn
@@ -169,13 +160,13 @@ def _window_product(grid: Block, kernel: Block, k_row: int, k_col: int, rows, co
     if r1 - r0 == a1 - a0 == len(rows) - 1 and q1 - q0 == b1 - b0 == len(cols) - 1:
         xs = _sub(grid, r0, q0, r1, q1, on)
         ks = _sub(kernel, k_row + a0, k_col + b0, k_row + a1, k_col + b1, on, absolute=True)
-        return f"{xs}*{ks}" if xs.count(":") == 0 else F.call("SUMPRODUCT", xs, ks)
-    products = [
-        f"{grid.cell(r, q, on=on)}*{kernel.cell(k_row + a, k_col + b, absolute=True, on=on)}"
+        return F.window_product(xs, ks)
+    pairs = [
+        (grid.cell(r, q, on=on), kernel.cell(k_row + a, k_col + b, absolute=True, on=on))
         for a, r in rows
         for b, q in cols
     ]
-    return F.add(*products)
+    return F.expanded_dot(pairs, None)
 
 
 def _reads_once(act) -> bool:
@@ -204,12 +195,7 @@ def _inline(act, cells: dict | None = None) -> object:
     template = steps[0].template
     needed = F.placeholders(template)
     fixed = {k: v for k, v in settings.items() if k in needed}
-    return lambda body: F.render(template, {**fixed, "x": _operand(body)})
-
-
-def _operand(body: str) -> str:
-    """A formula as an operand: a lone cell as it is, anything longer in parentheses."""
-    return body if re.fullmatch(r"(?:'[^']+'!|\w+!)?\$?[A-Z]+\$?\d+", body) else f"({body})"
+    return lambda body: F.render(template, {**fixed, "x": F.operand(body)})
 
 
 def _pool(layer: Pool, x: Drawn, out: np.ndarray, grids: GridPlacer) -> Drawn:
