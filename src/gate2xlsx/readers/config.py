@@ -82,8 +82,11 @@ MERGE_CLASSES = {
     "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Merge",
 }  # fmt: skip
 SEPARABLE_CLASSES = {"SeparableConv1D", "SeparableConv2D"}
+# Sequences (readers/sequence_layers.py): token lookup and recurrent layers.
+SEQUENCE_CLASSES = {"Embedding", "SimpleRNN", "GRU", "LSTM", "Bidirectional", "TimeDistributed"}
 TENSOR_CLASSES = (
     CONV_CLASSES | SEPARABLE_CLASSES | POOL_CLASSES | GLOBAL_CLASSES | REARRANGE_CLASSES
+    | SEQUENCE_CLASSES
 )
 SUPPORTED_LAYERS = sorted(
     COMPUTED_CLASSES | IDENTITY_CLASSES | SHAPE_CLASSES | TENSOR_CLASSES | MERGE_CLASSES

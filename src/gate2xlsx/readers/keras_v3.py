@@ -73,6 +73,15 @@ class Tree:
                 )
             self.vars[owner] = [by_index[i] for i in range(len(by_index))]
 
+    def owned(self, group: str) -> list[C.RawWeight]:
+        """A layer group's weights: its own `vars`, then those of the layers it holds
+        (a recurrent layer's `cell`, a wrapper's `layer`; Bidirectional's forward_layer
+        before its backward_layer, Keras's order)."""
+        inside = [o for o in self.vars if o.startswith(group + "/")]
+        inside.sort(key=lambda o: o.replace("forward_layer", "0").replace("backward_layer", "1"))
+        return [w for owner in ([group] if group in self.vars else []) + inside
+                for w in self.vars[owner]]  # fmt: skip
+
     def children(self, container: str) -> list[str]:
         prefix = container + "/"
         return [
@@ -156,7 +165,7 @@ def lookup(config: dict | list, tree: Tree, *, path: Path) -> C.WeightLookup:
 
     def weights_of(spec: C.LayerSpec) -> list[C.RawWeight]:
         group = groups.get(spec.name)
-        return list(tree.vars.get(group, [])) if group is not None else []
+        return tree.owned(group) if group is not None else []
 
     return weights_of
 

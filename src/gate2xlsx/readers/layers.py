@@ -152,6 +152,11 @@ def expected_weights(cls: str, cfg: dict) -> list[str]:
         return [kernel, "bias"] if cfg.get("use_bias", cfg.get("bias", True)) else [kernel]
     if cls == "Dense":
         return ["kernel", "bias"] if cfg.get("use_bias", cfg.get("bias", True)) else ["kernel"]
+    if cls in ("SimpleRNN", "GRU", "LSTM"):
+        keys = ["kernel", "recurrent_kernel"]
+        return [*keys, "bias"] if cfg.get("use_bias", True) else keys
+    if cls == "Embedding":
+        return ["embeddings"]
     if cls == "BatchNormalization":
         keys = ["gamma"] if cfg.get("scale", True) else []
         keys += ["beta"] if cfg.get("center", True) else []

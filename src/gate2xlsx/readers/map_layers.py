@@ -17,6 +17,7 @@ from . import graph_config as G
 from .config import LayerSpec, RawWeight, WeightLookup, check_classes
 from .keras1_config import modern
 from .layers import activation_of, build_layer, weights_for
+from .sequence_layers import SEQUENCE_CLASSES, sequence_layer
 
 
 def build_graph(
@@ -63,6 +64,8 @@ def _layer(spec: LayerSpec, raw: list, shapes: list, keras_version: str, path: P
         )
     _channels_last(spec, path)
     shape = shapes[0]
+    if cls in SEQUENCE_CLASSES:
+        return sequence_layer(spec, raw, shape, keras_version, path)
     if cls in G.CONV_CLASSES:
         return _conv(spec, raw, shape, keras_version, path)
     if cls in G.SEPARABLE_CLASSES:

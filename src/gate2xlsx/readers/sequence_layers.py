@@ -1,0 +1,192 @@
+"""Embedding, SimpleRNN, GRU, LSTM, Bidirectional and TimeDistributed configs and their stored
+weights -> the layers of sequences.py (or model.py's, for what TimeDistributed wraps). Every
+setting that would change what the layer computes and that gate2xlsx does not compute is
+refused by name.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError, UnsupportedModelError
+from ..model import Layer, Param
+from ..sequences import (
+    CLASS_CELLS,
+    GATES,
+    MERGE_MODES,
+    Bidirectional,
+    Embedding,
+    Recurrent,
+    split_gates,
+)
+from .config import SEQUENCE_CLASSES, LayerSpec, RawWeight
+from .layers import activation_of, build_layer, weights_for
+
+__all__ = ["SEQUENCE_CLASSES", "sequence_layer"]
+# What TimeDistributed may wrap: layers on the last axis, the same at every step.
+STEPWISE_CLASSES = {"Dense", "Activation", "Dropout", "BatchNormalization", "LeakyReLU", "ReLU",
+                    "ELU", "Softmax", "PReLU"}  # fmt: skip
+
+
+def sequence_layer(spec: LayerSpec, raw: list[RawWeight], shape: tuple, keras_version: str,
+                   path: Path) -> Layer:  # fmt: skip
+    cls = spec.class_name
+    if cls == "Embedding":
+        return _embedding(spec, raw, shape, path)
+    if cls in CLASS_CELLS:
+        return _recurrent(spec, raw, shape, keras_version, path)
+    inner = _inner(spec, "layer", path)
+    if cls == "TimeDistributed":
+        if inner.class_name not in STEPWISE_CLASSES or len(shape) < 2:
+            raise UnsupportedModelError(
+                f"layer {spec.name!r} (TimeDistributed) wraps {inner.class_name} on {shape}; "
+                f"gate2xlsx computes TimeDistributed around {', '.join(sorted(STEPWISE_CLASSES))} "
+                "on a sequence",
+                path=path,
+            )
+        return build_layer(LayerSpec(inner.class_name, spec.name, inner.config, spec.owner),
+                           raw, shape[-1], keras_version, path)  # fmt: skip
+    return _bidirectional(spec, inner, raw, shape, keras_version, path)
+
+
+def _inner(spec: LayerSpec, key: str, path: Path) -> LayerSpec:
+    entry = spec.config.get(key)
+    if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
+        raise InputError(f"layer {spec.name!r} ({spec.class_name}) has no {key} config", path=path)
+    return LayerSpec(str(entry.get("class_name")), spec.name, entry["config"], spec.owner)
+
+
+def _embedding(spec: LayerSpec, raw: list, shape: tuple, path: Path) -> Embedding:
+    cfg = spec.config
+    if len(shape) != 1:
+        raise UnsupportedModelError(
+            f"layer {spec.name!r} (Embedding) reads shape {shape}; gate2xlsx looks up one "
+            "sequence of token ids (t,)",
+            path=path,
+        )
+    if cfg.get("mask_zero"):
+        raise UnsupportedModelError(
+            f"layer {spec.name!r} (Embedding) has mask_zero=True: the layers after it skip "
+            "the padding steps, which gate2xlsx does not compute yet",
+            path=path,
+        )
+    weights = weights_for(spec, raw, path)
+    table = weights["embeddings"].values
+    expected = (cfg.get("input_dim"), cfg.get("output_dim"))
+    if table.ndim != 2 or None not in expected and table.shape != tuple(expected):
+        raise InputError(
+            f"layer {spec.name!r} (Embedding): embeddings of shape {table.shape} do not fit "
+            f"input_dim {expected[0]} and output_dim {expected[1]}",
+            path=path,
+        )
+    return Embedding(spec.name, "Embedding", embeddings=weights["embeddings"])
+
+
+_REFUSED = {  # setting -> why it changes the outputs
+    "stateful": "the state carries over from one batch to the next",
+    "return_state": "the layer's states become extra outputs",
+    "time_major": "the time axis comes first",
+}
+
+
+def _recurrent(spec: LayerSpec, raw: list, shape: tuple, keras_version: str,
+               path: Path) -> Recurrent:  # fmt: skip
+    cls, cfg = spec.class_name, spec.config
+    cell = CLASS_CELLS[cls]
+    if len(shape) != 2:
+        raise UnsupportedModelError(
+            f"layer {spec.name!r} ({cls}) reads shape {shape}; it needs a sequence (t, c)",
+            path=path,
+        )
+    for key, why in _REFUSED.items():
+        if cfg.get(key):
+            raise UnsupportedModelError(
+                f"layer {spec.name!r} ({cls}) has {key}=True ({why}); gate2xlsx computes "
+                "recurrent layers without it",
+                path=path,
+            )
+    weights = weights_for(spec, raw, path)
+    units = int(cfg.get("units") or weights["recurrent_kernel"].values.shape[0])
+    bias = weights.get("bias")
+    reset_after = bool(cfg.get("reset_after", bias is not None and bias.values.ndim == 2))
+    _check_shapes(spec, weights, shape[-1], units, cell, reset_after, path)
+    params = _split(weights, cell, reset_after)
+    act = activation_of(cfg.get("activation", "tanh"), spec, keras_version, path)
+    gate_act = activation_of(cfg.get("recurrent_activation", "sigmoid"), spec, keras_version,
+                             path)  # fmt: skip
+    return Recurrent(spec.name, cls, cell=cell, params=params, activation=act,
+                     recurrent_activation=gate_act,
+                     return_sequences=bool(cfg.get("return_sequences", False)),
+                     go_backwards=bool(cfg.get("go_backwards", False)),
+                     reset_after=reset_after)  # fmt: skip
+
+
+def _check_shapes(spec: LayerSpec, weights: dict, channels: int, units: int, cell: str,
+                  reset_after: bool, path: Path) -> None:  # fmt: skip
+    width = len(GATES[cell]) * units
+    wanted = {"kernel": (channels, width), "recurrent_kernel": (units, width),
+              "bias": (2, width) if cell == "gru" and reset_after else (width,)}  # fmt: skip
+    for key, param in weights.items():
+        if param.values.shape != wanted[key]:
+            raise InputError(
+                f"layer {spec.name!r} ({spec.class_name}): {key} of shape {param.values.shape} "
+                f"does not fit {units} units reading {channels} channels (expected "
+                f"{wanted[key]})",
+                path=path,
+            )
+
+
+def _split(weights: dict[str, Param], cell: str, reset_after: bool) -> dict[str, Param]:
+    """Keras's packed weights -> one Param per gate (sequences.Recurrent's keys)."""
+    parts: dict[str, np.ndarray] = {}
+    for key, param in weights.items():
+        values = param.values
+        if key == "bias" and values.ndim == 2:  # GRU reset_after: input bias, recurrent bias
+            parts.update(_per_gate("recurrent_bias", values[1], cell))
+            values = values[0]
+        parts.update(_per_gate(key, values, cell))
+    source = weights["kernel"]
+    folder = source.path.rsplit("/", 1)[0]
+    ordered = sorted(parts.items(), key=lambda kv: _order(kv[0], cell))
+    return {key: Param(values, f"{folder}/{key}", source.dtype) for key, values in ordered}
+
+
+def _per_gate(key: str, values: np.ndarray, cell: str) -> dict[str, np.ndarray]:
+    if cell == "simple":
+        return {key: values}
+    return {f"{key}_{g}": part for g, part in zip(GATES[cell], split_gates(values, cell))}
+
+
+def _order(key: str, cell: str) -> tuple[int, int]:
+    """Gate by gate (Keras's order), each gate's kernel, recurrent kernel and biases."""
+    base, _, gate = key.rpartition("_") if cell != "simple" else (key, "", "h")
+    kinds = ("kernel", "recurrent_kernel", "bias", "recurrent_bias")
+    return GATES[cell].index(gate or "h"), kinds.index(base)
+
+
+def _bidirectional(spec: LayerSpec, inner: LayerSpec, raw: list, shape: tuple,
+                   keras_version: str, path: Path) -> Bidirectional:  # fmt: skip
+    mode = spec.config.get("merge_mode", "concat")
+    if inner.class_name not in CLASS_CELLS or mode not in MERGE_MODES:
+        raise UnsupportedModelError(
+            f"layer {spec.name!r} (Bidirectional) wraps {inner.class_name} with merge_mode "
+            f"{mode!r}; gate2xlsx computes it around SimpleRNN, GRU or LSTM with merge_mode "
+            f"{', '.join(MERGE_MODES)}",
+            path=path,
+        )
+    back = (_inner(spec, "backward_layer", path) if spec.config.get("backward_layer")
+            else LayerSpec(inner.class_name, spec.name, {
+                **inner.config, "go_backwards": not inner.config.get("go_backwards", False)},
+                spec.owner))  # fmt: skip
+    if len(raw) % 2:
+        raise InputError(f"layer {spec.name!r} (Bidirectional) has an odd number of weights",
+                         path=path)  # fmt: skip
+    half = len(raw) // 2  # Keras stores the forward layer's weights, then the backward's
+    sides = (("forward", inner, raw[:half]), ("backward", back, raw[half:]))
+    layers = [_recurrent(LayerSpec(s.class_name, f"{spec.name}_{side}", s.config, spec.owner),
+                         part, shape, keras_version, path)
+              for side, s, part in sides]  # fmt: skip
+    return Bidirectional(spec.name, "Bidirectional", forward_layer=layers[0],
+                         backward_layer=layers[1], merge_mode=mode)  # fmt: skip

@@ -1,0 +1,215 @@
+"""Layers on sequences `(t, c)`: Embedding and the recurrent layers (SimpleRNN, GRU, LSTM),
+alone or Bidirectional. Plain data plus a NumPy forward pass, like model.py and maps.py.
+
+A recurrent layer keeps its weights split by gate (`kernel_i`, `recurrent_kernel_i`,
+`bias_i`, ...): that is how the Weights sheet shows them and the sheet's formulas read them.
+Keras packs the gates side by side in one matrix (LSTM: i, f, c, o; GRU: z, r, h);
+`split_gates` and `Recurrent.packed` are the one place that knows that order.
+
+`Recurrent.trace` is the step rule both the NumPy pass and the sheet's cached values use:
+every gate and state at every step, in the order the layer processes the steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+
+from .errors import InputError
+from .model import Act, Layer, Param
+
+Shape = tuple[int, ...]
+TANH, SIGMOID = Act("tanh"), Act("sigmoid")
+
+# Each cell's gates in Keras's packed order, and what the sheet shows per step after them.
+GATES = {"simple": ("h",), "gru": ("z", "r", "h"), "lstm": ("i", "f", "c", "o")}
+GATE_TITLES = {
+    ("simple", "h"): "h = activation(x · W + h_prev · U + b)",
+    ("gru", "z"): "z: update gate",
+    ("gru", "r"): "r: reset gate",
+    ("gru", "h"): "h~: candidate state",
+    ("lstm", "i"): "i: input gate",
+    ("lstm", "f"): "f: forget gate",
+    ("lstm", "c"): "c~: candidate cell",
+    ("lstm", "o"): "o: output gate",
+}
+CLASS_CELLS = {"SimpleRNN": "simple", "GRU": "gru", "LSTM": "lstm"}
+MERGE_MODES = ("concat", "sum", "mul", "ave")
+
+
+def split_gates(values: np.ndarray, cell: str) -> list[np.ndarray]:
+    """A packed kernel (rows, g·u) or bias (g·u,) -> one array per gate, Keras's order."""
+    return np.split(np.asarray(values), len(GATES[cell]), axis=-1)
+
+
+@dataclass(eq=False)
+class Embedding(Layer):
+    """Token ids (t,) -> their rows of `embeddings` (vocabulary, d): a sequence (t, d)."""
+
+    embeddings: Param = None  # type: ignore[assignment]
+    kind: ClassVar[str] = "embedding"
+
+    @property
+    def vocabulary(self) -> int:
+        return self.embeddings.values.shape[0]
+
+    def weights(self) -> dict[str, Param]:
+        return {"embeddings": self.embeddings}
+
+    def output_shape(self, shape: Shape) -> Shape:
+        return (*shape, self.embeddings.values.shape[1])
+
+    def ids(self, x: np.ndarray) -> np.ndarray:
+        """The token ids, refused unless whole numbers in [0, vocabulary) (as Keras on CPU)."""
+        ids = np.rint(x)
+        bad = (ids != x) | (ids < 0) | (ids >= self.vocabulary)
+        if np.any(bad):
+            raise InputError(
+                f"layer {self.name!r} (Embedding) reads token id {x[bad].flat[0]:g}; ids are "
+                f"whole numbers from 0 to {self.vocabulary - 1}"
+            )
+        return ids.astype(np.int64)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return self.embeddings.values[self.ids(x)]
+
+
+@dataclass(eq=False)
+class Recurrent(Layer):
+    """SimpleRNN, GRU or LSTM over a sequence (t, c), the state starting at zero.
+
+    `params` holds the split weights: `kernel_<g>` (c, u), `recurrent_kernel_<g>` (u, u),
+    `bias_<g>` (u,) per gate g, and for a GRU with reset_after `recurrent_bias_<g>`; a
+    SimpleRNN's are plain `kernel`, `recurrent_kernel`, `bias`."""
+
+    cell: str = "lstm"
+    params: dict[str, Param] = field(default_factory=dict)
+    activation: Act = TANH
+    recurrent_activation: Act = SIGMOID
+    return_sequences: bool = False
+    go_backwards: bool = False
+    reset_after: bool = True
+    kind: ClassVar[str] = "recurrent"
+
+    @property
+    def gates(self) -> tuple[str, ...]:
+        return GATES[self.cell]
+
+    def key(self, weight: str, gate: str) -> str:
+        return weight if self.cell == "simple" else f"{weight}_{gate}"
+
+    def param(self, weight: str, gate: str) -> Param | None:
+        return self.params.get(self.key(weight, gate))
+
+    def value(self, weight: str, gate: str) -> np.ndarray | float:
+        param = self.param(weight, gate)
+        return 0.0 if param is None else param.values
+
+    @property
+    def size(self) -> int:
+        return self.params[self.key("recurrent_kernel", self.gates[0])].values.shape[0]
+
+    def weights(self) -> dict[str, Param]:
+        return dict(self.params)
+
+    def packed(self) -> list[tuple[str, np.ndarray]]:
+        """The weights as Keras stores them: kernel, recurrent_kernel, bias (a GRU with
+        reset_after: bias of shape (2, 3u), input bias over recurrent bias)."""
+
+        def joined(weight: str) -> np.ndarray:
+            return np.concatenate([self.params[self.key(weight, g)].values for g in self.gates],
+                                  axis=-1)  # fmt: skip
+
+        found = [("kernel", joined("kernel")), ("recurrent_kernel", joined("recurrent_kernel"))]
+        if self.key("bias", self.gates[0]) in self.params:
+            bias = joined("bias")
+            if self.cell == "gru" and self.reset_after:
+                bias = np.stack([bias, joined("recurrent_bias")])
+            found.append(("bias", bias))
+        return found
+
+    def output_shape(self, shape: Shape) -> Shape:
+        return (shape[0], self.size) if self.return_sequences else (self.size,)
+
+    def order(self, steps: int) -> list[int]:
+        """The input rows in the order the layer reads them."""
+        return list(range(steps))[::-1] if self.go_backwards else list(range(steps))
+
+    def step(self, x: np.ndarray, h: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:
+        """One step's gates and new states (keys as the sheet shows them, "h" and "c" last)."""
+
+        def pre(gate: str, state: np.ndarray) -> np.ndarray:
+            return (x @ self.value("kernel", gate) + self.value("bias", gate)
+                    + state @ self.value("recurrent_kernel", gate))  # fmt: skip
+
+        act, gate_act = self.activation, self.recurrent_activation
+        if self.cell == "simple":
+            return {"h": act(pre("h", h))}
+        if self.cell == "lstm":
+            i, f = gate_act(pre("i", h)), gate_act(pre("f", h))
+            g, o = act(pre("c", h)), gate_act(pre("o", h))
+            c_new = f * c + i * g
+            return {"i": i, "f": f, "c~": g, "o": o, "c": c_new, "h": o * act(c_new)}
+        z = gate_act(pre("z", h) + self.value("recurrent_bias", "z"))
+        r = gate_act(pre("r", h) + self.value("recurrent_bias", "r"))
+        x_h = x @ self.value("kernel", "h") + self.value("bias", "h")
+        if self.reset_after:
+            recurrent = h @ self.value("recurrent_kernel", "h") + self.value("recurrent_bias", "h")
+            h_new = act(x_h + r * recurrent)
+            return {"z": z, "r": r, "h~": h_new, "h": z * h + (1 - z) * h_new}
+        rh = r * h
+        h_new = act(x_h + rh @ self.value("recurrent_kernel", "h"))
+        return {"z": z, "r": r, "r*h": rh, "h~": h_new, "h": z * h + (1 - z) * h_new}
+
+    def trace(self, x: np.ndarray) -> list[dict[str, np.ndarray]]:
+        """Every step's gates and states for input (n, t, c), in processing order."""
+        n, units = x.shape[0], self.size
+        h, c = np.zeros((n, units)), np.zeros((n, units))
+        found = []
+        for t in self.order(x.shape[1]):
+            values = self.step(x[:, t], h, c)
+            h, c = values["h"], values.get("c", c)
+            found.append(values)
+        return found
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        hs = [values["h"] for values in self.trace(np.asarray(x, np.float64))]
+        return np.stack(hs, axis=1) if self.return_sequences else hs[-1]
+
+
+@dataclass(eq=False)
+class Bidirectional(Layer):
+    """A recurrent layer read forwards and a copy read backwards; with return_sequences the
+    backward outputs are put back in time order (as Keras does) before they merge."""
+
+    forward_layer: Recurrent = None  # type: ignore[assignment]
+    backward_layer: Recurrent = None  # type: ignore[assignment]
+    merge_mode: str = "concat"
+    kind: ClassVar[str] = "bidirectional"
+
+    def sides(self) -> dict[str, Recurrent]:
+        return {"forward": self.forward_layer, "backward": self.backward_layer}
+
+    def weights(self) -> dict[str, Param]:
+        return {f"{side}_{k}": p for side, layer in self.sides().items()
+                for k, p in layer.params.items()}  # fmt: skip
+
+    def output_shape(self, shape: Shape) -> Shape:
+        one = self.forward_layer.output_shape(shape)
+        size = one[-1] + self.backward_layer.size if self.merge_mode == "concat" else one[-1]
+        return (*one[:-1], size)
+
+    def halves(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        ahead, back = self.forward_layer.forward(x), self.backward_layer.forward(x)
+        return ahead, back[:, ::-1] if self.backward_layer.return_sequences else back
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return merge_halves(self.merge_mode, *self.halves(x))
+
+
+def merge_halves(mode: str, ahead: np.ndarray, back: np.ndarray) -> np.ndarray:
+    if mode == "concat":
+        return np.concatenate([ahead, back], axis=-1)
+    return {"sum": ahead + back, "mul": ahead * back, "ave": (ahead + back) / 2}[mode]
