@@ -50,6 +50,17 @@ class Graph:
             found[node.layer.name] = output_shape(node.layer, [found[t] for t in node.inputs])
         return found
 
+    def cells(self) -> int:
+        """How many cells one example's drawing takes: every tensor, plus what a layer shows
+        besides its output (a recurrent layer's gates at every step)."""
+        shapes = self.shapes()
+        found = sum(port.size for port in self.inputs)
+        for node in self.nodes:
+            shown = getattr(node.layer, "sheet_cells", None)
+            given = [shapes[t] for t in node.inputs]
+            found += shown(*given) if shown else int(np.prod(shapes[node.layer.name]))
+        return found
+
     def output_ports(self) -> list[Port]:
         shapes = self.shapes()
         return [Port(name, shapes[name]) for name in self.outputs]

@@ -133,6 +133,12 @@ class Recurrent(Layer):
     def output_shape(self, shape: Shape) -> Shape:
         return (shape[0], self.size) if self.return_sequences else (self.size,)
 
+    def sheet_cells(self, shape: Shape) -> int:
+        """The unrolled drawing: every gate and state at every step."""
+        zeros = np.zeros((1, self.size))
+        shown = self.step(np.zeros((1, shape[-1])), zeros, zeros)
+        return shape[0] * self.size * len(shown)
+
     def order(self, steps: int) -> list[int]:
         """The input rows in the order the layer reads them."""
         return list(range(steps))[::-1] if self.go_backwards else list(range(steps))
@@ -201,12 +207,32 @@ class Bidirectional(Layer):
         size = one[-1] + self.backward_layer.size if self.merge_mode == "concat" else one[-1]
         return (*one[:-1], size)
 
+    def sheet_cells(self, shape: Shape) -> int:
+        own = int(np.prod(self.output_shape(shape)))
+        return self.forward_layer.sheet_cells(shape) + self.backward_layer.sheet_cells(shape) + own
+
     def halves(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         ahead, back = self.forward_layer.forward(x), self.backward_layer.forward(x)
         return ahead, back[:, ::-1] if self.backward_layer.return_sequences else back
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         return merge_halves(self.merge_mode, *self.halves(x))
+
+
+def token_inputs(graph) -> dict[str, int]:
+    """The inputs that hold token ids, each with its vocabulary size (the Embedding's)."""
+    ports = {port.name for port in graph.inputs}
+    return {node.inputs[0]: node.layer.vocabulary for node in graph.nodes
+            if isinstance(node.layer, Embedding) and node.inputs[0] in ports}  # fmt: skip
+
+
+def random_rows(graph, k: int, seed: int = 0) -> np.ndarray:
+    """k seeded rows: values uniform in [0, 1) (3 decimals), token ids uniform over the
+    vocabulary."""
+    rng, tokens = np.random.default_rng(seed), token_inputs(graph)
+    parts = [rng.integers(0, tokens[p.name], (k, p.size)).astype(np.float64) if p.name in tokens
+             else np.round(rng.uniform(0, 1, (k, p.size)), 3) for p in graph.inputs]  # fmt: skip
+    return np.concatenate(parts, axis=1)
 
 
 def merge_halves(mode: str, ahead: np.ndarray, back: np.ndarray) -> np.ndarray:

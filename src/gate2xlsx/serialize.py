@@ -30,6 +30,7 @@ from .model import (
     Rescaling,
     Source,
 )
+from .sequences import Bidirectional, Embedding, Recurrent
 
 FORMAT = "gate2xlsx-model"
 VERSION = 1
@@ -53,6 +54,7 @@ _KINDS: dict[str, type[Layer]] = {
         GlobalPool,
         Rearrange,
         Merge,
+        Embedding,
     )  # fmt: skip
 }
 # The settings of the layers on tensors (maps.py), stored as JSON lists, read back as tuples.
@@ -65,6 +67,7 @@ _TENSOR_SETTINGS = {
     "merge": ("op", "axis"),
 }
 _SCALARS = ("epsilon", "invert", "scale", "offset")
+_RECURRENT_SETTINGS = ("cell", "return_sequences", "go_backwards", "reset_after")
 
 
 def key(index: int, name: str) -> str:
@@ -76,6 +79,9 @@ def to_dict(model: Model) -> dict[str, Any]:
     """The architecture (no weight values) as JSON-able data."""
     layers = []
     for layer in model.layers:
+        if isinstance(layer, (Recurrent, Bidirectional)):
+            layers.append(_recurrent_entry(layer))
+            continue
         entry: dict[str, Any] = {
             "kind": layer.kind,
             "name": layer.name,
@@ -173,6 +179,8 @@ def from_dict(
 def _layer(
     index: int, entry: dict[str, Any], weights: dict[str, np.ndarray], path: object
 ) -> Layer:
+    if entry.get("kind") in ("recurrent", "bidirectional"):
+        return _recurrent_layer(entry, _params(index, entry, weights, path))
     cls = _KINDS.get(entry.get("kind", ""))
     if cls is None:
         raise InputError(
@@ -187,12 +195,59 @@ def _layer(
     for attr in _TENSOR_SETTINGS.get(entry.get("kind", ""), ()):
         if attr in entry:
             kwargs[attr] = _tupled(entry[attr])
+    kwargs.update(_params(index, entry, weights, path))
+    return cls(**kwargs)
+
+
+def _params(
+    index: int, entry: dict[str, Any], weights: dict[str, np.ndarray], path: object
+) -> dict[str, Param]:
+    found = {}
     for name, meta in entry.get("weights", {}).items():
         if key(index, name) not in weights:
             raise InputError(f"layer {entry['name']!r}: weight {name!r} is missing", path=path)
         values = np.asarray(weights[key(index, name)], dtype=np.float64).reshape(meta["shape"])
-        kwargs[name] = Param(values, meta.get("path", ""), meta.get("dtype", "float32"))
-    return cls(**kwargs)
+        found[name] = Param(values, meta.get("path", ""), meta.get("dtype", "float32"))
+    return found
+
+
+def _recurrent_entry(layer: Recurrent | Bidirectional) -> dict[str, Any]:
+    """A recurrent layer's settings; a Bidirectional's two sides, each under its own key."""
+    entry: dict[str, Any] = {"kind": layer.kind, "name": layer.name,
+                             "class_name": layer.class_name}  # fmt: skip
+    if isinstance(layer, Bidirectional):
+        entry["merge_mode"] = layer.merge_mode
+        for side, inner in layer.sides().items():
+            entry[side] = {k: v for k, v in _recurrent_entry(inner).items() if k != "weights"}
+    else:
+        entry.update({attr: getattr(layer, attr) for attr in _RECURRENT_SETTINGS})
+        for attr in ("activation", "recurrent_activation"):
+            act = getattr(layer, attr)
+            entry[attr] = {"name": act.name, "params": act.kwargs}
+    entry["weights"] = {
+        k: {"shape": list(p.values.shape), "path": p.path, "dtype": p.dtype}
+        for k, p in layer.weights().items()
+    }
+    return entry
+
+
+def _recurrent_layer(entry: dict[str, Any], params: dict[str, Param]) -> Layer:
+    if entry["kind"] == "bidirectional":
+        sides = {
+            side: _recurrent_layer(
+                {**entry[side], "kind": "recurrent"},
+                {k.removeprefix(side + "_"): p for k, p in params.items()
+                 if k.startswith(side + "_")},
+            )  # fmt: skip
+            for side in ("forward", "backward")
+        }
+        return Bidirectional(entry["name"], entry.get("class_name", ""),
+                             forward_layer=sides["forward"], backward_layer=sides["backward"],
+                             merge_mode=entry["merge_mode"])  # fmt: skip
+    acts = {attr: Act.of(entry[attr]["name"], **entry[attr]["params"])
+            for attr in ("activation", "recurrent_activation")}  # fmt: skip
+    return Recurrent(entry["name"], entry.get("class_name", ""), params=params, **acts,
+                     **{attr: entry[attr] for attr in _RECURRENT_SETTINGS})  # fmt: skip
 
 
 def _listed(value: Any) -> Any:

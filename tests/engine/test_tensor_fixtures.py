@@ -1,5 +1,7 @@
 """Tensor and graph models real Keras wrote (tests/fixtures/tensors/, generate_tensors.py):
-convolutions, pooling, rearranging layers, merges, several inputs and outputs.
+convolutions, pooling, rearranging layers, merges, several inputs and outputs; and sequence
+models (tests/fixtures/sequences/, generate_sequences.py): Embedding, SimpleRNN, GRU, LSTM,
+Bidirectional, TimeDistributed.
 
 As a user of the workbook contract would: each input name is set to a Keras input row, LibreOffice
 recalculates, and every output name must equal Keras's predictions within 1e-5 (scaled by the
@@ -17,21 +19,28 @@ import pytest
 from cached import mismatches
 
 import gate2xlsx
+from gate2xlsx.errors import UnsupportedModelError
 from gate2xlsx.model import Dataset
 from gate2xlsx.readers.xlsx import named_values, set_named_values
 from gate2xlsx.sheet.graph_network import port_names
 
-TENSORS = Path(__file__).resolve().parents[1] / "fixtures" / "tensors"
-FLAVOURS = ["keras2", "keras3", "legacy"]  # legacy: h5py-built Keras 1.2 and 2.0-2.2 layouts
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+TENSORS = FIXTURES / "tensors"
+# tensors/legacy: h5py-built Keras 1.2 and 2.0-2.2 layouts
+FLAVOURS = ["tensors/keras2", "tensors/keras3", "tensors/legacy", "sequences/keras2",
+            "sequences/keras3"]  # fmt: skip
 KERAS_TOL = 1e-5
+# Fixtures gate2xlsx refuses, each with what its one-line message must name.
+REFUSED = {"embedding_mask_lstm": ("mask_zero", "NotEqual"), "lstm_states": ("return_state",)}
 
 
-def entries(flavour: str) -> list[dict]:
-    return json.loads((TENSORS / flavour / "manifest.json").read_text())
+def entries(flavour: str, refused: bool = False) -> list[dict]:
+    found = json.loads((FIXTURES / flavour / "manifest.json").read_text())
+    return [e for e in found if (e["name"] in REFUSED) == refused]
 
 
 def expected(flavour: str, entry: dict) -> dict[str, np.ndarray]:
-    with np.load(TENSORS / flavour / entry["expected"], allow_pickle=False) as data:
+    with np.load(FIXTURES / flavour / entry["expected"], allow_pickle=False) as data:
         return dict(data)
 
 
@@ -45,10 +54,22 @@ CASES = [(f, e["name"], file) for f in FLAVOURS for e in entries(f) for file in 
 @pytest.mark.parametrize("flavour,name,file", CASES, ids=[f"{c[0]}/{c[2]}" for c in CASES])
 def test_reader_matches_keras(flavour, name, file):
     entry = next(e for e in entries(flavour) if e["name"] == name)
-    model, data = gate2xlsx.load(TENSORS / flavour / file), expected(flavour, entry)
+    model, data = gate2xlsx.load(FIXTURES / flavour / file), expected(flavour, entry)
     assert model.graph is not None
     assert [p.size for p in model.graph.output_ports()] == list(data["output_sizes"])
     assert scaled_error(model.forward(data["x"]), data["y"]) <= KERAS_TOL
+
+
+REFUSED_CASES = [(f, e["name"], file) for f in FLAVOURS for e in entries(f, refused=True)
+                 for file in e["files"]]  # fmt: skip
+
+
+@pytest.mark.parametrize("flavour,name,file", REFUSED_CASES,
+                         ids=[f"{c[0]}/{c[2]}" for c in REFUSED_CASES])  # fmt: skip
+def test_refused_by_name(flavour, name, file):
+    with pytest.raises(UnsupportedModelError) as info:
+        gate2xlsx.load(FIXTURES / flavour / file)
+    assert any(word in str(info.value) for word in REFUSED[name]), str(info.value)
 
 
 def _set_inputs(book: Path, model, row: np.ndarray, out: Path) -> None:
@@ -78,7 +99,7 @@ def test_libreoffice_computes_keras_predictions(flavour, engine, tmp_path):
     for entry in entries(flavour):
         data = expected(flavour, entry)
         for file in entry["files"]:
-            model = gate2xlsx.load(TENSORS / flavour / file)
+            model = gate2xlsx.load(FIXTURES / flavour / file)
             base = tmp_path / (file.replace(".", "_") + ".xlsx")
             gate2xlsx.write_workbook(model, base)
             fresh.append(len(books))
@@ -127,10 +148,11 @@ def test_data_sheet_computes_every_row(engine, tmp_path):
     below the table) equal Keras's predictions; with targets, the live accuracy and loss equal
     NumPy's (tf.keras's categorical cross-entropy from the logits)."""
     books, cases = [], []
-    for entry in entries("keras2"):
+    for flavour, entry in [(f, e) for f in ("tensors/keras2", "sequences/keras2")
+                           for e in entries(f)]:  # fmt: skip
         model, data = (
-            gate2xlsx.load(TENSORS / "keras2" / entry["files"][0]),
-            expected("keras2", entry),
+            gate2xlsx.load(FIXTURES / flavour / entry["files"][0]),
+            expected(flavour, entry),
         )
         labelled = entry["name"] == "cnn_digits"
         targets = np.eye(10)[np.argmax(data["y"], axis=1)] if labelled else None

@@ -387,5 +387,4 @@ def row_limit(model: Model) -> int:
     rows share GRAPH_CELLS cells."""
     if model.graph is None:
         return MAX_ROWS
-    cells = sum(int(np.prod(shape)) for shape in model.graph.shapes().values())
-    return max(1, min(MAX_ROWS, GRAPH_CELLS // max(cells, 1)))
+    return max(1, min(MAX_ROWS, GRAPH_CELLS // max(model.graph.cells(), 1)))

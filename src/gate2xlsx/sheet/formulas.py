@@ -246,6 +246,27 @@ def index(ref: str, row: int, col: int) -> str:
     return call("INDEX", ref, str(row), str(col))
 
 
+def embedding(table: str, token: str, column: int) -> str:
+    """A token's embedding, element `column` (1-based): the row token + 1 of the table."""
+    return call("INDEX", table, f"{operand(token)}+1", str(column))
+
+
+def product(*factors: str) -> str:
+    return "*".join(operand(f) for f in factors)
+
+
+def lstm_cell(forget: str, c_prev: str | None, gate: str, candidate: str) -> str:
+    """c_t = f * c_(t-1) + i * c~ (at the first step there is no c_(t-1): it is zero)."""
+    new = product(gate, candidate)
+    return new if c_prev is None else add(product(forget, c_prev), new)
+
+
+def gru_state(update: str, h_prev: str | None, candidate: str) -> str:
+    """h_t = z * h_(t-1) + (1 - z) * h~ (h_(t-1) is zero at the first step)."""
+    new = f"(1-{update})*{operand(candidate)}"
+    return new if h_prev is None else add(product(update, h_prev), new)
+
+
 def term(value: str | float) -> str:
     """A reference as it is, a number as a literal."""
     return value if isinstance(value, str) else number(value)

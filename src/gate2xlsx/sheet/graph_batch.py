@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..model import Dense, Model, final_layer
+from ..sequences import random_rows
 from . import formulas as F
 from .batch import Computed
 from .graph_network import draw_layers, shape_text
@@ -25,11 +26,10 @@ CHECK_ROWS = 3
 def check_rows(model: Model, spec) -> np.ndarray:
     """The Check sheet's inputs: the first rows given, else seeded uniform [0, 1) rows (an
     all-zero input would check the biases only), as many as CHECK_CELLS allow."""
-    cells = sum(int(np.prod(shape)) for shape in model.graph.shapes().values())
-    k = max(1, min(CHECK_ROWS, CHECK_CELLS // max(cells, 1)))
+    k = max(1, min(CHECK_ROWS, CHECK_CELLS // max(model.graph.cells(), 1)))
     if not spec.rows.sample:
         return np.asarray(spec.rows.x, dtype=np.float64)[:k]
-    return np.round(np.random.default_rng(0).uniform(0, 1, (k, model.n_inputs)), 3)
+    return random_rows(model.graph, k)
 
 
 def graph_rows(sheet: SheetPlan, model: Model, refs: WeightRefs, inputs: Block, left: int,

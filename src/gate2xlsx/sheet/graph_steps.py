@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import activations
 from ..errors import UnsupportedModelError
 from ..maps import Conv, GlobalPool, Merge, Pool, Rearrange, SeparableConv, as_map, taps
 from ..model import Activation, BatchNorm, Identity, Layer, Rescaling
+from ..sequences import Bidirectional, Embedding, Recurrent
 from ..templates_text import say
 from . import formulas as F
+from .activation_cells import inline, reads_once
 from .layout import Block, Region
 from .placement import WeightRefs
+from .sequence_steps import sequence_cells
 from .steps import _layer_steps
 from .tensor_grid import Drawn, GridPlacer
 
@@ -58,6 +60,8 @@ def node_cells(
                    lambda ch, i, j: F.call(fn, x.grids[drawn.index(ch, i, j) % x.shape[-1]].ref(
                        absolute=False, on=drawn.grids[0].sheet)))  # fmt: skip
         return drawn
+    if isinstance(layer, (Embedding, Recurrent, Bidirectional)):
+        return sequence_cells(layer, x, given[0], out, grids, w)
     if len(x.shape) == 3:
         return _on_map(layer, x, out, grids, w)
     return _vector_steps(layer, x, given[0], out, grids, w, {} if record is None else record)
@@ -115,7 +119,7 @@ def _conv(layer: Conv, x: Drawn, given, out, grids: GridPlacer, w: WeightRefs,
     (sh, sw), (dh, dw) = layer.strides, layer.dilation
     kernel = w.block(layer, kernel_key)
     bias = w.block(layer, "bias") if layer.bias is not None else None
-    act = _inline(layer.activation)
+    act = inline(layer.activation)
     if act is None:
         raise UnsupportedModelError(
             f"layer {layer.name!r} ({layer.class_name}) activation {layer.activation.name!r} "
@@ -124,7 +128,7 @@ def _conv(layer: Conv, x: Drawn, given, out, grids: GridPlacer, w: WeightRefs,
     summed = "sum over channels: " if cin > 1 and not layer.depthwise else ""
     label = (f"{step}: " if step else "") + summed + "SUMPRODUCT(window, kernel)"
     label += " + b" if bias else ""
-    name, once = layer.activation.name, _reads_once(layer.activation)
+    name, once = layer.activation.name, reads_once(layer.activation)
     shape = tuple(out.shape)
     drawn = grids.draw(shape, label + (f", {name}" if name != "linear" and once else ""))
     on = drawn.grids[0].sheet
@@ -169,35 +173,6 @@ def _window_product(grid: Block, kernel: Block, k_row: int, k_col: int, rows, co
     return F.expanded_dot(pairs, None)
 
 
-def _reads_once(act) -> bool:
-    """Whether the activation's one cell step reads its input once: then the input's formula
-    goes inside it, else the input gets cells of its own."""
-    if act.name == "linear":
-        return True
-    steps = activations.get(act.name).formula_steps(**act.kwargs)
-    return steps[0].template.count("{x}") == 1
-
-
-def _inline(act, cells: dict | None = None) -> object:
-    """The activation as a function of its input's formula, when it is one cell step (relu,
-    tanh, sigmoid, ...); linear is the input itself. `cells` puts a setting's defined name in
-    place of its number (LeakyReLU's alpha on the Weights sheet)."""
-    if act.name == "linear":
-        return lambda body: body
-    entry = activations.get(act.name)
-    steps = entry.formula_steps(**act.kwargs)
-    if len(steps) != 1 or F.placeholders(steps[0].template) - {"x"} - set(act.kwargs) - set(
-        entry.defaults
-    ):
-        return None
-    settings = {k: v for k, v in {**entry.defaults, **act.kwargs}.items() if v is not None}
-    settings.update(cells or {})
-    template = steps[0].template
-    needed = F.placeholders(template)
-    fixed = {k: v for k, v in settings.items() if k in needed}
-    return lambda body: F.render(template, {**fixed, "x": F.operand(body)})
-
-
 def _pool(layer: Pool, x: Drawn, out: np.ndarray, grids: GridPlacer) -> Drawn:
     h, wd, _ = as_map(x.shape)
     (_, top), (_, left) = layer.window((h, wd))
@@ -222,7 +197,7 @@ def _on_map(layer: Layer, x: Drawn, out, grids: GridPlacer, w: WeightRefs) -> Dr
     """Activation, BatchNormalization and Rescaling on a map: cell by cell, per channel."""
     on = grids.sheet.title
     cells = {k: w.setting(layer, k, v) for k, v in layer.settings().items()}
-    if isinstance(layer, Activation) and (act := _inline(layer.activation, cells)):
+    if isinstance(layer, Activation) and (act := inline(layer.activation, cells)):
         drawn = grids.draw(tuple(out.shape), f"{layer.activation.name}, cell by cell")
         grids.fill(drawn, "map", out, lambda ch, i, j: act(x.grids[ch].cell(i, j, on=on)))
         return drawn
