@@ -25,16 +25,11 @@ TANH, SIGMOID = Act("tanh"), Act("sigmoid")
 
 # Each cell's gates in Keras's packed order, and what the sheet shows per step after them.
 GATES = {"simple": ("h",), "gru": ("z", "r", "h"), "lstm": ("i", "f", "c", "o")}
-GATE_TITLES = {
-    ("simple", "h"): "h = activation(x · W + h_prev · U + b)",
-    ("gru", "z"): "z: update gate",
-    ("gru", "r"): "r: reset gate",
-    ("gru", "h"): "h~: candidate state",
-    ("lstm", "i"): "i: input gate",
-    ("lstm", "f"): "f: forget gate",
-    ("lstm", "c"): "c~: candidate cell",
-    ("lstm", "o"): "o: output gate",
-}
+GATE_NAMES = {  # a gate's letter -> what it is, per cell
+    "i": {"lstm": "input gate"}, "f": {"lstm": "forget gate"},
+    "c": {"lstm": "candidate cell"}, "o": {"lstm": "output gate"},
+    "z": {"gru": "update gate"}, "r": {"gru": "reset gate"}, "h": {"gru": "candidate state"},
+}  # fmt: skip
 CLASS_CELLS = {"SimpleRNN": "simple", "GRU": "gru", "LSTM": "lstm"}
 MERGE_MODES = ("concat", "sum", "mul", "ave")
 

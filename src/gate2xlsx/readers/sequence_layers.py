@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from ..errors import InputError, UnsupportedModelError
 from ..model import Layer, Param
 from ..sequences import (
@@ -140,23 +138,29 @@ def _check_shapes(spec: LayerSpec, weights: dict, channels: int, units: int, cel
 
 def _split(weights: dict[str, Param], cell: str, reset_after: bool) -> dict[str, Param]:
     """Keras's packed weights -> one Param per gate (sequences.Recurrent's keys)."""
-    parts: dict[str, np.ndarray] = {}
+    parts: dict[str, Param] = {}
     for key, param in weights.items():
-        values = param.values
-        if key == "bias" and values.ndim == 2:  # GRU reset_after: input bias, recurrent bias
-            parts.update(_per_gate("recurrent_bias", values[1], cell))
-            values = values[0]
-        parts.update(_per_gate(key, values, cell))
-    source = weights["kernel"]
-    folder = source.path.rsplit("/", 1)[0]
-    ordered = sorted(parts.items(), key=lambda kv: _order(kv[0], cell))
-    return {key: Param(values, f"{folder}/{key}", source.dtype) for key, values in ordered}
+        if key == "bias" and param.values.ndim == 2:  # GRU reset_after: input, recurrent bias
+            parts.update(_per_gate("recurrent_bias", param, cell, row=1))
+            parts.update(_per_gate("bias", param, cell, row=0))
+        else:
+            parts.update(_per_gate(key, param, cell))
+    return dict(sorted(parts.items(), key=lambda kv: _order(kv[0], cell)))
 
 
-def _per_gate(key: str, values: np.ndarray, cell: str) -> dict[str, np.ndarray]:
-    if cell == "simple":
-        return {key: values}
-    return {f"{key}_{g}": part for g, part in zip(GATES[cell], split_gates(values, cell))}
+def _per_gate(key: str, param: Param, cell: str, row: int | None = None) -> dict[str, Param]:
+    """One Param per gate, its path saying which columns of the stored array it is."""
+    values = param.values if row is None else param.values[row]
+    if cell == "simple" and row is None:
+        return {key: param}
+    gates = GATES[cell]
+    units = values.shape[-1] // len(gates)
+    lead = "" if row is None and values.ndim == 1 else f"{row if row is not None else ':'}, "
+    return {
+        (key if cell == "simple" else f"{key}_{g}"): Param(
+            part, f"{param.path} [{lead}{k * units}:{(k + 1) * units}]", param.dtype)
+        for k, (g, part) in enumerate(zip(gates, split_gates(values, cell)))
+    }  # fmt: skip
 
 
 def _order(key: str, cell: str) -> tuple[int, int]:

@@ -13,11 +13,22 @@ import numpy as np
 
 from ..graph import Port
 from ..model import Model, layer_label
+from ..sequences import token_inputs
 from ..templates_text import say
 from . import formulas as F
 from .batch import confidences, predicted_index, predicted_indices
 from .graph_steps import node_cells
-from .layout import Block, Chart, ConditionalFormat, Region, SheetPlan, own, paragraph, text
+from .layout import (
+    Block,
+    Chart,
+    ConditionalFormat,
+    Region,
+    SheetPlan,
+    WholeNumberRule,
+    own,
+    paragraph,
+    text,
+)
 from .placement import WeightRefs
 from .spec import WorkbookSpec
 from .tensor_grid import Drawn, GridPlacer
@@ -55,9 +66,15 @@ def graph_network_plan(
     values = {name: v[0] for name, v in graph.run(x.reshape(1, -1)).items()}
     grids = GridPlacer(sheet, top=3)
     drawn: dict[str, Drawn] = {}
+    tokens = token_inputs(graph)
     for port, name in zip(graph.inputs, port_names(len(graph.inputs), "input")):
         grids.heading(f"Input {port.name!r} ({shape_text(port.shape)})")
-        drawn[port.name] = _input(sheet, grids, port, values[port.name], name)
+        drawn[port.name] = _input(sheet, grids, port, values[port.name], name,
+                                  "choice" if port.name in tokens else None)  # fmt: skip
+        if port.name in tokens:  # token ids: whole numbers the Embedding has a row for
+            last = tokens[port.name] - 1
+            sheet.validations.append(WholeNumberRule(drawn[port.name].grids[0], 0, last,
+                                                     say("token_prompt", last=last)))  # fmt: skip
     draw_layers(sheet, grids, graph, values, drawn, refs)
     outs = graph.output_ports()
     blocks = [
@@ -100,12 +117,14 @@ def _named(sheet: SheetPlan, name: str) -> Block:
     return next(r.block for r in sheet.regions if r.name == name)
 
 
-def _input(sheet: SheetPlan, grids: GridPlacer, port: Port, value, name: str) -> Drawn:
+def _input(sheet: SheetPlan, grids: GridPlacer, port: Port, value, name: str,
+           style: str | None = None) -> Drawn:  # fmt: skip
     """The editable input: a drawing grid for an image of one channel (greyscale), else its
-    numbers in Keras's order, with a view of each channel as a grid for the formulas."""
+    numbers in Keras's order, with a view of each channel as a grid for the formulas; `style`
+    overrides the cells' look (token ids are whole numbers)."""
     shape = tuple(port.shape)
     keras = _keras_block(grids, shape, f"{name} (edit me)")
-    style = "pixel" if len(shape) == 3 else "input"
+    style = style or ("pixel" if len(shape) == 3 else "input")
     sheet.add(Region(keras, style, values=np.asarray(value).reshape(keras.rows, keras.cols),
                      name=name, comment=say("input_comment")))  # fmt: skip
     if len(shape) == 3 and shape[2] == 1:

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import LayoutError, UnsupportedModelError
 from ..sequences import Bidirectional, Embedding, Recurrent
+from ..templates_text import say
 from . import formulas as F
 from .activation_cells import inline
 from .layout import Block, ConditionalFormat, Region, text
@@ -80,9 +81,8 @@ def _unrolled(layer: Recurrent, x: Drawn, given, grids: GridPlacer, w: WeightRef
     trace = layer.trace(np.asarray(given, np.float64)[None])
     names = list(trace[0])
     order = layer.order(steps)
-    reading = "from the last input row up" if layer.go_backwards else "in order"
-    grids.label(f"{side}{layer.class_name} unrolled: one row per step, reading the input "
-                f"rows {reading}; each row reads the row above (the step before's state)")
+    reading = ", last input row first" if layer.go_backwards else ""
+    grids.label(f"{side}{layer.class_name}, one row per step{reading}")
     top = grids.row + 1
     blocks = {name: Block(on, top, grids.left + k * (units + 1), steps, units)
               for k, name in enumerate(names)}  # fmt: skip
@@ -92,10 +92,12 @@ def _unrolled(layer: Recurrent, x: Drawn, given, grids: GridPlacer, w: WeightRef
     for s, source in enumerate(order):
         grids.sheet.add(text(on, top + s, 1, f"step {s + 1}: input row {source + 1}", "note"))
     cell = _step_formulas(layer, x, order, blocks, w, on)
-    for name, block in blocks.items():
+    for k, (name, block) in enumerate(blocks.items()):
         results = np.stack([values[name][0] for values in trace])
         body = partial(_formula, cell, name)
-        grids.sheet.add(Region(block, "computed", results=results, cell_formula=body))
+        comment = say("recurrent_comment") if k == 0 else None
+        grids.sheet.add(Region(block, "computed", results=results, cell_formula=body,
+                               comment=comment))  # fmt: skip
         if name in STATES:
             grids.sheet.conditional.append(ConditionalFormat(
                 block.ref(absolute=False, on=on), "map", bound=_bound(results)))  # fmt: skip

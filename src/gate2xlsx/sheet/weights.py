@@ -8,6 +8,7 @@ import numpy as np
 
 from ..maps import CONV_KERNELS, Conv, SeparableConv, as_kernel4, kernel_grid
 from ..model import Layer, Model, layer_label
+from ..sequences import GATE_NAMES, Bidirectional, Embedding, Recurrent
 from ..templates_text import say
 from .layout import Block, ConditionalFormat, Region, SheetPlan, own, paragraph, text, text_row
 from .names import weight_names
@@ -64,7 +65,7 @@ def weights_plan(model: Model, spec: WorkbookSpec) -> tuple[SheetPlan, WeightRef
             shape = " x ".join(str(d) for d in param.values.shape) or "scalar"
             units = _column_labels(layer, key, cols)
             sheet.add(
-                text(WEIGHTS, row, 1, f"{key}  [{shape}]  {param.path}", "step"),
+                text(WEIGHTS, row, 1, f"{_title(layer, key)}  [{shape}]  {param.path}", "step"),
                 text_row(WEIGHTS, row, 2, units),
             )
             row += 1
@@ -72,7 +73,7 @@ def weights_plan(model: Model, spec: WorkbookSpec) -> tuple[SheetPlan, WeightRef
                 sheet.add(Region(Block(WEIGHTS, row, 1, rows, 1), "header",
                                  values=[[v] for v in _kernel_rows(param.values)]))  # fmt: skip
             elif rows > 1:
-                inputs = (
+                inputs = _sequence_rows(layer, key, rows) or (
                     spec.inputs
                     if index == 1 and key == "kernel"
                     else [f"in {i + 1}" for i in range(rows if not widths else widths[index - 1])]
@@ -105,6 +106,24 @@ def _column_labels(layer: Layer, key: str, cols: int) -> list[str]:
     if isinstance(layer, (Conv, SeparableConv)):
         return [f"filter {j + 1}" for j in range(cols)]
     return [f"unit {j + 1}" for j in range(cols)]
+
+
+def _sequence_rows(layer: Layer, key: str, rows: int) -> list[str] | None:
+    """An Embedding's rows are token ids; a recurrent kernel's read h of the step before."""
+    if isinstance(layer, Embedding):
+        return [f"token {i}" for i in range(rows)]
+    if isinstance(layer, (Recurrent, Bidirectional)) and "recurrent_kernel" in key:
+        return [f"h_prev {i + 1}" for i in range(rows)]
+    return None
+
+
+def _title(layer: Layer, key: str) -> str:
+    """A weight's name, with the gate it belongs to for a recurrent layer (kernel_i: input
+    gate)."""
+    if isinstance(layer, (Recurrent, Bidirectional)) and key.rpartition("_")[2] in GATE_NAMES:
+        cell = layer.cell if isinstance(layer, Recurrent) else layer.forward_layer.cell
+        return f"{key} ({GATE_NAMES[key.rpartition('_')[2]].get(cell, '')})".replace(" ()", "")
+    return key
 
 
 def _kernel_rows(values: np.ndarray) -> list[str]:
