@@ -20,6 +20,7 @@ from .keras_layers import (
     model_name,
     portable,
 )
+from .keras_sequences import sequence_layer
 
 
 @dataclass
@@ -32,7 +33,7 @@ class GraphLayer:
     shape: tuple[int, ...]  # the shape it makes
 
 
-def graph_layers(model: Model) -> tuple[list[GraphLayer], dict[str, str]]:
+def graph_layers(model: Model, keras3: bool = False) -> tuple[list[GraphLayer], dict[str, str]]:
     """Every node as Keras layers (an activation no Keras string names becomes a layer after
     it, which then stands for the node's tensor), and which Keras layer makes each tensor."""
     graph: Graph = model.graph
@@ -43,7 +44,8 @@ def graph_layers(model: Model) -> tuple[list[GraphLayer], dict[str, str]]:
         reads = [made[t] for t in node.inputs]
         given = [shapes[t] for t in node.inputs]
         out = shapes[node.layer.name]
-        keras = _tensor_layer(node.layer, given) or layer_as_keras(node.layer)
+        keras = (sequence_layer(node.layer, keras3) or _tensor_layer(node.layer, given)
+                 or layer_as_keras(node.layer))  # fmt: skip
         for k in keras:
             found.append(GraphLayer(k, reads, given, out))
             reads, given = [k.name], [out]
@@ -156,7 +158,7 @@ def functional_config(model: Model, keras3: bool) -> dict[str, Any]:
     """The Functional model's config in tf.keras 2.15's words or Keras 3's."""
     graph = model.graph
     entries = [_input_entry(p.name, p.shape, keras3) for p in graph.inputs]
-    layers, made = graph_layers(model)
+    layers, made = graph_layers(model, keras3)
     entries += [_layer_entry(gl, keras3) for gl in layers]
     ins = [[p.name, 0, 0] for p in graph.inputs]
     outs = [[made[name], 0, 0] for name in graph.outputs]

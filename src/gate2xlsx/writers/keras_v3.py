@@ -82,9 +82,13 @@ def _keras3_weights(layers: list[KerasLayer]) -> bytes:
             base = snake_case(layer.class_name)
             key = base if base not in seen else f"{base}_{seen[base]}"
             seen[base] = seen.get(base, 0) + 1
-            variables = group.create_group(key).create_group("vars")
-            variables.attrs["name"] = layer.name
-            for i, (_, values) in enumerate(layer.weights):
+            own = group.create_group(key).create_group("vars")
+            own.attrs["name"] = layer.name
+            counts: dict[str, int] = {}
+            for name, values in layer.weights:  # `cell/kernel`: the sub-layer's vars
+                sub = name.rpartition("/")[0]
+                variables = group.require_group(f"{key}/{sub}/vars") if sub else own
+                i = counts[sub] = counts.get(sub, -1) + 1
                 variables.create_dataset(str(i), data=np.asarray(values, dtype=np.float32))
     return buffer.getvalue()
 
@@ -93,7 +97,7 @@ def write(model: Model, path: Path) -> None:
     """A Keras 3 `.keras` zip: metadata.json, config.json, model.weights.h5 (+ gate2xlsx.json)."""
     if model.graph is not None:  # a Functional model: its InputLayers are layers too
         inputs = [KerasLayer("InputLayer", port.name, {}) for port in model.graph.inputs]
-        layers = inputs + [gl.layer for gl in graph_layers(model)[0]]
+        layers = inputs + [gl.layer for gl in graph_layers(model, keras3=True)[0]]
         config = functional_config(model, keras3=True)
     else:
         layers = keras_layers(model)
