@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import SAMPLES, _in_ci
 from test_keras_fixtures import GOOD, KERAS_TOL, expected, load, scaled_error
-from test_tensor_fixtures import FLAVOURS, TENSORS, entries
+from test_tensor_fixtures import FIXTURES, FLAVOURS, entries
 from test_tensor_fixtures import expected as expected_of
 
 import gate2xlsx
@@ -55,7 +55,7 @@ def test_ironcalc_computes_graphs(flavour, name, ironcalc, tmp_path):
     """Each tensor/graph fixture, its last Keras row typed into the input names: every output
     name equals Keras's prediction, and the cached values equal IronCalc's before the edit."""
     entry = next(e for e in entries(flavour) if e["name"] == name)
-    model, data = gate2xlsx.load(TENSORS / flavour / entry["files"][0]), expected_of(flavour, entry)
+    model, data = gate2xlsx.load(FIXTURES / flavour / entry["files"][0]), expected_of(flavour, entry)
     book = gate2xlsx.write_workbook(model, tmp_path / "graph.xlsx")
     wb = ironcalc.Workbook(book)
     outs = port_names(len(model.graph.outputs), "output")

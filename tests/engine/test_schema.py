@@ -19,7 +19,7 @@ import openpyxl
 import pytest
 from conftest import FIXTURES, SAMPLES, _in_ci
 from test_keras_fixtures import GOOD, load
-from test_tensor_fixtures import FLAVOURS, TENSORS, entries
+from test_tensor_fixtures import FIXTURES, FLAVOURS, entries
 
 import gate2xlsx
 from gate2xlsx.app.export import training_spec
@@ -74,8 +74,10 @@ def test_every_fixture_workbook_is_schema_valid(audit, tmp_path):
         )
     for flavour in FLAVOURS:  # graphs: grids, colour scales over several ranges, two outputs
         for entry in entries(flavour):
-            model = gate2xlsx.load(TENSORS / flavour / entry["files"][0])
-            gate2xlsx.write_workbook(model, tmp_path / f"{flavour}_{entry['name']}.xlsx")
+            model = gate2xlsx.load(FIXTURES / flavour / entry["files"][0])
+            gate2xlsx.write_workbook(
+                model, tmp_path / f"{flavour.replace('/', '_')}_{entry['name']}.xlsx"
+            )
     graphs = sum(len(entries(f)) for f in FLAVOURS)
     assert len(list(tmp_path.glob("*.xlsx"))) == len(GOOD) + 11 + graphs
     found = findings(audit, tmp_path)

@@ -19,9 +19,12 @@ from gate2xlsx.sequences import random_rows
 from gate2xlsx.sheet.names import weight_names
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-CASES = [(folder, e["name"]) for folder in ("tensors/keras2", "sequences/keras2")
-         for e in json.loads((FIXTURES / folder / "manifest.json").read_text())
-         if e["name"] not in ("embedding_mask_lstm", "lstm_states")]  # those two are refused
+CASES = [
+    (folder, e["name"])
+    for folder in ("tensors/keras2", "sequences/keras2")
+    for e in json.loads((FIXTURES / folder / "manifest.json").read_text())
+    if e["name"] not in ("embedding_mask_lstm", "lstm_states")
+]  # those two are refused
 PREDICT = """
 import json, sys, numpy as np
 from {module} import models
