@@ -19,7 +19,7 @@ import openpyxl
 import pytest
 from conftest import FIXTURES, SAMPLES, _in_ci
 from test_keras_fixtures import GOOD, load
-from test_tensor_fixtures import FIXTURES, FLAVOURS, entries
+from test_tensor_fixtures import FLAVOURS, entries
 
 import gate2xlsx
 from gate2xlsx.app.export import training_spec
