@@ -66,10 +66,13 @@ def keras_example(path: Path) -> Path:
     return path
 
 
-def measure(model: Path, repeats: int, scratch: Path, baseline: bool = True) -> dict:
+def measure(model: Path, repeats: int, scratch: Path, baseline: bool = True,
+            script: str = "baseline_cnn.py") -> dict:  # fmt: skip
+    """Medians over `repeats` of ours and the baseline `script`'s export, memory,
+    LibreOffice and IronCalc times, formula cells and file size."""
     ours, base = scratch / f"{model.stem}.xlsx", scratch / f"{model.stem}_base.xlsx"
     ours_cmd = [sys.executable, "-m", "gate2xlsx", str(model), "-o", str(ours), "--quiet"]
-    base_cmd = [sys.executable, str(HERE / "baseline_cnn.py"), str(model), str(base)]
+    base_cmd = [sys.executable, str(HERE / script), str(model), str(base)]
     runs: dict[str, list[float]] = {
         k: []
         for k in (
