@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from gate2xlsx.errors import LayoutError
-from gate2xlsx.sheet import formulas as F
+from gate2xlsx.sheet import legal_names as N
 from gate2xlsx.sheet.layout import Block, Region, SheetPlan
 from gate2xlsx.sheet.limits import MAX_ARGUMENTS, MAX_NESTING, check_sheet, formula_shape
 
@@ -63,10 +63,10 @@ def test_illegal_sheet_names_are_refused(title):
 
 
 def test_sheet_titles_are_made_legal():
-    assert F.sheet_title("a/b[1]:c*d?e\\f" + "x" * 40) == ("a_b_1__c_d_e_f" + "x" * 40)[:31]
+    assert N.sheet_title("a/b[1]:c*d?e\\f" + "x" * 40) == ("a_b_1__c_d_e_f" + "x" * 40)[:31]
 
 
 def test_defined_names_over_255_characters_are_refused():
     with pytest.raises(LayoutError, match="255"):
         check_sheet(_sheet(values=[[1.0]], name="n" * 256))
-    assert len(F.legal_name("w" * 1000)) <= 255
+    assert len(N.legal_name("w" * 1000)) <= 255

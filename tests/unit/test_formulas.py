@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 
 from gate2xlsx.sheet import formulas as F
+from gate2xlsx.sheet import legal_names as N
 
 
 @pytest.mark.parametrize(
@@ -120,20 +121,20 @@ def test_function_prefixes(name, expected):
     ],
 )
 def test_legal_names(raw, expected):
-    assert F.legal_name(raw) == expected
-    assert not F.looks_like_reference(F.legal_name(raw))
+    assert N.legal_name(raw) == expected
+    assert not F.looks_like_reference(N.legal_name(raw))
 
 
 def test_long_names_stay_distinct_and_short():
-    a, b = F.legal_name("x" * 300 + "a"), F.legal_name("x" * 300 + "b")
+    a, b = N.legal_name("x" * 300 + "a"), N.legal_name("x" * 300 + "b")
     assert a != b and len(a) <= 200 and len(b) <= 200
 
 
 def test_name_table_is_unique_case_insensitively_and_stable():
-    table = F.NameTable(["input"])
+    table = N.NameTable(["input"])
     got = [table.claim(n) for n in ("Input", "dense", "DENSE", "dense", "fc1")]
     assert got == ["Input_2", "dense", "DENSE_2", "dense_3", "_fc1"]
-    again = F.NameTable(["input"])
+    again = N.NameTable(["input"])
     assert [again.claim(n) for n in ("Input", "dense", "DENSE", "dense", "fc1")] == got
 
 

@@ -5,7 +5,7 @@ stored weight and setting; each legal, unique, never a cell reference, the same 
 from __future__ import annotations
 
 from ..model import Model
-from . import formulas as F
+from .legal_names import NameTable
 
 RESERVED_NAMES = (
     "input", "output", "accuracy", "loss", "labels", "tolerance", "check_result",
@@ -17,7 +17,7 @@ RESERVED_NAMES = (
 def weight_names(model: Model) -> dict[tuple[str, str], str]:
     """The defined name of every weight, then of every setting (Layer.settings), stable across
     runs for the same model: (layer name, key) -> name."""
-    table = F.NameTable(RESERVED_NAMES)
+    table = NameTable(RESERVED_NAMES)
     names = {
         (layer.name, key): table.claim(f"{layer.name}_{key}")
         for layer in model.layers
