@@ -1,7 +1,8 @@
 """A network as a graph of layers on tensors: named inputs with shapes, nodes in computation
 order (each reading tensors by name), named outputs. Plain data and its NumPy forward pass.
 
-A tensor is named after what makes it: an input's name, or the layer that computes it. Rows
+A tensor is named after what makes it: an input's name, or the layer that computes it (a layer
+that makes several, like an LSTM with return_state, names the others `<layer>:1`, ...). Rows
 of numbers cross the boundary flat: every input flattened in Keras's order (row-major,
 channels last), several inputs side by side in the model's order; outputs the same way.
 """
@@ -47,7 +48,7 @@ class Graph:
         """Every tensor's shape, by name."""
         found = {port.name: tuple(port.shape) for port in self.inputs}
         for node in self.nodes:
-            found[node.layer.name] = output_shape(node.layer, [found[t] for t in node.inputs])
+            found.update(made_shapes(node.layer, [found[t] for t in node.inputs]))
         return found
 
     def cells(self) -> int:
@@ -78,7 +79,9 @@ class Graph:
         """Every tensor's value (k, *shape) for flat input rows x."""
         values = dict(zip((p.name for p in self.inputs), self.split(x)))
         for node in self.nodes:
-            values[node.layer.name] = node.layer.forward(*(values[t] for t in node.inputs))
+            made = node.layer.forward(*(values[t] for t in node.inputs))
+            made = made if isinstance(made, tuple) else (made,)
+            values.update(zip(tensor_names(node.layer.name, len(made)), made))
         return values
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -88,11 +91,25 @@ class Graph:
         return np.concatenate([values[name].reshape(rows, -1) for name in self.outputs], axis=1)
 
 
-def output_shape(layer: Layer, shapes: list[Shape]) -> Shape:
-    """The shape a layer makes from the shapes it reads. Layers of model.py (Dense,
-    activations, BatchNorm, ...) act on the last axis, so they keep the rest."""
+def tensor_names(layer: str, count: int) -> list[str]:
+    """The names of the tensors a layer makes: its own, then `<layer>:1`, `<layer>:2`, ..."""
+    return [layer] + [f"{layer}:{k}" for k in range(1, count)]
+
+
+def made_shapes(layer: Layer, shapes: list[Shape]) -> dict[str, Shape]:
+    """Each tensor the layer makes and its shape (output_shape gives a list for several)."""
+    made = output_shape(layer, shapes)
+    made = made if isinstance(made, list) else [made]
+    return dict(zip(tensor_names(layer.name, len(made)), made))
+
+
+def output_shape(layer: Layer, shapes: list[Shape]) -> Shape | list[Shape]:
+    """The shape a layer makes from the shapes it reads (a list: one per tensor it makes).
+    Layers of model.py (Dense, activations, BatchNorm, ...) act on the last axis, so they keep
+    the rest."""
     own = getattr(layer, "output_shape", None)
     if own is not None:
-        return tuple(own(*shapes))
+        made = own(*shapes)
+        return [tuple(m) for m in made] if isinstance(made, list) else tuple(made)
     shape = shapes[0]
     return (*shape[:-1], layer.units(shape[-1]))

@@ -73,7 +73,9 @@ class Embedding(Layer):
 
 @dataclass(eq=False)
 class Recurrent(Layer):
-    """SimpleRNN, GRU or LSTM over a sequence (t, c), the state starting at zero.
+    """SimpleRNN, GRU or LSTM over a sequence (t, c), the state starting at zero or at the
+    initial states it also reads (h, and c for an LSTM: Keras's initial_state). With
+    return_state it makes the output, then the last h (and c) as `<name>:1` (and `:2`).
 
     `params` holds the split weights: `kernel_<g>` (c, u), `recurrent_kernel_<g>` (u, u),
     `bias_<g>` (u,) per gate g, and for a GRU with reset_after `recurrent_bias_<g>`; a
@@ -86,6 +88,7 @@ class Recurrent(Layer):
     return_sequences: bool = False
     go_backwards: bool = False
     reset_after: bool = True
+    return_state: bool = False
     kind: ClassVar[str] = "recurrent"
 
     @property
@@ -125,10 +128,16 @@ class Recurrent(Layer):
             found.append(("bias", bias))
         return found
 
-    def output_shape(self, shape: Shape) -> Shape:
-        return (shape[0], self.size) if self.return_sequences else (self.size,)
+    @property
+    def states(self) -> tuple[str, ...]:
+        """The states it carries from step to step (what initial_state and return_state hold)."""
+        return ("h", "c") if self.cell == "lstm" else ("h",)
 
-    def sheet_cells(self, shape: Shape) -> int:
+    def output_shape(self, shape: Shape, *initial: Shape) -> Shape | list[Shape]:
+        out = (shape[0], self.size) if self.return_sequences else (self.size,)
+        return [out, *[(self.size,)] * len(self.states)] if self.return_state else out
+
+    def sheet_cells(self, shape: Shape, *initial: Shape) -> int:
         """The unrolled drawing: every gate and state at every step."""
         zeros = np.zeros((1, self.size))
         shown = self.step(np.zeros((1, shape[-1])), zeros, zeros)
@@ -164,10 +173,13 @@ class Recurrent(Layer):
         h_new = act(x_h + rh @ self.value("recurrent_kernel", "h"))
         return {"z": z, "r": r, "r*h": rh, "h~": h_new, "h": z * h + (1 - z) * h_new}
 
-    def trace(self, x: np.ndarray) -> list[dict[str, np.ndarray]]:
-        """Every step's gates and states for input (n, t, c), in processing order."""
+    def trace(self, x: np.ndarray, *initial: np.ndarray) -> list[dict[str, np.ndarray]]:
+        """Every step's gates and states for input (n, t, c), in processing order, from the
+        initial states (h, c) when given, else zeros."""
         n, units = x.shape[0], self.size
         h, c = np.zeros((n, units)), np.zeros((n, units))
+        if initial:
+            h, c = initial[0], initial[1] if len(initial) > 1 else c
         found = []
         for t in self.order(x.shape[1]):
             values = self.step(x[:, t], h, c)
@@ -175,9 +187,13 @@ class Recurrent(Layer):
             found.append(values)
         return found
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        hs = [values["h"] for values in self.trace(np.asarray(x, np.float64))]
-        return np.stack(hs, axis=1) if self.return_sequences else hs[-1]
+    def forward(self, x: np.ndarray, *initial: np.ndarray) -> np.ndarray | tuple:
+        steps = self.trace(np.asarray(x, np.float64), *initial)
+        hs = [values["h"] for values in steps]
+        out = np.stack(hs, axis=1) if self.return_sequences else hs[-1]
+        if not self.return_state:
+            return out
+        return (out, *(steps[-1][state] for state in self.states))
 
 
 @dataclass(eq=False)

@@ -67,7 +67,7 @@ _TENSOR_SETTINGS = {
     "merge": ("op", "axis"),
 }
 _SCALARS = ("epsilon", "invert", "scale", "offset")
-_RECURRENT_SETTINGS = ("cell", "return_sequences", "go_backwards", "reset_after")
+_RECURRENT_SETTINGS = ("cell", "return_sequences", "go_backwards", "reset_after", "return_state")
 
 
 def key(index: int, name: str) -> str:
@@ -246,8 +246,9 @@ def _recurrent_layer(entry: dict[str, Any], params: dict[str, Param]) -> Layer:
                              merge_mode=entry["merge_mode"])  # fmt: skip
     acts = {attr: Act.of(entry[attr]["name"], **entry[attr]["params"])
             for attr in ("activation", "recurrent_activation")}  # fmt: skip
+    settings = {attr: entry[attr] for attr in _RECURRENT_SETTINGS if attr in entry}
     return Recurrent(entry["name"], entry.get("class_name", ""), params=params, **acts,
-                     **{attr: entry[attr] for attr in _RECURRENT_SETTINGS})  # fmt: skip
+                     **settings)  # fmt: skip
 
 
 def _listed(value: Any) -> Any:

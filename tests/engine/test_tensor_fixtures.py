@@ -31,7 +31,7 @@ FLAVOURS = ["tensors/keras2", "tensors/keras3", "tensors/legacy", "sequences/ker
             "sequences/keras3"]  # fmt: skip
 KERAS_TOL = 1e-5
 # Fixtures gate2xlsx refuses, each with what its one-line message must name.
-REFUSED = {"embedding_mask_lstm": ("mask_zero", "NotEqual"), "lstm_states": ("return_state",)}
+REFUSED = {"embedding_mask_lstm": ("mask_zero", "NotEqual")}
 
 
 def entries(flavour: str, refused: bool = False) -> list[dict]:

@@ -223,16 +223,22 @@ def _history(node: object) -> list[str]:
     """Names of the layers feeding one inbound node (Keras 1/2 lists or Keras 3 dicts)."""
     if isinstance(node, dict):
         if node.get("class_name") == "__keras_tensor__":
-            return [str(node["config"]["keras_history"][0])]
+            return [_tensor(*node["config"]["keras_history"][:3])]
         found: list[str] = []
         for value in list(node.get("args", [])) + list((node.get("kwargs") or {}).values()):
             found.extend(_history(value))
         return found
     if isinstance(node, list):
         if len(node) >= 3 and isinstance(node[0], str) and isinstance(node[1], int):
-            return [node[0]]
+            extra = node[3] if len(node) > 3 and isinstance(node[3], dict) else {}
+            return [_tensor(*node[:3]), *_history(list(extra.values()))]  # initial_state=
         return [name for item in node for name in _history(item)]
     return []
+
+
+def _tensor(layer: object, node: object, index: object) -> str:
+    """A tensor's name in the graph: the layer's, `<layer>:k` for its k-th output (graph.py)."""
+    return str(layer) if not index else f"{layer}:{index}"
 
 
 def _functional(inner: dict, *, path: Path, owner: str | None):

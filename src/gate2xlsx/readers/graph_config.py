@@ -170,10 +170,10 @@ def _ordered(nodes: list, ready: list[str], path: Path) -> list:
     layer that can run, again and again."""
     done, left, found = set(ready), list(nodes), []
     while left:
-        node = next((n for n in left if all(t in done for t in n[1])), None)
+        node = next((n for n in left if all(_maker(t) in done for t in n[1])), None)
         if node is None:
             spec, reads = left[0]
-            unknown = [t for t in reads if t not in done]
+            unknown = [t for t in reads if _maker(t) not in done]
             raise InputError(
                 f"layer {spec.name!r} reads {unknown[0]!r}, which nothing computes", path=path
             )
@@ -181,6 +181,12 @@ def _ordered(nodes: list, ready: list[str], path: Path) -> list:
         done.add(node[0].name)
         left.remove(node)
     return found
+
+
+def _maker(tensor: str) -> str:
+    """The layer that makes a tensor: `lstm` for `lstm:1` (its second output)."""
+    layer, _, index = tensor.rpartition(":")
+    return layer if layer and index.isdigit() else tensor
 
 
 def _shape(shape: list | None, name: str, path: Path) -> list[int]:

@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, UnsupportedModelError
-from ..graph import Graph, Node, Port, output_shape
+from ..graph import Graph, Node, Port, made_shapes
 from ..maps import Conv, GlobalPool, Merge, Pool, Rearrange, SeparableConv
 from ..model import Layer, Param
+from ..sequences import CLASS_CELLS
 from . import graph_config as G
 from .config import LayerSpec, RawWeight, WeightLookup, check_classes
 from .keras1_config import modern
@@ -34,14 +35,15 @@ def build_graph(
         given = [shapes[t] for t in reads]
         layer = _layer(layer_spec, lookup(layer_spec), given, keras_version, path)
         try:
-            shapes[layer.name] = output_shape(layer, given)
+            made = made_shapes(layer, given)
         except ValueError as exc:
             raise InputError(
                 f"layer {layer.name!r} ({layer_spec.class_name}) does not fit the shapes it "
                 f"reads {given}: {exc}",
                 path=path,
             ) from None
-        if len(shapes[layer.name]) > 3 or min(shapes[layer.name], default=1) <= 0:
+        shapes.update(made)
+        if any(len(s) > 3 or min(s, default=1) <= 0 for s in made.values()):
             raise UnsupportedModelError(
                 f"layer {layer.name!r} ({layer_spec.class_name}) makes shape "
                 f"{shapes[layer.name]}; gate2xlsx computes vectors, sequences and maps",
@@ -58,14 +60,14 @@ def build_graph(
 def _layer(spec: LayerSpec, raw: list, shapes: list, keras_version: str, path: Path) -> Layer:
     spec = modern(spec, path)
     cls, cfg = spec.class_name, spec.config
-    if cls not in G.MERGE_CLASSES and len(shapes) != 1:
+    if cls not in G.MERGE_CLASSES and len(shapes) != 1 and cls not in CLASS_CELLS:
         raise UnsupportedModelError(
             f"layer {spec.name!r} ({cls}) reads {len(shapes)} tensors", path=path
         )
     _channels_last(spec, path)
     shape = shapes[0]
-    if cls in SEQUENCE_CLASSES:
-        return sequence_layer(spec, raw, shape, keras_version, path)
+    if cls in SEQUENCE_CLASSES:  # a recurrent layer may also read its initial states
+        return sequence_layer(spec, raw, shapes, keras_version, path)
     if cls in G.CONV_CLASSES:
         return _conv(spec, raw, shape, keras_version, path)
     if cls in G.SEPARABLE_CLASSES:

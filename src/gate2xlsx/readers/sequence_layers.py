@@ -28,13 +28,15 @@ STEPWISE_CLASSES = {"Dense", "Activation", "Dropout", "BatchNormalization", "Lea
                     "ELU", "Softmax", "PReLU"}  # fmt: skip
 
 
-def sequence_layer(spec: LayerSpec, raw: list[RawWeight], shape: tuple, keras_version: str,
-                   path: Path) -> Layer:  # fmt: skip
-    cls = spec.class_name
+def sequence_layer(spec: LayerSpec, raw: list[RawWeight], shapes: list[tuple],
+                   keras_version: str, path: Path) -> Layer:  # fmt: skip
+    """The layer from its config and weights; `shapes`: what it reads (a recurrent layer: the
+    sequence, then its initial states)."""
+    cls, shape = spec.class_name, shapes[0]
     if cls == "Embedding":
         return _embedding(spec, raw, shape, path)
     if cls in CLASS_CELLS:
-        return _recurrent(spec, raw, shape, keras_version, path)
+        return _recurrent(spec, raw, shape, keras_version, path, states=shapes[1:])
     inner = _inner(spec, "layer", path)
     if cls == "TimeDistributed":
         if inner.class_name not in STEPWISE_CLASSES or len(shape) < 2:
@@ -46,7 +48,7 @@ def sequence_layer(spec: LayerSpec, raw: list[RawWeight], shape: tuple, keras_ve
             )
         return build_layer(LayerSpec(inner.class_name, spec.name, inner.config, spec.owner),
                            raw, shape[-1], keras_version, path)  # fmt: skip
-    return _bidirectional(spec, inner, raw, shape, keras_version, path)
+    return _bidirectional(spec, inner, raw, shapes, keras_version, path)
 
 
 def _inner(spec: LayerSpec, key: str, path: Path) -> LayerSpec:
@@ -84,13 +86,12 @@ def _embedding(spec: LayerSpec, raw: list, shape: tuple, path: Path) -> Embeddin
 
 _REFUSED = {  # setting -> why it changes the outputs
     "stateful": "the state carries over from one batch to the next",
-    "return_state": "the layer's states become extra outputs",
     "time_major": "the time axis comes first",
 }
 
 
-def _recurrent(spec: LayerSpec, raw: list, shape: tuple, keras_version: str,
-               path: Path) -> Recurrent:  # fmt: skip
+def _recurrent(spec: LayerSpec, raw: list, shape: tuple, keras_version: str, path: Path,
+               states: list[tuple] = ()) -> Recurrent:  # fmt: skip
     cls, cfg = spec.class_name, spec.config
     cell = CLASS_CELLS[cls]
     if len(shape) != 2:
@@ -110,6 +111,13 @@ def _recurrent(spec: LayerSpec, raw: list, shape: tuple, keras_version: str,
     bias = weights.get("bias")
     reset_after = bool(cfg.get("reset_after", bias is not None and bias.values.ndim == 2))
     _check_shapes(spec, weights, shape[-1], units, cell, reset_after, path)
+    wanted = [(units,)] * (2 if cell == "lstm" else 1)
+    if states and [tuple(s) for s in states] != wanted:
+        raise UnsupportedModelError(
+            f"layer {spec.name!r} ({cls}) starts from states of shapes {list(states)}; "
+            f"its initial_state is {len(wanted)} vector(s) of {units}",
+            path=path,
+        )
     params = _split(weights, cell, reset_after)
     act = activation_of(cfg.get("activation", "tanh"), spec, keras_version, path)
     gate_act = activation_of(cfg.get("recurrent_activation", "sigmoid"), spec, keras_version,
@@ -118,6 +126,7 @@ def _recurrent(spec: LayerSpec, raw: list, shape: tuple, keras_version: str,
                      recurrent_activation=gate_act,
                      return_sequences=bool(cfg.get("return_sequences", False)),
                      go_backwards=bool(cfg.get("go_backwards", False)),
+                     return_state=bool(cfg.get("return_state", False)),
                      reset_after=reset_after)  # fmt: skip
 
 
@@ -170,9 +179,16 @@ def _order(key: str, cell: str) -> tuple[int, int]:
     return GATES[cell].index(gate or "h"), kinds.index(base)
 
 
-def _bidirectional(spec: LayerSpec, inner: LayerSpec, raw: list, shape: tuple,
+def _bidirectional(spec: LayerSpec, inner: LayerSpec, raw: list, shapes: list[tuple],
                    keras_version: str, path: Path) -> Bidirectional:  # fmt: skip
+    shape = shapes[0]
     mode = spec.config.get("merge_mode", "concat")
+    if inner.config.get("return_state") or len(shapes) > 1:
+        raise UnsupportedModelError(
+            f"layer {spec.name!r} (Bidirectional) with return_state or an initial_state; "
+            "gate2xlsx computes Bidirectional on its sequence alone",
+            path=path,
+        )
     if inner.class_name not in CLASS_CELLS or mode not in MERGE_MODES:
         raise UnsupportedModelError(
             f"layer {spec.name!r} (Bidirectional) wraps {inner.class_name} with merge_mode "

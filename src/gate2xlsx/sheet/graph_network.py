@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..graph import Port
+from ..graph import Port, tensor_names
 from ..model import Model, layer_label
 from ..sequences import token_inputs
 from ..templates_text import say
@@ -105,7 +105,9 @@ def draw_layers(sheet: SheetPlan, grids: GridPlacer, graph, values: dict, drawn:
         reads = [drawn[t] for t in node.inputs]
         made = node_cells(layer, reads, [values[t] for t in node.inputs], values[layer.name],
                           grids, refs, record)  # fmt: skip
-        drawn[layer.name] = made
+        several = made if isinstance(made, tuple) else (made,)  # return_state: output, states
+        drawn.update(zip(tensor_names(layer.name, len(several)), several))
+        made = several[0]
         if len(shape) == 3 and made not in reads:  # a colour scale per layer
             sheet.conditional.append(
                 ConditionalFormat(made.refs(sheet.title), "map", bound=bound(values[layer.name]))

@@ -31,10 +31,11 @@ def node_cells(
     grids: GridPlacer,
     w: WeightRefs,
     record: dict[str, Block] | None = None,
-) -> Drawn:
+) -> Drawn | tuple[Drawn, ...]:
     """Place the cells that compute `layer` from the tensors it reads; `given` are their
-    values and `out` the layer's, for the example shown (NumPy: the cached values). `record`
-    receives a vector layer's pre-activation block by layer name (the loss's logits)."""
+    values and `out` the layer's (its first tensor's), for the example shown (NumPy: the
+    cached values). `record` receives a vector layer's pre-activation block by layer name
+    (the loss's logits). A layer making several tensors returns one Drawn for each."""
     x = reads[0]
     if isinstance(layer, Identity):
         grids.label("passes its input through unchanged at inference", "note")
@@ -61,7 +62,7 @@ def node_cells(
                        absolute=False, on=drawn.grids[0].sheet)))  # fmt: skip
         return drawn
     if isinstance(layer, (Embedding, Recurrent, Bidirectional)):
-        return sequence_cells(layer, x, given[0], out, grids, w)
+        return sequence_cells(layer, reads, given, out, grids, w)
     if len(x.shape) == 3:
         return _on_map(layer, x, out, grids, w)
     return _vector_steps(layer, x, given[0], out, grids, w, {} if record is None else record)

@@ -31,12 +31,17 @@ STATES = ("c", "h")  # coloured on a scale centred on 0: the memory, step by ste
 MERGE_OPS = {"sum": "add", "mul": "multiply", "ave": "average"}
 
 
-def sequence_cells(layer, x: Drawn, given, out, grids: GridPlacer, w: WeightRefs) -> Drawn:
+def sequence_cells(layer, reads: list[Drawn], given: list, out, grids: GridPlacer,
+                   w: WeightRefs) -> Drawn | tuple[Drawn, ...]:  # fmt: skip
+    """The layer's cells; a recurrent layer with return_state gives its output and its last
+    states (graph.tensor_names' order)."""
+    x = reads[0]
     if isinstance(layer, Embedding):
         return _embedding(layer, x, out, grids, w)
     if isinstance(layer, Recurrent):
-        return _unrolled(layer, x, given, grids, w).output
-    return _bidirectional(layer, x, given, out, grids, w)
+        unrolled = _unrolled(layer, x, given, grids, w, initial=reads[1:])
+        return unrolled.made if layer.return_state else unrolled.output
+    return _bidirectional(layer, x, given[0], out, grids, w)
 
 
 def _embedding(layer: Embedding, x: Drawn, out, grids: GridPlacer, w: WeightRefs) -> Drawn:
@@ -74,11 +79,20 @@ class _Unrolled:
         cols = tuple(Block(h.sheet, h.top, h.left + j, self.steps, 1) for j in range(units))
         return Drawn((self.steps, units), cols)
 
+    @property
+    def made(self) -> tuple[Drawn, ...]:
+        """The output, then each state's last row (return_state)."""
+        last = [self.blocks[state] for state in self.layer.states]
+        rows = [Block(b.sheet, b.top + self.steps - 1, b.left, 1, b.cols) for b in last]
+        return (self.output, *(Drawn((self.layer.size,), (row,)) for row in rows))
 
-def _unrolled(layer: Recurrent, x: Drawn, given, grids: GridPlacer, w: WeightRefs,
-              side: str = "") -> _Unrolled:  # fmt: skip
+
+def _unrolled(layer: Recurrent, x: Drawn, given: list, grids: GridPlacer, w: WeightRefs,
+              side: str = "", initial: list[Drawn] = ()) -> _Unrolled:  # fmt: skip
+    """`given`: the values of what it reads (the sequence, then any initial states);
+    `initial`: the initial states' cells, which the first step reads as the row above."""
     steps, units, on = x.shape[0], layer.size, grids.sheet.title
-    trace = layer.trace(np.asarray(given, np.float64)[None])
+    trace = layer.trace(*(np.asarray(v, np.float64)[None] for v in given))
     names = list(trace[0])
     order = layer.order(steps)
     reading = ", last input row first" if layer.go_backwards else ""
@@ -91,7 +105,7 @@ def _unrolled(layer: Recurrent, x: Drawn, given, grids: GridPlacer, w: WeightRef
                              "note"))  # fmt: skip
     for s, source in enumerate(order):
         grids.sheet.add(text(on, top + s, 1, f"step {s + 1}: input row {source + 1}", "note"))
-    cell = _step_formulas(layer, x, order, blocks, w, on)
+    cell = _step_formulas(layer, x, order, blocks, w, on, dict(zip(layer.states, initial)))
     for k, (name, block) in enumerate(blocks.items()):
         results = np.stack([values[name][0] for values in trace])
         body = partial(_formula, cell, name)
@@ -118,15 +132,24 @@ def _bound(values: np.ndarray) -> float:
 
 
 def _step_formulas(layer: Recurrent, x: Drawn, order: list[int], blocks: dict[str, Block],
-                   w: WeightRefs, on: str):  # fmt: skip
-    """cell(name, step, unit) -> the formula body of that gate or state."""
+                   w: WeightRefs, on: str, initial: dict[str, Drawn]):  # fmt: skip
+    """cell(name, step, unit) -> the formula body of that gate or state. The first step's
+    "row above" is the initial state's cells, or nothing (zeros)."""
     act, gate_act = _activation(layer, "activation"), _activation(layer, "recurrent_activation")
 
     def at(name: str, i: int, j: int) -> str:
         return blocks[name].cell(i, j, on=on)
 
     def before(name: str, i: int, j: int) -> str | None:
-        return None if i == 0 else at(name, i - 1, j)
+        if i == 0:
+            return initial[name].ref(j, on) if name in initial else None
+        return at(name, i - 1, j)
+
+    def h_row(i: int) -> str | None:
+        """h of the step before, as one row."""
+        if i == 0:
+            return seq_row(initial["h"], 0, on) if "h" in initial else None
+        return blocks["h"].row(i - 1, on=on)
 
     def column(weight: str, gate: str, j: int) -> str:
         return w.block(layer, layer.key(weight, gate)).column(j, absolute=True, on=on)
@@ -134,9 +157,8 @@ def _step_formulas(layer: Recurrent, x: Drawn, order: list[int], blocks: dict[st
     def pre(gate: str, i: int, j: int, recurrent: bool = True) -> str:
         terms = [F.mmult(seq_row(x, order[i], on), column("kernel", gate, j))]
         terms += [b for b in [w.element(layer, layer.key("bias", gate), j)] if b]
-        if recurrent and i > 0:
-            terms.append(F.mmult(blocks["h"].row(i - 1, on=on),
-                                 column("recurrent_kernel", gate, j)))  # fmt: skip
+        if recurrent and h_row(i):
+            terms.append(F.mmult(h_row(i), column("recurrent_kernel", gate, j)))
         if recurrent:
             terms += [b for b in [w.element(layer, layer.key("recurrent_bias", gate), j)] if b]
         return F.add(*terms)
@@ -144,11 +166,11 @@ def _step_formulas(layer: Recurrent, x: Drawn, order: list[int], blocks: dict[st
     def candidate(i: int, j: int) -> str:  # GRU's h~
         x_part = pre("h", i, j, recurrent=False)
         if not layer.reset_after:
-            if i == 0:
+            if h_row(i) is None:
                 return act(x_part)
             rh = F.mmult(blocks["r*h"].row(i, on=on), column("recurrent_kernel", "h", j))
             return act(F.add(x_part, rh))
-        rec = [F.mmult(blocks["h"].row(i - 1, on=on), column("recurrent_kernel", "h", j))] * (i > 0)
+        rec = [F.mmult(h_row(i), column("recurrent_kernel", "h", j))] if h_row(i) else []
         rec += [b for b in [w.element(layer, "recurrent_bias_h", j)] if b]
         return act(F.add(x_part, F.product(at("r", i, j), F.add(*rec)))) if rec else act(x_part)
 
@@ -161,7 +183,7 @@ def _step_formulas(layer: Recurrent, x: Drawn, order: list[int], blocks: dict[st
                                       at("c~", i, j)),  # fmt: skip
         "z": lambda i, j: gate_act(pre("z", i, j)),
         "r": lambda i, j: gate_act(pre("r", i, j)),
-        "r*h": lambda i, j: "0" if i == 0 else F.product(at("r", i, j), before("h", i, j)),
+        "r*h": lambda i, j: F.product(at("r", i, j), before("h", i, j)) if h_row(i) else "0",
         "h~": candidate,
     }
 
@@ -201,7 +223,7 @@ def _side_refs(layer: Bidirectional, side: str, w: WeightRefs) -> WeightRefs:
 
 def _bidirectional(layer: Bidirectional, x: Drawn, given, out, grids: GridPlacer,
                    w: WeightRefs) -> Drawn:  # fmt: skip
-    made = [_unrolled(inner, x, given, grids, _side_refs(layer, side, w), f"{side}: ").output
+    made = [_unrolled(inner, x, [given], grids, _side_refs(layer, side, w), f"{side}: ").output
             for side, inner in layer.sides().items()]  # fmt: skip
     ahead, back = made
     on = grids.sheet.title

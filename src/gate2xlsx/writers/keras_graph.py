@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import UnsupportedModelError
-from ..graph import Graph
+from ..graph import Graph, output_shape, tensor_names
 from ..maps import Conv, GlobalPool, Merge, Pool, Rearrange, SeparableConv
 from ..model import Act, Activation, Layer, Model
 from .keras_layers import (
@@ -20,7 +20,10 @@ from .keras_layers import (
     model_name,
     portable,
 )
+from .keras_sequences import CLASSES as _CELL_CLASSES
 from .keras_sequences import sequence_layer
+
+RECURRENT_CLASSES = set(_CELL_CLASSES.values())
 
 
 @dataclass
@@ -50,7 +53,21 @@ def graph_layers(model: Model, keras3: bool = False) -> tuple[list[GraphLayer], 
             found.append(GraphLayer(k, reads, given, out))
             reads, given = [k.name], [out]
         made[node.layer.name] = reads[0]  # a layer Keras has no class for passes its input on
+        for extra in tensor_names(node.layer.name, len(shapes_of(node.layer, given)))[1:]:
+            made[extra] = extra  # return_state: the layer's further outputs, `<layer>:k`
     return found, made
+
+
+def shapes_of(layer: Layer, given: list[tuple[int, ...]]) -> list:
+    made = output_shape(layer, given)
+    return made if isinstance(made, list) else [made]
+
+
+def _history(tensor: str) -> list:
+    """Keras's [layer, node index, output index] of a tensor name (`lstm:1`: the LSTM's second
+    output)."""
+    layer, _, index = tensor.rpartition(":")
+    return [layer, 0, int(index)] if layer and index.isdigit() else [tensor, 0, 0]
 
 
 def _tensor_layer(layer: Layer, shapes: list[tuple[int, ...]]) -> list[KerasLayer] | None:
@@ -161,7 +178,7 @@ def functional_config(model: Model, keras3: bool) -> dict[str, Any]:
     layers, made = graph_layers(model, keras3)
     entries += [_layer_entry(gl, keras3) for gl in layers]
     ins = [[p.name, 0, 0] for p in graph.inputs]
-    outs = [[made[name], 0, 0] for name in graph.outputs]
+    outs = [_history(made[name]) for name in graph.outputs]
     config = {
         "name": model_name(model),
         "trainable": True,
@@ -187,8 +204,8 @@ def _input_entry(name: str, shape: tuple[int, ...], keras3: bool) -> dict[str, A
 def _layer_entry(gl: GraphLayer, keras3: bool) -> dict[str, Any]:
     layer = gl.layer
     cfg = {"name": layer.name, "trainable": True, "dtype": "float32", **layer.config}
-    if not keras3:
-        nodes = [[[name, 0, 0, {}] for name in gl.reads]]
+    if not keras3:  # as tf.keras writes it: a recurrent layer's initial states after its input
+        nodes = [[[*_history(name), {}] for name in gl.reads]]
         return {"class_name": layer.class_name, "config": cfg, "name": layer.name,
                 "inbound_nodes": nodes}  # fmt: skip
     for key in ("kernel_initializer", "bias_initializer", "depthwise_initializer"):
@@ -197,12 +214,15 @@ def _layer_entry(gl: GraphLayer, keras3: bool) -> dict[str, Any]:
     if layer.class_name == "LeakyReLU":
         cfg["negative_slope"] = cfg.pop("alpha")
     tensors = [{"class_name": "__keras_tensor__", "config": {"shape": [None, *s],
-                "dtype": "float32", "keras_history": [name, 0, 0]}}
+                "dtype": "float32", "keras_history": _history(name)}}
                for name, s in zip(gl.reads, gl.shapes)]  # fmt: skip
     shapes = [[None, *s] for s in gl.shapes]
+    build = {"input_shape": shapes if len(shapes) > 1 else shapes[0]}
+    node = {"args": [tensors] if len(tensors) > 1 else tensors, "kwargs": {}}
+    if layer.class_name in RECURRENT_CLASSES and len(tensors) > 1:  # initial_state=[h, c]
+        node = {"args": tensors[:1], "kwargs": {"initial_state": tensors[1:]}}
+        build = {"shapes_dict": {"sequences_shape": shapes[0],
+                                 "initial_state_shape": shapes[1:]}}  # fmt: skip
     return {"module": "keras.layers", "class_name": layer.class_name, "config": cfg,
-            "registered_name": None,
-            "build_config": {"input_shape": shapes if len(shapes) > 1 else shapes[0]},
-            "name": layer.name,
-            "inbound_nodes": [{"args": [tensors] if len(tensors) > 1 else tensors,
-                               "kwargs": {}}]}  # fmt: skip
+            "registered_name": None, "build_config": build, "name": layer.name,
+            "inbound_nodes": [node]}  # fmt: skip

@@ -44,7 +44,7 @@ def _config(layer: Recurrent, keras3: bool) -> dict[str, Any]:
         "activation": _activation(layer, layer.activation, keras3),
         "use_bias": layer.param("bias", layer.gates[0]) is not None,
         "return_sequences": layer.return_sequences,
-        "return_state": False,
+        "return_state": layer.return_state,
         "go_backwards": layer.go_backwards,
         "stateful": False,
         "unroll": False,
