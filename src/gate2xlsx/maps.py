@@ -208,18 +208,24 @@ class Pool(Layer):
 
 @dataclass(eq=False)
 class GlobalPool(Layer):
-    """GlobalMaxPooling / GlobalAveragePooling 1D and 2D: one number per channel."""
+    """GlobalMaxPooling / GlobalAveragePooling 1D and 2D: one number per channel. `masked`:
+    the average over the steps whose token id (its last read) is not 0 (Embedding mask_zero)."""
 
     op: str = "average"
     keepdims: bool = False
+    masked: bool = False
     kind: ClassVar[str] = "global_pool"
 
-    def output_shape(self, shape: Shape) -> Shape:
+    def output_shape(self, shape: Shape, *mask: Shape) -> Shape:
         return (*([1] * (len(shape) - 1)), shape[-1]) if self.keepdims else (shape[-1],)
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
+    def forward(self, x: np.ndarray, *ids: np.ndarray) -> np.ndarray:
         axes = tuple(range(1, x.ndim - 1))
-        found = x.max(axis=axes) if self.op == "max" else x.mean(axis=axes)
+        if self.masked:  # Keras: sum(x * mask) / sum(mask)
+            keep = (ids[0] != 0)[..., None]
+            found = (x * keep).sum(axis=1) / keep.sum(axis=1)
+        else:
+            found = x.max(axis=axes) if self.op == "max" else x.mean(axis=axes)
         return found.reshape(x.shape[0], *self.output_shape(x.shape[1:]))
 
 

@@ -44,6 +44,7 @@ class Embedding(Layer):
     """Token ids (t,) -> their rows of `embeddings` (vocabulary, d): a sequence (t, d)."""
 
     embeddings: Param = None  # type: ignore[assignment]
+    mask_zero: bool = False  # id 0 is padding: the layers after it skip those steps
     kind: ClassVar[str] = "embedding"
 
     @property
@@ -89,6 +90,10 @@ class Recurrent(Layer):
     go_backwards: bool = False
     reset_after: bool = True
     return_state: bool = False
+    # `masked`: its last read is the token ids; a step whose id is 0 keeps the state before
+    # it (Embedding mask_zero); `zero_output_for_mask`: that step outputs zeros
+    masked: bool = False
+    zero_output_for_mask: bool = False
     kind: ClassVar[str] = "recurrent"
 
     @property
@@ -133,15 +138,15 @@ class Recurrent(Layer):
         """The states it carries from step to step (what initial_state and return_state hold)."""
         return ("h", "c") if self.cell == "lstm" else ("h",)
 
-    def output_shape(self, shape: Shape, *initial: Shape) -> Shape | list[Shape]:
+    def output_shape(self, shape: Shape, *rest: Shape) -> Shape | list[Shape]:
         out = (shape[0], self.size) if self.return_sequences else (self.size,)
         return [out, *[(self.size,)] * len(self.states)] if self.return_state else out
 
-    def sheet_cells(self, shape: Shape, *initial: Shape) -> int:
+    def sheet_cells(self, shape: Shape, *rest: Shape) -> int:
         """The unrolled drawing: every gate and state at every step."""
         zeros = np.zeros((1, self.size))
-        shown = self.step(np.zeros((1, shape[-1])), zeros, zeros)
-        return shape[0] * self.size * len(shown)
+        shown = len(self.step(np.zeros((1, shape[-1])), zeros, zeros)) + 2 * self.masked
+        return shape[0] * self.size * shown
 
     def order(self, steps: int) -> list[int]:
         """The input rows in the order the layer reads them."""
@@ -173,23 +178,34 @@ class Recurrent(Layer):
         h_new = act(x_h + rh @ self.value("recurrent_kernel", "h"))
         return {"z": z, "r": r, "r*h": rh, "h~": h_new, "h": z * h + (1 - z) * h_new}
 
-    def trace(self, x: np.ndarray, *initial: np.ndarray) -> list[dict[str, np.ndarray]]:
+    def trace(self, x: np.ndarray, *rest: np.ndarray) -> list[dict[str, np.ndarray]]:
         """Every step's gates and states for input (n, t, c), in processing order, from the
-        initial states (h, c) when given, else zeros."""
+        initial states (h, c) when given, else zeros; `rest`: the initial states, then the
+        token ids when masked. A masked step shows `m` (1: computed) and, when it outputs
+        zeros for the padding, `y` (the output)."""
         n, units = x.shape[0], self.size
+        initial, ids = (rest[:-1], rest[-1]) if self.masked else (rest, None)
         h, c = np.zeros((n, units)), np.zeros((n, units))
         if initial:
             h, c = initial[0], initial[1] if len(initial) > 1 else c
         found = []
         for t in self.order(x.shape[1]):
             values = self.step(x[:, t], h, c)
+            if ids is not None:
+                keep = (ids[:, t] != 0)[:, None]
+                values = {"m": keep.astype(np.float64), **values}
+                values["h"] = np.where(keep, values["h"], h)
+                if "c" in values:
+                    values["c"] = np.where(keep, values["c"], c)
+                if self.zero_output_for_mask and self.return_sequences:
+                    values["y"] = np.where(keep, values["h"], 0.0)
             h, c = values["h"], values.get("c", c)
             found.append(values)
         return found
 
-    def forward(self, x: np.ndarray, *initial: np.ndarray) -> np.ndarray | tuple:
-        steps = self.trace(np.asarray(x, np.float64), *initial)
-        hs = [values["h"] for values in steps]
+    def forward(self, x: np.ndarray, *rest: np.ndarray) -> np.ndarray | tuple:
+        steps = self.trace(np.asarray(x, np.float64), *rest)
+        hs = [values.get("y", values["h"]) for values in steps]
         out = np.stack(hs, axis=1) if self.return_sequences else hs[-1]
         if not self.return_state:
             return out
@@ -206,6 +222,10 @@ class Bidirectional(Layer):
     merge_mode: str = "concat"
     kind: ClassVar[str] = "bidirectional"
 
+    @property
+    def masked(self) -> bool:
+        return self.forward_layer.masked
+
     def sides(self) -> dict[str, Recurrent]:
         return {"forward": self.forward_layer, "backward": self.backward_layer}
 
@@ -213,21 +233,21 @@ class Bidirectional(Layer):
         return {f"{side}_{k}": p for side, layer in self.sides().items()
                 for k, p in layer.params.items()}  # fmt: skip
 
-    def output_shape(self, shape: Shape) -> Shape:
+    def output_shape(self, shape: Shape, *mask: Shape) -> Shape:
         one = self.forward_layer.output_shape(shape)
         size = one[-1] + self.backward_layer.size if self.merge_mode == "concat" else one[-1]
         return (*one[:-1], size)
 
-    def sheet_cells(self, shape: Shape) -> int:
+    def sheet_cells(self, shape: Shape, *mask: Shape) -> int:
         own = int(np.prod(self.output_shape(shape)))
         return self.forward_layer.sheet_cells(shape) + self.backward_layer.sheet_cells(shape) + own
 
-    def halves(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        ahead, back = self.forward_layer.forward(x), self.backward_layer.forward(x)
+    def halves(self, x: np.ndarray, *ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        ahead, back = self.forward_layer.forward(x, *ids), self.backward_layer.forward(x, *ids)
         return ahead, back[:, ::-1] if self.backward_layer.return_sequences else back
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        return merge_halves(self.merge_mode, *self.halves(x))
+    def forward(self, x: np.ndarray, *ids: np.ndarray) -> np.ndarray:
+        return merge_halves(self.merge_mode, *self.halves(x, *ids))
 
 
 def token_inputs(graph) -> dict[str, int]:
@@ -235,6 +255,15 @@ def token_inputs(graph) -> dict[str, int]:
     ports = {port.name for port in graph.inputs}
     return {node.inputs[0]: node.layer.vocabulary for node in graph.nodes
             if isinstance(node.layer, Embedding) and node.inputs[0] in ports}  # fmt: skip
+
+
+def starting_row(graph) -> np.ndarray:
+    """The Network sheet's first example when no rows are given: zeros, token id 1 in token
+    inputs (0 is the padding an Embedding with mask_zero skips). Shape (1, inputs)."""
+    tokens = token_inputs(graph)
+    parts = [np.full(p.size, 1.0 if p.name in tokens and tokens[p.name] > 1 else 0.0)
+             for p in graph.inputs]  # fmt: skip
+    return np.concatenate(parts).reshape(1, -1)
 
 
 def random_rows(graph, k: int, seed: int = 0) -> np.ndarray:

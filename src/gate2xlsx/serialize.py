@@ -62,12 +62,14 @@ _TENSOR_SETTINGS = {
     "conv": ("strides", "dilation", "padding", "depthwise"),
     "separable": ("strides", "dilation", "padding"),
     "pool": ("op", "pool", "strides", "padding", "rank"),
-    "global_pool": ("op", "keepdims"),
+    "global_pool": ("op", "keepdims", "masked"),
+    "embedding": ("mask_zero",),
     "rearrange": ("op", "arg"),
     "merge": ("op", "axis"),
 }
 _SCALARS = ("epsilon", "invert", "scale", "offset")
-_RECURRENT_SETTINGS = ("cell", "return_sequences", "go_backwards", "reset_after", "return_state")
+_RECURRENT_SETTINGS = ("cell", "return_sequences", "go_backwards", "reset_after", "return_state",
+                       "masked", "zero_output_for_mask")  # fmt: skip
 
 
 def key(index: int, name: str) -> str:

@@ -15,6 +15,7 @@ from test_tensor_fixtures import expected as expected_of
 import gate2xlsx
 from gate2xlsx.model import Dataset
 from gate2xlsx.readers.xlsx import named_values
+from gate2xlsx.sequences import starting_row
 from gate2xlsx.sheet.graph_network import port_names
 from gate2xlsx.sheet.names import weight_names
 
@@ -61,7 +62,7 @@ def test_ironcalc_computes_graphs(flavour, name, ironcalc, tmp_path):
     wb = ironcalc.Workbook(book)
     outs = port_names(len(model.graph.outputs), "output")
     fresh = np.concatenate([wb.numbers(n).reshape(-1) for n in outs])
-    assert np.allclose(fresh, model.forward(np.zeros((1, model.n_inputs)))[0], rtol=1e-9,
+    assert np.allclose(fresh, model.forward(starting_row(model.graph))[0], rtol=1e-9,
                        atol=1e-12)  # fmt: skip
     row, at = data["x"][-1], 0
     for port, input_name in zip(model.graph.inputs, port_names(len(model.graph.inputs), "input")):

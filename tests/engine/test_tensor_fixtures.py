@@ -19,7 +19,6 @@ import pytest
 from cached import mismatches
 
 import gate2xlsx
-from gate2xlsx.errors import UnsupportedModelError
 from gate2xlsx.model import Dataset
 from gate2xlsx.readers.xlsx import named_values, set_named_values
 from gate2xlsx.sheet.graph_network import port_names
@@ -30,13 +29,10 @@ TENSORS = FIXTURES / "tensors"
 FLAVOURS = ["tensors/keras2", "tensors/keras3", "tensors/legacy", "sequences/keras2",
             "sequences/keras3"]  # fmt: skip
 KERAS_TOL = 1e-5
-# Fixtures gate2xlsx refuses, each with what its one-line message must name.
-REFUSED = {"embedding_mask_lstm": ("mask_zero", "NotEqual")}
 
 
-def entries(flavour: str, refused: bool = False) -> list[dict]:
-    found = json.loads((FIXTURES / flavour / "manifest.json").read_text())
-    return [e for e in found if (e["name"] in REFUSED) == refused]
+def entries(flavour: str) -> list[dict]:
+    return json.loads((FIXTURES / flavour / "manifest.json").read_text())
 
 
 def expected(flavour: str, entry: dict) -> dict[str, np.ndarray]:
@@ -58,18 +54,6 @@ def test_reader_matches_keras(flavour, name, file):
     assert model.graph is not None
     assert [p.size for p in model.graph.output_ports()] == list(data["output_sizes"])
     assert scaled_error(model.forward(data["x"]), data["y"]) <= KERAS_TOL
-
-
-REFUSED_CASES = [(f, e["name"], file) for f in FLAVOURS for e in entries(f, refused=True)
-                 for file in e["files"]]  # fmt: skip
-
-
-@pytest.mark.parametrize("flavour,name,file", REFUSED_CASES,
-                         ids=[f"{c[0]}/{c[2]}" for c in REFUSED_CASES])  # fmt: skip
-def test_refused_by_name(flavour, name, file):
-    with pytest.raises(UnsupportedModelError) as info:
-        gate2xlsx.load(FIXTURES / flavour / file)
-    assert any(word in str(info.value) for word in REFUSED[name]), str(info.value)
 
 
 def _set_inputs(book: Path, model, row: np.ndarray, out: Path) -> None:

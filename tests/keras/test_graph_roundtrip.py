@@ -23,8 +23,7 @@ CASES = [
     (folder, e["name"])
     for folder in ("tensors/keras2", "sequences/keras2")
     for e in json.loads((FIXTURES / folder / "manifest.json").read_text())
-    if e["name"] != "embedding_mask_lstm"
-]  # refused: mask_zero
+]
 PREDICT = """
 import json, sys, numpy as np
 from {module} import models

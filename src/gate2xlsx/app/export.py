@@ -21,6 +21,7 @@ from ..files import check_target
 from ..fit import OPTIMIZERS, Settings, glorot_uniform
 from ..model import Dense, Model
 from ..progress import OnProgress
+from ..sequences import starting_row, token_inputs
 from ..sheet import limits, writer
 from ..sheet.plan import plan_workbook
 from ..sheet.spec import MODES, Rows, TrainingSpec, WorkbookSpec
@@ -347,8 +348,10 @@ def default_rows(model: Model) -> Rows:
         )
     n = model.n_inputs
     if model.graph is not None:  # one example on the Network sheet: a blank drawing grid
-        return Rows(np.zeros((1, n)), None, "Rows: none (the Network sheet starts from zeros; "
-                    "give rows with --data FILE.csv)", sample=True)  # fmt: skip
+        tokens = token_inputs(model.graph)
+        start = "token 1 and zeros" if tokens else "zeros"  # token 0 may be padding
+        return Rows(starting_row(model.graph), None, f"Rows: none (the Network sheet starts "
+                    f"from {start}; give rows with --data FILE.csv)", sample=True)  # fmt: skip
     if n <= 10:
         grid = np.array(
             [[(i >> (n - 1 - b)) & 1 for b in range(n)] for i in range(2**n)], dtype=np.float64

@@ -225,8 +225,9 @@ def _history(node: object) -> list[str]:
         if node.get("class_name") == "__keras_tensor__":
             return [_tensor(*node["config"]["keras_history"][:3])]
         found: list[str] = []
-        for value in list(node.get("args", [])) + list((node.get("kwargs") or {}).values()):
-            found.extend(_history(value))
+        kwargs = {k: v for k, v in (node.get("kwargs") or {}).items() if k != "mask"}
+        for value in list(node.get("args", [])) + list(kwargs.values()):
+            found.extend(_history(value))  # a mask is Embedding mask_zero's (sequence_layers)
         return found
     if isinstance(node, list):
         if len(node) >= 3 and isinstance(node[0], str) and isinstance(node[1], int):

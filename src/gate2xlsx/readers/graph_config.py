@@ -120,6 +120,8 @@ def _functional(inner: dict, path: Path) -> GraphSpec:
         if cls == "InputLayer":
             inputs.append((name, _shape(C.input_shape_of(entry), name, path)))
             continue
+        if cls == "NotEqual":  # Keras 3 writes an Embedding's mask_zero mask as this op;
+            continue  # gate2xlsx computes it from the Embedding (sequence_layers.masked_reads)
         if len(inbound) != 1:
             raise UnsupportedModelError(
                 f"layer {name!r} ({cls}) is used {len(inbound)} times; gate2xlsx computes each "

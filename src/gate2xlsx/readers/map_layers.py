@@ -18,7 +18,7 @@ from . import graph_config as G
 from .config import LayerSpec, RawWeight, WeightLookup, check_classes
 from .keras1_config import modern
 from .layers import activation_of, build_layer, weights_for
-from .sequence_layers import SEQUENCE_CLASSES, sequence_layer
+from .sequence_layers import SEQUENCE_CLASSES, masked_reads, sequence_layer
 
 
 def build_graph(
@@ -27,13 +27,15 @@ def build_graph(
     """The graph, each layer checked against the shapes it reads and its weights."""
     check_classes(spec.specs, path=path)
     shapes = {name: tuple(shape) for name, shape in spec.inputs}
-    nodes = []
+    nodes, masks = [], {}
     for layer_spec, reads in spec.nodes:
         unknown = [t for t in reads if t not in shapes]
         if unknown or not reads:
             raise InputError(f"layer {layer_spec.name!r} reads no known tensor", path=path)
         given = [shapes[t] for t in reads]
         layer = _layer(layer_spec, lookup(layer_spec), given, keras_version, path)
+        reads = masked_reads(layer, list(reads), masks, path)
+        given = [shapes[t] for t in reads]
         try:
             made = made_shapes(layer, given)
         except ValueError as exc:

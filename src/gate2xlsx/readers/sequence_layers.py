@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import InputError, UnsupportedModelError
-from ..model import Layer, Param
+from ..maps import GlobalPool
+from ..model import Activation, Dense, Identity, Layer, Param
 from ..sequences import (
     CLASS_CELLS,
     GATES,
@@ -22,7 +23,7 @@ from ..sequences import (
 from .config import SEQUENCE_CLASSES, LayerSpec, RawWeight
 from .layers import activation_of, build_layer, weights_for
 
-__all__ = ["SEQUENCE_CLASSES", "sequence_layer"]
+__all__ = ["SEQUENCE_CLASSES", "masked_reads", "sequence_layer"]
 # What TimeDistributed may wrap: layers on the last axis, the same at every step.
 STEPWISE_CLASSES = {"Dense", "Activation", "Dropout", "BatchNormalization", "LeakyReLU", "ReLU",
                     "ELU", "Softmax", "PReLU"}  # fmt: skip
@@ -66,12 +67,6 @@ def _embedding(spec: LayerSpec, raw: list, shape: tuple, path: Path) -> Embeddin
             "sequence of token ids (t,)",
             path=path,
         )
-    if cfg.get("mask_zero"):
-        raise UnsupportedModelError(
-            f"layer {spec.name!r} (Embedding) has mask_zero=True: the layers after it skip "
-            "the padding steps, which gate2xlsx does not compute yet",
-            path=path,
-        )
     weights = weights_for(spec, raw, path)
     table = weights["embeddings"].values
     expected = (cfg.get("input_dim"), cfg.get("output_dim"))
@@ -81,7 +76,8 @@ def _embedding(spec: LayerSpec, raw: list, shape: tuple, path: Path) -> Embeddin
             f"input_dim {expected[0]} and output_dim {expected[1]}",
             path=path,
         )
-    return Embedding(spec.name, "Embedding", embeddings=weights["embeddings"])
+    return Embedding(spec.name, "Embedding", embeddings=weights["embeddings"],
+                     mask_zero=bool(cfg.get("mask_zero", False)))  # fmt: skip
 
 
 _REFUSED = {  # setting -> why it changes the outputs
@@ -127,6 +123,7 @@ def _recurrent(spec: LayerSpec, raw: list, shape: tuple, keras_version: str, pat
                      return_sequences=bool(cfg.get("return_sequences", False)),
                      go_backwards=bool(cfg.get("go_backwards", False)),
                      return_state=bool(cfg.get("return_state", False)),
+                     zero_output_for_mask=bool(cfg.get("zero_output_for_mask", False)),
                      reset_after=reset_after)  # fmt: skip
 
 
@@ -210,3 +207,39 @@ def _bidirectional(spec: LayerSpec, inner: LayerSpec, raw: list, shapes: list[tu
               for side, s, part in sides]  # fmt: skip
     return Bidirectional(spec.name, "Bidirectional", forward_layer=layers[0],
                          backward_layer=layers[1], merge_mode=mode)  # fmt: skip
+
+
+def masked_reads(layer: Layer, reads: list[str], masks: dict[str, str], path: Path) -> list[str]:
+    """Keras's masks, made explicit: an Embedding with mask_zero masks its output with its
+    token ids (`masks`: tensor -> the ids tensor); a recurrent layer or an average pooling
+    reading a masked sequence computes with the mask (its last read becomes the ids); layers
+    on the last axis pass it on; anything else reading it is refused by name."""
+    if isinstance(layer, Embedding):
+        if layer.mask_zero:
+            masks[layer.name] = reads[0]
+        return reads
+    ids = masks.get(reads[0])
+    if ids is None:
+        return reads
+    if isinstance(layer, (Recurrent, Bidirectional)):
+        sides = [layer] if isinstance(layer, Recurrent) else list(layer.sides().values())
+        for inner in sides:
+            inner.masked = True
+            if isinstance(layer, Bidirectional):  # Keras: the sides output zeros for padding
+                inner.zero_output_for_mask = inner.return_sequences
+        if sides[0].return_sequences:
+            masks[layer.name] = ids
+        return [*reads, ids]
+    if isinstance(layer, GlobalPool) and layer.op == "average":
+        layer.masked = True
+        return [*reads, ids]
+    if isinstance(layer, (Identity, Dense, Activation)):
+        masks[layer.name] = ids
+        return reads
+    raise UnsupportedModelError(
+        f"layer {layer.name!r} ({layer.class_name}) reads a sequence masked by an Embedding "
+        "with mask_zero=True; gate2xlsx computes the mask in SimpleRNN, GRU, LSTM, "
+        "Bidirectional and GlobalAveragePooling1D (and passes it through Dense, Activation "
+        "and Dropout)",
+        path=path,
+    )

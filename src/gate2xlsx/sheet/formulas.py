@@ -214,6 +214,21 @@ def lstm_cell(forget: str, c_prev: str | None, gate: str, candidate: str) -> str
     return new if c_prev is None else add(product(forget, c_prev), new)
 
 
+def kept(token: str) -> str:
+    """1 when a step's token id is not 0 (padding under Embedding mask_zero), else 0."""
+    return f"IF({token}<>0,1,0)"
+
+
+def masked_state(kept_cell: str, new: str, before: str | None) -> str:
+    """A padding step keeps the state before it (zero at the first step)."""
+    return f"IF({kept_cell}=1,{new},{before or 0})"
+
+
+def masked_average(values: str, kept_cells: str) -> str:
+    """The mean over the kept steps (Keras: sum(x * mask) / sum(mask))."""
+    return f"{call('SUMPRODUCT', values, kept_cells)}/{call('SUM', kept_cells)}"
+
+
 def gru_state(update: str, h_prev: str | None, candidate: str) -> str:
     """h_t = z * h_(t-1) + (1 - z) * h~ (h_(t-1) is zero at the first step)."""
     new = f"(1-{update})*{operand(candidate)}"

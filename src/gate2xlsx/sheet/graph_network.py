@@ -13,7 +13,7 @@ import numpy as np
 
 from ..graph import Port, tensor_names
 from ..model import Model, layer_label
-from ..sequences import token_inputs
+from ..sequences import starting_row, token_inputs
 from ..templates_text import say
 from . import formulas as F
 from .batch import confidences, predicted_index, predicted_indices
@@ -62,7 +62,7 @@ def graph_network_plan(
                       freeze="B3")  # fmt: skip
     sheet.add(text(NETWORK, 1, 1, say("network_title", model=spec.title), "title"))
     paragraph(sheet, 2, say("graph_network_intro"))
-    x = np.zeros(model.n_inputs) if input_values is None else np.asarray(input_values, float)
+    x = starting_row(graph) if input_values is None else np.asarray(input_values, float)
     values = {name: v[0] for name, v in graph.run(x.reshape(1, -1)).items()}
     grids = GridPlacer(sheet, top=3)
     drawn: dict[str, Drawn] = {}

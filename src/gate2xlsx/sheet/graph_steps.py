@@ -37,6 +37,8 @@ def node_cells(
     cached values). `record` receives a vector layer's pre-activation block by layer name
     (the loss's logits). A layer making several tensors returns one Drawn for each."""
     x = reads[0]
+    if isinstance(layer, (Embedding, Recurrent, Bidirectional)) or getattr(layer, "masked", False):
+        return sequence_cells(layer, reads, given, out, grids, w)
     if isinstance(layer, Identity):
         grids.label("passes its input through unchanged at inference", "note")
         grids.row += 1
@@ -61,8 +63,6 @@ def node_cells(
                    lambda ch, i, j: F.call(fn, x.grids[drawn.index(ch, i, j) % x.shape[-1]].ref(
                        absolute=False, on=drawn.grids[0].sheet)))  # fmt: skip
         return drawn
-    if isinstance(layer, (Embedding, Recurrent, Bidirectional)):
-        return sequence_cells(layer, reads, given, out, grids, w)
     if len(x.shape) == 3:
         return _on_map(layer, x, out, grids, w)
     return _vector_steps(layer, x, given[0], out, grids, w, {} if record is None else record)

@@ -14,6 +14,7 @@ from functools import partial
 import numpy as np
 
 from ..errors import LayoutError, UnsupportedModelError
+from ..maps import GlobalPool
 from ..sequences import Bidirectional, Embedding, Recurrent
 from ..templates_text import say
 from . import formulas as F
@@ -25,7 +26,8 @@ from .tensor_grid import Drawn, GridPlacer
 TITLES = {
     "i": "i: input gate", "f": "f: forget gate", "c~": "c~: candidate", "o": "o: output gate",
     "c": "c: cell state (memory)", "z": "z: update gate", "r": "r: reset gate",
-    "r*h": "r * h_prev", "h~": "h~: candidate",
+    "r*h": "r * h_prev", "h~": "h~: candidate", "m": "m: token <> 0",
+    "y": "y: output (0 for padding)",
 }  # fmt: skip
 STATES = ("c", "h")  # coloured on a scale centred on 0: the memory, step by step
 MERGE_OPS = {"sum": "add", "mul": "multiply", "ave": "average"}
@@ -38,10 +40,14 @@ def sequence_cells(layer, reads: list[Drawn], given: list, out, grids: GridPlace
     x = reads[0]
     if isinstance(layer, Embedding):
         return _embedding(layer, x, out, grids, w)
+    ids = reads[-1] if getattr(layer, "masked", False) else None  # masked: its last read
+    if isinstance(layer, GlobalPool):
+        return _masked_average(x, ids, given[-1], out, grids)
     if isinstance(layer, Recurrent):
-        unrolled = _unrolled(layer, x, given, grids, w, initial=reads[1:])
+        initial = reads[1:-1] if ids else reads[1:]
+        unrolled = _unrolled(layer, x, given, grids, w, initial=initial, ids=ids)
         return unrolled.made if layer.return_state else unrolled.output
-    return _bidirectional(layer, x, given[0], out, grids, w)
+    return _bidirectional(layer, x, given, out, grids, w, ids)
 
 
 def _embedding(layer: Embedding, x: Drawn, out, grids: GridPlacer, w: WeightRefs) -> Drawn:
@@ -71,9 +77,9 @@ class _Unrolled:
 
     @property
     def output(self) -> Drawn:
-        """return_sequences: every row of h (Keras's order is the processing order); else the
-        last row."""
-        h, units = self.blocks["h"], self.layer.size
+        """return_sequences: every row of h (Keras's order is the processing order), or of y
+        when padding steps output zeros; else the last row."""
+        h, units = self.blocks.get("y", self.blocks["h"]), self.layer.size
         if not self.layer.return_sequences:
             return Drawn((units,), (Block(h.sheet, h.top + self.steps - 1, h.left, 1, units),))
         cols = tuple(Block(h.sheet, h.top, h.left + j, self.steps, 1) for j in range(units))
@@ -88,9 +94,11 @@ class _Unrolled:
 
 
 def _unrolled(layer: Recurrent, x: Drawn, given: list, grids: GridPlacer, w: WeightRefs,
-              side: str = "", initial: list[Drawn] = ()) -> _Unrolled:  # fmt: skip
-    """`given`: the values of what it reads (the sequence, then any initial states);
-    `initial`: the initial states' cells, which the first step reads as the row above."""
+              side: str = "", initial: list[Drawn] = (),
+              ids: Drawn | None = None) -> _Unrolled:  # fmt: skip
+    """`given`: the values of what it reads (the sequence, any initial states, the token ids
+    when masked); `initial`: the initial states' cells, which the first step reads as the row
+    above; `ids`: the token ids whose zeros are padding steps."""
     steps, units, on = x.shape[0], layer.size, grids.sheet.title
     trace = layer.trace(*(np.asarray(v, np.float64)[None] for v in given))
     names = list(trace[0])
@@ -98,14 +106,18 @@ def _unrolled(layer: Recurrent, x: Drawn, given: list, grids: GridPlacer, w: Wei
     reading = ", last input row first" if layer.go_backwards else ""
     grids.label(f"{side}{layer.class_name}, one row per step{reading}")
     top = grids.row + 1
-    blocks = {name: Block(on, top, grids.left + k * (units + 1), steps, units)
-              for k, name in enumerate(names)}  # fmt: skip
+    blocks, left = {}, grids.left
+    for name in names:  # m (a padding step or not) is one column; the rest a unit each
+        blocks[name] = Block(on, top, left, steps, 1 if name == "m" else units)
+        left = blocks[name].right + 2
     for name, block in blocks.items():
         grids.sheet.add(text(on, grids.row, block.left, TITLES.get(name, _state_title(name)),
                              "note"))  # fmt: skip
     for s, source in enumerate(order):
         grids.sheet.add(text(on, top + s, 1, f"step {s + 1}: input row {source + 1}", "note"))
     cell = _step_formulas(layer, x, order, blocks, w, on, dict(zip(layer.states, initial)))
+    if ids is not None:
+        cell = _masked(cell, blocks, ids, order, on, dict(zip(layer.states, initial)))
     for k, (name, block) in enumerate(blocks.items()):
         results = np.stack([values[name][0] for values in trace])
         body = partial(_formula, cell, name)
@@ -117,6 +129,44 @@ def _unrolled(layer: Recurrent, x: Drawn, given: list, grids: GridPlacer, w: Wei
                 block.ref(absolute=False, on=on), "map", bound=_bound(results)))  # fmt: skip
     grids.row = top + steps + 1
     return _Unrolled(layer, blocks, steps)
+
+
+def _masked(cell, blocks: dict[str, Block], ids: Drawn, order: list[int], on: str,
+            initial: dict[str, Drawn]):  # fmt: skip
+    """The step formulas under a mask: m reads the step's token; a padding step keeps the
+    states (c, h) of the step before; y, the output, is h or 0."""
+
+    def before(name: str, i: int, j: int) -> str | None:
+        if i == 0:
+            return initial[name].ref(j, on) if name in initial else None
+        return blocks[name].cell(i - 1, j, on=on)
+
+    def masked(name: str, i: int, j: int) -> str:
+        m = blocks["m"].cell(i, 0, on=on)
+        if name == "m":
+            return F.kept(ids.ref(order[i], on))
+        if name == "y":
+            return F.masked_state(m, blocks["h"].cell(i, j, on=on), None)
+        if name in STATES:
+            return F.masked_state(m, cell(name, i, j), before(name, i, j))
+        return cell(name, i, j)
+
+    return masked
+
+
+def _masked_average(x: Drawn, ids: Drawn, tokens, out, grids: GridPlacer) -> Drawn:
+    """GlobalAveragePooling1D under a mask: a column of m (1: a real step), then each
+    channel's SUMPRODUCT(channel, m) / SUM(m)."""
+    on, steps = grids.sheet.title, x.shape[0]
+    kept = grids.draw((steps, 1), "m: 1 where the token is not 0 (padding is left out)")
+    ones = (np.asarray(tokens, float) != 0).astype(float)
+    grids.fill(kept, "computed", ones.reshape(steps, 1),
+               lambda ch, i, j: F.kept(ids.ref(i, on)))  # fmt: skip
+    column = kept.grids[0].ref(absolute=False, on=on)
+    drawn = grids.draw(tuple(out.shape), "SUMPRODUCT(channel, m) / SUM(m)")
+    grids.fill(drawn, "computed", out, lambda ch, i, j: F.masked_average(
+        x.grids[j].ref(absolute=False, on=on), column))  # fmt: skip
+    return drawn
 
 
 def _formula(cell, name: str, i: int, j: int) -> str:
@@ -179,8 +229,9 @@ def _step_formulas(layer: Recurrent, x: Drawn, order: list[int], blocks: dict[st
         "f": lambda i, j: gate_act(pre("f", i, j)),
         "c~": lambda i, j: act(pre("c", i, j)),
         "o": lambda i, j: gate_act(pre("o", i, j)),
-        "c": lambda i, j: F.lstm_cell(at("f", i, j), before("c", i, j), at("i", i, j),
-                                      at("c~", i, j)),  # fmt: skip
+        "c": lambda i, j: F.lstm_cell(
+            at("f", i, j), before("c", i, j), at("i", i, j), at("c~", i, j)
+        ),  # fmt: skip
         "z": lambda i, j: gate_act(pre("z", i, j)),
         "r": lambda i, j: gate_act(pre("r", i, j)),
         "r*h": lambda i, j: F.product(at("r", i, j), before("h", i, j)) if h_row(i) else "0",
@@ -221,10 +272,10 @@ def _side_refs(layer: Bidirectional, side: str, w: WeightRefs) -> WeightRefs:
     return WeightRefs(entries, addressed)
 
 
-def _bidirectional(layer: Bidirectional, x: Drawn, given, out, grids: GridPlacer,
-                   w: WeightRefs) -> Drawn:  # fmt: skip
-    made = [_unrolled(inner, x, [given], grids, _side_refs(layer, side, w), f"{side}: ").output
-            for side, inner in layer.sides().items()]  # fmt: skip
+def _bidirectional(layer: Bidirectional, x: Drawn, given: list, out, grids: GridPlacer,
+                   w: WeightRefs, ids: Drawn | None) -> Drawn:  # fmt: skip
+    made = [_unrolled(inner, x, given, grids, _side_refs(layer, side, w), f"{side}: ",
+                      ids=ids).output for side, inner in layer.sides().items()]  # fmt: skip
     ahead, back = made
     on = grids.sheet.title
     steps = len(out) if out.ndim == 2 else 1

@@ -44,8 +44,10 @@ def graph_layers(model: Model, keras3: bool = False) -> tuple[list[GraphLayer], 
     made = {port.name: port.name for port in graph.inputs}
     found: list[GraphLayer] = []
     for node in graph.nodes:
-        reads = [made[t] for t in node.inputs]
-        given = [shapes[t] for t in node.inputs]
+        # a masked layer's last read is the token ids: Keras passes that mask on by itself
+        inputs = node.inputs[:-1] if getattr(node.layer, "masked", False) else node.inputs
+        reads = [made[t] for t in inputs]
+        given = [shapes[t] for t in inputs]
         out = shapes[node.layer.name]
         keras = (sequence_layer(node.layer, keras3) or _tensor_layer(node.layer, given)
                  or layer_as_keras(node.layer))  # fmt: skip

@@ -18,7 +18,8 @@ HARD_SIGMOID_SLOPE = {False: 0.2, True: 1 / 6}  # tf.keras's, Keras 3's
 def sequence_layer(layer: Layer, keras3: bool) -> list[KerasLayer] | None:
     if isinstance(layer, Embedding):
         vocabulary, width = layer.embeddings.values.shape
-        config = {"input_dim": int(vocabulary), "output_dim": int(width), "mask_zero": False}
+        config = {"input_dim": int(vocabulary), "output_dim": int(width),
+                  "mask_zero": layer.mask_zero}  # fmt: skip
         return [KerasLayer("Embedding", layer.name, config,
                            [("embeddings", layer.embeddings.values)])]  # fmt: skip
     if isinstance(layer, Recurrent):
