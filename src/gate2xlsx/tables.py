@@ -111,8 +111,9 @@ def for_model(path: str | os.PathLike, n_inputs: int) -> Table:
     """A table of rows for a model taking `n_inputs`: rows as wide as that are inputs only
     (predictions only), wider rows end in a label column."""
     path = Path(path)
-    header, _ = _read(path)
-    if header is not None and len(header) == n_inputs:
+    header, rows = _read(path)
+    first = header if header is not None else (rows[0][1] if rows else [])
+    if len(first) == n_inputs:  # with a header or without
         return inputs(path, n_inputs)
     return labelled(path)
 

@@ -110,3 +110,14 @@ def test_the_first_example_avoids_the_padding_token():
     assert np.array_equal(starting_row(model.graph), np.ones((1, 9)))
     model = gate2xlsx.load(SEQUENCES / "simple_rnn.h5")
     assert np.array_equal(starting_row(model.graph), np.zeros((1, 18)))
+
+
+def test_a_csv_as_wide_as_the_inputs_is_inputs_only_with_or_without_a_header(tmp_path):
+    from gate2xlsx import tables
+
+    (tmp_path / "bare.csv").write_text("0,14,10\n8,6,6\n")
+    (tmp_path / "named.csv").write_text("a,b,c\n0,14,10\n8,6,6\n")
+    for name in ("bare.csv", "named.csv"):
+        table = tables.for_model(tmp_path / name, 3)
+        assert table.y is None and table.x.tolist() == [[0, 14, 10], [8, 6, 6]]
+    assert tables.for_model(tmp_path / "bare.csv", 2).y is not None  # wider: a label column
