@@ -142,11 +142,16 @@ class Recurrent(Layer):
         out = (shape[0], self.size) if self.return_sequences else (self.size,)
         return [out, *[(self.size,)] * len(self.states)] if self.return_state else out
 
+    def trace_keys(self) -> list[str]:
+        """What each step shows, in order (trace's keys): gates, states, and under a mask m and
+        y."""
+        c = self.params[self.key("kernel", self.gates[0])].values.shape[0]
+        x, zeros = np.zeros((1, 1, c)), np.zeros((1, 1))
+        return list(self.trace(x, *([zeros] if self.masked else []))[0])
+
     def sheet_cells(self, shape: Shape, *rest: Shape) -> int:
         """The unrolled drawing: every gate and state at every step."""
-        zeros = np.zeros((1, self.size))
-        shown = len(self.step(np.zeros((1, shape[-1])), zeros, zeros)) + 2 * self.masked
-        return shape[0] * self.size * shown
+        return shape[0] * self.size * len(self.trace_keys())
 
     def order(self, steps: int) -> list[int]:
         """The input rows in the order the layer reads them."""

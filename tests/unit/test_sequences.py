@@ -121,3 +121,18 @@ def test_a_csv_as_wide_as_the_inputs_is_inputs_only_with_or_without_a_header(tmp
         table = tables.for_model(tmp_path / name, 3)
         assert table.y is None and table.x.tolist() == [[0, 14, 10], [8, 6, 6]]
     assert tables.for_model(tmp_path / "bare.csv", 2).y is not None  # wider: a label column
+
+
+def test_an_lstm_too_wide_to_unroll_is_refused_before_writing(tmp_path):
+    from gate2xlsx.graph import Graph, Node, Port
+    from gate2xlsx.model import Model, Param
+    from gate2xlsx.sequences import GATES
+
+    units, channels = 3000, 2
+    shapes = {"kernel": (channels, units), "recurrent_kernel": (units, units), "bias": (units,)}
+    params = {f"{k}_{g}": Param(np.zeros(s)) for g in GATES["lstm"] for k, s in shapes.items()}
+    layer = Recurrent("big", "LSTM", cell="lstm", params=params)
+    model = Model.of_graph(Graph([Port("x", (3, channels))], [Node(layer, ("x",))], ["big"]))
+    with pytest.raises(Gate2XlsxError, match="'big'.*6 blocks of 3000 units.*16,384"):
+        gate2xlsx.write_workbook(model, tmp_path / "big.xlsx")
+    assert not (tmp_path / "big.xlsx").exists()

@@ -17,6 +17,7 @@ import numpy as np
 from ..errors import LayoutError
 from ..maps import as_map
 from ..model import Identity, Model, layer_label
+from ..sequences import Bidirectional, Recurrent
 from . import formulas as F
 from .layout import Region, SheetPlan
 from .tensor_grid import GRIDS_PER_BAND
@@ -55,7 +56,17 @@ def check_model(model: Model) -> None:
 
 
 def _tensors_fit(model: Model) -> None:
-    """A graph: every tensor as drawn (tensor_grid) fits a sheet's columns and rows."""
+    """A graph: every tensor as drawn (tensor_grid), and every unrolled recurrent layer's row
+    of gates and states, fits a sheet's columns and rows."""
+    for node in model.graph.nodes:
+        for inner in _recurrent(node.layer):
+            wide = 2 + (inner.size + 1) * (len(inner.trace_keys()))
+            if wide > F.MAX_COLS:
+                raise LayoutError(
+                    f"layer {node.layer.name!r} ({node.layer.class_name}) unrolled shows "
+                    f"{len(inner.trace_keys())} blocks of {inner.size} units on each step's row: "
+                    f"{wide:,} columns, more than a sheet's {F.MAX_COLS:,}"
+                )
     for name, shape in model.graph.shapes().items():
         size = int(np.prod(shape))
         h, w, c = (1, size, 1) if len(shape) == 1 else as_map(shape)
@@ -66,6 +77,11 @@ def _tensors_fit(model: Model) -> None:
                 f"tensor {name!r} ({shown}) does not fit a sheet of {F.MAX_COLS:,} columns "
                 f"and {F.MAX_ROWS:,} rows as gate2xlsx draws it"
             )
+
+
+def _recurrent(layer) -> list:
+    sides = layer.sides().values() if isinstance(layer, Bidirectional) else [layer]
+    return [side for side in sides if isinstance(side, Recurrent)]
 
 
 def check_sheet(sheet: SheetPlan) -> None:
