@@ -348,8 +348,9 @@ def default_rows(model: Model) -> Rows:
         )
     n = model.n_inputs
     if model.graph is not None:  # one example on the Network sheet: a blank drawing grid
-        tokens = token_inputs(model.graph)
-        start = "token 1 and zeros" if tokens else "zeros"  # token 0 may be padding
+        tokens = token_inputs(model.graph)  # token 0 may be padding: ids start at 1
+        every = len(tokens) == len(model.graph.inputs)
+        start = "token 1" if every else "token 1 and zeros" if tokens else "zeros"
         return Rows(starting_row(model.graph), None, f"Rows: none (the Network sheet starts "
                     f"from {start}; give rows with --data FILE.csv)", sample=True)  # fmt: skip
     if n <= 10:
