@@ -238,8 +238,11 @@ def _recurrent_layer(entry: dict[str, Any], params: dict[str, Param]) -> Layer:
         sides = {
             side: _recurrent_layer(
                 {**entry[side], "kind": "recurrent"},
-                {k.removeprefix(side + "_"): p for k, p in params.items()
-                 if k.startswith(side + "_")},
+                {
+                    k.removeprefix(side + "_"): p
+                    for k, p in params.items()
+                    if k.startswith(side + "_")
+                },
             )  # fmt: skip
             for side in ("forward", "backward")
         }

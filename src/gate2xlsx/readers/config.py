@@ -85,7 +85,11 @@ SEPARABLE_CLASSES = {"SeparableConv1D", "SeparableConv2D"}
 # Sequences (readers/sequence_layers.py): token lookup and recurrent layers.
 SEQUENCE_CLASSES = {"Embedding", "SimpleRNN", "GRU", "LSTM", "Bidirectional", "TimeDistributed"}
 TENSOR_CLASSES = (
-    CONV_CLASSES | SEPARABLE_CLASSES | POOL_CLASSES | GLOBAL_CLASSES | REARRANGE_CLASSES
+    CONV_CLASSES
+    | SEPARABLE_CLASSES
+    | POOL_CLASSES
+    | GLOBAL_CLASSES
+    | REARRANGE_CLASSES
     | SEQUENCE_CLASSES
 )
 SUPPORTED_LAYERS = sorted(
