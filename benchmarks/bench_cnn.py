@@ -109,31 +109,39 @@ def measure(model: Path, repeats: int, scratch: Path, baseline: bool = True,
     return med
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--large", action="store_true", help="also Keras's example CNN")
-    args = parser.parse_args()
+def print_header() -> None:
     print(
         "| network | formula cells (ours / base) | export s (ours / base) | peak MB | "
         "file MB | LibreOffice s (ours / base) | ratio | IronCalc s (ours / base) |"
     )
     print("|" + "---|" * 8)
+
+
+def print_row(label: str, r: dict, goal: float, baseline: bool = True) -> None:
+    """One table row of `measure`'s medians. Ours also draws the Check sheet's rows in full:
+    the ratio per formula cell compares like with like."""
+    ratio = r["ours_lo"] / r["base_lo"]
+    per_cell = ratio * r["base_cells"] / r["cells"] if baseline else float("nan")
+    print(f"| {label} | {r['cells']:,} / {r['base_cells']:,} | {r['ours']:.2f} / "
+          f"{r['base']:.2f} | {r['ours_mem']:.0f} / {r['base_mem']:.0f} | "
+          f"{r['size']:.2f} / {r['base_size']:.2f} | {r['ours_lo']:.2f} / "
+          f"{r['base_lo']:.2f} | {ratio:.2f}; per formula cell {per_cell:.2f} "
+          f"(goal {goal:g}) | {r['ours_ic']:.2f} / {r['base_ic']:.2f} |")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--large", action="store_true", help="also Keras's example CNN")
+    args = parser.parse_args()
+    print_header()
     with tempfile.TemporaryDirectory() as scratch:
         cases = [(label, TENSORS / name, True) for label, name in CASES.items()]
         if args.large:
             cases.append((KERAS_EXAMPLE, keras_example(Path(scratch) / "example.h5"), False))
         for label, path, baseline in cases:
             r = measure(path, args.repeats, Path(scratch), baseline)
-            ratio = r["ours_lo"] / r["base_lo"]
-            # ours also draws the Check sheet's rows in full: per formula cell compares like
-            # with like
-            per_cell = ratio * r["base_cells"] / r["cells"] if baseline else float("nan")
-            print(f"| {label} | {r['cells']:,} / {r['base_cells']:,} | {r['ours']:.2f} / "
-                  f"{r['base']:.2f} | {r['ours_mem']:.0f} / {r['base_mem']:.0f} | "
-                  f"{r['size']:.2f} / {r['base_size']:.2f} | {r['ours_lo']:.2f} / "
-                  f"{r['base_lo']:.2f} | {ratio:.2f}; per formula cell {per_cell:.2f} "
-                  f"(goal {GOAL:g}) | {r['ours_ic']:.2f} / {r['base_ic']:.2f} |")  # fmt: skip
+            print_row(label, r, GOAL, baseline)
 
 
 if __name__ == "__main__":

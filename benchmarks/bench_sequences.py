@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_cnn import measure  # noqa: E402
+from bench_cnn import measure, print_header, print_row  # noqa: E402
 
 LABEL = "IMDB LSTM: 100 tokens, Embedding 10k x 16, LSTM 32 (166,305 weights)"
 GOAL = 1.25  # LibreOffice recalculation per formula cell, ours / baseline
@@ -59,24 +59,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    print(
-        "| network | formula cells (ours / base) | export s (ours / base) | peak MB | "
-        "file MB | LibreOffice s (ours / base) | ratio | IronCalc s (ours / base) |"
-    )
-    print("|" + "---|" * 8)
+    print_header()
     with tempfile.TemporaryDirectory() as scratch:
         model = imdb_model(Path(scratch) / "imdb_lstm.h5")
         r = measure(model, args.repeats, Path(scratch), script="baseline_lstm.py")
-        ratio = r["ours_lo"] / r["base_lo"]
-        # ours also draws the Check sheet's rows in full: the cost per formula cell compares
-        # like with like
-        per_cell = ratio * r["base_cells"] / r["cells"]
-        print(f"| {LABEL} | {r['cells']:,} / {r['base_cells']:,} | {r['ours']:.2f} / "
-              f"{r['base']:.2f} | {r['ours_mem']:.0f} / {r['base_mem']:.0f} | "
-              f"{r['size']:.2f} / {r['base_size']:.2f} | {r['ours_lo']:.2f} / "
-              f"{r['base_lo']:.2f} | {ratio:.2f}; per formula cell {per_cell:.2f} "
-              f"(goal {GOAL:g}) | {r['ours_ic']:.2f} / "
-              f"{r['base_ic']:.2f} |")  # fmt: skip
+        print_row(LABEL, r, GOAL)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from .layout import (
 )
 from .placement import WeightRefs
 from .spec import WorkbookSpec
-from .tensor_grid import Drawn, GridPlacer
+from .tensor_grid import Drawn, GridPlacer, bound
 
 NETWORK = "Network"
 LABEL_WIDTH = 46
@@ -41,12 +41,6 @@ VALUE_WIDTH = 7.5
 def port_names(count: int, base: str) -> list[str]:
     """`input` for one, `input_1`, `input_2`, ... for several."""
     return [base] if count == 1 else [f"{base}_{k + 1}" for k in range(count)]
-
-
-def bound(value) -> float:
-    """The colour scale's full-colour value: the largest magnitude shown at export, at least 1
-    (so a blank drawing grid and a dead map stay white)."""
-    return float(max(1.0, np.max(np.abs(value)))) if np.size(value) else 1.0
 
 
 def shape_text(shape: tuple[int, ...]) -> str:

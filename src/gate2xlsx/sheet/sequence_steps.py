@@ -21,13 +21,13 @@ from . import formulas as F
 from .activation_cells import inline
 from .layout import Block, ConditionalFormat, Region, text
 from .placement import WeightRefs
-from .tensor_grid import Drawn, GridPlacer
+from .tensor_grid import Drawn, GridPlacer, bound
 
 TITLES = {
     "i": "i: input gate", "f": "f: forget gate", "c~": "c~: candidate", "o": "o: output gate",
     "c": "c: cell state (memory)", "z": "z: update gate", "r": "r: reset gate",
     "r*h": "r * h_prev", "h~": "h~: candidate", "m": "m: token <> 0",
-    "y": "y: output (0 for padding)",
+    "y": "y: output (0 for padding)", "h": "h: output (hidden state)",
 }  # fmt: skip
 STATES = ("c", "h")  # coloured on a scale centred on 0: the memory, step by step
 MERGE_OPS = {"sum": "add", "mul": "multiply", "ave": "average"}
@@ -111,7 +111,7 @@ def _unrolled(layer: Recurrent, x: Drawn, given: list, grids: GridPlacer, w: Wei
         blocks[name] = Block(on, top, left, steps, 1 if name == "m" else units)
         left = blocks[name].right + 2
     for name, block in blocks.items():
-        grids.sheet.add(text(on, grids.row, block.left, TITLES.get(name, _state_title(name)),
+        grids.sheet.add(text(on, grids.row, block.left, TITLES.get(name, name),
                              "note"))  # fmt: skip
     for s, source in enumerate(order):
         grids.sheet.add(text(on, top + s, 1, f"step {s + 1}: input row {source + 1}", "note"))
@@ -126,7 +126,7 @@ def _unrolled(layer: Recurrent, x: Drawn, given: list, grids: GridPlacer, w: Wei
                                comment=comment))  # fmt: skip
         if name in STATES:
             grids.sheet.conditional.append(ConditionalFormat(
-                block.ref(absolute=False, on=on), "map", bound=_bound(results)))  # fmt: skip
+                block.ref(absolute=False, on=on), "map", bound=bound(results)))  # fmt: skip
     grids.row = top + steps + 1
     return _Unrolled(layer, blocks, steps)
 
@@ -171,14 +171,6 @@ def _masked_average(x: Drawn, ids: Drawn, tokens, out, grids: GridPlacer) -> Dra
 
 def _formula(cell, name: str, i: int, j: int) -> str:
     return F.formula(cell(name, i, j))
-
-
-def _state_title(name: str) -> str:
-    return "h: output (hidden state)" if name == "h" else name
-
-
-def _bound(values: np.ndarray) -> float:
-    return float(max(1.0, np.max(np.abs(values)))) if values.size else 1.0
 
 
 def _step_formulas(layer: Recurrent, x: Drawn, order: list[int], blocks: dict[str, Block],

@@ -24,6 +24,12 @@ GRIDS_PER_BAND = 8
 MAP_ROW_POINTS = 43.0  # a map's rows this tall make its cells square at VALUE_WIDTH
 
 
+def bound(value) -> float:
+    """The colour scale's full-colour value: the largest magnitude shown at export, at least 1
+    (so a blank drawing grid and a dead map stay white)."""
+    return float(max(1.0, np.max(np.abs(value)))) if np.size(value) else 1.0
+
+
 @dataclass(frozen=True)
 class Drawn:
     """A tensor's cells: one block per channel, each (h, w) in the map view of its shape."""
