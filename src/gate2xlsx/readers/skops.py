@@ -1,0 +1,164 @@
+"""scikit-learn's MLPClassifier and MLPRegressor from a `.skops` file, without scikit-learn.
+
+A .skops file is a zip of `schema.json` (the estimator's attributes as a tree of typed
+nodes) and `.npy` arrays. We read the few attributes that define the network (coefs_,
+intercepts_, activation, out_activation_, classes_) with zipfile, json and
+`numpy.load(allow_pickle=False)`: nothing is imported or run, whatever the file names.
+
+The Model computes what scikit-learn's predict_proba returns for a classifier (a binary one's
+single logistic unit p becomes [1 - p, p], as skl2onnx writes it) and predict for a
+regressor.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError, UnsupportedModelError
+from ..graph import Graph, Node, Port
+from ..maps import Merge
+from ..model import Act, Dense, Model, Param, Rescaling, Source
+
+ESTIMATORS = ("MLPClassifier", "MLPRegressor")
+ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "logistic": "sigmoid", "identity": "linear",
+               "softmax": "softmax"}  # fmt: skip
+MAX_ARRAY_BYTES = 1 << 30
+
+
+def is_skops(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "schema.json" in archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
+def read(path: Path) -> Model:
+    with zipfile.ZipFile(path) as archive:
+        try:
+            schema = json.loads(archive.read("schema.json"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InputError(f"schema.json is not JSON ({exc})", path=path) from None
+        estimator = schema.get("__class__") if isinstance(schema, dict) else None
+        if estimator not in ESTIMATORS:
+            raise UnsupportedModelError(
+                f"the file holds a {estimator or 'non-estimator'}; gate2xlsx reads "
+                f"{' and '.join(ESTIMATORS)} from .skops files",
+                path=path,
+                hint="other scikit-learn models: export to ONNX with skl2onnx, if it converts them",
+            )
+        fields = _fields(schema, path)
+        attrs = _Attributes(archive, fields, path)
+        coefs, intercepts = attrs.arrays("coefs_"), attrs.arrays("intercepts_")
+        hidden, out = attrs.text("activation"), attrs.text("out_activation_")
+        classes = attrs.array("classes_") if estimator == "MLPClassifier" else None
+    version = attrs.optional_text("_sklearn_version")
+    model = _model(estimator, coefs, intercepts, hidden, out, classes, path)
+    model.name = path.stem
+    model.source = Source(str(path), "skops (scikit-learn " + (version or "?") + ")", "", "")
+    return model
+
+
+def _fields(schema: dict, path: Path) -> dict:
+    content = schema.get("content")
+    inner = content.get("content") if isinstance(content, dict) else None
+    if not isinstance(inner, dict):
+        raise InputError("schema.json holds no estimator attributes", path=path)
+    return inner
+
+
+class _Attributes:
+    """Typed reads of the estimator's attributes: JSON scalars, .npy arrays, lists of them."""
+
+    def __init__(self, archive: zipfile.ZipFile, fields: dict, path: Path):
+        self.archive, self.fields, self.path = archive, fields, path
+
+    def _node(self, key: str) -> dict:
+        node = self.fields.get(key)
+        if not isinstance(node, dict):
+            raise InputError(f"the estimator has no {key!r}: is it fitted?", path=self.path)
+        return node
+
+    def optional_text(self, key: str) -> str | None:
+        return self.text(key) if key in self.fields else None
+
+    def text(self, key: str) -> str:
+        node = self._node(key)
+        if node.get("__loader__") != "JsonNode" or not node.get("is_json"):
+            raise InputError(f"{key!r} is not stored as JSON text", path=self.path)
+        value = json.loads(node.get("content", "null"))
+        if not isinstance(value, str):
+            raise InputError(f"{key!r} is not a string", path=self.path)
+        return value
+
+    def arrays(self, key: str) -> list[np.ndarray]:
+        node = self._node(key)
+        if node.get("__loader__") != "ListNode" or not isinstance(node.get("content"), list):
+            raise InputError(f"{key!r} is not a list of arrays", path=self.path)
+        return [self._npy(item, key) for item in node["content"]]
+
+    def array(self, key: str) -> np.ndarray:
+        return self._npy(self._node(key), key)
+
+    def _npy(self, node: dict, key: str) -> np.ndarray:
+        if node.get("__loader__") != "NdArrayNode" or node.get("type") != "numpy":
+            raise UnsupportedModelError(
+                f"{key!r} is stored as {node.get('__loader__')} ({node.get('type')}); gate2xlsx "
+                "reads plain NumPy arrays only (never pickled objects)",
+                path=self.path,
+            )
+        name = str(node.get("file", ""))
+        try:
+            info = self.archive.getinfo(name)
+        except KeyError:
+            raise InputError(f"{key!r}: the archive has no {name!r}", path=self.path) from None
+        if info.file_size > MAX_ARRAY_BYTES:
+            raise InputError(f"{key!r}: {name} is {info.file_size:,} bytes", path=self.path)
+        try:
+            return np.load(io.BytesIO(self.archive.read(name)), allow_pickle=False)
+        except ValueError as exc:  # an object array would need pickle
+            raise UnsupportedModelError(f"{key!r} cannot be read without unpickling ({exc})",
+                                        path=self.path) from None  # fmt: skip
+
+
+def _model(estimator, coefs, intercepts, hidden, out, classes, path: Path) -> Model:
+    if len(coefs) != len(intercepts) or not coefs:
+        raise InputError("coefs_ and intercepts_ do not pair up", path=path)
+    for name in (hidden, out):
+        if name not in ACTIVATIONS:
+            raise UnsupportedModelError(
+                f"activation {name!r}; gate2xlsx computes {', '.join(ACTIVATIONS)}", path=path
+            )
+    layers = []
+    for k, (w, b) in enumerate(zip(coefs, intercepts)):
+        if w.ndim != 2 or b.shape != (w.shape[1],):
+            raise InputError(f"coefs_[{k}] {w.shape} and intercepts_[{k}] {b.shape} do not fit",
+                             path=path)  # fmt: skip
+        if k and w.shape[0] != coefs[k - 1].shape[1]:
+            raise InputError(f"coefs_[{k}] does not follow coefs_[{k - 1}]", path=path)
+        act = ACTIVATIONS[hidden if k < len(coefs) - 1 else out]
+        kernel, bias = Param(w, f"coefs_[{k}]"), Param(b, f"intercepts_[{k}]")
+        layers.append(Dense(f"layer_{k + 1}", "MLP layer", kernel=kernel, bias=bias,
+                            activation=Act.of(act)))  # fmt: skip
+    n_inputs = coefs[0].shape[0]
+    names = None if classes is None else [str(c) for c in classes.reshape(-1)]
+    if classes is not None and len(names) == 2 and coefs[-1].shape[1] == 1:
+        return _binary(layers, n_inputs, names)
+    return Model(n_inputs, layers, class_names=names)
+
+
+def _binary(layers: list, n_inputs: int, names: list[str]) -> Model:
+    """predict_proba of a binary classifier: [1 - p, p] from the one logistic unit p."""
+    nodes = [Node(layers[0], ("input",))]
+    nodes += [Node(layer, (prev.name,)) for prev, layer in zip(layers, layers[1:])]
+    p = layers[-1].name
+    q = Rescaling("negative_class", "1 - p", scale=-1.0, offset=1.0)
+    both = Merge("probabilities", "Concat", op="concatenate")
+    nodes += [Node(q, (p,)), Node(both, ("negative_class", p))]
+    graph = Graph([Port("input", (n_inputs,))], nodes, ["probabilities"])
+    return Model.of_graph(graph, class_names=names)
