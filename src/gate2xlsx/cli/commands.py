@@ -161,7 +161,11 @@ def _extract(p: argparse.ArgumentParser) -> None:
         "workbook", type=Path, metavar="WORKBOOK", help="a workbook gate2xlsx wrote (edited or not)"
     )
     p.add_argument(
-        "-o", "--output", type=Path, required=True, help="model file to write: .h5, .keras or .npz"
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="model file to write: .h5, .keras, .onnx or .npz",
     )
     p.add_argument(
         "--trained",

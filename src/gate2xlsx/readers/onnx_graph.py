@@ -45,8 +45,13 @@ ACTIVATIONS = {  # op type -> (activation, {our parameter: (ONNX attribute, defa
     "Softsign": ("softsign", {}),
     "LeakyRelu": ("leaky_relu", {"alpha": ("alpha", 0.01)}),
     "Elu": ("elu", {"alpha": ("alpha", 1.0)}),
-    "Selu": ("selu", {"selu_alpha": ("alpha", 1.67326319217681884765625),
-                      "scale": ("gamma", 1.05070102214813232421875)}),  # fmt: skip
+    "Selu": (
+        "selu",
+        {
+            "selu_alpha": ("alpha", 1.67326319217681884765625),
+            "scale": ("gamma", 1.05070102214813232421875),
+        },
+    ),  # fmt: skip
     "HardSigmoid": ("hard_sigmoid", {"slope": ("alpha", 0.2)}),
     "Softmax": ("softmax", {}),
     "LogSoftmax": ("log_softmax", {}),
@@ -350,8 +355,7 @@ class Translation:
         x, w = self._first(self._tensor(node)), self._const(node, 1)
         if w is None or w.ndim != 2 or self._rank(x) != 1:
             raise UnsupportedModelError(
-                f"node {node.name!r} (MatMul) must multiply the input rows by a constant "
-                "matrix",
+                f"node {node.name!r} (MatMul) must multiply the input rows by a constant matrix",
                 path=self.path,
             )
         layer = Dense(self._layer_name(node), "MatMul", kernel=Param(w, node.input[1]))
@@ -647,7 +651,8 @@ class Translation:
 
     def _fold_gelu(self, run: list, start: Tensor, approximate: float) -> bool:
         last = run[-1][1]
-        layer = Activation(self._claim(f"{last.name.rsplit('/', 2)[0] or 'gelu'}_Gelu"), "Gelu",
+        module = last.name.strip("/").split("/")[0] or "gelu"
+        layer = Activation(self._claim(f"{module}_Gelu"), "Gelu",
                            activation=Act.of("gelu", approximate=approximate))  # fmt: skip
         self.values[last.output[0]] = self._add(layer, [start], start.channels_last)
         self.done.update(i for i, _ in run)
@@ -695,4 +700,3 @@ def _attrs(node) -> dict:
 def _pair(values: tuple) -> tuple[int, int]:
     values = tuple(int(v) for v in values)
     return (values[0], 1) if len(values) == 1 else values[:2]  # type: ignore[return-value]
-

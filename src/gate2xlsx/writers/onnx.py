@@ -1,0 +1,310 @@
+"""Model -> ONNX (opset 20) that onnxruntime runs and that computes what the sheet shows.
+
+Every IR layer is written as the ONNX operators of its NumPy forward pass, on the IR's own
+tensors: maps stay channels last, and a convolution or pooling transposes to ONNX's channels
+first and back around its operator. A model read from ONNX keeps its own transposes (IR
+Rearrange layers), so its input and output are the original file's. Weights are named
+`<layer>/<weight>`, in the IR's layout (a Dense kernel input x unit, as the sheet shows it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .. import activations
+from ..errors import UnsupportedModelError
+from ..graph import Graph, Node, Port
+from ..maps import Conv, GlobalPool, Merge, Pool, Rearrange, SeparableConv, geometry
+from ..model import (
+    Act,
+    Activation,
+    BatchNorm,
+    Dense,
+    Identity,
+    Model,
+    Normalization,
+    PReLU,
+    Rescaling,
+)
+from ..version import __version__
+
+OPSET = 20
+# activation -> (operator, {ONNX attribute: our parameter}); None: written by _special
+SIMPLE_ACTIVATIONS = {
+    "relu": ("Relu", {}), "sigmoid": ("Sigmoid", {}), "tanh": ("Tanh", {}),
+    "softplus": ("Softplus", {}), "softsign": ("Softsign", {}), "exponential": ("Exp", {}),
+    "elu": ("Elu", {"alpha": "alpha"}), "leaky_relu": ("LeakyRelu", {"alpha": "alpha"}),
+    "selu": ("Selu", {"alpha": "selu_alpha", "gamma": "scale"}),
+    "hard_sigmoid": ("HardSigmoid", {"alpha": "slope"}),
+    "softmax": ("Softmax", {}), "log_softmax": ("LogSoftmax", {}),
+    "thresholded_relu": ("ThresholdedRelu", {"alpha": "theta"}),
+    "hard_silu": ("HardSwish", {}),
+}  # fmt: skip
+
+
+def write(model: Model, path: Path) -> None:
+    import onnx
+
+    graph = model.graph or _chain_graph(model)
+    builder = _Builder(graph.shapes())
+    for node in graph.nodes:
+        builder.layer(node)
+    inputs = [_value_info(p.name, p.shape) for p in graph.inputs]
+    outputs = [_value_info(p.name, p.shape) for p in graph.output_ports()]
+    proto = onnx.helper.make_graph(builder.nodes, model.name or "gate2xlsx", inputs, outputs,
+                                   initializer=builder.initializers)  # fmt: skip
+    made = onnx.helper.make_model(proto, producer_name="gate2xlsx", producer_version=__version__,
+                                  opset_imports=[onnx.helper.make_opsetid("", OPSET)])  # fmt: skip
+    made.ir_version = 9
+    onnx.checker.check_model(made)
+    path.write_bytes(made.SerializeToString())
+
+
+def _chain_graph(model: Model) -> Graph:
+    """A chain as a graph: `input` -> each layer -> the last one's tensor as `output`."""
+    nodes, previous = [], "input"
+    for layer in model.layers:
+        nodes.append(Node(layer, (previous,)))
+        previous = layer.name
+    graph = Graph([Port("input", (model.n_inputs,))], nodes, [previous])
+    return graph
+
+
+def _value_info(name: str, shape: tuple[int, ...]):
+    import onnx
+
+    return onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, ["N", *shape])
+
+
+class _Builder:
+    """ONNX nodes and initializers, layer by layer; each layer's result named after it."""
+
+    def __init__(self, shapes: dict):
+        self.shapes, self.nodes, self.initializers, self.count = shapes, [], [], 0
+
+    def const(self, name: str, values) -> str:
+        import onnx
+
+        array = np.asarray(values, dtype=np.float32)
+        self.initializers.append(onnx.numpy_helper.from_array(array, name))
+        return name
+
+    def ints(self, name: str, values) -> str:
+        import onnx
+
+        self.initializers.append(onnx.numpy_helper.from_array(np.asarray(values, np.int64), name))
+        return name
+
+    def op(self, op: str, inputs: list[str], out: str | None = None, **attrs) -> str:
+        import onnx
+
+        self.count += 1
+        out = out or f"_t{self.count}"
+        self.nodes.append(onnx.helper.make_node(op, inputs, [out], name=f"{op}_{self.count}",
+                                                **attrs))  # fmt: skip
+        return out
+
+    def layer(self, node: Node) -> None:
+        layer, reads, out = node.layer, list(node.inputs), node.layer.name
+        shapes = [self.shapes[t] for t in reads]
+        writer = WRITERS.get(type(layer))
+        if writer is None:
+            raise UnsupportedModelError(
+                f"layer {layer.name!r} ({layer.class_name or type(layer).__name__}) cannot be "
+                "written to ONNX yet; save .keras or .h5 instead"
+            )
+        result = writer(self, layer, reads, shapes)
+        self.op("Identity", [result], out)
+
+    def activation(self, act: Act, x: str, name: str) -> str:
+        if act.name == "linear":
+            return x
+        params = {**activations.get(act.name).defaults, **act.kwargs}
+        if act.name == "relu":
+            return self.relu(x, name, **params)
+        if act.name in SIMPLE_ACTIVATIONS:
+            op, attrs = SIMPLE_ACTIVATIONS[act.name]
+            extra = {"axis": -1} if op in ("Softmax", "LogSoftmax") else {}
+            given = {k: float(params[v]) for k, v in attrs.items() if params.get(v) is not None}
+            return self.op(op, [x], **given, **extra)
+        if act.name == "gelu":
+            return self.op("Gelu", [x], approximate="tanh" if params["approximate"] else "none")
+        if act.name == "silu":
+            return self.op("Mul", [x, self.op("Sigmoid", [x])])
+        if act.name == "relu6":
+            return self.relu(x, name, max_value=6.0)
+        if act.name == "mish":
+            return self.op("Mish", [x])
+        raise UnsupportedModelError(
+            f"layer {name!r}: activation {act.name!r} cannot be written to ONNX yet"
+        )
+
+    def relu(self, x: str, name: str, negative_slope=0.0, max_value=None, threshold=0.0) -> str:
+        """Keras's relu: x from the threshold up (capped at max_value), below it
+        negative_slope * (x - threshold)."""
+        if not negative_slope and not threshold:
+            y = self.op("Relu", [x])
+        else:
+            shifted = self.op("Sub", [x, self.const(f"{name}/threshold", threshold)])
+            low = self.op("Mul", [shifted, self.const(f"{name}/negative_slope", negative_slope)])
+            above = self.op("GreaterOrEqual", [x, f"{name}/threshold"])
+            y = self.op("Where", [above, x, low])
+        if max_value is not None:
+            y = self.op("Min", [y, self.const(f"{name}/max_value", max_value)])
+        return y
+
+    def channels_first(self, x: str, rank: int) -> str:
+        perm = [0, rank + 1, *range(1, rank + 1)]
+        return self.op("Transpose", [x], perm=perm)
+
+    def channels_last(self, x: str, rank: int) -> str:
+        perm = [0, *range(2, rank + 2), 1]
+        return self.op("Transpose", [x], perm=perm)
+
+
+def _dense(b: _Builder, layer: Dense, reads, shapes) -> str:
+    y = b.op("MatMul", [reads[0], b.const(f"{layer.name}/kernel", layer.kernel.values)])
+    if layer.bias is not None:
+        y = b.op("Add", [y, b.const(f"{layer.name}/bias", layer.bias.values)])
+    return b.activation(layer.activation, y, layer.name)
+
+
+def _activation(b: _Builder, layer: Activation, reads, shapes) -> str:
+    return b.activation(layer.activation, reads[0], layer.name)
+
+
+def _batchnorm(b: _Builder, layer: BatchNorm, reads, shapes) -> str:
+    """(x - mean) / sqrt(variance + epsilon) * gamma + beta, on the last axis."""
+    name = layer.name
+    y = b.op("Sub", [reads[0], b.const(f"{name}/moving_mean", layer.moving_mean.values)])
+    std = np.sqrt(layer.moving_variance.values + layer.epsilon)
+    y = b.op("Div", [y, b.const(f"{name}/std", std)])
+    if layer.gamma is not None:
+        y = b.op("Mul", [y, b.const(f"{name}/gamma", layer.gamma.values)])
+    if layer.beta is not None:
+        y = b.op("Add", [y, b.const(f"{name}/beta", layer.beta.values)])
+    return y
+
+
+def _normalization(b: _Builder, layer: Normalization, reads, shapes) -> str:
+    mean = b.const(f"{layer.name}/mean", layer.mean.values.reshape(-1))
+    std = np.maximum(np.sqrt(layer.variance.values.reshape(-1)), 1e-7)
+    std_name = b.const(f"{layer.name}/std", std)
+    if layer.invert:
+        return b.op("Add", [mean, b.op("Mul", [reads[0], std_name])])
+    return b.op("Div", [b.op("Sub", [reads[0], mean]), std_name])
+
+
+def _rescaling(b: _Builder, layer: Rescaling, reads, shapes) -> str:
+    y = b.op("Mul", [reads[0], b.const(f"{layer.name}/scale", layer.scale)])
+    return b.op("Add", [y, b.const(f"{layer.name}/offset", layer.offset)])
+
+
+def _identity(b: _Builder, layer, reads, shapes) -> str:
+    return reads[0]
+
+
+def _prelu(b: _Builder, layer: PReLU, reads, shapes) -> str:
+    alpha = layer.alpha.values.reshape(shapes[0][-1:] if layer.alpha.values.size > 1 else ())
+    return b.op("PRelu", [reads[0], b.const(f"{layer.name}/alpha", alpha)])
+
+
+def _rearrange(b: _Builder, layer: Rearrange, reads, shapes) -> str:
+    """Every Rearrange is a gather of flat indices (`sources`); -1 picks an appended zero."""
+    shape = shapes[0]
+    src = layer.sources(shape)
+    size = int(np.prod(shape))
+    if layer.op == "permute":
+        return b.op("Transpose", [reads[0]], perm=[0, *layer.arg])
+    flat = b.op("Reshape", [reads[0], b.ints(f"{layer.name}/flat", [-1, size])])
+    if (src < 0).any():
+        zero = b.op("Mul", [b.op("Slice", [flat, b.ints(f"{layer.name}/s0", [0]),
+                                           b.ints(f"{layer.name}/s1", [1]),
+                                           b.ints(f"{layer.name}/ax", [1])]),
+                            b.const(f"{layer.name}/zero", 0.0)])  # fmt: skip
+        flat = b.op("Concat", [flat, zero], axis=1)
+        src = np.where(src < 0, size, src)
+    if not np.array_equal(src.reshape(-1), np.arange(size)):
+        flat = b.op("Gather", [flat, b.ints(f"{layer.name}/sources", src.reshape(-1))], axis=1)
+    return b.op("Reshape", [flat, b.ints(f"{layer.name}/shape", [-1, *src.shape])])
+
+
+MERGE_OPS = {"add": "Sum", "subtract": "Sub", "multiply": "Mul", "average": "Mean",
+             "maximum": "Max", "minimum": "Min"}  # fmt: skip
+
+
+def _merge(b: _Builder, layer: Merge, reads, shapes) -> str:
+    if layer.op == "concatenate":
+        axis = layer.axis + 1 if layer.axis >= 0 else layer.axis
+        return b.op("Concat", reads, axis=axis)
+    return b.op(MERGE_OPS[layer.op], reads)
+
+
+def _conv(b: _Builder, layer: Conv, reads, shapes) -> str:
+    k4 = layer.kernel4()
+    kh, kw, cin, cout = k4.shape
+    rank = layer.rank
+    if layer.depthwise:
+        weight = k4.transpose(2, 3, 0, 1).reshape(cin * cout, 1, kh, kw)
+    else:
+        weight = k4.transpose(3, 2, 0, 1)
+    weight = weight[..., 0] if rank == 1 else weight
+    hw = shapes[0][:-1] if rank == 2 else shapes[0][:1]
+    pads = _pads(hw, weight.shape[2:], layer.strides[:rank], layer.dilation[:rank], layer.padding)
+    x = b.channels_first(reads[0], rank)
+    inputs = [x, b.const(f"{layer.name}/kernel", weight)]
+    if layer.bias is not None:
+        inputs.append(b.const(f"{layer.name}/bias", layer.bias.values))
+    y = b.op("Conv", inputs, strides=list(layer.strides[:rank]),
+             dilations=list(layer.dilation[:rank]), pads=pads,
+             group=cin if layer.depthwise else 1)  # fmt: skip
+    y = b.channels_last(y, rank)
+    return b.activation(layer.activation, y, layer.name)
+
+
+def _pads(hw, kernel, strides, dilation, padding: str) -> list[int]:
+    before, after = [], []
+    for n, k, s, d in zip(hw, kernel, strides, dilation):
+        out, first = geometry(n, k, s, d, padding)
+        need = max((out - 1) * s + (k - 1) * d + 1 - n, 0)
+        before.append(first)
+        after.append(max(need - first, 0))
+    return before + after
+
+
+def _separable(b: _Builder, layer: SeparableConv, reads, shapes) -> str:
+    first, second = layer.steps()
+    first.name, second.name = f"{layer.name}/depthwise", f"{layer.name}/pointwise"
+    mid = _conv(b, first, reads, shapes)
+    return _conv(b, second, [mid], [first.output_shape(shapes[0])])
+
+
+def _pool(b: _Builder, layer: Pool, reads, shapes) -> str:
+    rank = layer.rank
+    hw = shapes[0][:-1] if rank == 2 else shapes[0][:1]
+    pads = _pads(hw, layer.pool[:rank], layer.strides[:rank], (1,) * rank, layer.padding)
+    x = b.channels_first(reads[0], rank)
+    op = "MaxPool" if layer.op == "max" else "AveragePool"
+    extra = {} if layer.op == "max" else {"count_include_pad": 0}
+    y = b.op(op, [x], kernel_shape=list(layer.pool[:rank]), strides=list(layer.strides[:rank]),
+             pads=pads, **extra)  # fmt: skip
+    return b.channels_last(y, rank)
+
+
+def _global_pool(b: _Builder, layer: GlobalPool, reads, shapes) -> str:
+    if layer.masked:
+        raise UnsupportedModelError(f"layer {layer.name!r}: a masked average cannot be written "
+                                    "to ONNX yet")  # fmt: skip
+    axes = b.ints(f"{layer.name}/axes", list(range(1, len(shapes[0]))))
+    op = "ReduceMax" if layer.op == "max" else "ReduceMean"
+    return b.op(op, [reads[0], axes], keepdims=int(layer.keepdims))
+
+
+WRITERS = {
+    Dense: _dense, Activation: _activation, BatchNorm: _batchnorm,
+    Normalization: _normalization, Rescaling: _rescaling, Identity: _identity, PReLU: _prelu,
+    Rearrange: _rearrange, Merge: _merge, Conv: _conv, SeparableConv: _separable, Pool: _pool,
+    GlobalPool: _global_pool,
+}  # fmt: skip
