@@ -62,9 +62,7 @@ def test_libreoffice_computes_the_frameworks_predictions(engine, tmp_path):
             books.append(book)
             cases.append((file, data["y"][r], model.forward(row)[0]))
     worst = 0.0
-    for index, (book, wb, (file, want, ref)) in enumerate(
-        zip(books, engine.recalc(*books), cases)
-    ):
+    for index, (book, wb, (file, want, ref)) in enumerate(zip(books, engine.recalc(*books), cases)):
         if index in fresh:  # the cached values are what LibreOffice computes
             assert not mismatches(book, wb), file
             continue

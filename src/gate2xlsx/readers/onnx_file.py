@@ -30,7 +30,7 @@ def import_onnx(path: Path):
         raise UnsupportedModelError(
             "reading ONNX files needs the onnx package, which is not installed",
             path=path,
-            hint="pip install 'gate2xlsx[onnx]'",
+            hint="pip install onnx",
         ) from None
     return onnx
 

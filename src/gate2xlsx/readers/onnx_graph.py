@@ -63,7 +63,7 @@ SPATIAL = {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool
 SUPPORTED = {
     "": set(ACTIVATIONS) | PASS_THROUGH | ARITHMETIC | SPATIAL | LABEL_OPS
     | {"Gemm", "MatMul", "Gelu", "BatchNormalization", "Flatten", "Reshape", "Concat",
-       "Constant", "Greater", "Where", "ReduceMean"},
+       "Constant", "Greater", "Where", "ReduceMean", "Transpose"},
     "ai.onnx.ml": {"ZipMap", "ArrayFeatureExtractor"},
 }  # fmt: skip
 FLOAT_TYPES = {1, 11}  # TensorProto FLOAT, DOUBLE
@@ -103,10 +103,10 @@ def check_operators(model, path: Path) -> None:
         if n.op_type not in SUPPORTED.get("" if n.domain == "ai.onnx" else n.domain, set())
     })  # fmt: skip
     if unknown:
-        known = ", ".join(sorted(SUPPORTED[""] - {"Constant", "Greater", "Where"}))
+        known = ", ".join(sorted(SUPPORTED[""] - {"Constant", "Greater", "Where"} - LABEL_OPS))
         raise UnsupportedModelError(
             f"the graph uses operators gate2xlsx does not compute: {', '.join(unknown)} "
-            f"(it computes {known}, and ZipMap / ArrayFeatureExtractor of ai.onnx.ml)",
+            f"(it computes {known}, and skl2onnx's ArgMax / ArrayFeatureExtractor label)",
             path=path,
         )
 
@@ -491,6 +491,15 @@ class Translation:
             f"batch axis of shape {list(self.shapes[x.name])}",
             path=self.path,
         )
+
+    def _op_Transpose(self, node) -> None:
+        x = self._first(self._tensor(node))
+        perm = [int(p) for p in _attrs(node).get("perm", [])]
+        if perm[:1] != [0] or sorted(perm) != list(range(self._rank(x) + 1)):
+            raise UnsupportedModelError(f"node {node.name!r} (Transpose) moves the batch axis",
+                                        path=self.path)  # fmt: skip
+        layer = Rearrange(self._layer_name(node), "Transpose", op="permute", arg=tuple(perm[1:]))
+        self._set(node, self._add(layer, [x]))
 
     def _flat(self, node, x: Tensor, shape: Shape) -> Tensor:
         if self.shapes[x.name] == shape:

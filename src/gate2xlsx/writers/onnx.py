@@ -239,6 +239,8 @@ def _merge(b: _Builder, layer: Merge, reads, shapes) -> str:
     if layer.op == "concatenate":
         axis = layer.axis + 1 if layer.axis >= 0 else layer.axis
         return b.op("Concat", reads, axis=axis)
+    if layer.op == "add" and len(reads) == 2:
+        return b.op("Add", reads)  # what exporters write (and the reader reads) for two
     return b.op(MERGE_OPS[layer.op], reads)
 
 
