@@ -341,3 +341,27 @@ def test_a_training_sheet_as_a_newcomer_asks_for_it(tmp_path):
         assert wrong.returncode != 0 and len(errors) == 1 and says in errors[0], wrong.stderr
         assert "Traceback" not in wrong.stderr
     assert not (tmp_path / "x.xlsx").exists() and not (tmp_path / "x.h5").exists()
+
+
+ONNX_FIXTURES = SAMPLES.parent / "tests" / "fixtures" / "onnx"
+
+
+def test_a_pytorch_model_goes_in_as_onnx_and_comes_out_as_onnx(tmp_path):
+    """The README's three lines for PyTorch, with the runtime dependencies alone."""
+    book, back = tmp_path / "or.xlsx", tmp_path / "edited.onnx"
+    done = gate2xlsx_cli(str(ONNX_FIXTURES / "or_softmax.dynamo.onnx"), "-o", str(book), "--quiet")
+    assert done.returncode == 0, done.stderr
+    done = gate2xlsx_cli("extract", str(book), "-o", str(back))
+    assert done.returncode == 0, done.stderr
+    assert gate2xlsx.load(back).count_params() == 6
+
+
+@pytest.mark.parametrize("file", ["binary_strings.pkl", "three_classes.joblib"])
+def test_a_pickle_is_one_line_pointing_to_skops_and_nothing_is_written(tmp_path, file):
+    out = tmp_path / "model.xlsx"
+    done = gate2xlsx_cli(str(ONNX_FIXTURES / file), "-o", str(out))
+    assert done.returncode != 0 and not out.exists()
+    assert "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and "pickle" in errors[0], done.stderr
+    assert "skops.io.dump" in done.stderr and "torch.onnx.export" in done.stderr

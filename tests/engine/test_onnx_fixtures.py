@@ -18,7 +18,9 @@ import pytest
 from cached import mismatches
 
 import gate2xlsx
-from gate2xlsx.readers.xlsx import named_values, set_named_values
+from gate2xlsx.readers.xlsx import named_values, read_workbook, set_named_values
+from gate2xlsx.sheet.names import weight_names
+from gate2xlsx.writers import save
 
 ONNX = Path(__file__).resolve().parents[1] / "fixtures" / "onnx"
 MANIFEST = json.loads((ONNX / "manifest.json").read_text())
@@ -71,3 +73,33 @@ def test_libreoffice_computes_the_frameworks_predictions(engine, tmp_path):
         assert scaled_error(got, want) <= FRAMEWORK_TOL, file
         assert np.allclose(got, ref, rtol=1e-9, atol=1e-12), file
     print(f"onnx and skops: worst vs the framework {worst:.2e}")
+
+
+@pytest.mark.parametrize("file", ["relu_tanh_dropout.onnx", "small_cnn.dynamo.onnx",
+                                  "binary_strings.skops"])  # fmt: skip
+def test_an_edited_workbook_extracted_to_onnx_predicts_the_edited_sheet(file, engine, tmp_path):
+    """A learner edits a weight and the input; LibreOffice shows the new output; `extract -o
+    model.onnx` writes a file onnxruntime runs to the same numbers."""
+    import onnxruntime as ort
+
+    model = gate2xlsx.load(ONNX / file)
+    base = gate2xlsx.write_workbook(model, tmp_path / "base.xlsx")
+    first = model.weighted_layers()[0]
+    name = weight_names(model)[(first.name, "kernel")]
+    wb = openpyxl.load_workbook(base)
+    edited = named_values(wb, name) * -1.5 + 0.25
+    set_named_values(wb, name, edited)
+    row = expected(next(e for e in MANIFEST if file in e["files"]))["x"][1]
+    set_named_values(wb, "input", row)
+    book = tmp_path / "edited.xlsx"
+    wb.save(book)
+    (shown,) = engine.recalc(book)
+    sheet_output = named_values(shown, "output").reshape(-1)
+
+    out = save(read_workbook(book), tmp_path / "edited.onnx")
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    given = session.get_inputs()[0]
+    x = row.reshape(1, *given.shape[1:]).astype(np.float32)
+    predicted = session.run(None, {given.name: x})[0].reshape(-1)
+    assert scaled_error(predicted, sheet_output) <= FRAMEWORK_TOL
+    assert scaled_error(model.forward(row)[0], sheet_output) > 1e-3  # the edit changed it

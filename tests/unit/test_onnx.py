@@ -198,8 +198,11 @@ def _run(path: Path, x: np.ndarray) -> np.ndarray:
     return np.concatenate([o.reshape(len(x), -1) for o in session.run(None, feeds)], axis=1)
 
 
-@pytest.mark.parametrize("file", ["small_cnn.onnx", "binary_strings.onnx", "digits_gelu.onnx",
-                                  "regressor_two_targets.skops", "branches.dynamo.onnx"])  # fmt: skip
+OUT_FILES = ["small_cnn.onnx", "binary_strings.onnx", "digits_gelu.onnx",
+             "regressor_two_targets.skops", "branches.dynamo.onnx"]  # fmt: skip
+
+
+@pytest.mark.parametrize("file", OUT_FILES)
 def test_the_onnx_gate2xlsx_writes_runs_in_onnxruntime(tmp_path, file):
     model = gate2xlsx.load(ONNX / file)
     x = np.load(ONNX / (file.split(".")[0] + ".expected.npz"))["x"].astype(np.float32)

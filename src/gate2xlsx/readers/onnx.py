@@ -28,7 +28,8 @@ def read(path: Path) -> Model:
     body = as_chain(graph) or Model.of_graph(graph)
     body.name = model.graph.name or path.stem
     body.class_names = translation.class_names
-    body.source = Source(str(path), f"{FORMAT} (opset {opset})", "", producer)
+    made_by = f", written by {producer}" if producer else ""
+    body.source = Source(str(path), f"{FORMAT} (opset {opset}{made_by})")
     return body
 
 
