@@ -65,6 +65,7 @@ class Translation(LayoutOps, PatternOps):
         self.taken: set[str] = set()
         self.done: set[int] = set()
         self.class_names: list[str] | None = None
+        self.batch: int | None = None  # the inputs' batch size, when the file fixes it
         self.outputs = {o.name for o in model.graph.output}
         self.uses = Counter(name for node in model.graph.node for name in node.input)
         self.uses.update(o.name for o in model.graph.output)
@@ -104,6 +105,7 @@ class Translation(LayoutOps, PatternOps):
         name = self._claim(value.name or "input")
         shape = tuple(dims[1:])
         self.ports.append(Port(name, shape))
+        self.batch = dims[0] if self.batch in (None, dims[0]) else None
         self.shapes[name] = shape
         self.values[value.name] = Tensor(name)
 

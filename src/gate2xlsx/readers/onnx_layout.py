@@ -53,15 +53,16 @@ class LayoutOps:
         self._set(node, self._flat(node, x, (int(np.prod(self.shapes[x.name])),)))
 
     def _op_Reshape(self, node) -> None:
-        """To a constant shape that keeps the batch axis first (-1 or 0): a flatten or a
-        reshape of each row; (N, 1) to (N,) changes nothing the sheet shows."""
+        """To a constant shape that keeps the batch axis first (-1, 0, or the input's fixed batch
+        size, as an export without dynamic axes writes it): a flatten or a reshape of each row; (N, 1) to (N,) changes nothing the sheet shows."""
         x, target = self._first(self._tensor(node)), self._const(node, 1)
         size = int(np.prod(self.shapes[x.name]))
         dims = [int(d) for d in target.reshape(-1)] if target is not None else []
         rest = dims[1:]
         if rest.count(-1) == 1 and all(d > 0 for d in rest if d != -1):
             rest[rest.index(-1)] = size // max(int(np.prod([d for d in rest if d != -1])), 1)
-        if dims[:1] in ([-1], [0]) and rest and min(rest) > 0 and int(np.prod(rest)) == size:
+        batch = dims[:1] in ([-1], [0]) or (dims[:1] == [self.batch] and self.batch is not None)
+        if batch and rest and min(rest) > 0 and int(np.prod(rest)) == size:
             return self._set(node, self._flat(node, x, tuple(rest)))
         if dims in ([-1], [-1, 1]) and node.output[0] in self.outputs:
             # skl2onnx's regressor output: each row's values, one after another (a single
