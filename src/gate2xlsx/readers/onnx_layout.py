@@ -53,8 +53,9 @@ class LayoutOps:
         self._set(node, self._flat(node, x, (int(np.prod(self.shapes[x.name])),)))
 
     def _op_Reshape(self, node) -> None:
-        """To a constant shape that keeps the batch axis first (-1, 0, or the input's fixed batch
-        size, as an export without dynamic axes writes it): a flatten or a reshape of each row; (N, 1) to (N,) changes nothing the sheet shows."""
+        """To a constant shape that keeps the batch axis first (-1, 0, or the input's fixed
+        batch size, as an export without dynamic axes writes it): a flatten or a reshape of
+        each row; skl2onnx's regressor output reshape changes nothing the sheet shows."""
         x, target = self._first(self._tensor(node)), self._const(node, 1)
         size = int(np.prod(self.shapes[x.name]))
         dims = [int(d) for d in target.reshape(-1)] if target is not None else []
