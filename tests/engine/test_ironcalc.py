@@ -131,3 +131,19 @@ def test_ironcalc_trains_as_keras_fit(case, ironcalc, tmp_path):
     reached = [p.values.ravel() for layer in slower.layers for p in layer.weights().values()]
     for name, weights in zip(names, reached):
         np.testing.assert_allclose(wb.numbers(name).ravel(), weights, rtol=1e-9, atol=1e-12)
+
+
+def test_ironcalc_computes_pytorch_and_scikit_learn_models(ironcalc, tmp_path):
+    """Every ONNX and skops fixture: each framework row set into `input`, IronCalc evaluates,
+    `output` equals the framework's predictions."""
+    from test_onnx_fixtures import CASES, FRAMEWORK_TOL, ONNX
+    from test_onnx_fixtures import expected as framework
+
+    for entry, file in CASES:
+        model, data = gate2xlsx.load(ONNX / file), framework(entry)
+        wb = ironcalc.Workbook(gate2xlsx.write_workbook(model, tmp_path / "m.xlsx"))
+        for row, want in zip(data["x"], data["y"]):
+            wb.set_numbers("input", row)
+            got = wb.numbers("output").reshape(-1)
+            assert scaled_error(got, want) <= FRAMEWORK_TOL, file
+            assert np.allclose(got, model.forward(row)[0], rtol=1e-9, atol=1e-12), file
