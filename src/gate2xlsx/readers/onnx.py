@@ -15,6 +15,9 @@ from .onnx_graph import Translation, check_operators
 
 FORMAT = "ONNX"
 CHAIN_LAYERS = (Dense, Activation, BatchNorm, Rescaling, Identity)
+# what torch's exporters and skl2onnx ("ONNX(MLPClassifier)") call every graph: the file's
+# name says more
+GENERIC_NAMES = {"", "main_graph", "torch_jit", "torch-jit-export"}
 
 
 def read(path: Path) -> Model:
@@ -26,7 +29,10 @@ def read(path: Path) -> Model:
     opset = max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default=0)
     producer = " ".join(p for p in (model.producer_name, model.producer_version) if p)
     body = as_chain(graph) or Model.of_graph(graph)
-    body.name = model.graph.name or path.stem
+    named = model.graph.name
+    body.name = (
+        path.name.split(".")[0] if named in GENERIC_NAMES or named.startswith("ONNX(") else named
+    )
     body.class_names = translation.class_names
     made_by = f", written by {producer}" if producer else ""
     body.source = Source(str(path), f"{FORMAT} (opset {opset}{made_by})")

@@ -166,7 +166,14 @@ def data_plan(
         text(title, HEADER_ROW, col, "Output", "layer"),
         text(title, HEADER_ROW + 1, col, "probabilities", "step"),
         text_row(title, HEADER_ROW + 2, col, output_headers(labels, m)),
-        copy_of(probs, done.outputs, "output", "data_outputs", say("data_outputs_comment"), out),
+        copy_of(
+            probs,
+            done.outputs,
+            "output",
+            "data_outputs",
+            say("data_outputs_comment", returns=spec.returns),
+            out,
+        ),
         text(title, label_row, 1, "class labels", "step"),
         Region(label_block, "header", values=[labels]),
     )

@@ -72,7 +72,7 @@ def graph_network_plan(
     draw_layers(sheet, grids, graph, values, drawn, refs)
     outs = graph.output_ports()
     blocks = [
-        _output(sheet, grids, port, drawn[port.name], values[port.name], name)
+        _output(sheet, grids, port, drawn[port.name], values[port.name], name, spec.returns)
         for port, name in zip(outs, port_names(len(outs), "output"))
     ]
     if len(graph.inputs) > 1:  # `input` and `output` name the first of several
@@ -159,11 +159,12 @@ def _keras_cell(block: Block, k: int) -> str:
     return block.cell(k // block.cols, k % block.cols)
 
 
-def _output(sheet, grids: GridPlacer, port: Port, made: Drawn, value, name: str) -> Block:
+def _output(sheet, grids: GridPlacer, port: Port, made: Drawn, value, name: str,
+            returns: str) -> Block:  # fmt: skip
     shape = tuple(port.shape)
     grids.heading(f"Output {port.name!r} ({shape_text(shape)})")
-    block = _keras_block(grids, shape, f"{name} (what Keras's predict returns)")
-    sheet.add(Region(block, "output", name=name, comment=say("output_comment"),
+    block = _keras_block(grids, shape, f"{name} (what {returns} returns)")
+    sheet.add(Region(block, "output", name=name, comment=say("output_comment", returns=returns),
                      results=np.asarray(value).reshape(block.rows, block.cols),
                      cell_formula=lambda i, j: F.formula(F.reference(
                          made.ref(i * block.cols + j, NETWORK)))))  # fmt: skip

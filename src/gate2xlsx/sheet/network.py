@@ -60,14 +60,14 @@ def network_plan(
     sheet.add(
         text(NETWORK, row, 1, "Output", "layer"),
         text_row(NETWORK, row, 2, heads),
-        text(NETWORK, row + 1, 1, "output (what Keras's predict returns)", "step"),
+        text(NETWORK, row + 1, 1, f"output (what {spec.returns} returns)", "step"),
         Region(
             out,
             "output",
             cell_formula=lambda i, j: F.formula(last.cell(i, j)),
             results=probs,
             name="output",
-            comment=say("output_comment"),
+            comment=say("output_comment", returns=spec.returns),
         ),
         text(NETWORK, row + 2, 1, "class labels", "step"),
         Region(classes, "header", values=[labels]),

@@ -54,6 +54,7 @@ class WorkbookSpec:
     described_inputs: list[str] | None = None
     about: dict[str, str] = field(default_factory=dict)
     title: str = "model"  # how sheet titles name the network: the file's name
+    returns: str = "Keras's predict"  # the framework call `output` equals, as the sheets say it
     training: TrainingSpec | None = None
 
     def __post_init__(self) -> None:
