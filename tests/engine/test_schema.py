@@ -19,6 +19,8 @@ import openpyxl
 import pytest
 from conftest import FIXTURES, SAMPLES, _in_ci
 from test_keras_fixtures import GOOD, load
+from test_onnx_fixtures import MANIFEST as ONNX_MANIFEST
+from test_onnx_fixtures import ONNX
 from test_tensor_fixtures import FLAVOURS, entries
 
 import gate2xlsx
@@ -78,7 +80,10 @@ def test_every_fixture_workbook_is_schema_valid(audit, tmp_path):
             gate2xlsx.write_workbook(
                 model, tmp_path / f"{flavour.replace('/', '_')}_{entry['name']}.xlsx"
             )
-    graphs = sum(len(entries(f)) for f in FLAVOURS)
+    for entry in ONNX_MANIFEST:  # PyTorch and scikit-learn: one file of each model
+        gate2xlsx.write_workbook(gate2xlsx.load(ONNX / entry["files"][0]),
+                                 tmp_path / f"onnx_{entry['name']}.xlsx")  # fmt: skip
+    graphs = sum(len(entries(f)) for f in FLAVOURS) + len(ONNX_MANIFEST)
     assert len(list(tmp_path.glob("*.xlsx"))) == len(GOOD) + 11 + graphs
     found = findings(audit, tmp_path)
     assert [f for f in found if not allowed(f)][:5] == []
