@@ -159,6 +159,15 @@ class BatchNorm(Layer):
     epsilon: float = 1e-3
     kind: ClassVar[str] = "batchnorm"
 
+    @classmethod
+    def affine(cls, name: str, class_name: str, width: int, **given: Param) -> BatchNorm:
+        """A scaler's per-feature affine (StandardScaler, MinMaxScaler, ONNX's Scaler) as a
+        BatchNorm with epsilon 0: a missing mean is 0 and a missing variance 1, so nothing
+        but the given numbers enters the arithmetic."""
+        found = {"moving_mean": Param(np.zeros(width), "(none: 0)"),
+                 "moving_variance": Param(np.ones(width), "(none: 1)"), **given}  # fmt: skip
+        return cls(name, class_name, epsilon=0.0, **found)
+
     def settings(self) -> dict[str, float]:
         return {"epsilon": self.epsilon}
 

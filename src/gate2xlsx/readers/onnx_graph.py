@@ -301,30 +301,59 @@ class Translation(LayoutOps, PatternOps):
         if c is None:
             raise UnsupportedModelError(f"node {node.name!r} ({node.op_type}) reads no tensor",
                                         path=self.path)  # fmt: skip
-        if op == "add" and self._bias(node, x, c):
-            return
-        if c.size != 1:
+        if op == "add" and self._folded(node, x, c, node.input[1 - k], node.input[k]):
+            return None
+        if c.size == 1:
+            v = float(c.reshape(-1)[0])
+            scale, offset = {"add": (1.0, v), "multiply": (v, 0.0),
+                             "subtract": (-1.0, v) if k == 1 else (1.0, -v)}[op]  # fmt: skip
+            layer = Rescaling(self._layer_name(node), node.op_type, scale=scale, offset=offset)
+            return self._set(node, self._add(layer, [x], x.channels_last))
+        width = self.shapes[x.name][-1]
+        if self._rank(x) != 1 or c.size != width or (op == "subtract" and k == 1):
             raise UnsupportedModelError(
                 f"node {node.name!r} ({node.op_type}) combines a tensor with a constant of shape "
-                f"{list(c.shape)}; gate2xlsx adds a bias after a MatMul, or a single number",
+                f"{list(c.shape)}; gate2xlsx reads a bias after a MatMul, a single number, or "
+                "one number per feature of a vector",
                 path=self.path,
             )
-        v = float(c.reshape(-1)[0])
-        scale, offset = {"add": (1.0, v), "multiply": (v, 0.0),
-                         "subtract": (-1.0, v) if k == 1 else (1.0, -v)}[op]  # fmt: skip
-        layer = Rescaling(self._layer_name(node), node.op_type, scale=scale, offset=offset)
-        self._set(node, self._add(layer, [x], x.channels_last))
+        role = {"add": "beta", "multiply": "gamma", "subtract": "moving_mean"}[op]
+        self._set(node, self._affine(node, x, **{role: (c, node.input[1 - k])}))
+        return None
 
-    def _bias(self, node, x: Tensor, c: np.ndarray) -> bool:
-        """Add(MatMul(x, W), b): the bias of that Dense (MatMul's result read by nothing else)."""
+    def _affine(self, node, x: Tensor, **given: tuple[np.ndarray, str]) -> Tensor:
+        """(x - moving_mean) * gamma + beta, feature by feature (BatchNorm.affine)."""
+        width = self.shapes[x.name][-1]
+        params = {key: Param(np.broadcast_to(np.asarray(v).reshape(-1), (width,)).copy(), name)
+                  for key, (v, name) in given.items()}  # fmt: skip
+        layer = BatchNorm.affine(self._layer_name(node), node.op_type, width, **params)
+        return self._add(layer, [x])
+
+    def _op_Scaler(self, node) -> None:
+        """ai.onnx.ml's Scaler (StandardScaler through skl2onnx): (x - offset) * scale."""
+        found = attributes(node)
+        x = self._tensor(node)
+        offset = np.asarray(found.get("offset", [0.0]), dtype=np.float64)
+        scale = np.asarray(found.get("scale", [1.0]), dtype=np.float64)
+        self._set(node, self._affine(node, x, moving_mean=(offset, "offset"),
+                                     gamma=(scale, "scale")))  # fmt: skip
+
+    def _folded(self, node, x: Tensor, c: np.ndarray, const: str, read: str) -> bool:
+        """Add(MatMul(x, W), b) is that Dense's bias; Add(Mul(x, s), b) that affine's beta,
+        when nothing else reads the first result."""
         last = self.nodes[-1].layer if self.nodes else None
-        if not (isinstance(last, Dense) and last.name == x.name and last.bias is None):
+        if last is None or last.name != x.name or self.uses[read] != 1:
             return False
-        units = last.kernel.values.shape[1]
-        if c.size not in (1, units) or self.uses[node.input[0]] != 1:
+        width = self.shapes[x.name][-1]
+        if c.size not in (1, width):
             return False
-        name = node.input[1] if node.input[1] in self.values else node.input[0]
-        last.bias = Param(np.broadcast_to(c.reshape(-1), (units,)).astype(np.float64), name)
+        values = Param(np.broadcast_to(c.reshape(-1), (width,)).astype(np.float64), const)
+        if isinstance(last, Dense) and last.bias is None:
+            last.bias = values
+        elif isinstance(last, BatchNorm) and last.epsilon == 0.0 and last.beta is None:
+            last.beta = values
+        else:
+            return False
         self._set(node, x)
         return True
 

@@ -39,7 +39,7 @@ SUPPORTED = {
     "": set(ACTIVATIONS) | PASS_THROUGH | ARITHMETIC | SPATIAL | LABEL_OPS
     | {"Gemm", "MatMul", "Gelu", "BatchNormalization", "Flatten", "Reshape", "Concat",
        "Constant", "Greater", "Where", "ReduceMean", "Transpose"},
-    "ai.onnx.ml": {"ZipMap", "ArrayFeatureExtractor"},
+    "ai.onnx.ml": {"ZipMap", "ArrayFeatureExtractor", "Scaler"},
 }  # fmt: skip
 FLOAT_TYPES = {1, 11}  # TensorProto FLOAT, DOUBLE
 
@@ -81,7 +81,8 @@ def check_operators(model, path: Path) -> None:
         known = ", ".join(sorted(SUPPORTED[""] - {"Constant", "Greater", "Where"} - LABEL_OPS))
         raise UnsupportedModelError(
             f"the graph uses operators gate2xlsx does not compute: {', '.join(unknown)} "
-            f"(it computes {known}, and skl2onnx's ArgMax / ArrayFeatureExtractor label)",
+            f"(it computes {known}; of ai.onnx.ml, Scaler and the classifier's ZipMap and "
+            "ArrayFeatureExtractor)",
             path=path,
         )
 

@@ -22,9 +22,10 @@ import numpy as np
 from ..errors import InputError, UnsupportedModelError
 from ..graph import Graph, Node, Port
 from ..maps import Merge
-from ..model import Act, Dense, Model, Param, Rescaling, Source
+from ..model import Act, BatchNorm, Dense, Model, Param, Rescaling, Source
 
 ESTIMATORS = ("MLPClassifier", "MLPRegressor")
+SCALERS = ("StandardScaler", "MinMaxScaler")  # the Pipeline steps read before one
 ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "logistic": "sigmoid", "identity": "linear",
                "softmax": "softmax"}  # fmt: skip
 MAX_ARRAY_BYTES = 1 << 30
@@ -44,24 +45,71 @@ def read(path: Path) -> Model:
             schema = json.loads(archive.read("schema.json"))
         except (ValueError, UnicodeDecodeError) as exc:
             raise InputError(f"schema.json is not JSON ({exc})", path=path) from None
-        estimator = schema.get("__class__") if isinstance(schema, dict) else None
+        *scalers, (estimator, fields, _) = _steps(schema, path)
         if estimator not in ESTIMATORS:
             raise UnsupportedModelError(
                 f"the file holds a {estimator or 'non-estimator'}; gate2xlsx reads "
-                f"{' and '.join(ESTIMATORS)} from .skops files",
+                f"{' and '.join(ESTIMATORS)} from .skops files (in a Pipeline after "
+                f"{' or '.join(SCALERS)})",
                 path=path,
                 hint="other scikit-learn models: export to ONNX with skl2onnx, if it converts them",
             )
-        fields = _fields(schema, path)
         attrs = _Attributes(archive, fields, path)
         coefs, intercepts = attrs.arrays("coefs_"), attrs.arrays("intercepts_")
         hidden, out = attrs.text("activation"), attrs.text("out_activation_")
         classes = attrs.array("classes_") if estimator == "MLPClassifier" else None
-    version = attrs.optional_text("_sklearn_version")
-    model = _model(estimator, coefs, intercepts, hidden, out, classes, path)
+        width = coefs[0].shape[0] if coefs else 0
+        first = [_scaler(cls, _Attributes(archive, f, path), name, width)
+                 for cls, f, name in scalers]  # fmt: skip
+    version = _Attributes(None, _fields(schema, path), path).optional_text("_sklearn_version")
+    model = _model(coefs, intercepts, hidden, out, classes, first, path)
     model.name = path.stem
     model.source = Source(str(path), "skops (scikit-learn " + (version or "?") + ")", "", "")
     return model
+
+
+def _steps(schema: dict, path: Path) -> list[tuple[str | None, dict, str]]:
+    """(class, attributes, step name) of a Pipeline's steps, or of the one estimator."""
+    if not isinstance(schema, dict):
+        raise InputError("schema.json holds no estimator", path=path)
+    if schema.get("__class__") != "Pipeline":
+        return [(schema.get("__class__"), _fields(schema, path), "")]
+    steps = _fields(schema, path).get("steps", {}).get("content")
+    found = []
+    for step in steps if isinstance(steps, list) else []:
+        pair = step.get("content") if isinstance(step, dict) else None
+        if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[1], dict)):
+            raise InputError("a Pipeline step is not a (name, estimator) pair", path=path)
+        name = json.loads(pair[0].get("content", '""')) if pair[0].get("is_json") else ""
+        found.append((pair[1].get("__class__"), _fields(pair[1], path), str(name)))
+    if not found:
+        raise InputError("the Pipeline has no steps", path=path)
+    for cls, _, name in found[:-1]:
+        if cls not in SCALERS:
+            raise UnsupportedModelError(
+                f"Pipeline step {name!r} is a {cls}; gate2xlsx reads {' and '.join(SCALERS)} "
+                "before the network",
+                path=path,
+            )
+    return found
+
+
+def _scaler(cls: str, attrs: _Attributes, name: str, width: int) -> BatchNorm:
+    """StandardScaler: (x - mean_) / scale_ (the variance scale_ squared); MinMaxScaler:
+    x * scale_ + min_. Both as BatchNorm.affine, so the sheet computes them exactly."""
+    if cls == "MinMaxScaler":
+        if attrs.value("clip"):
+            raise UnsupportedModelError(f"Pipeline step {name!r} (MinMaxScaler) clips",
+                                        path=attrs.path)  # fmt: skip
+        return BatchNorm.affine(name, cls, width, gamma=Param(attrs.array("scale_"), "scale_"),
+                                beta=Param(attrs.array("min_"), "min_"))  # fmt: skip
+    given = {}
+    if attrs.value("with_mean"):
+        given["moving_mean"] = Param(attrs.array("mean_"), "mean_")
+    if attrs.value("with_std"):
+        scale = attrs.array("scale_")
+        given["moving_variance"] = Param(scale.astype(np.float64) ** 2, "scale_ squared")
+    return BatchNorm.affine(name, cls, width, **given)
 
 
 def _fields(schema: dict, path: Path) -> dict:
@@ -87,11 +135,15 @@ class _Attributes:
     def optional_text(self, key: str) -> str | None:
         return self.text(key) if key in self.fields else None
 
-    def text(self, key: str) -> str:
+    def value(self, key: str) -> object:
+        """A JSON scalar (a bool, number, string or None)."""
         node = self._node(key)
         if node.get("__loader__") != "JsonNode" or not node.get("is_json"):
             raise InputError(f"{key!r} is not stored as JSON text", path=self.path)
-        value = json.loads(node.get("content", "null"))
+        return json.loads(node.get("content", "null"))
+
+    def text(self, key: str) -> str:
+        value = self.value(key)
         if not isinstance(value, str):
             raise InputError(f"{key!r} is not a string", path=self.path)
         return value
@@ -126,7 +178,7 @@ class _Attributes:
                                         path=self.path) from None  # fmt: skip
 
 
-def _model(estimator, coefs, intercepts, hidden, out, classes, path: Path) -> Model:
+def _model(coefs, intercepts, hidden, out, classes, first: list, path: Path) -> Model:
     if len(coefs) != len(intercepts) or not coefs:
         raise InputError("coefs_ and intercepts_ do not pair up", path=path)
     for name in (hidden, out):
@@ -148,8 +200,8 @@ def _model(estimator, coefs, intercepts, hidden, out, classes, path: Path) -> Mo
     n_inputs = coefs[0].shape[0]
     names = None if classes is None else [str(c) for c in classes.reshape(-1)]
     if classes is not None and len(names) == 2 and coefs[-1].shape[1] == 1:
-        return _binary(layers, n_inputs, names)
-    return Model(n_inputs, layers, class_names=names)
+        return _binary(first + layers, n_inputs, names)
+    return Model(n_inputs, first + layers, class_names=names)
 
 
 def _binary(layers: list, n_inputs: int, names: list[str]) -> Model:
