@@ -123,7 +123,7 @@ def _external_file(tensor, path: Path) -> Path:
             "data only from the model's own folder",
             path=path,
         )
-    folder = path.resolve().parent
+    folder = path.parent.resolve()  # the folder the file was given in
     target = (path.parent / location).resolve()
     if folder not in target.parents:
         raise UnsafeModelError(f"{where}, which leads outside the model's folder (a symbolic link)",
