@@ -23,6 +23,7 @@ from ..errors import InputError, UnsupportedModelError
 from ..graph import Graph, Node, Port
 from ..maps import Merge
 from ..model import Act, BatchNorm, Dense, Model, Param, Rescaling, Source
+from .keras_zip import ZIP_ERRORS
 
 ESTIMATORS = ("MLPClassifier", "MLPRegressor")
 SCALERS = ("StandardScaler", "MinMaxScaler")  # the Pipeline steps read before one
@@ -35,11 +36,18 @@ def is_skops(path: Path) -> bool:
     try:
         with zipfile.ZipFile(path) as archive:
             return "schema.json" in archive.namelist()
-    except (zipfile.BadZipFile, OSError):
+    except ZIP_ERRORS:
         return False
 
 
 def read(path: Path) -> Model:
+    try:
+        return _read(path)
+    except ZIP_ERRORS as exc:  # a damaged member, an odd compression
+        raise InputError(f"not a readable .skops archive ({exc})", path=path) from None
+
+
+def _read(path: Path) -> Model:
     with zipfile.ZipFile(path) as archive:
         try:
             schema = json.loads(archive.read("schema.json"))
@@ -173,8 +181,8 @@ class _Attributes:
             raise InputError(f"{key!r}: {name} is {info.file_size:,} bytes", path=self.path)
         try:
             return np.load(io.BytesIO(self.archive.read(name)), allow_pickle=False)
-        except ValueError as exc:  # an object array would need pickle
-            raise UnsupportedModelError(f"{key!r} cannot be read without unpickling ({exc})",
+        except ValueError as exc:  # an object array needs pickle; or a damaged member
+            raise UnsupportedModelError(f"{key!r} is not a plain NumPy array ({exc})",
                                         path=self.path) from None  # fmt: skip
 
 
