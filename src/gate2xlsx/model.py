@@ -354,3 +354,15 @@ def final_activation(model: Model) -> str:
     last = final_layer(model)
     act = getattr(last, "activation", None) if isinstance(last, (Dense, Activation)) else None
     return act.name if act is not None else ""
+
+
+def returned_by(model: Model) -> str:
+    """The call of the framework the model came from that `output` equals."""
+    made = model.source.format
+    if made.startswith("skops") or "skl2onnx" in made:
+        return f"scikit-learn's {'predict_proba' if model.class_names else 'predict'}"
+    if "pytorch" in made:
+        return "the PyTorch model"
+    if made.startswith("ONNX"):
+        return "the ONNX model"
+    return "Keras's predict"

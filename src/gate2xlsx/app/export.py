@@ -19,7 +19,7 @@ from .. import gates, losses, tables
 from ..errors import InputError, OutputError, UnsupportedModelError
 from ..files import check_target
 from ..fit import OPTIMIZERS, Settings, glorot_uniform
-from ..model import Dense, Model
+from ..model import Dense, Model, returned_by
 from ..progress import OnProgress
 from ..sequences import starting_row, token_inputs
 from ..sheet import limits, writer
@@ -180,18 +180,6 @@ def display_name(model: Model) -> str:
     return model.name or "model"
 
 
-def framework_call(model: Model) -> str:
-    """The call of the framework the model came from that `output` equals."""
-    made = model.source.format
-    if made.startswith("skops") or "skl2onnx" in made:
-        return f"scikit-learn's {'predict_proba' if model.class_names else 'predict'}"
-    if "pytorch" in made:
-        return "the PyTorch model"
-    if made.startswith("ONNX"):
-        return "the ONNX model"
-    return "Keras's predict"
-
-
 def check_output(path: str | os.PathLike, source: str | os.PathLike | None = None) -> None:
     """Refuse, before any work, the model file itself (`source`), a workbook name Excel would
     not open, or a place that can never be written."""
@@ -266,7 +254,7 @@ def decide(
         described_inputs=named_inputs,
         about={"loss": chosen or "none", "data": rows.source},
         title=display_name(model),
-        returns=framework_call(model),
+        returns=returned_by(model),
         training=training,
     )
     return spec, gate, how if gate else None

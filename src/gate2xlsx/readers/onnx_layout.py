@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import UnsupportedModelError
-from ..maps import Conv, GlobalPool, Merge, Pool, Rearrange
+from ..maps import Conv, GlobalPool, Merge, Pool, Rearrange, geometry
 from ..model import Param
 from .onnx_values import Shape, Tensor, attributes, pair
 
@@ -84,6 +84,36 @@ class LayoutOps:
                                         path=self.path)  # fmt: skip
         layer = Rearrange(self._layer_name(node), "Transpose", op="permute", arg=tuple(perm[1:]))
         self._set(node, self._add(layer, [x]))
+
+    def _op_Pad(self, node) -> None:
+        """Zero padding of the spatial axes (torch's ZeroPad2d, F.pad; our writer's
+        ZeroPadding): a Rearrange pad, which pads every axis but the last."""
+        found = attributes(node)
+        x, pads, value = self._tensor(node), self._const(node, 1), self._const(node, 2)
+        axes = self._const(node, 3)
+        mode = found.get("mode", b"constant")
+        rank = self._rank(x)
+        nonzero = value is not None and value.size and float(value.reshape(-1)[0]) != 0.0
+        if pads is None or mode not in (b"constant", "constant") or axes is not None or nonzero:
+            raise UnsupportedModelError(
+                f"node {node.name!r} (Pad) must pad with zeros by constant amounts",
+                path=self.path,
+            )
+        pads = [int(p) for p in pads.reshape(-1)]
+        pairs = list(zip(pads[1 : rank + 1], pads[rank + 2 :]))  # without the batch axis
+        if pads[0] or pads[rank + 1] or min(pads) < 0:
+            raise UnsupportedModelError(f"node {node.name!r} (Pad) pads the batch axis or "
+                                        "crops", path=self.path)  # fmt: skip
+        if x.channels_last:  # ONNX's (C, H, W) pads as the IR's (H, W, C)
+            pairs = pairs[1:] + pairs[:1]
+        elif pairs[-1] != (0, 0) and rank > 1:
+            x = self._last(x, node)
+            pairs = pairs[1:] + pairs[:1]
+        if pairs[-1] != (0, 0) or rank < 2:
+            raise UnsupportedModelError(f"node {node.name!r} (Pad) pads the channels",
+                                        path=self.path)  # fmt: skip
+        layer = Rearrange(self._layer_name(node), "Pad", op="pad", arg=tuple(pairs[:-1]))
+        self._set(node, self._add(layer, [x], x.channels_last))
 
     def _flat(self, node, x: Tensor, shape: Shape) -> Tensor:
         if self.shapes[x.name] == shape:
@@ -164,23 +194,39 @@ class LayoutOps:
         kernel = tuple(attrs.get("kernel_shape", []))
         rank = len(kernel)
         strides = tuple(attrs.get("strides", [1] * rank))
+        padding = self._pool_padding(x, attrs, kernel, strides)
         problems = [
             what for what, bad in (
-                ("padding", any(attrs.get("pads", [0]))),
+                ("padding other than Keras's 'same'", padding is None),
                 ("ceil_mode", attrs.get("ceil_mode", 0)),
                 ("dilations", any(d != 1 for d in attrs.get("dilations", [1]))),
                 ("auto_pad", attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", b"VALID")),
+                ("count_include_pad", padding == "same" and attrs.get("count_include_pad", 0)),
             ) if bad
         ]  # fmt: skip
         if problems:
             raise UnsupportedModelError(
                 f"node {node.name!r} ({node.op_type}) uses {', '.join(problems)}; gate2xlsx "
-                "pools unpadded windows",
+                "pools unpadded windows, or padded as Keras's 'same'",
                 path=self.path,
             )
         layer = Pool(self._layer_name(node), node.op_type, op=op, pool=pair(kernel),
-                     strides=pair(strides), rank=rank)  # fmt: skip
+                     strides=pair(strides), padding=padding, rank=rank)  # fmt: skip
         self._set(node, self._add(layer, [x], True))
+
+    def _pool_padding(self, x: Tensor, attrs: dict, kernel: Shape, strides: Shape) -> str | None:
+        """ "valid" without pads, "same" when the pads are exactly Keras's same geometry (the
+        pooled cells are then the same), else None."""
+        pads = [int(p) for p in attrs.get("pads", [])]
+        if not any(pads):
+            return "valid"
+        rank, sizes = len(kernel), self.shapes[x.name][:-1]
+        for axis, (n, k, st) in enumerate(zip(sizes, kernel, strides)):
+            out, before = geometry(n, k, st, 1, "same")
+            after = max((out - 1) * st + k - n, 0) - before
+            if (pads[axis], pads[axis + rank]) != (before, after):
+                return None
+        return "same"
 
     def _op_MaxPool(self, node) -> None:
         if len(node.output) > 1 and node.output[1]:

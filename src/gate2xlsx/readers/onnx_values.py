@@ -28,6 +28,10 @@ ACTIVATIONS = {  # op type -> (activation, {our parameter: (ONNX attribute, defa
         },
     ),  # fmt: skip
     "HardSigmoid": ("hard_sigmoid", {"slope": ("alpha", 0.2)}),
+    "ThresholdedRelu": ("thresholded_relu", {"theta": ("alpha", 1.0)}),
+    "HardSwish": ("hard_silu", {}),
+    "Exp": ("exponential", {}),
+    "Mish": ("mish", {}),
     "Softmax": ("softmax", {}),
     "LogSoftmax": ("log_softmax", {}),
 }
@@ -38,7 +42,8 @@ SPATIAL = {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool
 SUPPORTED = {
     "": set(ACTIVATIONS) | PASS_THROUGH | ARITHMETIC | SPATIAL | LABEL_OPS
     | {"Gemm", "MatMul", "Gelu", "BatchNormalization", "Flatten", "Reshape", "Concat",
-       "Constant", "Greater", "Where", "ReduceMean", "Transpose"},
+       "Constant", "Greater", "Where", "ReduceMean", "Transpose", "Pad", "PRelu", "Clip",
+       "Sum", "Max", "Min", "Mean"},
     "ai.onnx.ml": {"ZipMap", "ArrayFeatureExtractor", "Scaler"},
 }  # fmt: skip
 FLOAT_TYPES = {1, 11}  # TensorProto FLOAT, DOUBLE

@@ -144,6 +144,9 @@ class _Builder:
     def relu(self, x: str, name: str, negative_slope=0.0, max_value=None, threshold=0.0) -> str:
         """Keras's relu: x from the threshold up (capped at max_value), below it
         negative_slope * (x - threshold)."""
+        if not negative_slope and not threshold and max_value is not None:
+            return self.op("Clip", [x, self.const(f"{name}/zero", 0.0),
+                                    self.const(f"{name}/max_value", max_value)])  # fmt: skip
         if not negative_slope and not threshold:
             y = self.op("Relu", [x])
         else:
@@ -176,25 +179,36 @@ def _activation(b: _Builder, layer: Activation, reads, shapes) -> str:
 
 
 def _batchnorm(b: _Builder, layer: BatchNorm, reads, shapes) -> str:
-    """(x - mean) / sqrt(variance + epsilon) * gamma + beta, on the last axis."""
-    name = layer.name
-    y = b.op("Sub", [reads[0], b.const(f"{name}/moving_mean", layer.moving_mean.values)])
-    std = np.sqrt(layer.moving_variance.values + layer.epsilon)
-    y = b.op("Div", [y, b.const(f"{name}/std", std)])
-    if layer.gamma is not None:
-        y = b.op("Mul", [y, b.const(f"{name}/gamma", layer.gamma.values)])
-    if layer.beta is not None:
-        y = b.op("Add", [y, b.const(f"{name}/beta", layer.beta.values)])
-    return y
+    """BatchNormalization on the channels-first tensor: (x - mean) / sqrt(var + epsilon) *
+    scale + B, the IR's formula (a missing gamma is 1, a missing beta 0)."""
+    width = layer.moving_mean.values.size
+    gamma = layer.gamma.values if layer.gamma is not None else np.ones(width)
+    beta = layer.beta.values if layer.beta is not None else np.zeros(width)
+    return _bn(b, layer.name, reads[0], shapes[0], gamma, beta, layer.moving_mean.values,
+               layer.moving_variance.values, layer.epsilon)  # fmt: skip
+
+
+def _bn(b: _Builder, name: str, x: str, shape, gamma, beta, mean, var, epsilon: float) -> str:
+    rank = len(shape) - 1
+    inputs = [b.channels_first(x, rank) if rank else x]
+    for key, values in (("gamma", gamma), ("beta", beta), ("mean", mean), ("variance", var)):
+        inputs.append(b.const(f"{name}/{key}", np.asarray(values).reshape(-1)))
+    y = b.op("BatchNormalization", inputs, epsilon=float(epsilon))
+    return b.channels_last(y, rank) if rank else y
 
 
 def _normalization(b: _Builder, layer: Normalization, reads, shapes) -> str:
-    mean = b.const(f"{layer.name}/mean", layer.mean.values.reshape(-1))
+    """(x - mean) / std, or x * std + mean inverted, as a BatchNormalization with epsilon 0
+    (std = max(sqrt(variance), 1e-7), as Keras computes it)."""
+    mean = layer.mean.values.reshape(-1)
     std = np.maximum(np.sqrt(layer.variance.values.reshape(-1)), 1e-7)
-    std_name = b.const(f"{layer.name}/std", std)
+    width = shapes[0][-1]
+    mean, std = np.broadcast_to(mean, (width,)), np.broadcast_to(std, (width,))
     if layer.invert:
-        return b.op("Add", [mean, b.op("Mul", [reads[0], std_name])])
-    return b.op("Div", [b.op("Sub", [reads[0], mean]), std_name])
+        return _bn(b, layer.name, reads[0], shapes[0], std, mean, np.zeros(width),
+                   np.ones(width), 0.0)  # fmt: skip
+    return _bn(b, layer.name, reads[0], shapes[0], np.ones(width), np.zeros(width), mean,
+               std**2, 0.0)  # fmt: skip
 
 
 def _rescaling(b: _Builder, layer: Rescaling, reads, shapes) -> str:
@@ -212,20 +226,18 @@ def _prelu(b: _Builder, layer: PReLU, reads, shapes) -> str:
 
 
 def _rearrange(b: _Builder, layer: Rearrange, reads, shapes) -> str:
-    """Every Rearrange is a gather of flat indices (`sources`); -1 picks an appended zero."""
+    """Permute is a Transpose, zero padding a Pad; the others (flatten, reshape, crop,
+    upsample) a gather of the flat indices `sources` says, reshaped."""
     shape = shapes[0]
-    src = layer.sources(shape)
-    size = int(np.prod(shape))
     if layer.op == "permute":
         return b.op("Transpose", [reads[0]], perm=[0, *layer.arg])
+    if layer.op == "pad":  # every axis but the last (the channels), none of the batch
+        before, after = [p[0] for p in layer.arg], [p[1] for p in layer.arg]
+        pads = b.ints(f"{layer.name}/pads", [0, *before, 0, 0, *after, 0])
+        return b.op("Pad", [reads[0], pads, b.const(f"{layer.name}/zero", 0.0)])
+    src = layer.sources(shape)
+    size = int(np.prod(shape))
     flat = b.op("Reshape", [reads[0], b.ints(f"{layer.name}/flat", [-1, size])])
-    if (src < 0).any():
-        zero = b.op("Mul", [b.op("Slice", [flat, b.ints(f"{layer.name}/s0", [0]),
-                                           b.ints(f"{layer.name}/s1", [1]),
-                                           b.ints(f"{layer.name}/ax", [1])]),
-                            b.const(f"{layer.name}/zero", 0.0)])  # fmt: skip
-        flat = b.op("Concat", [flat, zero], axis=1)
-        src = np.where(src < 0, size, src)
     if not np.array_equal(src.reshape(-1), np.arange(size)):
         flat = b.op("Gather", [flat, b.ints(f"{layer.name}/sources", src.reshape(-1))], axis=1)
     return b.op("Reshape", [flat, b.ints(f"{layer.name}/shape", [-1, *src.shape])])
@@ -296,12 +308,17 @@ def _pool(b: _Builder, layer: Pool, reads, shapes) -> str:
 
 
 def _global_pool(b: _Builder, layer: GlobalPool, reads, shapes) -> str:
+    """GlobalAveragePool / GlobalMaxPool on the channels-first tensor; without keepdims the
+    (N, C, 1, ...) result flattened to (N, C)."""
     if layer.masked:
         raise UnsupportedModelError(f"layer {layer.name!r}: a masked average cannot be written "
                                     "to ONNX yet")  # fmt: skip
-    axes = b.ints(f"{layer.name}/axes", list(range(1, len(shapes[0]))))
-    op = "ReduceMax" if layer.op == "max" else "ReduceMean"
-    return b.op(op, [reads[0], axes], keepdims=int(layer.keepdims))
+    rank = len(shapes[0]) - 1
+    op = "GlobalMaxPool" if layer.op == "max" else "GlobalAveragePool"
+    y = b.op(op, [b.channels_first(reads[0], rank)])
+    if not layer.keepdims:
+        return b.op("Flatten", [y], axis=1)
+    return b.channels_last(y, rank)
 
 
 WRITERS = {
