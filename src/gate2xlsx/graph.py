@@ -20,10 +20,12 @@ Shape = tuple[int, ...]
 
 @dataclass(frozen=True)
 class Port:
-    """A named input or output tensor and its shape (without the batch axis)."""
+    """A named input or output tensor and its shape (without the batch axis). `channels_first`:
+    an image input (C, H, W) as PyTorch takes it (the sheet draws each channel as its grid)."""
 
     name: str
     shape: Shape
+    channels_first: bool = False
 
     @property
     def size(self) -> int:

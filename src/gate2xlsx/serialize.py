@@ -116,7 +116,10 @@ def to_dict(model: Model) -> dict[str, Any]:
     if model.graph is not None:
         graph = model.graph
         out["graph"] = {
-            "inputs": [[port.name, list(port.shape)] for port in graph.inputs],
+            "inputs": [
+                [port.name, list(port.shape), *(["channels_first"] * port.channels_first)]
+                for port in graph.inputs
+            ],  # fmt: skip
             "reads": [list(node.inputs) for node in graph.nodes],
             "outputs": list(graph.outputs),
         }
@@ -268,6 +271,7 @@ def _graph(data: dict[str, Any], layers: list[Layer], path: object) -> Graph:
     reads = data.get("reads", [])
     if len(reads) != len(layers):
         raise InputError("the graph's description does not match its layers", path=path)
-    inputs = [Port(str(name), tuple(int(d) for d in shape)) for name, shape in data["inputs"]]
+    inputs = [Port(str(name), tuple(int(d) for d in shape), "channels_first" in flags)
+              for name, shape, *flags in data["inputs"]]  # fmt: skip
     nodes = [Node(layer, tuple(map(str, r))) for layer, r in zip(layers, reads)]
     return Graph(inputs, nodes, [str(name) for name in data["outputs"]])

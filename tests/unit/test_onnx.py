@@ -20,6 +20,7 @@ from onnx import TensorProto, helper
 import gate2xlsx
 from gate2xlsx.errors import InputError, UnsafeModelError, UnsupportedModelError
 from gate2xlsx.readers import onnx_file
+from gate2xlsx.readers.xlsx import named_cells
 from gate2xlsx.writers import save
 
 ONNX = Path(__file__).resolve().parents[1] / "fixtures" / "onnx"
@@ -223,3 +224,15 @@ def test_keras_convolutions_go_out_as_onnx(tmp_path):
         assert np.allclose(_run(out, data["x"].astype(np.float32)), data["y"], atol=1e-5), file
         again = gate2xlsx.load(out)  # Transposes and Pads read back: the same network
         assert np.allclose(again.forward(data["x"]), data["y"], atol=1e-5), file
+
+
+def test_a_pytorch_image_input_is_drawn_channel_by_channel_in_torchs_order(tmp_path):
+    """(C, H, W): the input block is C grids of H x W one under another, so typing torch's
+    flattened row into it gives the image; the flag survives the workbook."""
+    model = gate2xlsx.load(ONNX / "cnn_flatten.onnx")
+    (port,) = model.graph.inputs
+    assert port.channels_first and port.shape == (2, 7, 7)
+    book = gate2xlsx.write_workbook(model, tmp_path / "cnn.xlsx")
+    rows = named_cells(openpyxl.load_workbook(book), "input")
+    assert (len(rows), len(rows[0])) == (2 * 7, 7)
+    assert gate2xlsx.load(book).graph.inputs == [port]

@@ -4,6 +4,8 @@ permute ONNX's channels-first tensors first. A mixin of onnx_graph.Translation."
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..errors import UnsupportedModelError
@@ -27,6 +29,10 @@ class LayoutOps:
                 path=self.path,
             )
         order = (2, 3, 1) if rank == 3 else (2, 1)
+        self.ports = [
+            replace(p, channels_first=p.channels_first or (p.name == t.name and rank == 3))
+            for p in self.ports
+        ]  # an image input: drawn channel by channel
         layer = Rearrange(self._claim(f"{t.name}_channels_last"), "Transpose", op="permute",
                           arg=order)  # fmt: skip
         return self._add(layer, [t], channels_last=True)

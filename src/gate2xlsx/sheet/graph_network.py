@@ -31,7 +31,7 @@ from .layout import (
 )
 from .placement import WeightRefs
 from .spec import WorkbookSpec
-from .tensor_grid import Drawn, GridPlacer, bound
+from .tensor_grid import ChannelsFirst, Drawn, GridPlacer, bound
 
 NETWORK = "Network"
 LABEL_WIDTH = 46
@@ -119,6 +119,8 @@ def _input(sheet: SheetPlan, grids: GridPlacer, port: Port, value, name: str,
     numbers in Keras's order, with a view of each channel as a grid for the formulas; `style`
     overrides the cells' look (token ids are whole numbers)."""
     shape = tuple(port.shape)
+    if port.channels_first:
+        return _channels_first_input(sheet, grids, port, value, name)
     keras = _keras_block(grids, shape, f"{name} (edit me)")
     style = style or ("pixel" if len(shape) == 3 else "input")
     sheet.add(Region(keras, style, values=np.asarray(value).reshape(keras.rows, keras.cols),
@@ -136,6 +138,28 @@ def _input(sheet: SheetPlan, grids: GridPlacer, port: Port, value, name: str,
         _keras_cell(keras, view.index(ch, i, j))))  # fmt: skip
     sheet.conditional.append(ConditionalFormat(view.refs(NETWORK), "map", bound=bound(value)))
     return view
+
+
+def _channels_first_input(sheet: SheetPlan, grids: GridPlacer, port: Port, value,
+                          name: str) -> Drawn:  # fmt: skip
+    """A PyTorch image (C, H, W): its channels as H x W grids one under the other, one named
+    block whose cells read row by row are the tensor in torch's order; one channel is a
+    drawing grid."""
+    c, h, w = port.shape
+    how = f"a {h} x {w} drawing grid" if c == 1 else f"{c} channels of {h} x {w}, one under another"
+    grids.label(f"{name} (edit me: {how})")
+    block = Block(NETWORK, grids.row, grids.left, c * h, w)
+    grids.row += c * h + 1
+    sheet.add(Region(block, "pixel", values=np.asarray(value).reshape(c * h, w), name=name,
+                     comment=say("input_comment")))  # fmt: skip
+    if c == 1:  # square cells to draw in
+        for r in range(block.top, block.bottom + 1):
+            sheet.heights[r] = 43.0
+    look = "ink" if c == 1 else "map"
+    sheet.conditional.append(ConditionalFormat(block.ref(absolute=False, on=NETWORK), look,
+                                               bound=bound(value)))  # fmt: skip
+    channels = tuple(Block(NETWORK, block.top + ch * h, block.left, h, w) for ch in range(c))
+    return ChannelsFirst(tuple(port.shape), channels)
 
 
 def _as_grids(block: Block, shape: tuple[int, ...]) -> tuple[Block, ...]:

@@ -72,6 +72,23 @@ class Drawn:
         return " ".join(grid.ref(absolute=False, on=on) for grid in self.grids)
 
 
+@dataclass(frozen=True)
+class ChannelsFirst(Drawn):
+    """A (C, H, W) tensor as PyTorch orders it: grid c holds channel c, so its cells read grid
+    by grid, row by row, are the tensor in that order."""
+
+    def place(self, k: int) -> tuple[Block, int, int]:
+        c, h, w = self.shape
+        return self.grids[k // (h * w)], (k // w) % h, k % w
+
+    def index(self, ch: int, i: int, j: int) -> int:
+        c, h, w = self.shape
+        return (ch * h + i) * w + j
+
+    def grid_values(self, value: np.ndarray) -> list[np.ndarray]:
+        return list(np.asarray(value, dtype=np.float64).reshape(self.shape))
+
+
 class GridPlacer:
     """Draws tensors down a sheet, one under the other, labels in column A."""
 
