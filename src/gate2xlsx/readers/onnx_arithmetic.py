@@ -17,27 +17,6 @@ class ArithmeticOps:
     """Needs the Translation's _tensor, _const, _add, _last, _layer_name, _set, _rank, shapes,
     values, nodes, uses."""
 
-    def _op_Add(self, node) -> None:
-        self._arithmetic(node, "add")
-
-    def _op_Sub(self, node) -> None:
-        self._arithmetic(node, "subtract")
-
-    def _op_Mul(self, node) -> None:
-        self._arithmetic(node, "multiply")
-
-    def _op_Sum(self, node) -> None:
-        self._merge(node, "add")
-
-    def _op_Max(self, node) -> None:
-        self._merge(node, "maximum")
-
-    def _op_Min(self, node) -> None:
-        self._merge(node, "minimum")
-
-    def _op_Mean(self, node) -> None:
-        self._merge(node, "average")
-
     def _merge(self, node, op: str) -> None:
         """Sum, Max, Min, Mean of tensors of one shape, cell by cell."""
         reads = [self._tensor(node, k) for k in range(len(node.input))]

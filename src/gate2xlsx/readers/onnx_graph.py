@@ -36,8 +36,10 @@ from .onnx_layout import LayoutOps
 from .onnx_patterns import PatternOps
 from .onnx_values import (
     ACTIVATIONS,
+    ARITHMETIC_OPS,
     FLOAT_TYPES,
     LABEL_OPS,
+    MERGE_OPS,
     PASS_THROUGH,
     Above,
     Const,
@@ -194,6 +196,10 @@ class Translation(ArithmeticOps, LayoutOps, PatternOps):
             return None
         if op in ACTIVATIONS:
             return self._activation(node)
+        if op in ARITHMETIC_OPS:
+            return self._arithmetic(node, ARITHMETIC_OPS[op])
+        if op in MERGE_OPS:
+            return self._merge(node, MERGE_OPS[op])
         return getattr(self, f"_op_{op}")(node)
 
     def _labels(self, node) -> None:
@@ -291,7 +297,7 @@ class Translation(ArithmeticOps, LayoutOps, PatternOps):
 
     def _op_PRelu(self, node) -> None:
         x, slope = self._tensor(node), self._const(node, 1)
-        width = self.shapes[x.name][-1] if not x.channels_last else self.shapes[x.name][-1]
+        width = self.shapes[x.name][-1]  # the features, or a map's channels
         if slope is None or slope.size not in (1, width) or (x.channels_last is False
                                                             and self._rank(x) > 1):  # fmt: skip
             raise UnsupportedModelError(f"node {node.name!r} (PRelu) needs one constant slope "

@@ -35,15 +35,17 @@ ACTIVATIONS = {  # op type -> (activation, {our parameter: (ONNX attribute, defa
     "Softmax": ("softmax", {}),
     "LogSoftmax": ("log_softmax", {}),
 }
+# operator -> the IR merge op: of a tensor with a constant or a tensor; of tensors only
+ARITHMETIC_OPS = {"Add": "add", "Sub": "subtract", "Mul": "multiply"}
+MERGE_OPS = {"Sum": "add", "Max": "maximum", "Min": "minimum", "Mean": "average"}
 PASS_THROUGH = {"Identity", "Dropout", "Cast", "ZipMap"}
 LABEL_OPS = {"ArgMax", "ArrayFeatureExtractor"}
 ARITHMETIC = {"Add", "Sub", "Mul", "Div", "Pow", "Erf", "Tanh", "Sqrt", "Neg"}
 SPATIAL = {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool"}
 SUPPORTED = {
-    "": set(ACTIVATIONS) | PASS_THROUGH | ARITHMETIC | SPATIAL | LABEL_OPS
+    "": set(ACTIVATIONS) | PASS_THROUGH | ARITHMETIC | SPATIAL | LABEL_OPS | set(MERGE_OPS)
     | {"Gemm", "MatMul", "Gelu", "BatchNormalization", "Flatten", "Reshape", "Concat",
-       "Constant", "Greater", "Where", "ReduceMean", "Transpose", "Pad", "PRelu", "Clip",
-       "Sum", "Max", "Min", "Mean"},
+       "Constant", "Greater", "Where", "ReduceMean", "Transpose", "Pad", "PRelu", "Clip"},
     "ai.onnx.ml": {"ZipMap", "ArrayFeatureExtractor", "Scaler"},
 }  # fmt: skip
 FLOAT_TYPES = {1, 11}  # TensorProto FLOAT, DOUBLE

@@ -68,8 +68,7 @@ def _chain_graph(model: Model) -> Graph:
     for layer in model.layers:
         nodes.append(Node(layer, (previous,)))
         previous = layer.name
-    graph = Graph([Port("input", (model.n_inputs,))], nodes, [previous])
-    return graph
+    return Graph([Port("input", (model.n_inputs,))], nodes, [previous])
 
 
 def _value_info(name: str, shape: tuple[int, ...]):
