@@ -14,6 +14,20 @@ from pathlib import Path
 from .errors import OutputError
 
 
+def check_workbook_target(path: str | os.PathLike, source: str | os.PathLike | None = None) -> None:
+    """Refuse, before any work, the model file itself (`source`), a workbook name Excel would
+    not open, or a place that can never be written."""
+    if source is not None and Path(source).resolve() == Path(path).resolve():
+        raise OutputError("refusing to write the workbook over the model file it was read from",
+                          path=path, hint="choose another name with -o OUT.xlsx")  # fmt: skip
+    check_target(path)
+    suffix = Path(path).suffix
+    if suffix.lower() != ".xlsx":
+        raise OutputError(f"a workbook's name ends in .xlsx, not {suffix}" if suffix else
+                          "a workbook's name ends in .xlsx; this one has no extension",
+                          path=path, hint=f"-o {Path(path).with_suffix('.xlsx').name}")  # fmt: skip
+
+
 def check_target(path: str | os.PathLike) -> Path:
     """Refuse a target that can never be written: a folder, or a file in a missing folder."""
     target = Path(path)

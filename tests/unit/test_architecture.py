@@ -187,3 +187,46 @@ def test_start_up_imports_none_of_the_heavy_libraries(args):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def _heavy_after(code: str, cwd: Path) -> list[str]:
+    """The heavy libraries (h5py, onnx) a fresh interpreter holds after running `code`."""
+    probe = (
+        f"import sys\n{code}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'h5py', 'onnx'}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, cwd=cwd
+    )
+    assert done.returncode == 0, done.stderr
+    return eval(done.stdout.strip().splitlines()[-1])
+
+
+SAMPLE = PACKAGE.parents[1] / "samples" / "or.hdf"
+
+
+def test_deciding_a_files_kind_imports_no_format_library(tmp_path):
+    code = f"from gate2xlsx.readers import kind_of; assert kind_of({str(SAMPLE)!r}) == 'hdf5'"
+    assert _heavy_after(code, tmp_path) == []
+
+
+def test_the_export_command_leaves_h5py_to_the_reading_child(tmp_path):
+    """The command line reads in a forked child (readers/isolation.py) while it imports the
+    writer; h5py is imported there, never in the process that writes the workbook."""
+    code = (
+        "from gate2xlsx.cli import main\n"
+        f"try:\n    main([{str(SAMPLE)!r}, '-o', 'or.xlsx'])\nexcept SystemExit as e:\n"
+        "    assert not e.code, e.code\n"
+    )
+    assert _heavy_after(code, tmp_path) == []
+    assert (tmp_path / "or.xlsx").stat().st_size > 0
+
+
+def test_a_read_in_this_process_imports_h5py_where_it_is_needed(tmp_path):
+    """The check above cannot pass vacuously: reading in-process does import h5py."""
+    code = (
+        "import threading, time\n"
+        "threading.Thread(target=time.sleep, args=(2,), daemon=True).start()  # no fork now\n"
+        f"from gate2xlsx import load; load({str(SAMPLE)!r})"
+    )
+    assert _heavy_after(code, tmp_path) == ["h5py"]

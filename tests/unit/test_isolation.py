@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ from conftest import ROOT, SAMPLES
 from gate2xlsx import load
 from gate2xlsx.errors import InputError, UnsupportedModelError
 from gate2xlsx.readers import _read, isolation
-from gate2xlsx.readers.isolation import ChildTraceback, in_child
+from gate2xlsx.readers.isolation import ChildTraceback, in_child, start_in_child
 
 sys.path.insert(0, str(ROOT / "tests" / "bad_inputs"))
 from mutations import mutant  # noqa: E402
@@ -103,6 +104,41 @@ def test_with_other_threads_running_the_read_stays_in_this_process():
         stop.set()
         worker.join()
     assert in_child(os.getpid, path=Path("m.h5")) != os.getpid()
+
+
+def _after(signal_file: Path) -> str:
+    """What the parent writes to signal_file, once it does (the child waits up to 60 s)."""
+    deadline = time.monotonic() + 60
+    while not signal_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return signal_file.read_text() if signal_file.exists() else "never written"
+
+
+def test_start_returns_while_the_child_reads_and_result_waits_for_it(tmp_path):
+    """The command line imports the writer while the child reads: start_in_child must come
+    back before the read ends. Here the read can only end after the parent acts."""
+    signal_file = tmp_path / "go"
+    reading = start_in_child(_after, signal_file, path=Path("m.h5"))
+    (tmp_path / "go.tmp").write_text("the parent went on")
+    (tmp_path / "go.tmp").rename(signal_file)
+    assert reading.result() == "the parent went on"
+    assert reading.result() == "the parent went on"  # asked twice: the same answer
+    assert multiprocessing.active_children() == []
+
+
+def test_an_error_from_a_read_in_this_process_keeps_its_own_traceback():
+    stop = threading.Event()
+    worker = threading.Thread(target=stop.wait)
+    worker.start()
+    try:
+        reading = start_in_child(_break, path=Path("m.h5"))  # other threads: read here, now
+    finally:
+        stop.set()
+        worker.join()
+    with pytest.raises(ZeroDivisionError) as caught:
+        reading.result()
+    assert caught.value.__cause__ is None
+    assert "_break" in [frame.name for frame in traceback.extract_tb(caught.value.__traceback__)]
 
 
 def _running(pid: int) -> bool:

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import gates, losses, tables
 from ..errors import InputError, OutputError, UnsupportedModelError
-from ..files import check_target
+from ..files import check_workbook_target
 from ..fit import OPTIMIZERS, Settings, glorot_uniform
 from ..model import Dense, Model, returned_by
 from ..progress import OnProgress
@@ -59,7 +59,7 @@ def export_workbook(
     Options as for `decide`. progress: called with (rows written, rows in all) while the file
     streams out.
     """
-    check_output(path)
+    check_workbook_target(path)
     limits.check_model(model)  # cheap, before planning: a hostile config never costs minutes
     if model.source.path and Path(model.source.path).resolve() == Path(path).resolve():
         raise OutputError(
@@ -178,20 +178,6 @@ def display_name(model: Model) -> str:
     if model.source.path and KERAS_DEFAULT_NAMES.fullmatch(model.name or "model"):
         return Path(model.source.path).stem
     return model.name or "model"
-
-
-def check_output(path: str | os.PathLike, source: str | os.PathLike | None = None) -> None:
-    """Refuse, before any work, the model file itself (`source`), a workbook name Excel would
-    not open, or a place that can never be written."""
-    if source is not None and Path(source).resolve() == Path(path).resolve():
-        raise OutputError("refusing to write the workbook over the model file it was read from",
-                          path=path, hint="choose another name with -o OUT.xlsx")  # fmt: skip
-    check_target(path)
-    suffix = Path(path).suffix
-    if suffix.lower() != ".xlsx":
-        raise OutputError(f"a workbook's name ends in .xlsx, not {suffix}" if suffix else
-                          "a workbook's name ends in .xlsx; this one has no extension",
-                          path=path, hint=f"-o {Path(path).with_suffix('.xlsx').name}")  # fmt: skip
 
 
 def decide(

@@ -23,19 +23,17 @@ def export(options: argparse.Namespace) -> None:
 
     Example: gate2xlsx or.hdf -o or.xlsx --gate or
     """
-    from ..app.export import (
-        TRAINING_OPTIONS,
-        check_output,
-        export_workbook,
-        fresh_start,
-        training_spec,
-    )
-    from ..progress import ProgressBar
-    from ..readers import load
+    from ..files import check_workbook_target
+    from ..readers import start_load
 
     target = options.output or Path.cwd() / (options.model.stem + ".xlsx")
-    check_output(target, options.model)  # before the model is read: a wrong name costs nothing
-    model = load(options.model, architecture=options.architecture)
+    check_workbook_target(target, options.model)  # before the read: a wrong name costs nothing
+    reading = start_load(options.model, architecture=options.architecture)
+    # The writer's imports (openpyxl, the sheet planner) overlap the child's read (and h5py).
+    from ..app.export import TRAINING_OPTIONS, export_workbook, fresh_start, training_spec
+    from ..progress import ProgressBar
+
+    model = reading.result()
     training = training_spec(
         model,
         options.epochs,

@@ -7,14 +7,15 @@ loading one runs the code it holds."""
 from __future__ import annotations
 
 import os
-import zipfile
 from pathlib import Path
 
 from ..errors import InputError, UnsafeModelError
 from ..model import Model
-from . import config, extras, keras_h5, keras_zip, npz, onnx_file, skops
-from .hdf5 import is_hdf5
-from .isolation import in_child
+from . import config, npz, skops
+from .isolation import Pending, start_in_child
+from .kinds import kind_of
+
+__all__ = ["Pending", "kind_of", "load", "start_load"]
 
 
 def load(path: str | os.PathLike, *, architecture: str | os.PathLike | None = None) -> Model:
@@ -23,16 +24,29 @@ def load(path: str | os.PathLike, *, architecture: str | os.PathLike | None = No
     `architecture` is the model's JSON (`model.to_json()` or a Keras 3 config.json) for
     files that hold weights only.
     """
+    return start_load(path, architecture=architecture).result()
+
+
+def start_load(
+    path: str | os.PathLike, *, architecture: str | os.PathLike | None = None
+) -> Pending[Model]:
+    """Start reading the file and return at once; `.result()` waits for the Model (or raises
+    what `load` would). The reading runs in a forked child (readers/isolation.py), so the
+    caller can go on meanwhile: the command line imports the workbook writer while the child
+    imports h5py and reads. Problems with the arguments themselves are raised here."""
     path = Path(path)
     _check_readable(path)
     arch = _read_architecture(Path(architecture)) if architecture is not None else None
-    return in_child(_read, path, arch, path=path)
+    return start_in_child(_read, path, arch, path=path)
 
 
 def _read(path: Path, arch: dict | list | None) -> Model:
     kind = kind_of(path)
-    if kind == "hdf5":
-        return extras.attach(keras_h5.read(path, arch), path)
+    if kind in ("hdf5", "zip"):  # h5py is imported here, in the reading child only
+        from . import extras, keras_h5, keras_zip
+
+        reader = keras_h5 if kind == "hdf5" else keras_zip
+        return extras.attach(reader.read(path, arch), path)
     if kind == "npz":
         return npz.read(path)
     if kind == "workbook":
@@ -61,8 +75,6 @@ def _read(path: Path, arch: dict | list | None) -> Model:
             "skl2onnx.to_onnx; export a PyTorch model with torch.onnx.export(model, x, "
             "'model.onnx')",
         )
-    if kind == "zip":
-        return extras.attach(keras_zip.read(path, arch), path)
     if path.stat().st_size == 0:
         raise InputError("the file is empty", path=path)
     if kind == "json":
@@ -76,63 +88,6 @@ def _read(path: Path, arch: dict | list | None) -> Model:
         "ONNX, .skops or a gate2xlsx workbook)",
         path=path,
     )
-
-
-def kind_of(path: str | os.PathLike) -> str | None:
-    """What the file is, by its content: "workbook", "hdf5", "npz", "skops", "pickle" (also a
-    torch.save zip), "zip" (a .keras archive or another zip), "onnx", "json", or None (empty,
-    missing or unknown)."""
-    path = Path(path)
-    if not path.is_file():
-        return None
-    if is_hdf5(path):
-        return "hdf5"
-    if npz.is_npz(path):
-        return "npz"
-    if _is_workbook(path):
-        return "workbook"
-    if skops.is_skops(path):
-        return "skops"
-    if _is_pickle(path):
-        return "pickle"
-    if keras_zip.is_zip(path):
-        return "zip"
-    with open(path, "rb") as handle:
-        head = handle.read(64)
-    if head.lstrip()[:1] in (b"{", b"["):
-        return "json"
-    return "onnx" if onnx_file.is_onnx(path) else None
-
-
-PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".pt", ".pth", ".sav")
-
-
-def _is_pickle(path: Path) -> bool:
-    """A pickle stream (protocol 2 and up start with 0x80 and the protocol), a torch.save zip
-    (its data.pkl inside), or a compressed joblib file named like one."""
-    with open(path, "rb") as handle:
-        head = handle.read(2)
-    if len(head) == 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
-        return True
-    if keras_zip.is_zip(path):
-        try:
-            with zipfile.ZipFile(path) as archive:
-                return any(n.endswith("data.pkl") for n in archive.namelist())
-        except keras_zip.ZIP_ERRORS:
-            return False
-    compressed = head[:1] in (b"\x78", b"\x1f", b"\xfd", b"B", b"\x28")
-    return path.suffix.lower() in PICKLE_SUFFIXES and compressed
-
-
-def _is_workbook(path: Path) -> bool:
-    """An .xlsx package, whatever its name: a zip holding the workbook part."""
-    if not keras_zip.is_zip(path):
-        return False
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return "xl/workbook.xml" in archive.namelist()
-    except keras_zip.ZIP_ERRORS:
-        return False
 
 
 def _check_readable(path: Path) -> None:

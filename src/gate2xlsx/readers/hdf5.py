@@ -15,21 +15,7 @@ import numpy as np
 from ..errors import InputError, UnsafeModelError
 from .config import TOO_DEEP
 
-HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 MAX_DATASET_BYTES = 1 << 30  # 1 GiB: far beyond any network a spreadsheet can hold
-
-
-def is_hdf5(path: Path) -> bool:
-    """HDF5 signature at offset 0 or at a user-block offset (512, 1024, ...)."""
-    with open(path, "rb") as handle:
-        offset = 0
-        size = os.fstat(handle.fileno()).st_size
-        while offset < min(size, 1 << 20):
-            handle.seek(offset)
-            if handle.read(8) == HDF5_MAGIC:
-                return True
-            offset = 512 if offset == 0 else offset * 2
-    return False
 
 
 @contextmanager

@@ -21,7 +21,7 @@ import threading
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from ..errors import Gate2XlsxError, InputError
 
@@ -30,41 +30,83 @@ T = TypeVar("T")
 TIME_LIMIT = 120.0
 
 
+class Pending(Generic[T]):
+    """A read under way in a forked child (or, where there is no fork, already done here)."""
+
+    def __init__(self, child=None, receive=None, path: Path | None = None, limit: float = 0.0):
+        self._child, self._receive, self._path, self._limit = child, receive, path, limit
+        self._outcome: tuple[bool, object] | None = None
+
+    @classmethod
+    def done(cls, read: Callable[..., T], *args) -> Pending[T]:
+        pending = cls()
+        try:
+            pending._outcome = (True, read(*args))
+        except Exception as exc:  # raised from result(), as a child's would be
+            pending._outcome = (False, (exc, None))
+        return pending
+
+    def result(self) -> T:
+        """The read's result, or its exception re-raised here; waits at most the time limit."""
+        if self._outcome is None:
+            self._outcome = self._wait()
+        ok, value = self._outcome
+        if ok:
+            return value
+        exc, where = value
+        if where is None:  # raised in this process: its own traceback and cause
+            raise exc
+        raise exc from (ChildTraceback(where) if where else None)
+
+    def _wait(self) -> tuple[bool, object]:
+        child, receive, path = self._child, self._receive, self._path
+        try:
+            if not receive.poll(self._limit):
+                return False, (_stuck(self._limit, path), "")
+            try:
+                return receive.recv()
+            except EOFError:  # the child died without a word
+                child.join()
+                return False, (_crashed(child.exitcode, path), "")
+        finally:
+            receive.close()
+            if child.is_alive():
+                child.kill()
+            child.join()
+
+
 def in_child(read: Callable[..., T], *args, path: Path, time_limit: float | None = None) -> T:
     """read(*args) run in a forked child; its result, or its exception re-raised here."""
+    return start_in_child(read, *args, path=path, time_limit=time_limit).result()
+
+
+def start_in_child(
+    read: Callable[..., T], *args, path: Path, time_limit: float | None = None
+) -> Pending[T]:
+    """Fork a child that runs read(*args) and return at once; `.result()` collects it."""
     if not hasattr(os, "fork") or threading.active_count() > 1:
-        return read(*args)
-    limit = TIME_LIMIT if time_limit is None else time_limit
+        return Pending.done(read, *args)
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_serve, args=(send, read, args, os.getpid()), daemon=True)
     child.start()
     send.close()
-    try:
-        if not receive.poll(limit):
-            raise InputError(
-                f"reading the file did not finish in {limit:g} s (the HDF5 library "
-                "is stuck in it: a damaged file?)",
-                path=path,
-            )
-        try:
-            ok, value = receive.recv()
-        except EOFError:  # the child died without a word
-            child.join()
-            raise InputError(
-                f"reading the file crashed the HDF5 library ({_how(child.exitcode)}): "
-                "a damaged file?",
-                path=path,
-            ) from None
-    finally:
-        receive.close()
-        if child.is_alive():
-            child.kill()
-        child.join()
-    if ok:
-        return value
-    exc, where = value
-    raise exc from (ChildTraceback(where) if where else None)
+    return Pending(child, receive, path, TIME_LIMIT if time_limit is None else time_limit)
+
+
+def _stuck(limit: float, path: Path) -> InputError:
+    return InputError(
+        f"reading the file did not finish in {limit:g} s (the HDF5 library is stuck in it: "
+        "a damaged file?)",
+        path=path,
+    )
+
+
+def _crashed(exitcode: int | None, path: Path) -> InputError:
+    return InputError(
+        f"reading the file crashed the HDF5 library ({_how(exitcode)}): a damaged file?",
+        path=path,
+    )
 
 
 class ChildTraceback(Exception):

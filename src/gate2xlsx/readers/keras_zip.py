@@ -17,24 +17,14 @@ from ..model import Model
 from . import config as C
 from . import keras_v3
 from .hdf5 import MAX_DATASET_BYTES, open_hdf5
-
-# What zipfile raises on a damaged archive: besides BadZipFile, an unsupported "version
-# needed" field (NotImplementedError), a name that is not text (UnicodeDecodeError), a cut
-# stream (EOFError), and OSError.
-ZIP_ERRORS = (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, UnicodeDecodeError)
+from .zips import ZIP_ERRORS
 
 FORMAT = "Keras .keras archive"
-ZIP_MAGIC = b"PK\x03\x04"
 WEIGHT_MEMBERS = ("model.weights.h5", "variables.h5")
 MAX_JSON_BYTES = 64 << 20
 MAX_WEIGHTS_BYTES = MAX_DATASET_BYTES
 MAX_RATIO = 200  # deflate reaches ~1000:1 only on degenerate data; real weights compress < 2:1
 _CHUNK = 1 << 20
-
-
-def is_zip(path: Path) -> bool:
-    with open(path, "rb") as handle:
-        return handle.read(4) == ZIP_MAGIC
 
 
 def read(path: Path, architecture: dict | list | None = None) -> Model:

@@ -13,7 +13,7 @@ from ..errors import InputError
 from ..model import Model, Source
 from ..serialize import NPZ_ARCHITECTURE as ARCHITECTURE
 from ..serialize import from_dict
-from .keras_zip import ZIP_ERRORS
+from .zips import ZIP_ERRORS
 
 FORMAT = "gate2xlsx NumPy arrays (.npz)"
 MAX_TOTAL_BYTES = 1 << 30  # far beyond any network a spreadsheet can hold

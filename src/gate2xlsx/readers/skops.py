@@ -23,7 +23,7 @@ from ..errors import InputError, UnsupportedModelError
 from ..graph import Graph, Node, Port
 from ..maps import Merge
 from ..model import Act, BatchNorm, Dense, Model, Param, Rescaling, Source
-from .keras_zip import ZIP_ERRORS
+from .zips import ZIP_ERRORS
 
 ESTIMATORS = ("MLPClassifier", "MLPRegressor")
 SCALERS = ("StandardScaler", "MinMaxScaler")  # the Pipeline steps read before one
