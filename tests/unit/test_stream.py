@@ -13,7 +13,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.worksheet.formula import ArrayFormula
 
 from gate2xlsx.sheet import package, stream
-from gate2xlsx.sheet.stream import NumberRun, add_streaming_sheet
+from gate2xlsx.sheet.shared import SharedChild
+from gate2xlsx.sheet.stream import NumberRun, SharedRun, add_streaming_sheet
 from gate2xlsx.sheet.writer import _exact_numbers
 
 AWKWARD = [0.1, -0.0, 1e-300, -1.5e300, 3.0, 2.0**-1074, 123456789.123, 1 / 3]
@@ -162,6 +163,22 @@ def test_cached_results_are_spelled_by_type():
     number = stream.spell(1, 1, "=X", "f", None, None, cached=0.1)
     assert number == '<c r="A1"><f>X</f><v>0.1</v></c>'
     assert 't="e"' in stream.spell(1, 1, "=X", "f", None, None, cached=float("inf"))
+
+
+@pytest.mark.parametrize("style", [None, 4])
+def test_a_shared_run_spells_each_cell_as_spell_does(style):
+    """A batch row below the first is spelled in one go; cell by cell it must be the same."""
+    cached = [0.1, -2.5e-07, 3, "PASS", True, float("nan"), None, 1e300]
+    run = SharedRun(26, style, tuple(range(7, 7 + len(cached))))
+    one_by_one = "".join(
+        stream.spell(26 + j, 40, SharedChild(7 + j), "f", style, None, cached=value)
+        for j, value in enumerate(cached)
+    )
+    assert run.xml(40, cached) == one_by_one
+    assert run.xml(40, None) == "".join(
+        stream.spell(26 + j, 40, SharedChild(7 + j), "f", style, None) for j in range(8)
+    )
+    assert run.xml(40, cached).startswith('<c r="Z40"')
 
 
 def test_cells_only_openpyxl_can_spell_fall_back():

@@ -57,6 +57,12 @@ class FillDown:
         index = self.groups.get(key)
         return region.cell_formula(i, j) if index is None else SharedChild(index)
 
+    def children(self, region: Region, first: int) -> tuple[int, ...] | None:
+        """The group index of each column from `first` on, for a row below the region's first
+        one; None unless every one of those columns is shared."""
+        indices = tuple(self.groups.get((id(region), j)) for j in range(first, region.block.cols))
+        return None if None in indices else indices
+
 
 # Shorter columns are written cell by cell: checking a column costs about what writing a
 # dozen of its formulas does.

@@ -58,6 +58,38 @@ class NumberRun:
         return "".join([f'<c r="{c}{row}" t="n"><v>{v!r}</v></c>' for c, v in zip(letters, values)])
 
 
+class SharedRun:
+    """Consecutive cells of a region's row that continue shared formulas (each only its
+    group's index, `<f t="shared" si=".."/>`) in one style: the region's rows below its
+    first. Made once per region; `xml(row, cached)` spells a row as `spell` spells each cell."""
+
+    __slots__ = ("starts", "style", "indices")
+
+    def __init__(self, column: int, style_id: int | None, indices: tuple[int, ...]):
+        self.starts = tuple(f'<c r="{letter}' for letter in _letters(column, len(indices)))
+        self.style = "" if style_id is None else f' s="{style_id}"'
+        self.indices = indices
+
+    def xml(self, row: int, cached: list | None) -> str:
+        cached = cached if cached is not None else [None] * len(self.indices)
+        parts = []
+        for start, index, value in zip(self.starts, self.indices, cached):
+            if type(value) is float and math.isfinite(value):  # nearly every one: no lookup
+                kind, result = "", f"<v>{value!r}</v>"
+            else:
+                kind, result = _result(value)
+            parts.append(f'{start}{row}"{self.style}{kind}><f t="shared" si="{index}" />'
+                         f"{result}</c>")  # fmt: skip
+        return "".join(parts)
+
+
+class SharedRow(NamedTuple):
+    """One row of a SharedRun: the run and its cells' cached results (None: none)."""
+
+    run: SharedRun
+    cached: list | None
+
+
 @cache
 def _letters(first: int, count: int) -> tuple[str, ...]:
     return tuple(get_column_letter(c) for c in range(first, first + count))
@@ -191,8 +223,8 @@ def _result(cached: object) -> tuple[str, str]:
 
 class StreamingSheet(WriteOnlyWorksheet):
     """Takes rows already laid out by the caller: WriteOnlyCells with column and row set,
-    None for blanks, Cells and NumberRuns. Create with `add_streaming_sheet`. `row_heights`
-    maps a row to its height in points (rows not in it keep the default)."""
+    None for blanks, Cells, NumberRuns and SharedRows. Create with `add_streaming_sheet`.
+    `row_heights` maps a row to its height in points (rows not in it keep the default)."""
 
     row_heights: dict[int, float] = {}
 
@@ -229,6 +261,8 @@ class _RowWriter(_sheet_writer.WorksheetWriter):
                 self._comment(f"{_letters(item.column, 1)[0]}{row_idx}", item.comment)
             text = placed_xml(row_idx, item, strings)
             item = self._openpyxl_cell(item, row_idx) if text is None else item
+        elif type(item) is SharedRow:
+            return item.run.xml(row_idx, item.cached)
         elif isinstance(item, NumberRun):
             text = item.xml(row_idx)
             if text is None:

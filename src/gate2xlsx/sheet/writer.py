@@ -14,14 +14,11 @@ from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
-import numpy as np
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell import _writer as _cell_writer
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.chart.series import SeriesLabel
-from openpyxl.comments import Comment
 from openpyxl.formatting.rule import ColorScaleRule, FormulaRule, Rule
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.styles.differential import DifferentialStyle
@@ -29,15 +26,14 @@ from openpyxl.styles.numbers import NumberFormat
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.formula import ArrayFormula
 
 from ..files import atomic_write
 from ..progress import OnProgress
 from ..templates_text import styles
 from . import package
-from .layout import Region, SheetPlan, WholeNumberRule, WorkbookPlan
-from .shared import FillDown
-from .stream import COMMENT_AUTHOR, COMMENT_SIZE, Cell, NumberRun, add_streaming_sheet, fast_cell
+from .layout import SheetPlan, WholeNumberRule, WorkbookPlan
+from .rows import is_plain, sheet_rows
+from .stream import add_streaming_sheet
 
 
 def write(plan: WorkbookPlan, path: str | os.PathLike, progress: OnProgress | None = None) -> Path:
@@ -154,8 +150,8 @@ def _write_sheet(
         ws.print_title_rows = f"{plan.print_titles[0]}:{plan.print_titles[1]}"
     if plan.print_area is not None:
         ws.print_area = plan.print_area.ref(absolute=False, on=plan.title)
-    plain = [r for r in plan.regions if _is_plain(r)]
-    for row in _rows(ws, plan, {id(r) for r in plain}, cached):
+    plain = [r for r in plan.regions if is_plain(r)]
+    for row in sheet_rows(ws, plan, {id(r) for r in plain}, cached):
         ws.append(row)
         done += 1
         if progress is not None and done % 64 == 0:
@@ -262,23 +258,6 @@ def _chart(ws, spec) -> BarChart | LineChart:
     return chart
 
 
-# Blocks of numbers this large (a big kernel) are written as plain values, rendered straight
-# to XML a row at a time (sheet/stream.py), and get their fill and number format from one
-# conditional-format rule over the block instead of a style on every cell.
-PLAIN_CELLS = 1024
-
-
-def _is_plain(region: Region) -> bool:
-    """Large numeric blocks only: text (which could start with "=") always goes through a cell."""
-    values = region.values
-    return (
-        isinstance(values, np.ndarray)
-        and values.dtype.kind in "fiu"
-        and region.comment is None
-        and region.block.rows * region.block.cols >= PLAIN_CELLS
-    )
-
-
 def _style_rule(style: str) -> Rule:
     spec = styles()[style]
     dxf = DifferentialStyle(
@@ -286,115 +265,3 @@ def _style_rule(style: str) -> Rule:
         numFmt=NumberFormat(200, spec["number_format"]) if "number_format" in spec else None,
     )
     return Rule(type="expression", dxf=dxf, formula=["TRUE"])
-
-
-def _rows(
-    ws, plan: SheetPlan, plain: set[int] = frozenset(), cached: bool = True
-) -> Iterator[Iterator]:
-    """Each row of the sheet in order, as a generator of the cells write-only mode appends."""
-    regions = sorted(plan.regions, key=lambda r: (r.block.top, r.block.left))
-    pool = _CellPool(ws, plain, cached)
-    active: list[Region] = []
-    next_region = 0
-    for row in range(1, plan.extent()[0] + 1):
-        added = False
-        while next_region < len(regions) and regions[next_region].block.top == row:
-            active.append(regions[next_region])
-            next_region += 1
-            added = True
-        active = [r for r in active if r.block.bottom >= row]
-        if added:
-            active.sort(key=lambda r: r.block.left)
-        yield _row_cells(pool, active, row)
-
-
-class _CellPool:
-    """Styled cells for the rows: a placed Cell (style id and value; sheet/stream.py renders it
-    straight to XML) wherever it can, else an openpyxl cell, one reused per style.
-
-    Write-only mode serialises each cell as soon as the row generator yields it, so a cell
-    object can carry the next value right after; neither path builds and styles a new cell
-    for every weight, which dominated export time on large networks.
-    """
-
-    def __init__(self, ws, plain: set[int], cached: bool = True):
-        self.ws, self.plain, self.cached = ws, plain, cached
-        self.fill_down = FillDown()
-        self.cells: dict[str, WriteOnlyCell] = {}
-        self.ids: dict[str, int | None] = {}
-
-    def get(self, style: str) -> WriteOnlyCell:
-        if style not in self.cells:
-            self.cells[style] = self.fresh(style)
-        return self.cells[style]
-
-    def fresh(self, style: str) -> WriteOnlyCell:
-        cell = WriteOnlyCell(self.ws)
-        cell.style = f"g2x_{style}"
-        return cell
-
-    def style_id(self, style: str) -> int | None:
-        """The workbook's id of the style (None for an unstyled cell), found once per style."""
-        if style not in self.ids:
-            cell = self.get(style)
-            self.ids[style] = cell.style_id if cell.has_style else None
-        return self.ids[style]
-
-
-def _row_cells(pool: _CellPool, regions: list[Region], row: int) -> Iterator:
-    """The row's cells, each already placed (a StreamingSheet takes them as they are)."""
-    column = 1
-    for region in regions:
-        b = region.block
-        i = row - b.top
-        first = max(0, column - b.left)
-        if id(region) in pool.plain:  # a whole row of plain numbers at once
-            yield NumberRun(b.left + first, region.values[i][first:])
-        else:
-            for j in range(first, b.cols):
-                yield _cell(pool, region, i, j, row)
-        column = b.right + 1
-
-
-def _value(pool: _CellPool, region: Region, i: int, j: int, row: int) -> object:
-    b = region.block
-    if region.array_formula is not None:
-        first = (i, j) == (0, 0)
-        return (
-            ArrayFormula(b.ref(absolute=False, on=b.sheet), region.array_formula) if first else None
-        )
-    if region.cell_formula is not None:
-        if region.fill_down and not region.cell_arrays:
-            return pool.fill_down.formula(region, i, j)
-        value = region.cell_formula(i, j)
-        if region.cell_arrays:
-            return ArrayFormula(f"{get_column_letter(b.left + j)}{row}", value)
-        return value
-    value = region.values[i][j]
-    return value.item() if hasattr(value, "item") else value
-
-
-def _cell(pool: _CellPool, region: Region, i: int, j: int, row: int) -> Cell | WriteOnlyCell:
-    value, column = _value(pool, region, i, j, row), region.block.left + j
-    text = region.values is not None  # text from a model file is never a formula
-    comment = region.comment if (i, j) == (0, 0) else None
-    cached = _cached(region, i, j) if pool.cached or region.cell_arrays else None
-    placed = fast_cell(column, value, pool.style_id(region.style), text, cached)
-    if placed is not None:
-        return placed if comment is None else placed._replace(comment=comment)
-    cell = pool.fresh(region.style) if comment else pool.get(region.style)
-    cell.value = value
-    if isinstance(value, str) and text:
-        cell.data_type = "s"
-    if comment:
-        cell.comment = Comment(comment, COMMENT_AUTHOR, *COMMENT_SIZE)
-    cell.row, cell.column = row, column
-    return cell
-
-
-def _cached(region: Region, i: int, j: int) -> object:
-    """The value a formula cell computes, as the reference found it (None: not known)."""
-    if region.results is None:
-        return None
-    value = region.results[i][j]
-    return value.item() if hasattr(value, "item") else value
