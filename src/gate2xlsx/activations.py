@@ -27,6 +27,8 @@ SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 
 @dataclass(frozen=True)
 class Step:
+    """One cell of an activation's formula chain: its name, column label and template."""
+
     name: str
     label: str
     template: str
@@ -38,6 +40,8 @@ class Step:
 
 @dataclass(frozen=True)
 class ActivationDef:
+    """An activation, once: its NumPy function, its cells (steps), parameters and derivative."""
+
     name: str
     numpy: Callable[..., np.ndarray]
     steps: Callable[..., tuple[Step, ...]]  # params -> steps

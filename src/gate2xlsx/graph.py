@@ -42,6 +42,8 @@ class Node:
 
 @dataclass
 class Graph:
+    """A network that is not a chain: named inputs, nodes in computation order, outputs."""
+
     inputs: list[Port]
     nodes: list[Node]
     outputs: list[str]

@@ -95,6 +95,8 @@ class Layer:
 
 @dataclass(eq=False)
 class Dense(Layer):
+    """x @ kernel + bias, then the activation."""
+
     kernel: Param = None  # type: ignore[assignment]
     bias: Param | None = None
     activation: Act = LINEAR
@@ -137,6 +139,8 @@ class Activation(Layer):
 
 @dataclass(eq=False)
 class PReLU(Layer):
+    """max(x, 0) + alpha * min(x, 0), with a learned alpha per unit."""
+
     alpha: Param = None  # type: ignore[assignment]
     kind: ClassVar[str] = "prelu"
 

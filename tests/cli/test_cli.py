@@ -82,3 +82,23 @@ def test_a_reader_that_leaves_early_ends_the_command_quietly():
     error = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 141
     assert error == ""
+
+
+def test_the_console_script_ends_at_once_with_its_output_and_exit_code(tmp_path):
+    """run() skips the interpreter's teardown: what the command printed still arrives (a pipe
+    buffers it), the workbook is complete, and each exit code is the one main() chose."""
+    out = tmp_path / "or.xlsx"
+    done = run(str(SAMPLES / "or.hdf"), "-o", str(out))
+    assert done.returncode == 0 and done.stdout.startswith(f"Wrote {out}")
+    assert gate2xlsx.load(out).count_params() == gate2xlsx.load(SAMPLES / "or.hdf").count_params()
+    predicted = run("predict", str(SAMPLES / "or.hdf"), "0", "1")
+    assert predicted.returncode == 0 and len(predicted.stdout.splitlines()) >= 2
+    slip = run(str(SAMPLES / "or.hdf"), "--gates", "or")
+    assert slip.returncode == 2 and slip.stderr.rstrip().endswith("(did you mean --gate?)")
+
+
+def test_exit_codes_are_what_pythons_own_exit_makes_of_them(capsys):
+    from gate2xlsx.cli import _exit_code
+
+    assert [_exit_code(None), _exit_code(0), _exit_code(3)] == [0, 0, 3]
+    assert _exit_code("a message") == 1 and capsys.readouterr().err == "a message\n"

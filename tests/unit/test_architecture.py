@@ -178,10 +178,8 @@ def test_start_up_imports_none_of_the_heavy_libraries(args):
         "try:\n    {run}\nexcept SystemExit:\n    pass\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))"
     )
-    run = (
-        "import gate2xlsx.cli"
-        if args[0] == "-c"
-        else "runpy.run_module('gate2xlsx', run_name='__main__')"
+    run = (  # main(), not the console script's run(): that ends the process before the print
+        "import gate2xlsx.cli" if args[0] == "-c" else "from gate2xlsx.cli import main; main()"
     )
     code = probe.format(argv=["gate2xlsx", *args[2:]], run=run)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

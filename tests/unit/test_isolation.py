@@ -4,7 +4,6 @@ clear error, and whatever the reader raises on purpose arrives unchanged."""
 from __future__ import annotations
 
 import faulthandler
-import multiprocessing
 import os
 import signal
 import subprocess
@@ -59,10 +58,12 @@ def test_a_crash_is_one_error_naming_the_signal():
 
 def test_a_hang_is_cut_off_at_the_time_limit_and_the_child_killed():
     started = time.monotonic()
+    reading = start_in_child(time.sleep, 600, path=Path("stuck.h5"), time_limit=1)
+    assert _running(reading.pid)
     with pytest.raises(InputError, match="did not finish in 1 s"):
-        in_child(time.sleep, 600, path=Path("stuck.h5"), time_limit=1)
+        reading.result()
     assert time.monotonic() - started < 30
-    assert multiprocessing.active_children() == []
+    _assert_reaped(reading.pid)
 
 
 def test_a_real_file_that_hangs_libhdf5_is_refused(tmp_path, monkeypatch):
@@ -123,7 +124,7 @@ def test_start_returns_while_the_child_reads_and_result_waits_for_it(tmp_path):
     (tmp_path / "go.tmp").rename(signal_file)
     assert reading.result() == "the parent went on"
     assert reading.result() == "the parent went on"  # asked twice: the same answer
-    assert multiprocessing.active_children() == []
+    _assert_reaped(reading.pid)
 
 
 def test_an_error_from_a_read_in_this_process_keeps_its_own_traceback():
@@ -139,6 +140,12 @@ def test_an_error_from_a_read_in_this_process_keeps_its_own_traceback():
         reading.result()
     assert caught.value.__cause__ is None
     assert "_break" in [frame.name for frame in traceback.extract_tb(caught.value.__traceback__)]
+
+
+def _assert_reaped(pid: int) -> None:
+    """The child has ended and been waited for: not even a zombie is left to wait for."""
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
 
 
 def _running(pid: int) -> bool:

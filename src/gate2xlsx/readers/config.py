@@ -116,6 +116,8 @@ class LayerSpec:
 
 @dataclass
 class RawWeight:
+    """One weight array as the file stores it, before it is matched to its layer."""
+
     name: str  # as stored (e.g. "dense_1/kernel:0", "dense_1_W", "vars/0")
     path: str  # dataset path in the file
     values: np.ndarray

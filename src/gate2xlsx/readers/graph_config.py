@@ -37,6 +37,8 @@ __all__ = [
 
 @dataclass
 class GraphSpec:
+    """A graph config read: its inputs, layer specs with what each reads, and outputs."""
+
     inputs: list[tuple[str, list[int]]]  # (name, shape without the batch axis), model order
     nodes: list[tuple[C.LayerSpec, list[str]]]  # (layer, names of the tensors it reads)
     outputs: list[str]

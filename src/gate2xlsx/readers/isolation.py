@@ -13,11 +13,13 @@ runs in this process as before. The command line has one thread when it reads.
 
 from __future__ import annotations
 
-import ctypes
-import multiprocessing
 import os
+import pickle
+import select
 import signal
+import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -31,10 +33,12 @@ TIME_LIMIT = 120.0
 
 
 class Pending(Generic[T]):
-    """A read under way in a forked child (or, where there is no fork, already done here)."""
+    """A read under way in a forked child (or, where there is no fork, already done here).
+    `pid` is the child's (None for a read done here)."""
 
-    def __init__(self, child=None, receive=None, path: Path | None = None, limit: float = 0.0):
-        self._child, self._receive, self._path, self._limit = child, receive, path, limit
+    def __init__(self, pid: int | None = None, fd: int = -1, path: Path | None = None,
+                 limit: float = 0.0):  # fmt: skip
+        self.pid, self._fd, self._path, self._limit = pid, fd, path, limit
         self._outcome: tuple[bool, object] | None = None
 
     @classmethod
@@ -59,20 +63,20 @@ class Pending(Generic[T]):
         raise exc from (ChildTraceback(where) if where else None)
 
     def _wait(self) -> tuple[bool, object]:
-        child, receive, path = self._child, self._receive, self._path
+        data = None
         try:
-            if not receive.poll(self._limit):
-                return False, (_stuck(self._limit, path), "")
-            try:
-                return receive.recv()
-            except EOFError:  # the child died without a word
-                child.join()
-                return False, (_crashed(child.exitcode, path), "")
+            data = _read_all(self._fd, time.monotonic() + self._limit)
         finally:
-            receive.close()
-            if child.is_alive():
-                child.kill()
-            child.join()
+            os.close(self._fd)
+            if data is None:  # stuck, or the wait was interrupted (Ctrl-C): stop it now
+                os.kill(self.pid, signal.SIGKILL)
+            _, status = os.waitpid(self.pid, 0)  # the pipe is closed: it has ended
+        if data is None:
+            return False, (_stuck(self._limit, self._path), "")
+        try:
+            return pickle.loads(data)
+        except Exception:  # nothing, or half a message: the child died while it read
+            return False, (_crashed(os.waitstatus_to_exitcode(status), self._path), "")
 
 
 def in_child(read: Callable[..., T], *args, path: Path, time_limit: float | None = None) -> T:
@@ -86,12 +90,29 @@ def start_in_child(
     """Fork a child that runs read(*args) and return at once; `.result()` collects it."""
     if not hasattr(os, "fork") or threading.active_count() > 1:
         return Pending.done(read, *args)
-    context = multiprocessing.get_context("fork")
-    receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_serve, args=(send, read, args, os.getpid()), daemon=True)
-    child.start()
-    send.close()
-    return Pending(child, receive, path, TIME_LIMIT if time_limit is None else time_limit)
+    receive, send = os.pipe()
+    for stream in (sys.stdout, sys.stderr):  # or the child would write their buffers again
+        stream.flush()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        os.close(receive)
+        _serve(send, read, args, parent)
+    os.close(send)
+    return Pending(pid, receive, path, TIME_LIMIT if time_limit is None else time_limit)
+
+
+def _read_all(fd: int, deadline: float) -> bytes | None:
+    """Everything the child writes until it closes the pipe; None when the deadline passes."""
+    chunks = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            return None
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
 
 
 def _stuck(limit: float, path: Path) -> InputError:
@@ -113,19 +134,26 @@ class ChildTraceback(Exception):
     """The traceback of an unforeseen error in the child, shown by --debug as the cause."""
 
 
-def _serve(send, read: Callable, args: tuple, parent: int) -> None:
-    _die_with(parent)
+def _serve(send: int, read: Callable, args: tuple, parent: int) -> None:
+    """The child's whole life: read, send the outcome down the pipe, exit without running
+    the parent's exit handlers (they belong to the parent)."""
     try:
-        result = (True, read(*args))
-    except Gate2XlsxError as exc:  # a message for the user: no traceback needed
-        result = (False, (exc, ""))
-    except BaseException as exc:  # every outcome goes back to the parent
-        result = (False, (exc, "".join(traceback.format_exception(exc))))
-    try:
-        send.send(result)
-    except Exception as exc:  # an exception or result that does not pickle
-        send.send((False, (InputError(f"reading failed: {type(exc).__name__}: {exc}"), "")))
-    send.close()
+        _die_with(parent)
+        try:
+            result = (True, read(*args))
+        except Gate2XlsxError as exc:  # a message for the user: no traceback needed
+            result = (False, (exc, ""))
+        except BaseException as exc:  # every outcome goes back to the parent
+            result = (False, (exc, "".join(traceback.format_exception(exc))))
+        try:
+            data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # an exception or result that does not pickle
+            failed = InputError(f"reading failed: {type(exc).__name__}: {exc}")
+            data = pickle.dumps((False, (failed, "")))
+        with os.fdopen(send, "wb") as pipe:
+            pipe.write(data)
+    finally:
+        os._exit(0)
 
 
 PR_SET_PDEATHSIG = 1
@@ -134,6 +162,8 @@ PR_SET_PDEATHSIG = 1
 def _die_with(parent: int) -> None:
     """Linux: have the kernel kill this child when the parent dies, even by SIGKILL or SIGTERM,
     so a child stuck in libhdf5 never outlives the command that started it."""
+    import ctypes  # the child's alone: the parent never pays for it
+
     try:
         prctl = ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):  # not Linux: the parent's time limit still applies

@@ -62,6 +62,8 @@ class Tensor:
 
 @dataclass
 class Const:
+    """A constant operand (an initializer or a Constant's value)."""
+
     values: np.ndarray
 
 

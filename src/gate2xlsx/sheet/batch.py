@@ -39,6 +39,8 @@ TOP = HEADER_ROW + 3
 
 @dataclass
 class Computed:
+    """A batch block laid out: its regions, where the outputs and logits are, its values."""
+
     regions: list[Region]
     outputs: Block  # the network's output block (k x n_outputs)
     logits: Block | None  # the last activation's input, for the loss

@@ -41,6 +41,8 @@ def _tensorflow_logits(model: Model) -> bool:
 
 @dataclass(frozen=True)
 class LossRule:
+    """How Keras evaluates a loss, as formulas (its kind picks the clipping it applies)."""
+
     loss: str
     kind: str  # bce_logits, bce_clip, bce_clip_eps, cce_logits, cce_clip, mse
     description: str

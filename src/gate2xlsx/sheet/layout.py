@@ -217,6 +217,8 @@ class Chart:
 
 @dataclass
 class SheetPlan:
+    """One sheet: its regions and everything about it that is not a cell."""
+
     title: str
     regions: list[Region] = field(default_factory=list)
     widths: dict[int, float] = field(default_factory=dict)
@@ -247,6 +249,8 @@ class SheetPlan:
 
 @dataclass
 class WorkbookPlan:
+    """The sheets in order, and the document's title."""
+
     sheets: list[SheetPlan]
     title: str | None = None  # the document's title (its properties)
 
