@@ -9,6 +9,7 @@ and the trainer's math (fit.py); then the application layer app/; then cli/ on t
 from __future__ import annotations
 
 import ast
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -191,13 +192,14 @@ def _heavy_after(code: str, cwd: Path) -> list[str]:
     """The heavy libraries (h5py, onnx) a fresh interpreter holds after running `code`."""
     probe = (
         f"import sys\n{code}\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & {'h5py', 'onnx'}))"
+        "import json; print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'h5py', 'onnx'})))"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, cwd=cwd
     )
     assert done.returncode == 0, done.stderr
-    return eval(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 SAMPLE = PACKAGE.parents[1] / "samples" / "or.hdf"

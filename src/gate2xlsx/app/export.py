@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import gates, losses, tables
-from ..errors import InputError, OutputError, UnsupportedModelError
+from ..errors import InputError, UnsupportedModelError
 from ..files import check_workbook_target
 from ..fit import OPTIMIZERS, Settings, glorot_uniform
 from ..model import Dense, Model, returned_by
@@ -59,14 +59,8 @@ def export_workbook(
     Options as for `decide`. progress: called with (rows written, rows in all) while the file
     streams out.
     """
-    check_workbook_target(path)
+    check_workbook_target(path, model.source.path or None)
     limits.check_model(model)  # cheap, before planning: a hostile config never costs minutes
-    if model.source.path and Path(model.source.path).resolve() == Path(path).resolve():
-        raise OutputError(
-            "refusing to write the workbook over the model file it was read from",
-            path=path,
-            hint="choose another name with -o OUT.xlsx",
-        )
     spec, gate, how = decide(model, **options)
     plan = plan_workbook(model, spec)
     written = writer.write(plan, path, progress)

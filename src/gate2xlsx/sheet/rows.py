@@ -101,7 +101,7 @@ class CellPool:
             self.rows[id(region)] = (
                 results.tolist()
                 if isinstance(results, np.ndarray)
-                else [[v.item() if hasattr(v, "item") else v for v in row] for row in results]
+                else [[_python(v) for v in row] for row in results]
             )
         return self.rows[id(region)]
 
@@ -135,7 +135,7 @@ def _row_cells(pool: CellPool, regions: list[Region], row: int) -> Iterator:
             yield NumberRun(b.left + first, region.values[i][first:])
         elif shared is not None:  # a batch row below the first: group indices and values
             cached = pool.cached_rows(region)
-            yield SharedRow(shared, cached and (cached[i][first:] if first else cached[i]))
+            yield SharedRow(shared, None if cached is None else cached[i][first:])
         else:
             for j in range(first, b.cols):
                 yield _cell(pool, region, i, j, row)
@@ -156,8 +156,7 @@ def _value(pool: CellPool, region: Region, i: int, j: int, row: int) -> object:
         if region.cell_arrays:
             return ArrayFormula(f"{get_column_letter(b.left + j)}{row}", value)
         return value
-    value = region.values[i][j]
-    return value.item() if hasattr(value, "item") else value
+    return _python(region.values[i][j])
 
 
 def _cell(pool: CellPool, region: Region, i: int, j: int, row: int) -> Cell | WriteOnlyCell:
@@ -180,7 +179,9 @@ def _cell(pool: CellPool, region: Region, i: int, j: int, row: int) -> Cell | Wr
 
 def _cached(region: Region, i: int, j: int) -> object:
     """The value a formula cell computes, as the reference found it (None: not known)."""
-    if region.results is None:
-        return None
-    value = region.results[i][j]
+    return None if region.results is None else _python(region.results[i][j])
+
+
+def _python(value: object) -> object:
+    """A NumPy scalar as the Python value it holds; anything else as it is."""
     return value.item() if hasattr(value, "item") else value

@@ -74,12 +74,8 @@ class SharedRun:
         cached = cached if cached is not None else [None] * len(self.indices)
         parts = []
         for start, index, value in zip(self.starts, self.indices, cached):
-            if type(value) is float and math.isfinite(value):  # nearly every one: no lookup
-                kind, result = "", f"<v>{value!r}</v>"
-            else:
-                kind, result = _result(value)
-            parts.append(f'{start}{row}"{self.style}{kind}><f t="shared" si="{index}" />'
-                         f"{result}</c>")  # fmt: skip
+            kind, result = _result(value)
+            parts.append(f'{start}{row}"{self.style}{kind}>{_shared_child(index)}{result}</c>')
         return "".join(parts)
 
 
@@ -192,7 +188,7 @@ def spell(
 
 def _formula_xml(head: str, value: object, cached: object) -> str | None:
     if isinstance(value, SharedChild):
-        body = f'<f t="shared" si="{value.index}" />'
+        body = _shared_child(value.index)
     elif isinstance(value, SharedFormula):
         text = value.text[1:].translate(_TEXT_ESCAPES)
         body = f'<f t="shared" ref="{value.ref}" si="{value.index}">{text}</f>'
@@ -207,8 +203,15 @@ def _formula_xml(head: str, value: object, cached: object) -> str | None:
     return f"{head}{kind}>{body}{result}</c>"
 
 
+def _shared_child(index: int) -> str:
+    """A shared formula's cell below its first: the group's index alone."""
+    return f'<f t="shared" si="{index}" />'
+
+
 def _result(cached: object) -> tuple[str, str]:
     """A formula's cached value as Excel spells it: (type attribute, <v> element)."""
+    if type(cached) is float and math.isfinite(cached):  # nearly every one: first
+        return "", f"<v>{cached!r}</v>"
     if cached is None:
         return "", "<v />"
     if isinstance(cached, (bool, np.bool_)):
