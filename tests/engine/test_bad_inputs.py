@@ -233,7 +233,7 @@ def test_an_unexpected_failure_is_one_line_naming_the_file(monkeypatch, capsys, 
     def broken(*_args, **_kw):
         raise RuntimeError("something nobody foresaw")
 
-    monkeypatch.setattr(readers, "_read", broken)  # in the reading child
+    monkeypatch.setattr(readers, "read_path", broken)  # in the reading child
     code = cli_exit([str(SAMPLE), "-o", str(tmp_path / "x.xlsx")])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith(f"Error: {SAMPLE}: unexpected failure: RuntimeError")

@@ -19,7 +19,7 @@ from conftest import ROOT, SAMPLES
 
 from gate2xlsx import load
 from gate2xlsx.errors import InputError, UnsupportedModelError
-from gate2xlsx.readers import _read, isolation
+from gate2xlsx.readers import isolation, read_path
 from gate2xlsx.readers.isolation import ChildTraceback, in_child, start_in_child
 
 sys.path.insert(0, str(ROOT / "tests" / "bad_inputs"))
@@ -43,7 +43,7 @@ def _break() -> None:
 
 
 def test_the_model_comes_back_as_read_in_process():
-    here, there = _read(SAMPLES / "xor.h5", None), load(SAMPLES / "xor.h5")
+    here, there = read_path(SAMPLES / "xor.h5", None), load(SAMPLES / "xor.h5")
     assert [layer.weights() for layer in there.layers] == [layer.weights() for layer in here.layers]
     assert np.array_equal(there.forward(np.eye(2)), here.forward(np.eye(2)))
 

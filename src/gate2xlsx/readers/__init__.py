@@ -11,24 +11,33 @@ from pathlib import Path
 
 from ..errors import InputError, UnsafeModelError
 from ..model import Model
-from . import config, npz, skops
+from . import arrays, config, npz, savedmodel, skops, tfjs
 from .isolation import Pending, start_in_child
-from .kinds import kind_of
+from .kinds import FOLDER_KINDS, kind_of
 
-__all__ = ["Pending", "kind_of", "load", "start_load"]
+__all__ = ["Pending", "kind_of", "load", "read_path", "start_load"]
 
 
-def load(path: str | os.PathLike, *, architecture: str | os.PathLike | None = None) -> Model:
-    """Read any model file gate2xlsx supports into a Model.
+def load(
+    path: str | os.PathLike,
+    *,
+    architecture: str | os.PathLike | None = None,
+    activations: str | list[str] | None = None,
+) -> Model:
+    """Read any model file (or SavedModel / TF.js folder) gate2xlsx supports into a Model.
 
     `architecture` is the model's JSON (`model.to_json()` or a Keras 3 config.json) for
-    files that hold weights only.
+    files that hold weights only; `activations` names one activation per layer for a plain
+    .npz / .npy of weight arrays, which says nothing of them.
     """
-    return start_load(path, architecture=architecture).result()
+    return start_load(path, architecture=architecture, activations=activations).result()
 
 
 def start_load(
-    path: str | os.PathLike, *, architecture: str | os.PathLike | None = None
+    path: str | os.PathLike,
+    *,
+    architecture: str | os.PathLike | None = None,
+    activations: str | list[str] | None = None,
 ) -> Pending[Model]:
     """Start reading the file and return at once; `.result()` waits for the Model (or raises
     what `load` would). The reading runs in a forked child (readers/isolation.py), so the
@@ -37,11 +46,29 @@ def start_load(
     path = Path(path)
     _check_readable(path)
     arch = _read_architecture(Path(architecture)) if architecture is not None else None
-    return start_in_child(_read, path, arch, path=path)
+    return start_in_child(read_path, path, arch, activations, path=path)
 
 
-def _read(path: Path, arch: dict | list | None) -> Model:
+def read_path(
+    path: Path, arch: dict | list | None = None, activations: str | list[str] | None = None
+) -> Model:
+    """The reading itself, in this process (start_load runs it in a child)."""
     kind = kind_of(path)
+    if kind in ("arrays", "npy"):
+        if arch is not None:
+            raise InputError("weight arrays take --activations, not --architecture", path=path)
+        return arrays.read(path, activations)
+    if activations is not None:
+        raise InputError(f"--activations is for a plain .npz or .npy of weight arrays; this is "
+                         f"{_KIND_WORDS.get(kind, 'a model file')}, which names its own",
+                         path=path)  # fmt: skip
+    if kind in FOLDER_KINDS and arch is not None:
+        raise InputError("a SavedModel or TF.js model carries its own architecture; drop "
+                         "--architecture", path=path)  # fmt: skip
+    if kind == "savedmodel":
+        return savedmodel.read(path)
+    if kind == "tfjs":
+        return tfjs.read(path)
     if kind in ("hdf5", "zip"):  # h5py is imported here, in the reading child only
         from . import extras, keras_h5, keras_zip
 
@@ -84,19 +111,46 @@ def _read(path: Path, arch: dict | list | None) -> Model:
             hint="give the weights file as MODEL and this one as --architecture",
         )
     raise InputError(
-        "not a model file gate2xlsx can read (expected Keras HDF5, a .keras archive, "
-        "ONNX, .skops or a gate2xlsx workbook)",
+        "not a model file gate2xlsx can read (expected Keras HDF5, a .keras archive, a "
+        "SavedModel or TF.js folder, ONNX, .skops, NumPy arrays or a gate2xlsx workbook)",
         path=path,
     )
+
+
+# how a message names a kind of file
+_KIND_WORDS = {
+    "hdf5": "a Keras HDF5 file",
+    "zip": "a .keras archive",
+    "npz": "gate2xlsx's own .npz",
+    "workbook": "a gate2xlsx workbook",
+    "onnx": "an ONNX file",
+    "skops": "a .skops file",
+    "savedmodel": "a SavedModel",
+    "tfjs": "a TF.js model",
+}
 
 
 def _check_readable(path: Path) -> None:
     if not path.exists():
         raise InputError("no such file", path=path)
-    if path.is_dir():
-        raise InputError("is a directory, not a model file", path=path)
+    if path.is_dir() and kind_of(path) not in FOLDER_KINDS:
+        raise InputError(f"is a folder, not a model: {_folder_contents(path)}", path=path,
+                         hint="give a model file, a SavedModel folder (saved_model.pb) or a "
+                         "TF.js folder (model.json)")  # fmt: skip
     if not os.access(path, os.R_OK):
         raise InputError("permission denied", path=path)
+
+
+def _folder_contents(path: Path, shown: int = 6) -> str:
+    """What a folder that is no model holds, in a few names."""
+    try:
+        names = sorted(p.name + ("/" if p.is_dir() else "") for p in path.iterdir())
+    except OSError as exc:
+        return f"it cannot be listed ({exc.strerror})"
+    if not names:
+        return "it is empty"
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return "it holds " + ", ".join(names[:shown]) + more
 
 
 def _read_architecture(path: Path) -> dict | list:

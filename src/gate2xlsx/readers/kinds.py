@@ -8,23 +8,36 @@ import os
 import zipfile
 from pathlib import Path
 
-from . import npz, onnx_file, skops
+from . import arrays, npz, onnx_file, savedmodel, skops, tfjs
 from .zips import ZIP_ERRORS, is_zip
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
+# the kinds a folder can be; every other kind is a file
+FOLDER_KINDS = ("savedmodel", "tfjs")
+
 
 def kind_of(path: str | os.PathLike) -> str | None:
-    """What the file is, by its content: "workbook", "hdf5", "npz", "skops", "pickle" (also a
-    torch.save zip), "zip" (a .keras archive or another zip), "onnx", "json", or None (empty,
-    missing or unknown)."""
+    """What the file or folder is, by its content: "workbook", "hdf5", "npz" (gate2xlsx's
+    own), "arrays" (any other np.savez archive), "npy" (one array), "savedmodel" (a TensorFlow
+    SavedModel folder or its saved_model.pb), "tfjs" (a TF.js model folder or its model.json),
+    "skops", "pickle" (also a torch.save zip), "zip" (a .keras archive or another zip), "onnx",
+    "json", or None (empty, missing or unknown)."""
     path = Path(path)
+    if savedmodel.is_savedmodel(path):
+        return "savedmodel"
+    if tfjs.is_tfjs(path):
+        return "tfjs"
     if not path.is_file():
         return None
     if is_hdf5(path):
         return "hdf5"
     if npz.is_npz(path):
         return "npz"
+    if arrays.is_npz_of_arrays(path):
+        return "arrays"
+    if arrays.is_npy(path):
+        return "npy"
     if _is_workbook(path):
         return "workbook"
     if skops.is_skops(path):
