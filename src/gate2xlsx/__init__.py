@@ -1,7 +1,11 @@
 """gate2xlsx: a neural network rebuilt as a spreadsheet that computes it with live formulas.
 
     import gate2xlsx
-    model = gate2xlsx.load("or.hdf")          # any supported model file, or a gate2xlsx workbook
+    gate2xlsx.export("or.hdf", "or.xlsx")     # any model file or folder gate2xlsx reads
+    gate2xlsx.export([W1, b1, W2, b2], "net.xlsx", activations=["tanh", "softmax"])
+    gate2xlsx.export(keras_model, "m.xlsx")   # a live Keras model, torch module (example=x),
+                                              # or fitted scikit-learn MLP
+    model = gate2xlsx.load("or.hdf")          # the same things, as a Model
     model.forward([[0, 1]])                   # the NumPy reference forward pass
     gate2xlsx.write_workbook(model, "or.xlsx")
     gate2xlsx.save(model, "or.h5")            # .h5/.hdf/.hdf5, .keras or .npz
@@ -21,6 +25,7 @@ from .version import __version__
 _API = {
     "Gate2XlsxError": ("errors", "Gate2XlsxError"),
     "Model": ("model", "Model"),
+    "export": ("app.export", "export"),
     "load": ("readers", "load"),
     "save": ("writers", "save"),
     "read_workbook": ("readers.xlsx", "read_workbook"),
@@ -37,6 +42,7 @@ __all__ = [
     "Model",
     "__version__",
     "describe",
+    "export",
     "export_workbook",
     "load",
     "predict",
@@ -48,7 +54,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .app.export import export_workbook, write_workbook
+    from .app.export import export, export_workbook, write_workbook
     from .app.inspect import describe
     from .app.predict import predict
     from .app.train import train

@@ -363,7 +363,7 @@ def final_activation(model: Model) -> str:
 def returned_by(model: Model) -> str:
     """The call of the framework the model came from that `output` equals."""
     made = model.source.format
-    if made.startswith("skops") or "skl2onnx" in made:
+    if "scikit-learn" in made or "skl2onnx" in made:
         return f"scikit-learn's {'predict_proba' if model.class_names else 'predict'}"
     if "pytorch" in made:
         return "the PyTorch model"

@@ -43,6 +43,29 @@ class ExportInfo:
     sheets: list[str]
 
 
+def export(
+    thing: object,
+    path: str | os.PathLike,
+    *,
+    architecture: str | os.PathLike | None = None,
+    activations: str | list[str] | None = None,
+    example: object = None,
+    **options,
+) -> Path:
+    """Write the workbook that computes `thing`: whatever `gate2xlsx.load` reads (a model file
+    or folder, a Model, NumPy weight arrays with `activations`, a live Keras model, a torch
+    module with `example`, a fitted scikit-learn MLP). Options as for `export_workbook`.
+
+        gate2xlsx.export([W1, b1, W2, b2], "net.xlsx", activations=["tanh", "softmax"])
+    """
+    from ..readers import load
+
+    if isinstance(thing, (str, os.PathLike)):  # a wrong target costs no read
+        check_workbook_target(path, thing)
+    model = load(thing, architecture=architecture, activations=activations, example=example)
+    return export_workbook(model, path, **options).path
+
+
 def write_workbook(model: Model, path: str | os.PathLike, **options) -> Path:
     """Write the workbook that computes `model` with live formulas; return its path.
 

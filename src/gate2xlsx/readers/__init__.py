@@ -19,18 +19,28 @@ __all__ = ["Pending", "kind_of", "load", "read_path", "start_load"]
 
 
 def load(
-    path: str | os.PathLike,
+    thing: object,
     *,
     architecture: str | os.PathLike | None = None,
     activations: str | list[str] | None = None,
+    example: object = None,
 ) -> Model:
-    """Read any model file (or SavedModel / TF.js folder) gate2xlsx supports into a Model.
+    """The Model of anything a user holds: a model file (or SavedModel / TF.js folder) of any
+    format gate2xlsx reads, a Model, NumPy weight arrays, or a live tf.keras / Keras 3 model,
+    torch nn.Module or fitted scikit-learn MLP (readers/live.py).
 
     `architecture` is the model's JSON (`model.to_json()` or a Keras 3 config.json) for
-    files that hold weights only; `activations` names one activation per layer for a plain
-    .npz / .npy of weight arrays, which says nothing of them.
+    files that hold weights only; `activations` names one activation per layer for NumPy
+    weight arrays (a list, a dict, a plain .npz or .npy), which say nothing of them;
+    `example` is an input tensor to trace a torch module with.
+
+        gate2xlsx.load([W1, b1, W2, b2], activations=["tanh", "softmax"])
     """
-    return start_load(path, architecture=architecture, activations=activations).result()
+    if isinstance(thing, (str, os.PathLike)):
+        return start_load(thing, architecture=architecture, activations=activations).result()
+    from . import live
+
+    return live.from_object(thing, activations=activations, example=example)
 
 
 def start_load(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 import zipfile
 from pathlib import Path
 
@@ -74,6 +75,56 @@ def _read(path: Path) -> Model:
     model.name = path.stem
     model.source = Source(str(path), "skops (scikit-learn " + (version or "?") + ")", "", "")
     return model
+
+
+def from_estimator(estimator: object) -> Model:
+    """A fitted MLPClassifier / MLPRegressor (or a Pipeline of scalers before one) held in
+    memory, read from its attributes as a .skops file's are: nothing pickled or imported."""
+    steps = getattr(estimator, "steps", None)
+    pairs = list(steps) if isinstance(steps, list) else [("", estimator)]
+    *scalers, (_, last) = pairs
+    cls = type(last).__name__
+    if cls not in ESTIMATORS or any(type(s).__name__ not in SCALERS for _, s in scalers):
+        names = " -> ".join(type(s).__name__ for _, s in pairs)
+        raise UnsupportedModelError(f"a scikit-learn {names}: gate2xlsx reads "
+                                    f"{' and '.join(ESTIMATORS)} (in a Pipeline after "
+                                    f"{' or '.join(SCALERS)})")  # fmt: skip
+    attrs = _Live(last)
+    coefs, intercepts = attrs.arrays("coefs_"), attrs.arrays("intercepts_")
+    width = coefs[0].shape[0] if coefs else 0
+    first = [_scaler(type(s).__name__, _Live(s), str(name), width) for name, s in scalers]
+    classes = attrs.array("classes_") if cls == "MLPClassifier" else None
+    model = _model(coefs, intercepts, attrs.text("activation"), attrs.text("out_activation_"),
+                   classes, first, None)  # fmt: skip
+    model.name = cls
+    version = getattr(sys.modules.get("sklearn"), "__version__", "?")
+    model.source = Source("", f"scikit-learn {version} {cls} (read from its attributes)")
+    return model
+
+
+class _Live:
+    """The reads of _Attributes, on a fitted estimator's own attributes."""
+
+    def __init__(self, estimator: object):
+        self.estimator, self.path = estimator, None
+
+    def _get(self, key: str) -> object:
+        if not hasattr(self.estimator, key):
+            raise InputError(f"the {type(self.estimator).__name__} has no {key!r}: is it fitted?")
+        return getattr(self.estimator, key)
+
+    def value(self, key: str) -> object:
+        return self._get(key)
+
+    def text(self, key: str) -> str:
+        return str(self._get(key))
+
+    def array(self, key: str) -> np.ndarray:
+        found = np.asarray(self._get(key))
+        return found if found.dtype.kind in "biufUS" else np.asarray([str(v) for v in found])
+
+    def arrays(self, key: str) -> list[np.ndarray]:
+        return [np.asarray(a, dtype=np.float64) for a in self._get(key)]
 
 
 def _steps(schema: dict, path: Path) -> list[tuple[str | None, dict, str]]:
