@@ -27,8 +27,10 @@ from . import arrays, skops
 # the root module a type comes from -> its framework
 FRAMEWORKS = {"keras": "keras", "tf_keras": "keras", "tensorflow": "keras", "torch": "torch",
               "sklearn": "sklearn"}  # fmt: skip
-WHAT_IS_READ = ("a path, a Model, NumPy weight arrays (a list or dict), a tf.keras / Keras 3 "
-                "model, a torch nn.Module (with example=) or a fitted scikit-learn MLP")  # fmt: skip
+WHAT_IS_READ = (
+    "a path, a Model, NumPy weight arrays (a list or dict), a tf.keras / Keras 3 model, a torch "
+    "nn.Module (with example=) or a fitted scikit-learn MLP"
+)
 
 
 def from_object(thing: object, *, activations=None, example=None) -> Model:
@@ -54,7 +56,7 @@ def from_object(thing: object, *, activations=None, example=None) -> Model:
 
 
 def framework_of(thing: object) -> str | None:
-    """"keras", "torch" or "sklearn" for an object of theirs (by its type's modules, which
+    """ "keras", "torch" or "sklearn" for an object of theirs (by its type's modules, which
     must be imported already: a class that merely says it is torch's is no torch object)."""
     for cls in type(thing).__mro__:
         root = (cls.__module__ or "").split(".")[0]
@@ -115,9 +117,11 @@ def _torch(module: object, example: object) -> Model:
         raise UnsupportedModelError(f"a {_type_name(module)} is a torch object but not an "
                                     "nn.Module")  # fmt: skip
     if example is None:
-        raise InputError(f"a torch {type(module).__name__} needs example=, an input tensor of "
-                         "the model's shape (batch first), to be traced",
-                         hint="gate2xlsx.export(net, 'net.xlsx', example=torch.zeros(1, 4))")  # fmt: skip
+        raise InputError(
+            f"a torch {type(module).__name__} needs example=, an input tensor of the model's "
+            "shape (batch first), to be traced",
+            hint="gate2xlsx.export(net, 'net.xlsx', example=torch.zeros(1, 4))",
+        )
     example = example if isinstance(example, tuple) else (example,)
     with tempfile.TemporaryDirectory(prefix="gate2xlsx-") as scratch:
         saved = Path(scratch) / f"{type(module).__name__}.onnx"
@@ -125,8 +129,9 @@ def _torch(module: object, example: object) -> Model:
             torch.onnx.export(module, example, saved, input_names=["x"], output_names=["y"],
                               opset_version=17, dynamo=False)  # fmt: skip
         except Exception as exc:
-            raise UnsupportedModelError(f"torch.onnx could not export this "
-                                        f"{type(module).__name__} ({_first_line(exc)})") from None  # fmt: skip
+            raise UnsupportedModelError(
+                f"torch.onnx could not export this {type(module).__name__} ({_first_line(exc)})"
+            ) from None
         found = onnx.read(saved)
     return _in_memory(found, f"live PyTorch model ({found.source.format})")
 
