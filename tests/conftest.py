@@ -101,6 +101,14 @@ def cli_run(
                           text=True, cwd=cwd, timeout=timeout)  # fmt: skip
 
 
+def runtime_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """The command as the user installed it: CI's venv of the runtime dependencies alone
+    (GATE2XLSX_RUNTIME_BIN), else this interpreter's `python -m gate2xlsx`."""
+    runtime = os.environ.get("GATE2XLSX_RUNTIME_BIN")
+    command = [runtime] if runtime else [sys.executable, "-m", "gate2xlsx"]
+    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=timeout)
+
+
 def cli_exit(args: list[str]) -> int:
     """Run the gate2xlsx CLI in this process (output reaches capsys); return its exit code."""
     from gate2xlsx.cli import main
