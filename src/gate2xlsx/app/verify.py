@@ -21,7 +21,7 @@ from openpyxl.worksheet.formula import ArrayFormula
 from ..engines import libreoffice
 from ..errors import InputError
 from ..model import Model
-from ..readers import kind_of
+from ..readers.kinds import KIND_WORDS, kind_of
 from ..readers.xlsx import name_range, read_workbook
 from ..sheet import formulas as F
 from ..sheet.graph_network import port_names
@@ -130,14 +130,6 @@ def verify(
     return Verification(str(workbook), atol, comparisons)
 
 
-MODEL_KINDS = {
-    "hdf5": "a Keras HDF5 model file",
-    "npz": "gate2xlsx's .npz model file",
-    "zip": "a .keras model archive",
-    "json": "a JSON file (an architecture)",
-}
-
-
 def _require_workbook(path: Path) -> None:
     """verify checks workbooks: a model file given instead is named as what it is."""
     kind = kind_of(path)
@@ -145,10 +137,10 @@ def _require_workbook(path: Path) -> None:
         return
     if not path.exists():
         raise InputError("no such workbook", path=path)
-    if kind not in MODEL_KINDS:
+    if kind not in KIND_WORDS:
         raise InputError("not an .xlsx workbook; verify checks a workbook made by gate2xlsx",
                          path=path)  # fmt: skip
-    raise InputError(f"this is {MODEL_KINDS[kind]}; verify checks a workbook made by gate2xlsx",
+    raise InputError(f"this is {KIND_WORDS[kind]}; verify checks a workbook made by gate2xlsx",
                      path=path, hint=f"gate2xlsx {path.name} -o {path.stem}.xlsx first, then "
                      f"gate2xlsx verify {path.stem}.xlsx")  # fmt: skip
 

@@ -13,7 +13,7 @@ from ..errors import InputError, UnsafeModelError
 from ..model import Model
 from . import arrays, config, npz, savedmodel, skops, tfjs
 from .isolation import Pending, start_in_child
-from .kinds import FOLDER_KINDS, kind_of
+from .kinds import FOLDER_KINDS, KIND_WORDS, kind_of
 
 __all__ = ["Pending", "kind_of", "load", "read_path", "start_load"]
 
@@ -70,7 +70,7 @@ def read_path(
         return arrays.read(path, activations)
     if activations is not None:
         raise InputError(f"--activations is for a plain .npz or .npy of weight arrays; this is "
-                         f"{_KIND_WORDS.get(kind, 'a model file')}, which names its own",
+                         f"{KIND_WORDS.get(kind, 'a model file')}, which names its own",
                          path=path)  # fmt: skip
     if kind in FOLDER_KINDS and arch is not None:
         raise InputError("a SavedModel or TF.js model carries its own architecture; drop "
@@ -125,19 +125,6 @@ def read_path(
         "SavedModel or TF.js folder, ONNX, .skops, NumPy arrays or a gate2xlsx workbook)",
         path=path,
     )
-
-
-# how a message names a kind of file
-_KIND_WORDS = {
-    "hdf5": "a Keras HDF5 file",
-    "zip": "a .keras archive",
-    "npz": "gate2xlsx's own .npz",
-    "workbook": "a gate2xlsx workbook",
-    "onnx": "an ONNX file",
-    "skops": "a .skops file",
-    "savedmodel": "a SavedModel",
-    "tfjs": "a TF.js model",
-}
 
 
 def _check_readable(path: Path) -> None:

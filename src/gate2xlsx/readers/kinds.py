@@ -16,6 +16,22 @@ HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 # the kinds a folder can be; every other kind is a file
 FOLDER_KINDS = ("savedmodel", "tfjs")
 
+# how a message names each kind that kind_of finds (the one table of them)
+KIND_WORDS = {
+    "workbook": "a gate2xlsx workbook",
+    "hdf5": "a Keras HDF5 model file",
+    "npz": "gate2xlsx's .npz model file",
+    "arrays": "a .npz of NumPy weight arrays",
+    "npy": "a .npy NumPy array",
+    "savedmodel": "a TensorFlow SavedModel",
+    "tfjs": "a TensorFlow.js model",
+    "skops": "a scikit-learn .skops file",
+    "pickle": "a pickle",
+    "zip": "a .keras model archive",
+    "onnx": "an ONNX model file",
+    "json": "a JSON file (an architecture)",
+}
+
 
 def kind_of(path: str | os.PathLike) -> str | None:
     """What the file or folder is, by its content: "workbook", "hdf5", "npz" (gate2xlsx's
