@@ -1,14 +1,30 @@
-"""TensorFlow SavedModel folders (what tf.keras 2.x's `model.save("or.hdf")` writes), read
-without TensorFlow. Placeholder: detection only; the reader lands with issue 27."""
+"""TensorFlow SavedModel folders (what tf.keras 2.x's `model.save("or.hdf")` writes: any name
+without .h5, .hdf5 or .keras), read without TensorFlow: nothing of TensorFlow is imported and
+nothing in the graph is run.
+
+The Keras configuration comes from `keras_metadata.pb` (the root node's JSON; tf.keras
+2.0-2.4 kept it in saved_model.pb's user objects instead), the weights from the tensor bundle
+in `variables/` (readers/tensor_bundle.py), each matched to its layer through the object graph:
+a layer's node (found by its Keras node path) lists its own variables in Keras's order. The
+model is then built as the HDF5 reader builds it. Only files inside the folder are opened.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..errors import UnsupportedModelError
-from ..model import Model
+from ..errors import InputError, UnsafeModelError, UnsupportedModelError
+
+if TYPE_CHECKING:
+    from ..model import Model
+    from .savedmodel_objects import KerasNode
 
 PB = "saved_model.pb"
+METADATA = "keras_metadata.pb"
+FORMAT = "TensorFlow SavedModel (Keras metadata)"
+MAX_PB_BYTES = 1 << 30
+HINT = 'save the Keras model itself: model.save("model.keras") (or "model.h5")'
 
 
 def is_savedmodel(path: Path) -> bool:
@@ -20,4 +36,171 @@ def is_savedmodel(path: Path) -> bool:
 
 
 def read(path: Path) -> Model:
-    raise UnsupportedModelError("TensorFlow SavedModel folders are not read yet", path=path)
+    """The Keras model of a SavedModel folder (or of its saved_model.pb given directly)."""
+    from .protobuf_wire import WireError
+
+    path = Path(path)
+    folder = path if path.is_dir() else path.parent
+    try:
+        return _read(path, folder)
+    except RecursionError:
+        from .config import TOO_DEEP
+
+        raise InputError(TOO_DEEP, path=path) from None
+    except WireError as exc:  # raised outside a file's own check: the folder's protobufs
+        raise InputError(f"damaged SavedModel ({exc})", path=path) from None
+
+
+def _read(path: Path, folder: Path) -> Model:
+    from .tensor_bundle import Bundle
+
+    nodes = _keras_nodes(path, folder)
+    prefix = _inside(folder, "variables/variables.index", path).with_suffix("")
+    bundle = Bundle(prefix, shown=path)
+    root = next((n for n in nodes if n.node_path in ("root", "") and n.node_id == 0), None)
+    if root is None or not root.identifier.startswith(KERAS_MODEL_PREFIXES):
+        what = root.identifier if root else "none"
+        raise UnsupportedModelError(f"the SavedModel's Keras root object is {what!r}, not a "
+                                    "model", path=path, hint=HINT)  # fmt: skip
+    return _build(path, root, nodes, bundle)
+
+
+KERAS_MODEL_PREFIXES = ("_tf_keras_network", "_tf_keras_sequential", "_tf_keras_model")
+
+
+def _inside(folder: Path, name: str, shown: Path) -> Path:
+    """A file of the folder, refused when it is missing or (through a link) lies outside."""
+    target = folder / name
+    if not target.is_file():
+        raise InputError(f"the SavedModel folder has no {name}", path=shown,
+                         hint="copy the whole folder, not saved_model.pb alone")  # fmt: skip
+    if not target.resolve().is_relative_to(folder.resolve()):
+        raise UnsafeModelError(f"{name} links outside the SavedModel folder", path=shown)
+    return target
+
+
+def _read_file(target: Path) -> bytes:
+    try:
+        size = target.stat().st_size
+        if size > MAX_PB_BYTES:
+            raise InputError(f"{size:,} bytes, more than the {MAX_PB_BYTES:,} gate2xlsx reads",
+                             path=target)  # fmt: skip
+        return target.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read it ({exc.strerror or exc})", path=target) from None
+
+
+def _keras_nodes(path: Path, folder: Path) -> list[KerasNode]:
+    """The Keras objects: keras_metadata.pb's, else saved_model.pb's user objects (tf.keras
+    2.0-2.4); a SavedModel without them gets the one line saying what it is."""
+    from . import savedmodel_objects as O
+    from .protobuf_wire import WireError
+
+    if (folder / METADATA).is_file():
+        target = _inside(folder, METADATA, path)
+        try:
+            return O.keras_metadata(_read_file(target))
+        except (WireError, UnicodeDecodeError) as exc:
+            raise InputError(f"damaged Keras metadata ({exc})", path=target) from None
+    target = _inside(folder, PB, path)
+    try:
+        objects = O.user_objects(_read_file(target))
+    except (WireError, UnicodeDecodeError) as exc:
+        raise InputError(f"damaged SavedModel ({exc})", path=target) from None
+    nodes = O.keras_nodes_of(objects)
+    if nodes:
+        return nodes
+    root = objects[0][0] if objects else ""
+    if root.startswith(KERAS_MODEL_PREFIXES):
+        raise UnsupportedModelError(
+            "a TensorFlow SavedModel of a Keras model written by tf.saved_model.save, which "
+            "keeps no Keras configuration (no keras_metadata.pb)",
+            path=path,
+            hint=HINT,
+        )
+    kind = "a tf.Module" if root == "_generic_user_object" else f"root object {root or 'none'!r}"
+    raise UnsupportedModelError(f"a TensorFlow SavedModel without a Keras model ({kind})",
+                                path=path, hint=HINT)  # fmt: skip
+
+
+def _build(path: Path, root: KerasNode, nodes: list[KerasNode], bundle) -> Model:
+    from dataclasses import replace
+
+    from ..model import Model, Source
+    from . import config as C
+    from . import graph_config as G
+    from .layers import build_layers
+    from .map_layers import build_graph
+
+    meta = root.metadata
+    architecture = meta.get("model_config") or {"class_name": meta.get("class_name"),
+                                                 "config": meta.get("config")}  # fmt: skip
+    config = C.unwrap(_untuple(architecture))
+    version, backend = str(meta.get("keras_version", "")), str(meta.get("backend", ""))
+    lookup = _lookup(path, nodes, bundle)
+    if G.needs_graph(config):
+        graph = build_graph(G.graph_spec(config, path=path), lookup, keras_version=version,
+                            path=path)  # fmt: skip
+        body = Model.of_graph(graph)
+    else:
+        shape, specs = C.flatten(config, path=path)
+        body = Model(*build_layers(specs, shape, lookup, keras_version=version, path=path))
+    training = _untuple(meta.get("training_config"))
+    return replace(body, name=C.model_name(config, path), loss=C.training_loss(training),
+                   optimizer=C.optimizer_settings(training),
+                   source=Source(str(path), FORMAT, version, backend))  # fmt: skip
+
+
+def _untuple(value: object) -> object:
+    """Keras's JSON for tuples and shapes ({"class_name": "__tuple__", "items": [...]}) as
+    the plain lists every other Keras file holds."""
+    if isinstance(value, dict):
+        if value.get("class_name") in ("__tuple__", "TensorShape") and "items" in value:
+            return [_untuple(v) for v in value["items"]]
+        return {k: _untuple(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_untuple(v) for v in value]
+    return value
+
+
+def _lookup(path: Path, nodes: list[KerasNode], bundle):
+    """WeightLookup: a layer's variables, found through its node in the object graph."""
+    from . import config as C
+    from .protobuf_wire import WireError
+    from .savedmodel_objects import ObjectGraph
+
+    try:
+        graph = ObjectGraph(bundle.string("_CHECKPOINTABLE_OBJECT_GRAPH"))
+        by_name = _layer_nodes(path, nodes, graph)
+    except (WireError, UnicodeDecodeError) as exc:
+        raise InputError(f"damaged checkpoint object graph ({exc})", path=bundle.index) from None
+
+    def lookup(spec: C.LayerSpec) -> list[C.RawWeight]:
+        node = by_name.get(spec.name)
+        if node is None:
+            return []
+        found = []
+        for variable in graph.weights_of(node):
+            values = bundle.array(variable.checkpoint_key)
+            name = variable.full_name or variable.checkpoint_key
+            found.append(C.RawWeight(name, variable.checkpoint_key, values, str(values.dtype)))
+        return found
+
+    return lookup
+
+
+def _layer_nodes(path: Path, nodes: list[KerasNode], graph) -> dict[str, int]:
+    """Layer name -> its node in the checkpoint's object graph (the SavedModel's own ids)."""
+    found: dict[str, int] = {}
+    for node in nodes:
+        name = node.metadata.get("name")
+        if node.node_path in ("root", "") and node.node_id == 0 or not isinstance(name, str):
+            continue
+        if name in found:
+            raise UnsupportedModelError(f"two layers are named {name!r}; gate2xlsx needs unique "
+                                        "layer names across nested models", path=path)  # fmt: skip
+        at = graph.walk(node.node_path) if node.node_path else node.node_id
+        if not 0 <= at < len(graph.children):
+            raise InputError(f"layer {name!r} is node {at}, which the checkpoint lacks", path=path)
+        found[name] = at
+    return found
