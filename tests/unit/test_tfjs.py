@@ -35,11 +35,13 @@ def expected(entry: dict) -> dict[str, np.ndarray]:
 @pytest.mark.parametrize("given", ["folder", "model.json"])
 @pytest.mark.parametrize("entry", LAYERS, ids=[e["name"] for e in LAYERS])
 def test_fixture_computes_keras_predictions(entry, given):
-    target = TFJS / entry["folder"] / ("model.json" if given == "model.json" else "")
+    folder = TFJS / entry["folder"]
+    target = tfjs.model_json_of(folder) if given == "model.json" else folder
     model, data = gate2xlsx.load(target), expected(entry)
     assert scaled_error(model.forward(data["x"]), data["y"]) <= KERAS_TOL
     assert model.source.format == "TensorFlow.js layers model"
-    assert model.source.keras_version == "2.15.0"
+    browser = entry["name"].startswith("browser_")  # written by tfjs-layers itself
+    assert model.source.keras_version == ("tfjs-layers 4.22.0" if browser else "2.15.0")
 
 
 @pytest.mark.parametrize("entry", LAYERS, ids=[e["name"] for e in LAYERS])
@@ -54,6 +56,9 @@ def test_same_network_as_its_h5(entry):
 
 def test_kinds():
     assert kind_of(TFJS / "or_dense") == "tfjs"
+    assert (
+        tfjs.model_json_of(TFJS / "browser_dense") == TFJS / "browser_dense" / "browser_dense.json"
+    )
     assert kind_of(TFJS / "or_dense" / "model.json") == "tfjs"
     assert kind_of(TFJS / "graph_dense") == "tfjs"
     assert kind_of(TFJS / "or_dense.h5") == "hdf5"
@@ -80,6 +85,19 @@ def test_detection_by_content(tmp_path):
     other = tmp_path / "other.json"
     other.write_text('{"weights": [1, 2]}')
     assert not tfjs.is_tfjs(other)
+
+
+def test_folder_detection(tmp_path):
+    """A folder is a TF.js model when its model.json is one, or when its only .json is one
+    (a browser download); an architecture saved as model.json beside weights is not."""
+    folder = tmp_path / "arch"
+    folder.mkdir()
+    doc = json.loads((TFJS / "or_dense" / "model.json").read_text())
+    (folder / "model.json").write_text(json.dumps(doc["modelTopology"]["model_config"]))
+    assert kind_of(folder) is None
+    two = Path(shutil.copytree(TFJS / "browser_dense", tmp_path / "two"))
+    shutil.copy(two / "browser_dense.json", two / "copy.json")
+    assert kind_of(two) is None
 
 
 def test_architecture_option_still_takes_a_model_json():

@@ -50,11 +50,12 @@ CONVERT_HINT = (
 
 
 def is_tfjs(path: Path) -> bool:
-    """A folder holding a TF.js model.json, or such a model.json (any name): a JSON object with
-    `format` "layers-model" / "graph-model", or `modelTopology` with `weightsManifest`."""
+    """A TF.js model.json (any name: a JSON object with `format` "layers-model" /
+    "graph-model", or `modelTopology` with `weightsManifest`), or a folder holding one
+    (`model.json`, or the one .json a browser's model.save('downloads://NAME') wrote)."""
     path = Path(path)
     if path.is_dir():
-        path = path / MODEL_JSON
+        return model_json_of(path) is not None
     try:
         if not path.is_file():
             return False
@@ -72,6 +73,18 @@ def is_tfjs(path: Path) -> bool:
         return _is_document(json.loads(head.decode("utf-8-sig")))
     except (ValueError, RecursionError):  # damaged: a TF.js model still, if it says so
         return _marked(head, head)
+
+
+def model_json_of(folder: Path) -> Path | None:
+    """The folder's TF.js model.json: `model.json` itself, else its only .json file."""
+    named = folder / MODEL_JSON
+    if named.is_file() or named.is_symlink():
+        return named if is_tfjs(named) else None
+    try:
+        found = [p for p in folder.iterdir() if p.suffix.lower() == ".json" and p.is_file()]
+    except OSError:
+        return None
+    return found[0] if len(found) == 1 and is_tfjs(found[0]) else None
 
 
 def _is_document(doc: object) -> bool:
@@ -92,7 +105,7 @@ def _marked(head: bytes, text: bytes) -> bool:
 def read(path: Path) -> Model:
     """The Model of a TF.js layers model, given its folder or its model.json."""
     path = Path(path)
-    file = path / MODEL_JSON if path.is_dir() else path
+    file = (model_json_of(path) or path / MODEL_JSON) if path.is_dir() else path
     doc = _document(file)
     topology = doc.get("modelTopology")
     if doc.get("format") == "graph-model" or (isinstance(topology, dict) and "node" in topology):
