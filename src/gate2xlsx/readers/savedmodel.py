@@ -6,7 +6,9 @@ The Keras configuration comes from `keras_metadata.pb` (the root node's JSON; tf
 2.0-2.4 kept it in saved_model.pb's user objects instead), the weights from the tensor bundle
 in `variables/` (readers/tensor_bundle.py), each matched to its layer through the object graph:
 a layer's node (found by its Keras node path) lists its own variables in Keras's order. The
-model is then built as the HDF5 reader builds it. Only files inside the folder are opened.
+model is then built as the HDF5 reader builds it. A Keras model that tf.saved_model.save wrote
+keeps no configuration: its plain layers are told by their traced operators
+(readers/savedmodel_traced.py). Only files inside the folder are opened.
 """
 
 from __future__ import annotations
@@ -52,20 +54,34 @@ def read(path: Path) -> Model:
 
 
 def _read(path: Path, folder: Path) -> Model:
-    from .tensor_bundle import Bundle
+    from . import savedmodel_objects as O
+    from .protobuf_wire import WireError
 
-    nodes = _keras_nodes(path, folder)
-    prefix = _inside(folder, "variables/variables.index", path).with_suffix("")
-    bundle = Bundle(prefix, shown=path)
-    root = next((n for n in nodes if n.node_path in ("root", "") and n.node_id == 0), None)
-    if root is None or not root.identifier.startswith(KERAS_MODEL_PREFIXES):
-        what = root.identifier if root else "none"
-        raise UnsupportedModelError(f"the SavedModel's Keras root object is {what!r}, not a "
-                                    "model", path=path, hint=HINT)  # fmt: skip
-    return _build(path, root, nodes, bundle)
+    if (folder / METADATA).is_file():
+        target = _inside(folder, METADATA, path)
+        try:
+            nodes = O.keras_metadata(_read_file(target))
+        except (WireError, UnicodeDecodeError) as exc:
+            raise InputError(f"damaged Keras metadata ({exc})", path=target) from None
+        return _from_metadata(path, folder, nodes)
+    target = _inside(folder, PB, path)
+    saved = _read_file(target)
+    try:
+        objects = O.user_objects(saved)
+    except (WireError, UnicodeDecodeError) as exc:
+        raise InputError(f"damaged SavedModel ({exc})", path=target) from None
+    nodes = O.keras_nodes_of(objects)  # tf.keras 2.0-2.4 kept the metadata in saved_model.pb
+    if nodes:
+        return _from_metadata(path, folder, nodes)
+    root = objects[0][0] if objects else ""
+    if root.startswith(KERAS_MODELS):
+        return _from_traces(path, folder, saved, target)
+    kind = "a tf.Module" if root == "_generic_user_object" else f"root object {root or 'none'!r}"
+    raise UnsupportedModelError(f"a TensorFlow SavedModel without a Keras model ({kind})",
+                                path=path, hint=HINT)  # fmt: skip
 
 
-KERAS_MODEL_PREFIXES = ("_tf_keras_network", "_tf_keras_sequential", "_tf_keras_model")
+KERAS_MODELS = ("_tf_keras_network", "_tf_keras_sequential", "_tf_keras_model")
 
 
 def _inside(folder: Path, name: str, shown: Path) -> Path:
@@ -90,54 +106,85 @@ def _read_file(target: Path) -> bytes:
         raise InputError(f"cannot read it ({exc.strerror or exc})", path=target) from None
 
 
-def _keras_nodes(path: Path, folder: Path) -> list[KerasNode]:
-    """The Keras objects: keras_metadata.pb's, else saved_model.pb's user objects (tf.keras
-    2.0-2.4); a SavedModel without them gets the one line saying what it is."""
-    from . import savedmodel_objects as O
+def _checkpoint(path: Path, folder: Path):
+    """The tensor bundle and its object graph."""
+    from .protobuf_wire import WireError
+    from .savedmodel_objects import ObjectGraph
+    from .tensor_bundle import Bundle
+
+    bundle = Bundle(_inside(folder, "variables/variables.index", path).with_suffix(""), shown=path)
+    try:
+        return bundle, ObjectGraph(bundle.string("_CHECKPOINTABLE_OBJECT_GRAPH"))
+    except (WireError, UnicodeDecodeError) as exc:
+        raise InputError(f"damaged checkpoint object graph ({exc})", path=bundle.index) from None
+
+
+def _from_metadata(path: Path, folder: Path, nodes: list[KerasNode]) -> Model:
+    """The model the Keras metadata describes: the root's config, each layer's node."""
     from .protobuf_wire import WireError
 
-    if (folder / METADATA).is_file():
-        target = _inside(folder, METADATA, path)
-        try:
-            return O.keras_metadata(_read_file(target))
-        except (WireError, UnicodeDecodeError) as exc:
-            raise InputError(f"damaged Keras metadata ({exc})", path=target) from None
-    target = _inside(folder, PB, path)
+    bundle, graph = _checkpoint(path, folder)
+    root = next((n for n in nodes if n.node_path in ("root", "") and n.node_id == 0), None)
+    if root is None or not root.identifier.startswith(KERAS_MODELS):
+        what = root.identifier if root else "none"
+        raise UnsupportedModelError(f"the SavedModel's Keras root object is {what!r}, not a "
+                                    "model", path=path, hint=HINT)  # fmt: skip
     try:
-        objects = O.user_objects(_read_file(target))
+        by_name = _layer_nodes(path, nodes, graph)
+    except WireError as exc:
+        raise InputError(f"damaged checkpoint object graph ({exc})", path=bundle.index) from None
+    meta = root.metadata
+    architecture = meta.get("model_config") or {"class_name": meta.get("class_name"),
+                                                 "config": meta.get("config")}  # fmt: skip
+    version, backend = str(meta.get("keras_version", "")), str(meta.get("backend", ""))
+    lookup = _lookup(by_name, graph, bundle)
+    return _build(path, _untuple(architecture), lookup, _untuple(meta.get("training_config")),
+                  _source(path, FORMAT, version, backend))  # fmt: skip
+
+
+def _from_traces(path: Path, folder: Path, saved: bytes, target: Path) -> Model:
+    """A Keras model tf.saved_model.save wrote: its layers told by their traced operators."""
+    from .protobuf_wire import WireError
+    from .savedmodel_traced import architecture
+
+    try:
+        config, by_name, tf_version = architecture(saved, path=path)
     except (WireError, UnicodeDecodeError) as exc:
         raise InputError(f"damaged SavedModel ({exc})", path=target) from None
-    nodes = O.keras_nodes_of(objects)
-    if nodes:
-        return nodes
-    root = objects[0][0] if objects else ""
-    if root.startswith(KERAS_MODEL_PREFIXES):
-        raise UnsupportedModelError(
-            "a TensorFlow SavedModel of a Keras model written by tf.saved_model.save, which "
-            "keeps no Keras configuration (no keras_metadata.pb)",
-            path=path,
-            hint=HINT,
+    bundle, graph = _checkpoint(path, folder)
+    for name, node in by_name.items():  # the two graphs number their objects alike: check
+        names = (
+            [v.full_name for v in graph.weights_of(node)] if node < len(graph.children) else [""]
         )
-    kind = "a tf.Module" if root == "_generic_user_object" else f"root object {root or 'none'!r}"
-    raise UnsupportedModelError(f"a TensorFlow SavedModel without a Keras model ({kind})",
-                                path=path, hint=HINT)  # fmt: skip
+        if any(not n.startswith(name + "/") for n in names):
+            raise InputError("the checkpoint's object graph does not match saved_model.pb's "
+                             f"(layer {name!r})", path=bundle.index)  # fmt: skip
+    fmt = f"{TRACED_FORMAT}, TensorFlow {tf_version}" if tf_version else TRACED_FORMAT
+    return _build(path, config, _lookup(by_name, graph, bundle), None,
+                  _source(path, fmt, "", "tensorflow"))  # fmt: skip
 
 
-def _build(path: Path, root: KerasNode, nodes: list[KerasNode], bundle) -> Model:
+TRACED_FORMAT = "TensorFlow SavedModel (tf.saved_model.save; layers told by their operators)"
+
+
+def _source(path: Path, fmt: str, version: str, backend: str):
+    from ..model import Source
+
+    return Source(str(path), fmt, version, backend)
+
+
+def _build(path: Path, architecture: object, lookup, training: object, source) -> Model:
+    """The Model, built as the HDF5 reader builds it (a chain, or a graph of layers)."""
     from dataclasses import replace
 
-    from ..model import Model, Source
+    from ..model import Model
     from . import config as C
     from . import graph_config as G
     from .layers import build_layers
     from .map_layers import build_graph
 
-    meta = root.metadata
-    architecture = meta.get("model_config") or {"class_name": meta.get("class_name"),
-                                                 "config": meta.get("config")}  # fmt: skip
-    config = C.unwrap(_untuple(architecture))
-    version, backend = str(meta.get("keras_version", "")), str(meta.get("backend", ""))
-    lookup = _lookup(path, nodes, bundle)
+    config = C.unwrap(architecture)
+    version = source.keras_version
     if G.needs_graph(config):
         graph = build_graph(G.graph_spec(config, path=path), lookup, keras_version=version,
                             path=path)  # fmt: skip
@@ -145,10 +192,8 @@ def _build(path: Path, root: KerasNode, nodes: list[KerasNode], bundle) -> Model
     else:
         shape, specs = C.flatten(config, path=path)
         body = Model(*build_layers(specs, shape, lookup, keras_version=version, path=path))
-    training = _untuple(meta.get("training_config"))
     return replace(body, name=C.model_name(config, path), loss=C.training_loss(training),
-                   optimizer=C.optimizer_settings(training),
-                   source=Source(str(path), FORMAT, version, backend))  # fmt: skip
+                   optimizer=C.optimizer_settings(training), source=source)  # fmt: skip
 
 
 def _untuple(value: object) -> object:
@@ -163,17 +208,9 @@ def _untuple(value: object) -> object:
     return value
 
 
-def _lookup(path: Path, nodes: list[KerasNode], bundle):
+def _lookup(by_name: dict[str, int], graph, bundle):
     """WeightLookup: a layer's variables, found through its node in the object graph."""
     from . import config as C
-    from .protobuf_wire import WireError
-    from .savedmodel_objects import ObjectGraph
-
-    try:
-        graph = ObjectGraph(bundle.string("_CHECKPOINTABLE_OBJECT_GRAPH"))
-        by_name = _layer_nodes(path, nodes, graph)
-    except (WireError, UnicodeDecodeError) as exc:
-        raise InputError(f"damaged checkpoint object graph ({exc})", path=bundle.index) from None
 
     def lookup(spec: C.LayerSpec) -> list[C.RawWeight]:
         node = by_name.get(spec.name)
