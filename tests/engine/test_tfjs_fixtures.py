@@ -2,7 +2,8 @@
 chain with BatchNormalization, a nested functional model, a CNN over two shards, an Embedding
 + LSTM and a quantized chain written by tensorflowjs from tf.keras, and three models tfjs-layers
 wrote itself as a browser saves them (dense with BatchNormalization, a CNN, an Embedding +
-LSTM), each read from its folder.
+LSTM), and three Keras 3 archives through tensorflowjs's keras_keras converter; each read
+from its folder.
 
 As a user of the workbook contract would: `input` is set to each row Keras was given,
 LibreOffice recalculates, and `output` must equal Keras's predictions within 1e-5 (scaled by

@@ -40,8 +40,8 @@ def test_fixture_computes_keras_predictions(entry, given):
     model, data = gate2xlsx.load(target), expected(entry)
     assert scaled_error(model.forward(data["x"]), data["y"]) <= KERAS_TOL
     assert model.source.format == "TensorFlow.js layers model"
-    browser = entry["name"].startswith("browser_")  # written by tfjs-layers itself
-    assert model.source.keras_version == ("tfjs-layers 4.22.0" if browser else "2.15.0")
+    version = {"browser": "tfjs-layers 4.22.0", "k3": "3.15.1"}  # tfjs-layers's own; Keras 3's
+    assert model.source.keras_version == version.get(entry["name"].split("_")[0], "2.15.0")
 
 
 @pytest.mark.parametrize("entry", LAYERS, ids=[e["name"] for e in LAYERS])
@@ -265,3 +265,14 @@ def test_command_line_exports_a_folder(tmp_path):
     book = tmp_path / "or.xlsx"
     assert cli_exit([str(TFJS / "or_dense"), "-o", str(book), "--quiet"]) == 0
     assert book.stat().st_size > 0
+
+
+def test_keras3_tree_names_with_a_gap(tmp_path):
+    """tensorflowjs's Keras 3 path names weights by tree (`layers/dense/vars/1`); a gap in a
+    layer's numbering is refused in one line."""
+    folder = _copy(tmp_path, "k3_nested_seq_in_func")
+    doc = json.loads((folder / "model.json").read_text())
+    weight = doc["weightsManifest"][0]["weights"][1]
+    weight["name"] = weight["name"].replace("vars/1", "vars/5")
+    (folder / "model.json").write_text(json.dumps(doc))
+    _refused(folder, InputError, "gaps")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
@@ -40,6 +41,7 @@ PROBE_BYTES = 1 << 20  # a larger one: its first and last MiB are searched for t
 # the stored dtypes a weight can have, little-endian, and what they widen to
 DTYPES = {"float32": "<f4", "int32": "<i4", "bool": "|b1"}
 QUANTIZED = {"uint8": "<u1", "uint16": "<u2", "float16": "<f2"}
+_VAR = re.compile(r"^(?:(.*)/)?vars/(\d+)$")  # a Keras 3 tree's variable
 CONVERT_HINT = (
     "convert the Keras model itself: tensorflowjs_converter --input_format keras model.h5 "
     "out/ (or tfjs.converters.save_keras_model(model, 'out')), and give out/ to gate2xlsx"
@@ -159,7 +161,12 @@ def _model(topology: dict, weights: list, path: Path, file: Path) -> Model:
     keras_version = str(topology.get("keras_version") or "")
     graph = G.graph_spec(config, path=file) if G.needs_graph(config) else None
     shape, specs = (None, graph.specs) if graph else C.flatten(config, path=file)
-    lookup = _lookup(weights, [spec.name for spec in specs])
+    if any(_VAR.match(w.name) for w in weights):  # tensorflowjs's Keras 3 path
+        from . import keras_v3
+
+        lookup = keras_v3.lookup(config, _tree(weights, file), path=file)
+    else:
+        lookup = _lookup(weights, [spec.name for spec in specs])
     if graph is not None:
         body = Model.of_graph(build_graph(graph, lookup, keras_version=keras_version, path=file))
     else:
@@ -184,6 +191,29 @@ def _lookup(weights: list, layer_names: list[str]):
         if owner is not None:
             owned.setdefault(owner, []).append(weight)
     return lambda spec: owned.get(spec.name, [])
+
+
+def _tree(weights: list, file: Path):
+    """keras_v3's Tree of a Keras 3 weights tree spelled as manifest names
+    (`layers/sequential/layers/dense/vars/0`), which is what tensorflowjs's keras_keras
+    converter writes: layers are then matched by class and position, as in a .keras file."""
+    from . import keras_v3
+
+    tree = keras_v3.Tree.__new__(keras_v3.Tree)
+    tree.groups, tree.vars, found = set(), {}, {}
+    for weight in weights:
+        match = _VAR.match(weight.name)
+        if match is None:
+            continue
+        parts = weight.name.split("/")
+        tree.groups.update("/".join(parts[:k]) for k in range(1, len(parts)))
+        found.setdefault(match.group(1) or "", {})[int(match.group(2))] = weight
+    for owner, by_index in found.items():
+        if sorted(by_index) != list(range(len(by_index))):
+            raise InputError(f"weights {owner}/vars are numbered with gaps ({sorted(by_index)})",
+                             path=file)  # fmt: skip
+        tree.vars[owner] = [by_index[i] for i in range(len(by_index))]
+    return tree
 
 
 # --- the weights -----------------------------------------------------------------------------
