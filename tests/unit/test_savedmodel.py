@@ -225,6 +225,7 @@ def test_the_seed_recipe_reads_as_the_lesson():
     model = gate2xlsx.load(FOLDER / "or.hdf")
     assert model.name == "sequential" and model.n_inputs == 2
     assert model.loss == "binary_crossentropy" and model.optimizer["name"] == "sgd"
+    assert gate2xlsx.load(FOLDER / "dense_bn").loss == "categorical_crossentropy"
     assert model.optimizer["learning_rate"] == pytest.approx(0.2)
     kernel = model.layers[0].weights()["kernel"]
     assert kernel.path == "layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE"
@@ -256,6 +257,22 @@ def test_tf_saved_model_save_layers_are_told_by_their_operators():
     assert model.layers[1].epsilon == 0.01 and model.layers[4].activation.params == (
         ("alpha", 0.2),
     )
+
+
+def test_only_layers_of_models_are_matched_by_name():
+    """Metrics (named loss, accuracy), RNN cells and input layers carry names too; a layer
+    may share one with them."""
+    from gate2xlsx.readers.savedmodel import _is_layer
+    from gate2xlsx.readers.savedmodel_objects import KerasNode
+
+    def node(path: str, ident: str = "_tf_keras_layer") -> KerasNode:
+        return KerasNode(1, path, ident, {"name": "accuracy"})
+
+    assert _is_layer(node("root.layer_with_weights-1.layer-0"))
+    assert not _is_layer(node("root.keras_api.metrics.1", "_tf_keras_metric"))
+    assert not _is_layer(node("root.layer_with_weights-1.cell"))
+    assert not _is_layer(node("root.layer-0", "_tf_keras_input_layer"))
+    assert not _is_layer(node("root", "_tf_keras_sequential"))
 
 
 def test_a_const_reads_packed_and_unpacked_floats():

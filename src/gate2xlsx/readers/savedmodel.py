@@ -13,6 +13,7 @@ keeps no configuration: its plain layers are told by their traced operators
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -226,12 +227,28 @@ def _lookup(by_name: dict[str, int], graph, bundle):
     return lookup
 
 
+_LAYER_STEP = re.compile(r"layer(_with_weights)?-\d+")
+
+
+def _is_layer(node: KerasNode) -> bool:
+    """A layer of the model or of a model nested in it (not the root, not a metric under
+    keras_api, not an RNN's cell or a wrapper's inner layer: those belong to their layer)."""
+    if node.identifier in ("_tf_keras_metric", "_tf_keras_input_layer"):
+        return False
+    if not node.node_path:  # tf.keras 2.0-2.4: ids only; a metric or cell has no layer name
+        return node.node_id != 0
+    steps = node.node_path.split(".")
+    return (
+        steps[0] == "root" and len(steps) > 1 and all(_LAYER_STEP.fullmatch(s) for s in steps[1:])
+    )
+
+
 def _layer_nodes(path: Path, nodes: list[KerasNode], graph) -> dict[str, int]:
     """Layer name -> its node in the checkpoint's object graph (the SavedModel's own ids)."""
     found: dict[str, int] = {}
     for node in nodes:
         name = node.metadata.get("name")
-        if node.node_path in ("root", "") and node.node_id == 0 or not isinstance(name, str):
+        if not _is_layer(node) or not isinstance(name, str):
             continue
         if name in found:
             raise UnsupportedModelError(f"two layers are named {name!r}; gate2xlsx needs unique "
