@@ -197,13 +197,20 @@ def _build(path: Path, architecture: object, lookup, training: object, source) -
                    optimizer=C.optimizer_settings(training), source=source)  # fmt: skip
 
 
+# activations the metadata names by their TensorFlow function (tf.nn.log_softmax's name)
+TF_ACTIVATIONS = {"log_softmax_v2": "log_softmax"}
+
+
 def _untuple(value: object) -> object:
     """Keras's JSON for tuples and shapes ({"class_name": "__tuple__", "items": [...]}) as
-    the plain lists every other Keras file holds."""
+    the plain lists every other Keras file holds, activations by their Keras names."""
     if isinstance(value, dict):
         if value.get("class_name") in ("__tuple__", "TensorShape") and "items" in value:
             return [_untuple(v) for v in value["items"]]
-        return {k: _untuple(v) for k, v in value.items()}
+        found = {k: _untuple(v) for k, v in value.items()}
+        if isinstance(found.get("activation"), str):
+            found["activation"] = TF_ACTIVATIONS.get(found["activation"], found["activation"])
+        return found
     if isinstance(value, list):
         return [_untuple(v) for v in value]
     return value
