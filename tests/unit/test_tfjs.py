@@ -19,7 +19,9 @@ from gate2xlsx.readers import kind_of, tfjs
 
 TFJS = Path(__file__).resolve().parents[1] / "fixtures" / "tfjs"
 ENTRIES = json.loads((TFJS / "manifest.json").read_text())
-LAYERS = [e for e in ENTRIES if e["format"] == "layers-model"]
+REFUSED = {"graph_cnn"}  # a graph model that is no dense chain
+COMPUTED = [e for e in ENTRIES if e["name"] not in REFUSED]
+LAYERS = [e for e in COMPUTED if e["format"] == "layers-model"]
 KERAS_TOL = 1e-5
 
 
@@ -33,18 +35,22 @@ def expected(entry: dict) -> dict[str, np.ndarray]:
 
 
 @pytest.mark.parametrize("given", ["folder", "model.json"])
-@pytest.mark.parametrize("entry", LAYERS, ids=[e["name"] for e in LAYERS])
+@pytest.mark.parametrize("entry", COMPUTED, ids=[e["name"] for e in COMPUTED])
 def test_fixture_computes_keras_predictions(entry, given):
     folder = TFJS / entry["folder"]
     target = tfjs.model_json_of(folder) if given == "model.json" else folder
     model, data = gate2xlsx.load(target), expected(entry)
     assert scaled_error(model.forward(data["x"]), data["y"]) <= KERAS_TOL
+    if entry["format"] == "graph-model":
+        assert model.source.format == "TensorFlow.js graph model"
+        assert [layer.activation.name for layer in model.layers] == ["relu", "tanh", "softmax"]
+        return
     assert model.source.format == "TensorFlow.js layers model"
     version = {"browser": "tfjs-layers 4.22.0", "k3": "3.15.1"}  # tfjs-layers's own; Keras 3's
     assert model.source.keras_version == version.get(entry["name"].split("_")[0], "2.15.0")
 
 
-@pytest.mark.parametrize("entry", LAYERS, ids=[e["name"] for e in LAYERS])
+@pytest.mark.parametrize("entry", COMPUTED, ids=[e["name"] for e in COMPUTED])
 def test_same_network_as_its_h5(entry):
     """The Keras .h5 beside each folder holds the same weights (the quantized model's
     dequantized ones): both readers give the same forward pass."""
@@ -211,8 +217,32 @@ def test_a_shard_of_two_missing(tmp_path):
 
 
 def test_graph_model_named_for_what_it_is(tmp_path):
-    message = _refused(TFJS / "graph_dense", UnsupportedModelError, "TF.js graph model")
-    assert "SavedModel" in message and "layers models" in message
+    """A graph model that is no dense chain (a CNN's _FusedConv2D) says what it is."""
+    message = _refused(TFJS / "graph_cnn", UnsupportedModelError, "TF.js graph model")
+    assert "SavedModel" in message and "dense chains only" in message
+    assert "_FusedConv2D" in message
+
+
+def _first(nodes: list[dict], op: str) -> dict:
+    return next(n for n in nodes if n["op"] == op)
+
+
+@pytest.mark.parametrize(
+    "edit,words",
+    [
+        (lambda nodes: _first(nodes, "Softmax").update(op="Erf"), ["is a Erf"]),
+        (lambda nodes: nodes.append({"name": "x2", "op": "Placeholder"}), ["2 inputs"]),
+        (lambda nodes: _first(nodes, "_FusedMatMul")["attr"].update(transpose_a={"b": True}),
+         ["transposes"]),
+    ],
+)  # fmt: skip
+def test_graph_model_off_the_chain(tmp_path, edit, words):
+    """Anything a dense chain would not hold is refused in one line naming the op."""
+    folder = _copy(tmp_path, "graph_dense")
+    doc = json.loads((folder / "model.json").read_text())
+    edit(doc["modelTopology"]["node"])
+    (folder / "model.json").write_text(json.dumps(doc))
+    _refused(folder, UnsupportedModelError, "TF.js graph model", *words)
 
 
 def test_corrupt_json(tmp_path):

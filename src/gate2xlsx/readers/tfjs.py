@@ -9,12 +9,15 @@ Quantized weights are dequantized as tfjs does: uint8 / uint16 `q * scale + min`
 then rounded to the original float32 (int32: rounded to the nearest integer), float16 widened
 to float32. Weights are matched to layers by name (`dense/kernel`, `lstm/lstm_cell/kernel`, a
 nested model's `hidden/kernel` or `outer/inner/kernel`), never by order: the converter lists
-layers alphabetically. Shards are read only from inside the model's own folder (no absolute
-path, no `..`, no symbolic link leading out), each weight's bytes checked against its shape
-and dtype first. A TF.js *graph* model (a GraphDef in JSON) is named for what it is.
+layers alphabetically; tensorflowjs's Keras 3 path keeps the Keras 3 tree's names
+(`layers/dense/vars/0`), matched as in a .keras archive (keras_v3.lookup). Shards are read
+only from inside the model's own folder (no absolute path, no `..`, no symbolic link leading
+out), each weight's bytes checked against its shape and dtype first. A TF.js *graph* model (a
+GraphDef in JSON) is computed where it is a dense chain (tfjs_graph.py), else named for what
+it is.
 
-Deciding the kind (`is_tfjs`) imports nothing beyond the standard library; the Keras
-machinery is imported by `read`.
+Deciding the kind (`is_tfjs`) reads at most a small model.json and needs no format library;
+the Keras machinery is imported by `read`.
 """
 
 from __future__ import annotations
@@ -111,7 +114,10 @@ def read(path: Path) -> Model:
     doc = _document(file)
     topology = doc.get("modelTopology")
     if doc.get("format") == "graph-model" or (isinstance(topology, dict) and "node" in topology):
-        raise UnsupportedModelError(_graph_words(topology), path=file, hint=CONVERT_HINT)
+        from . import tfjs_graph
+
+        weights = read_weights(doc.get("weightsManifest"), file)
+        return tfjs_graph.read(topology, weights, path=path, file=file, hint=CONVERT_HINT)
     from . import config as C
 
     if not isinstance(topology, dict) or not C.is_model_config(topology):
@@ -138,16 +144,6 @@ def _document(file: Path) -> dict:
     if not isinstance(doc, dict):
         raise InputError("the TF.js model.json is not a JSON object", path=file)
     return doc
-
-
-def _graph_words(topology: object) -> str:
-    nodes = topology.get("node") if isinstance(topology, dict) else None
-    ops = sorted({str(n.get("op")) for n in nodes or [] if isinstance(n, dict)} - {"Const"})
-    shown = f" ({len(nodes)} TensorFlow ops: {', '.join(ops[:6])})" if nodes else ""
-    return (
-        f"this is a TF.js graph model{shown}, converted from a SavedModel or frozen graph; "
-        "gate2xlsx reads TF.js layers models (Keras models)"
-    )
 
 
 def _model(topology: dict, weights: list, path: Path, file: Path) -> Model:
