@@ -3,7 +3,9 @@ sequences/keras2: dense chains, every activation, BatchNormalization, Normalizat
 nested models, convolutions and pooling, merges, several inputs and outputs, Embedding, the
 recurrent layers, Bidirectional, TimeDistributed) saved again by real tf.keras as a SavedModel
 folder: read without TensorFlow, it must be the very model its .h5 is (the same forward pass
-to 1e-12), so every layer the HDF5 path computes computes from a SavedModel too."""
+to 1e-12), so every layer the HDF5 path computes computes from a SavedModel too. And the dense
+set written by tf.saved_model.save (no configuration: layers told by their operators) either
+computes what its .h5 computes or is refused in one line, never something else."""
 
 from __future__ import annotations
 
@@ -29,7 +31,10 @@ for source, target in json.loads(sys.argv[1]):
         model = tf.keras.models.load_model(source, compile=False)
     except Exception:  # a custom class gate2xlsx refuses anyway
         continue
-    model.save(target, save_traces=False)
+    if sys.argv[2] == "model.save":
+        model.save(target, save_traces=False)
+    else:
+        tf.saved_model.save(model, target)
     done.append(source)
 print(json.dumps(done))
 """
@@ -42,14 +47,17 @@ def _inputs(model) -> np.ndarray:
     return rng.uniform(-1, 1, (3, model.n_inputs))
 
 
-@pytest.fixture(scope="module")
-def resaved(tmp_path_factory) -> list[tuple[Path, Path]]:
-    out = tmp_path_factory.mktemp("resaved")
-    files = [p for folder in FOLDERS for p in sorted((FIXTURES / folder).glob("*.h5"))
+def _resave(out: Path, folders: list[str], writer: str) -> list[tuple[Path, Path]]:
+    files = [p for folder in folders for p in sorted((FIXTURES / folder).glob("*.h5"))
              if "weights" not in p.name]  # fmt: skip
     pairs = {str(p): str(out / f"{p.parent.name}_{p.stem}") for p in files}
-    done = json.loads(run("tf215", RESAVE, json.dumps(list(pairs.items())), timeout=900))
+    done = json.loads(run("tf215", RESAVE, json.dumps(list(pairs.items())), writer, timeout=900))
     return [(Path(source), Path(pairs[source])) for source in done]
+
+
+@pytest.fixture(scope="module")
+def resaved(tmp_path_factory) -> list[tuple[Path, Path]]:
+    return _resave(tmp_path_factory.mktemp("resaved"), FOLDERS, "model.save")
 
 
 def test_every_keras_fixture_reads_the_same_from_a_savedmodel(resaved):
@@ -68,3 +76,18 @@ def test_every_keras_fixture_reads_the_same_from_a_savedmodel(resaved):
         assert [layer.name for layer in ours.layers] == [layer.name for layer in h5.layers]
         compared += 1
     assert compared > 55
+
+
+def test_tf_saved_model_save_computes_the_h5_model_or_refuses(tmp_path):
+    computed = 0
+    for h5_path, folder in _resave(tmp_path, ["keras2"], "tf.saved_model.save"):
+        try:
+            ours = gate2xlsx.load(folder)
+        except Gate2XlsxError as refused:
+            assert "\n" not in str(refused) and refused.hint, h5_path.name
+            continue
+        h5 = gate2xlsx.load(h5_path)
+        x = _inputs(h5)
+        assert np.allclose(ours.forward(x), h5.forward(x), rtol=0, atol=1e-9), h5_path.name
+        computed += 1
+    assert computed >= 20  # the activations, dense chains, BatchNormalization, nested models

@@ -23,17 +23,18 @@ from .protobuf_wire import Message, WireError
 
 HINT = 'save the Keras model itself: model.save("model.keras") (or "model.h5")'
 MODELS = ("_tf_keras_network", "_tf_keras_sequential", "_tf_keras_model")
-PLUMBING = {"Identity", "NoOp", "ReadVariableOp", "Const", "StatefulPartitionedCall",
-            "PartitionedCall"}  # fmt: skip
+PLUMBING = {"Identity", "NoOp", "ReadVariableOp", "Const"}
+CALLS = {"StatefulPartitionedCall", "PartitionedCall"}
 ACTIVATIONS = {
     frozenset(): "linear", frozenset({"Relu"}): "relu", frozenset({"Sigmoid"}): "sigmoid",
     frozenset({"Tanh"}): "tanh", frozenset({"Softmax"}): "softmax", frozenset({"Elu"}): "elu",
     frozenset({"Selu"}): "selu", frozenset({"Softplus"}): "softplus",
     frozenset({"Softsign"}): "softsign", frozenset({"Relu6"}): "relu6",
     frozenset({"Exp"}): "exponential", frozenset({"Sigmoid", "Mul"}): "swish",
+    frozenset({"Sigmoid", "Mul", "IdentityN"}): "swish",  # tf.nn.silu's custom gradient
     frozenset({"LogSoftmax"}): "log_softmax",
 }  # fmt: skip
-BATCHNORM_OPS = {"AddV2", "Rsqrt", "Mul", "Sub"}
+BATCHNORM_OPS = {"AddV2", "Rsqrt", "Mul", "Sub", "Neg"}  # Neg: center=False
 _TRACE = re.compile(r"^__inference_(.+)_layer_call_and_return_conditional_losses_\d+$")
 
 
@@ -66,11 +67,12 @@ class SavedGraph:
         self.tf_version = meta.message(1).text(5)
         raw = meta.message(7).messages(1)
         self.nodes = [_node(m) for m in raw]
+        # a function object's concrete functions (SavedFunction concrete_functions=1)
+        self.calls = [[v.decode("utf-8") for v in m.message(6).all(1) if isinstance(v, bytes)]
+                      for m in raw]  # fmt: skip
         for node in self.nodes:  # a layer's traces: its call function's concrete functions
             call = node.children.get("call_and_return_all_conditional_losses", -1)
-            if 0 <= call < len(raw):
-                node.traces = [v.decode("utf-8") for v in raw[call].message(6).all(1)
-                               if isinstance(v, bytes)]  # fmt: skip
+            node.traces = self.calls[call] if 0 <= call < len(raw) else []
         library = meta.message(2).message(2)
         self.functions = {f.message(1).text(1): f for f in library.messages(1)}
 
@@ -90,19 +92,45 @@ class SavedGraph:
         return found
 
     def ops(self, node: SavedNode) -> tuple[set[str], dict[str, Message]]:
-        """The operators every trace of a layer's call shares (plumbing left out), and every
-        node of its traces by name."""
+        """The operators every trace of a layer's call shares, those of the functions it
+        calls included (plumbing left out), and every node of its traces by name."""
         shared: set[str] | None = None
         by_name: dict[str, Message] = {}
         for trace in node.traces:
-            function = self.functions.get(trace)
-            if function is None:
-                raise WireError(f"the function library lacks {trace!r}")
-            defs = function.messages(3)
-            by_name.update((d.text(1), d) for d in defs)
-            ops = {d.text(2) for d in defs} - PLUMBING
-            shared = ops if shared is None else shared & ops
+            ops: set[str] = set()
+            self._collect(trace, ops, by_name, set())
+            shared = ops - PLUMBING if shared is None else shared & ops
         return shared or set(), by_name
+
+    def _collect(self, name: str, ops: set[str], by_name: dict, seen: set[str]) -> None:
+        """The operators of one function and of every function it calls, once each."""
+        function = self.functions.get(name)
+        if function is None:
+            raise WireError(f"the function library lacks {name!r}")
+        seen.add(name)
+        for node_def in function.messages(3):
+            op = node_def.text(2)
+            by_name.setdefault(node_def.text(1), node_def)
+            called = _called(node_def) if op in CALLS else op if op in self.functions else None
+            if called is None:
+                ops.add(op)
+            elif called not in seen:
+                self._collect(called, ops, by_name, seen)
+
+    def outputs(self, node: SavedNode) -> int:
+        """How many tensors a model's `__call__` returns (its first trace's signature)."""
+        call = node.children.get("__call__", -1)
+        names = self.calls[call] if 0 <= call < len(self.calls) else []
+        function = self.functions.get(names[0]) if names else None
+        return len(function.message(1).messages(3)) if function is not None else 1
+
+
+def _called(node_def: Message) -> str | None:
+    """The function a (Stateful)PartitionedCall runs: its attr `f` (AttrValue func=10)."""
+    for entry in node_def.messages(5):
+        if entry.text(1) == "f":
+            return entry.message(2).message(10).text(1)
+    return None
 
 
 def architecture(data: bytes, *, path: Path) -> tuple[dict, dict[str, int], str]:
@@ -147,17 +175,25 @@ def _layers(graph: SavedGraph, model: int, nodes: dict[str, int], path: Path) ->
             entries.append({"class_name": "Sequential", "width": width,
                             "config": {"name": name, "layers": inner}})  # fmt: skip
             continue
+        if name in nodes:
+            raise UnsupportedModelError(f"two layers are named {name!r}", path=path, hint=HINT)
         nodes[name] = index
         entries.append(_layer(graph, node, name, path))
-    if inputs > 1:
-        raise UnsupportedModelError(f"the model tf.saved_model.save wrote has {inputs} inputs; "
-                                    "without its Keras configuration gate2xlsx reads chains",
-                                    path=path, hint=HINT)  # fmt: skip
+    outputs = graph.outputs(graph.nodes[model])
+    if inputs > 1 or outputs > 1:
+        what = f"{inputs} inputs" if inputs > 1 else f"{outputs} outputs"
+        raise UnsupportedModelError(f"the model tf.saved_model.save wrote has {what}; without "
+                                    "its Keras configuration gate2xlsx reads chains", path=path,
+                                    hint=HINT)  # fmt: skip
     return entries
 
 
 def _layer(graph: SavedGraph, node: SavedNode, name: str, path: Path) -> dict:
     """One layer's config entry, its kind told by its variables and shared operators."""
+    if not node.traces:
+        raise UnsupportedModelError(f"layer {name!r} ({node.identifier}) of this "
+                                    "tf.saved_model.save SavedModel keeps no traced call to "
+                                    "tell its kind by", path=path, hint=HINT)  # fmt: skip
     ops, defs = graph.ops(node)
     shapes = graph.variables(node)
     if "kernel" in shapes and "MatMul" in ops:
