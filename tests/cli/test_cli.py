@@ -48,7 +48,7 @@ def test_extension_does_not_decide_the_format(tmp_path):
     "make, says",
     [
         (lambda d: d / "missing.hdf", "no such file"),
-        (lambda d: d, "directory"),
+        (lambda d: d, "is a folder, not a model"),
         (lambda d: (d / "text.hdf").write_text("hello") and d / "text.hdf", "not a model file"),
         (lambda d: (d / "empty.h5").write_bytes(b"") or d / "empty.h5", "empty"),
     ],
@@ -94,7 +94,7 @@ def test_the_console_script_ends_at_once_with_its_output_and_exit_code(tmp_path)
     predicted = run("predict", str(SAMPLES / "or.hdf"), "0", "1")
     assert predicted.returncode == 0 and len(predicted.stdout.splitlines()) >= 2
     slip = run(str(SAMPLES / "or.hdf"), "--gates", "or")
-    assert slip.returncode == 2 and slip.stderr.rstrip().endswith("(did you mean --gate?)")
+    assert slip.returncode == 2 and slip.stderr.rstrip().endswith("--gate, --labels)")
 
 
 def test_exit_codes_are_what_pythons_own_exit_makes_of_them(capsys):

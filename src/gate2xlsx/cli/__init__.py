@@ -1,22 +1,25 @@
-"""The command line: thin wrappers over the library. `gate2xlsx MODEL -o OUT.xlsx` exports;
-the other commands sit beside it as sub-commands (cli/commands.py).
+"""The command line, on typer: thin wrappers over the library. `gate2xlsx MODEL -o OUT.xlsx`
+exports; the other commands sit beside it as sub-commands (cli/commands.py, cli/train.py).
 
-Exit codes: 0 success, 1 a failed check, 2 bad input or a usage slip, 130 interrupted. Every
-failure is one `Error:` line (plus a `Hint:` where there is an obvious next step); `--debug`,
-anywhere on the line, shows the traceback instead. Parsing uses the standard library only and
-each command imports what it needs when it runs, so `--version` and `--help` are instant.
+Exit codes: 0 success, 1 a failed check, 2 bad input or a usage slip, 130 interrupted, 141 a
+reader that left (`| head`). Every failure is one `Error:` line (plus a `Hint:` where there is
+an obvious next step); `--debug`, anywhere on the line, shows the traceback instead. Usage
+slips are click's own (the usage line, where help is, one `Error:` line, exit 2, a "did you
+mean" where a near name exists). typer only parses: each command imports what it needs when it
+runs (cli.main runs it outside click), values are converted without pydantic (cli/values.py)
+and help is plain click (rich is not imported for it), so `--version` and `--help` cost little
+more than `import typer`. `import gate2xlsx` never imports typer.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import NoReturn
 
-from ..errors import Gate2XlsxError, UsageError
-from . import usage
-from .commands import COMMANDS, parser
+from ..errors import Gate2XlsxError
+
+PROG = "gate2xlsx"
 
 
 def run() -> NoReturn:
@@ -50,24 +53,39 @@ def _exit_code(code: object) -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: `export` is implied when the first argument is not a command."""
+    """Entry point: `export` is implied when the first argument is not a command. Returns on
+    success; raises SystemExit with the exit code otherwise."""
+    from typer._click.exceptions import ClickException  # the click typer 0.29 vendors
+
+    from .commands import command
+    from .root import with_command
+
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
-    args = _with_command([a for a in args if a != "--debug"])
+    args = [a for a in args if a != "--debug"]
+    cli = command()
+    if os.environ.get(f"_{PROG.upper()}_COMPLETE"):  # the shell asks for completions
+        from typer.completion import completion_init  # typer's classes for each shell
+
+        completion_init()
+        cli.main(args, prog_name=PROG)  # answers, then exits
     options = None
     try:
         if not args:  # `gate2xlsx` alone: the help, and the exit code of a usage slip
-            parser().print_help()
+            cli.main(["--help"], prog_name=PROG, standalone_mode=False)
             sys.exit(2)
-        _refuse_mistyped_command(args)
-        options = _parse(args)
+        options = cli.main(with_command(args), prog_name=PROG, standalone_mode=False)
+        if not hasattr(options, "run"):  # --help, --version: click's exit code
+            if options:
+                sys.exit(options)
+            return
         options.subject = _subject_of(options)
         options.run(options)
-    except UsageError as exc:
+    except ClickException as exc:  # a usage slip, said as click says it
         if debug:
             raise
-        usage.show(exc)
-        sys.exit(2)
+        exc.show()
+        sys.exit(exc.exit_code)
     except Gate2XlsxError as exc:
         if debug:
             raise
@@ -87,34 +105,6 @@ def main(argv: list[str] | None = None) -> None:
             "run again with --debug for the traceback, and report it",
             2,
         )
-
-
-def _with_command(args: list[str]) -> list[str]:
-    """The arguments with `export` put in front of the first one that is not a root option
-    (a model file, or an export option as in `gate2xlsx -o out.xlsx MODEL`) nor a command."""
-    at = next((i for i, a in enumerate(args) if a not in ("--version", "--help", "-h")), None)
-    if at is not None and args[at] not in COMMANDS:
-        args.insert(at, "export")
-    return args
-
-
-def _parse(args: list[str]):
-    """The parsed options; an unknown option is reported by its command's own parser."""
-    options, extras = parser().parse_known_args(args)
-    if extras:
-        command = parser().commands.get(options.command, parser())
-        command.error(f"unrecognized arguments: {' '.join(extras)}")
-    return options
-
-
-def _refuse_mistyped_command(args: list[str]) -> None:
-    """`gate2xlsx trian or`: a word that is no file but nearly a command is a slip, not a model."""
-    if args[0] == "export" and len(args) > 1 and not args[1].startswith("-"):
-        word = args[1]
-        if not Path(word).exists() and "." not in word and "/" not in word:
-            slip = usage.unknown_command(word, [c for c in COMMANDS if c != "export"])
-            if slip is not None:
-                raise slip
 
 
 def _subject_of(options: object) -> str | None:

@@ -1,34 +1,145 @@
-"""Each command: its arguments and a few lines calling the library (imported when it runs)."""
+"""Each command: its typer parameters, and a few lines calling the library (imported when it
+runs). A command's typer function only gathers what was given: it returns the function to run
+with its options (`params.call`), and cli.main runs it outside click, so every failure is reported
+the one way (an `Error:` line) whichever command it came from."""
 
 from __future__ import annotations
 
-import argparse
-import inspect as inspect_module
-from functools import cache
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Annotated, Literal
+
+import typer
 
 from ..errors import InputError
-from ..version import __version__
 from . import train
-from .usage import Formatter, Parser
+from .params import Activations, Quiet, call, option
+from .root import Command, TakesNegativeNumbers, app
 
-DESCRIPTION = (
-    "Turn a neural network into a spreadsheet that computes it.\n\n"
-    "Export is the default command: gate2xlsx or.hdf -o or.xlsx"
+# --- the parameters several commands share ---------------------------------------------------
+
+Model = Annotated[
+    Path,
+    typer.Argument(
+        metavar="MODEL",
+        help="model file or folder (.hdf, .h5, .keras, .npz, ONNX, a SavedModel or TF.js "
+        "folder, a gate2xlsx workbook, ...)",
+        show_default=False,
+    ),
+]
+Workbook = Annotated[
+    Path,
+    typer.Argument(
+        metavar="WORKBOOK", help="a workbook gate2xlsx wrote (edited or not)", show_default=False
+    ),
+]
+ARCHITECTURE_HELP = (
+    "model.to_json() text (or config.json, TF.js model.json) for a weights-only file"
 )
+Architecture = Annotated[
+    Path | None, option("--architecture", metavar="JSON", help=ARCHITECTURE_HELP)
+]
 
 
-def export(options: argparse.Namespace) -> None:
+# --- export ---------------------------------------------------------------------------------
+
+
+@app.command(
+    "export",
+    cls=Command,
+    epilog="--epochs to --seed add a Training sheet (gradient descent in formulas; defaults: "
+    "the file's own settings).",
+)
+def export_command(
+    model: Model,
+    output: Annotated[
+        Path | None,
+        option(
+            "-o",
+            "--output",
+            metavar="OUT.xlsx",
+            help="workbook to write (default: MODEL's stem + .xlsx here)",
+        ),
+    ] = None,
+    architecture: Architecture = None,
+    activations: Activations = None,
+    formulas: Annotated[
+        str,
+        option(
+            "--formulas",
+            metavar="MODE",
+            help="mmult (array formulas, default), sumproduct, or expanded",
+        ),
+    ] = "mmult",
+    gate: Annotated[
+        str | None,
+        option("--gate", metavar="GATE", help="truth table rows: or, and, xor, nand, nor, xnor"),
+    ] = None,
+    data: Annotated[
+        Path | None,
+        option(
+            "--data",
+            metavar="CSV",
+            help="rows of the Data sheet: inputs, then a label column (optional)",
+        ),
+    ] = None,
+    loss: Annotated[
+        str | None,
+        option(
+            "--loss",
+            metavar="NAME",
+            help="binary_crossentropy, categorical_crossentropy or mse (default: the file's own)",
+        ),
+    ] = None,
+    labels: Annotated[
+        str | None, option("--labels", metavar="NAMES", help="class names, e.g. False,True")
+    ] = None,
+    inputs: Annotated[
+        str | None, option("--inputs", metavar="NAMES", help="input names, e.g. x1,x2")
+    ] = None,
+    quiet: Quiet = False,
+    epochs: Annotated[
+        int | None, option("--epochs", metavar="N", help="add a Training sheet of N epochs")
+    ] = None,
+    batch_size: Annotated[
+        int | None, option("--batch-size", metavar="N", help="rows per step (default: 128)")
+    ] = None,
+    optimizer: Annotated[
+        str | None, option("--optimizer", metavar="NAME", help="sgd, adam or rmsprop")
+    ] = None,
+    lr: Annotated[
+        float | None, option("--lr", metavar="RATE", help="learning rate (default: 0.2)")
+    ] = None,
+    momentum: Annotated[
+        float | None, option("--momentum", metavar="M", help="SGD momentum (default: 0)")
+    ] = None,
+    nesterov: Annotated[bool | None, option("--nesterov", help="Nesterov momentum")] = None,
+    init: Annotated[
+        Literal["glorot"] | None,
+        option(
+            "--init",
+            metavar="glorot",
+            help="start from fresh glorot-uniform kernels and zero biases, not the file's weights",
+        ),
+    ] = None,
+    seed: Annotated[int | None, option("--seed", metavar="S", help="seed of --init glorot")] = None,
+):
     """Write a workbook whose formulas compute MODEL.
 
     Example: gate2xlsx or.hdf -o or.xlsx --gate or
     """
+    return call(export, "model", locals())
+
+
+def export(options: SimpleNamespace) -> None:
     from ..files import check_workbook_target
     from ..readers import start_load
 
     target = options.output or Path.cwd() / (options.model.stem + ".xlsx")
     check_workbook_target(target, options.model)  # before the read: a wrong name costs nothing
-    reading = start_load(options.model, architecture=options.architecture)
+    reading = start_load(
+        options.model, architecture=options.architecture, activations=options.activations
+    )
     # The writer's imports (openpyxl, the sheet planner) overlap the child's read (and h5py).
     from ..app.export import TRAINING_OPTIONS, export_workbook, fresh_start, training_spec
     from ..progress import ProgressBar
@@ -50,8 +161,8 @@ def export(options: argparse.Namespace) -> None:
             gate=options.gate,
             data=options.data,
             loss=options.loss,
-            labels=options.labels,
-            inputs=options.inputs,
+            labels=_names(options.labels),
+            inputs=_names(options.inputs),
             progress=progress,
             training=training,
         )
@@ -61,91 +172,61 @@ def export(options: argparse.Namespace) -> None:
     print(f"{info.rows}; loss: {info.loss or 'none'}; sheets: {', '.join(info.sheets)}")
 
 
-def _export(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "model",
-        type=Path,
-        metavar="MODEL",
-        help="model file (.hdf, .h5, .keras, .npz, a gate2xlsx workbook, ...)",
-    )
-    p.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        metavar="OUT.xlsx",
-        help="workbook to write (default: MODEL's stem + .xlsx here)",
-    )
-    _architecture(p)
-    p.add_argument(
-        "--formulas",
-        default="mmult",
-        metavar="MODE",
-        help="mmult (array formulas, default), sumproduct, or expanded",
-    )
-    p.add_argument("--gate", metavar="GATE", help="truth table rows: or, and, xor, nand, nor, xnor")
-    p.add_argument(
-        "--data",
-        type=Path,
-        metavar="CSV",
-        help="rows of the Data sheet: inputs, then a label column (optional)",
-    )
-    p.add_argument(
-        "--loss",
-        metavar="NAME",
-        help="binary_crossentropy, categorical_crossentropy or mse (default: the file's own)",
-    )
-    p.add_argument("--labels", type=_names, metavar="NAMES", help="class names, e.g. False,True")
-    p.add_argument("--inputs", type=_names, metavar="NAMES", help="input names, e.g. x1,x2")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    _training(p)
+# --- inspect, extract, verify, predict ------------------------------------------------------
 
 
-def _training(p: argparse.ArgumentParser) -> None:
-    group = p.add_argument_group(
-        "Training sheet (gradient descent in formulas; defaults: the file's own settings)"
-    )
-    group.add_argument("--epochs", type=int, metavar="N", help="add a Training sheet of N epochs")
-    group.add_argument("--batch-size", type=int, metavar="N", help="rows per step (default: 128)")
-    group.add_argument("--optimizer", metavar="NAME", help="sgd, adam or rmsprop")
-    group.add_argument("--lr", type=float, metavar="RATE", help="learning rate (default: 0.2)")
-    group.add_argument("--momentum", type=float, metavar="M", help="SGD momentum (default: 0)")
-    group.add_argument("--nesterov", action="store_true", default=None, help="Nesterov momentum")
-    group.add_argument(
-        "--init",
-        choices=["glorot"],
-        metavar="glorot",
-        help="start from fresh glorot-uniform kernels and zero biases, not the file's weights",
-    )
-    group.add_argument("--seed", type=int, metavar="S", help="seed of --init glorot")
-
-
-def inspect(options: argparse.Namespace) -> None:
+@app.command("inspect", cls=Command)
+def inspect_command(
+    model: Annotated[
+        Path,
+        typer.Argument(
+            metavar="MODEL",
+            help="model file, folder or workbook to look inside",
+            show_default=False,
+        ),
+    ],
+    architecture: Architecture = None,
+    activations: Activations = None,
+    full: Annotated[bool, option("--full", help="print every weight value")] = False,
+    json: Annotated[bool, option("--json", help="the same as JSON, for scripts")] = False,
+):
     """Format, Keras version, layers and weights of MODEL.
 
     Example: gate2xlsx inspect or.hdf
     """
+    return call(inspect, "model", locals())
+
+
+def inspect(options: SimpleNamespace) -> None:
     import json
 
     from ..app.inspect import describe, render
+    from ..readers import load
 
-    info = describe(options.model, full=options.full, architecture=options.architecture)
+    model = load(options.model, architecture=options.architecture, activations=options.activations)
+    info = describe(model, full=options.full)
     print(json.dumps(info, indent=1) if options.json else render(info))
 
 
-def _inspect(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "model", type=Path, metavar="MODEL", help="model file or workbook to look inside"
-    )
-    _architecture(p)
-    p.add_argument("--full", action="store_true", help="print every weight value")
-    p.add_argument("--json", action="store_true", help="the same as JSON, for scripts")
-
-
-def extract(options: argparse.Namespace) -> None:
+@app.command("extract", cls=Command)
+def extract_command(
+    workbook: Workbook,
+    output: Annotated[
+        Path, option("-o", "--output", help="model file to write: .h5, .keras, .onnx or .npz")
+    ],
+    trained: Annotated[
+        bool,
+        option("--trained", help="the weights the Training sheet reached, not the Weights sheet's"),
+    ] = False,
+):
     """Write the workbook's current weights as a model file.
 
     Example: gate2xlsx extract or.xlsx -o or.h5
     """
+    return call(extract, "workbook", locals())
+
+
+def extract(options: SimpleNamespace) -> None:
     from ..readers.xlsx import read_workbook
     from ..writers import save
 
@@ -154,34 +235,53 @@ def extract(options: argparse.Namespace) -> None:
     print(f"Wrote {options.output} ({len(model.layers)} layers, {model.count_params()} weights)")
 
 
-def _extract(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "workbook", type=Path, metavar="WORKBOOK", help="a workbook gate2xlsx wrote (edited or not)"
-    )
-    p.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        required=True,
-        help="model file to write: .h5, .keras, .onnx or .npz",
-    )
-    p.add_argument(
-        "--trained",
-        action="store_true",
-        help="the weights the Training sheet reached, not the Weights sheet's",
-    )
-
-
-def verify(options: argparse.Namespace) -> None:
+@app.command("verify", cls=Command)
+def verify_command(
+    workbook: Annotated[
+        Path,
+        typer.Argument(
+            metavar="WORKBOOK", help="the workbook to recalculate and check", show_default=False
+        ),
+    ],
+    model: Annotated[
+        Path | None,
+        option(
+            "--model",
+            metavar="MODEL",
+            help="check against this model file (or folder) instead of the workbook's own weights",
+        ),
+    ] = None,
+    architecture: Annotated[
+        Path | None,
+        option(
+            "--architecture",
+            metavar="JSON",
+            help="for a weights-only --model: its model.to_json() text",
+        ),
+    ] = None,
+    activations: Activations = None,
+    atol: Annotated[
+        float | None,
+        option("--atol", metavar="X", help="largest difference allowed (default: 1e-9)"),
+    ] = None,
+):
     """Recalculate WORKBOOK in LibreOffice and compare with NumPy; exit 1 on a mismatch.
 
     Example: gate2xlsx verify or.xlsx --model or.hdf
     """
+    return call(verify, "workbook", locals())
+
+
+def verify(options: SimpleNamespace) -> None:
     from ..app.verify import verify as check
     from ..errors import CheckFailed
     from ..readers import load
 
-    reference = load(options.model, architecture=options.architecture) if options.model else None
+    reference = None
+    if options.model is not None:
+        reference = load(
+            options.model, architecture=options.architecture, activations=options.activations
+        )
     report = check(
         options.workbook, reference, **({} if options.atol is None else {"atol": options.atol})
     )
@@ -190,93 +290,53 @@ def verify(options: argparse.Namespace) -> None:
         raise CheckFailed(report.failure(), path=options.workbook)
 
 
-def _verify(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "workbook", type=Path, metavar="WORKBOOK", help="the workbook to recalculate and check"
-    )
-    p.add_argument(
-        "--model",
-        type=Path,
-        help="check against this model file instead of the workbook's own weights",
-    )
-    _architecture(p, "for a weights-only --model: its model.to_json() text")
-    p.add_argument("--atol", type=float, metavar="X",
-                   help="largest difference allowed (default: 1e-9)")  # fmt: skip
-
-
-def predict(options: argparse.Namespace) -> None:
+@app.command("predict", cls=TakesNegativeNumbers)
+def predict_command(
+    model: Annotated[
+        Path,
+        typer.Argument(metavar="MODEL", help="model file, folder or workbook", show_default=False),
+    ],
+    values: Annotated[
+        list[float] | None,
+        typer.Argument(
+            metavar="VALUE",
+            show_default=False,
+            help="input values, row after row (-1 works; so does -- before them)",
+        ),
+    ] = None,
+    data: Annotated[Path | None, option("--data", metavar="CSV", help="CSV of input rows")] = None,
+    activations: Activations = None,
+):
     """The NumPy forward pass: probabilities and predicted labels.
 
     Example: gate2xlsx predict or.hdf 0 1
     """
+    return call(predict, "model", locals())
+
+
+def predict(options: SimpleNamespace) -> None:
     from .. import tables
     from ..app.predict import predict as forward
     from ..readers import load
 
-    model = load(options.model)
+    model = load(options.model, activations=options.activations)
     if options.data is None and not options.values:
         raise InputError("give input values (gate2xlsx predict MODEL 0 1) or --data FILE.csv")
     x = (
         tables.inputs(options.data, model.n_inputs).x
         if options.data is not None
-        else options.values
+        else list(options.values)
     )
     print(forward(model, x).table())
 
 
-def _predict(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", type=Path, metavar="MODEL", help="model file or workbook")
-    p.add_argument(
-        "values",
-        type=float,
-        nargs="*",
-        metavar="VALUE",
-        help="input values, row after row (-1 works; so does -- before them)",
-    )
-    p.add_argument("--data", type=Path, help="CSV of input rows")
+app.command("train", cls=Command)(train.command)
 
 
-# name -> (arguments, run, usage, the argument that names the file worked on)
-COMMANDS = {
-    "export": (_export, export, "gate2xlsx MODEL [-o OUT.xlsx] [OPTIONS]", "model"),
-    "inspect": (_inspect, inspect, "gate2xlsx inspect MODEL [--full] [--json]", "model"),
-    "extract": (
-        _extract,
-        extract,
-        "gate2xlsx extract WORKBOOK -o MODEL_FILE [--trained]",
-        "workbook",
-    ),
-    "verify": (_verify, verify, "gate2xlsx verify WORKBOOK [--model MODEL] [--atol X]", "workbook"),
-    "predict": (_predict, predict, "gate2xlsx predict MODEL [VALUE ...] [--data CSV]", "model"),
-    "train": (train.arguments, train.run, "gate2xlsx train [GATE] -o OUT [OPTIONS]", "data"),
-}
-USAGE = "gate2xlsx MODEL [-o OUT.xlsx] [OPTIONS]\n       gate2xlsx COMMAND [ARGS]..."
+def command():
+    """The click command typer builds from `app`, every command registered."""
+    return typer.main.get_command(app)
 
 
-@cache
-def parser() -> argparse.ArgumentParser:
-    """The root parser; `.commands` maps each command to its own parser."""
-    root = Parser(prog="gate2xlsx", usage=USAGE, description=DESCRIPTION, formatter_class=Formatter)
-    root.add_argument("--version", action="version", version=f"gate2xlsx {__version__}")
-    root.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    commands = root.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    root.commands = {}
-    for name, (arguments, run, usage, subject) in COMMANDS.items():
-        doc = inspect_module.cleandoc(run.__doc__ or "")
-        command = commands.add_parser(name, help=doc.split("\n")[0], description=doc,
-                                      prog=f"gate2xlsx {name}", usage=usage,
-                                      formatter_class=Formatter)  # fmt: skip
-        arguments(command)
-        command.set_defaults(run=run, subject_of=subject)
-        root.commands[name] = command
-    return root
-
-
-def _architecture(p: argparse.ArgumentParser,
-                  text: str = "model.to_json() text (or config.json, TF.js model.json) for a "
-                  "weights-only file") -> None:  # fmt: skip
-    p.add_argument("--architecture", type=Path, metavar="JSON", help=text)
-
-
-def _names(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",")]
+def _names(text: str | None) -> list[str] | None:
+    return None if text is None else [part.strip() for part in text.split(",")]

@@ -1,16 +1,21 @@
-"""`gate2xlsx train`: its arguments, and a thin wrapper over gate2xlsx.app.train.train."""
+"""`gate2xlsx train`: its typer parameters, and a thin wrapper over gate2xlsx.app.train.train."""
 
 from __future__ import annotations
 
-import argparse
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Annotated
+
+import typer
+
+from ..errors import Gate2XlsxError, InputError
+from .params import Activations, Quiet, call, option
 
 
-def run(options: argparse.Namespace) -> None:
-    """Train the lesson's network in NumPy, as Keras would.
-
-    Example: gate2xlsx train or -o or.h5
-    """
+def run(options: SimpleNamespace) -> None:
     from ..app.train import train
     from ..fit import Settings
     from ..progress import ProgressBar
@@ -26,7 +31,10 @@ def run(options: argparse.Namespace) -> None:
         shuffle=options.shuffle,
         seed=options.seed,
     )
-    with ProgressBar("Training", enabled=not options.quiet) as bar:
+    with (
+        _start(options.start, options.activations) as start,
+        ProgressBar("Training", enabled=not options.quiet) as bar,
+    ):
         result = train(
             options.gate,
             data=_text(options.data),
@@ -36,7 +44,7 @@ def run(options: argparse.Namespace) -> None:
             activation=options.activation,
             output=options.output_activation,
             settings=settings,
-            start=_text(options.start),
+            start=start,
             restarts=options.restarts,
             save_to=str(options.out),
             training_sheet=options.training_sheet,
@@ -50,116 +58,178 @@ def run(options: argparse.Namespace) -> None:
     print(f"Wrote {options.out}")
 
 
-def arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "gate", nargs="?", metavar="GATE", help="or, and, xor, nand, nor or xnor (or use --data)"
-    )
-    p.add_argument(
-        "-o",
-        dest="out",
-        type=Path,
-        required=True,
-        metavar="OUT",
-        help="the trained model: .h5/.hdf/.hdf5, .keras, .npz, or .xlsx (a workbook)",
-    )
-    p.add_argument("--data", type=Path, metavar="CSV", help="train on a labelled CSV table instead")
-    p.add_argument("--label", metavar="COLUMN", help="the CSV's label column (default: the last)")
-    p.add_argument(
-        "--allow-rare-labels",
-        action="store_true",
-        help="train even when a label looks like a typo (one row, or another's case)",
-    )
-    p.add_argument(
-        "--hidden",
-        type=int,
-        action="append",
-        metavar="UNITS",
-        help="a hidden Dense layer of UNITS units (repeat for more layers)",
-    )
-    p.add_argument(
-        "--activation",
-        default="tanh",
-        metavar="NAME",
-        help="activation of the hidden layers (default: tanh)",
-    )
-    p.add_argument(
-        "--output-activation",
-        default="softmax",
-        metavar="NAME",
-        help="activation of the output layer: softmax (default) or sigmoid",
-    )
-    p.add_argument("--output", action=_Renamed, nargs="?", help=argparse.SUPPRESS)
-    p.add_argument("--loss", metavar="NAME", help="binary_crossentropy (default for two "
-                   "classes), categorical_crossentropy (default for more) or mse")  # fmt: skip
-    p.add_argument(
-        "--optimizer", default="sgd", metavar="NAME", help="sgd (default), adam or rmsprop"
-    )
-    p.add_argument(
-        "--lr", type=float, default=0.2, metavar="RATE", help="learning rate (default: 0.2)"
-    )
-    p.add_argument(
-        "--momentum", type=float, default=0.0, metavar="M", help="SGD momentum (default: 0)"
-    )
-    p.add_argument("--nesterov", action="store_true", help="Nesterov momentum (SGD)")
-    p.add_argument(
-        "--epochs",
-        type=int,
-        default=50,
-        metavar="N",
-        help="passes over the training rows (default: 50)",
-    )
-    p.add_argument(
-        "--batch-size",
-        type=int,
-        default=128,
-        metavar="N",
-        help="rows per gradient step (default: 128, Keras's own)",
-    )
-    p.add_argument(
-        "--shuffle",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="reshuffle the rows every epoch (default: on)",
-    )
-    p.add_argument(
-        "--seed",
-        type=int,
-        metavar="N",
-        help="seed of the random start and the shuffling (default: drawn, and printed)",
-    )
-    p.add_argument(
-        "--from",
-        dest="start",
-        type=Path,
-        metavar="MODEL",
-        help="start from this model file's (or workbook's) weights",
-    )
-    p.add_argument(
-        "--restarts",
-        type=int,
-        default=1,
-        metavar="N",
-        help="retry from new random starts until all rows are right, at most N times",
-    )
-    p.add_argument(
-        "--training-sheet",
-        action="store_true",
-        help="with -o OUT.xlsx: replay the training on a Training sheet (the Weights sheet "
-        "then holds the start, and use_trained is 1)",
-    )
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+def command(
+    out: Annotated[
+        Path,
+        option(
+            "-o",
+            metavar="OUT",
+            help="the trained model: .h5/.hdf/.hdf5, .keras, .npz, or .xlsx (a workbook)",
+        ),
+    ],
+    gate: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="GATE",
+            help="or, and, xor, nand, nor or xnor (or use --data)",
+            show_default=False,
+        ),
+    ] = None,
+    data: Annotated[
+        Path | None, option("--data", metavar="CSV", help="train on a labelled CSV table instead")
+    ] = None,
+    label: Annotated[
+        str | None,
+        option("--label", metavar="COLUMN", help="the CSV's label column (default: the last)"),
+    ] = None,
+    allow_rare_labels: Annotated[
+        bool,
+        option(
+            "--allow-rare-labels",
+            help="train even when a label looks like a typo (one row, or another's case)",
+        ),
+    ] = False,
+    hidden: Annotated[
+        list[int] | None,
+        option(
+            "--hidden",
+            metavar="UNITS",
+            help="a hidden Dense layer of UNITS units (repeat for more layers)",
+        ),
+    ] = None,
+    activation: Annotated[
+        str,
+        option(
+            "--activation", metavar="NAME", help="activation of the hidden layers (default: tanh)"
+        ),
+    ] = "tanh",
+    output_activation: Annotated[
+        str,
+        option(
+            "--output-activation",
+            metavar="NAME",
+            help="activation of the output layer: softmax (default) or sigmoid",
+        ),
+    ] = "softmax",
+    renamed_output: Annotated[
+        str | None,
+        option(
+            "--output",
+            help="renamed --output-activation",
+            hidden=True,
+            expose_value=False,
+            callback=_renamed,
+        ),
+    ] = None,
+    loss: Annotated[
+        str | None,
+        option(
+            "--loss",
+            metavar="NAME",
+            help="binary_crossentropy (default for two classes), "
+            "categorical_crossentropy (default for more) or mse",
+        ),
+    ] = None,
+    optimizer: Annotated[
+        str, option("--optimizer", metavar="NAME", help="sgd (default), adam or rmsprop")
+    ] = "sgd",
+    lr: Annotated[float, option("--lr", metavar="RATE", help="learning rate (default: 0.2)")] = 0.2,
+    momentum: Annotated[
+        float, option("--momentum", metavar="M", help="SGD momentum (default: 0)")
+    ] = 0.0,
+    nesterov: Annotated[bool, option("--nesterov", help="Nesterov momentum (SGD)")] = False,
+    epochs: Annotated[
+        int, option("--epochs", metavar="N", help="passes over the training rows (default: 50)")
+    ] = 50,
+    batch_size: Annotated[
+        int,
+        option(
+            "--batch-size", metavar="N", help="rows per gradient step (default: 128, Keras's own)"
+        ),
+    ] = 128,
+    shuffle: Annotated[
+        bool,
+        option("--shuffle/--no-shuffle", help="reshuffle the rows every epoch (default: on)"),
+    ] = True,
+    seed: Annotated[
+        int | None,
+        option(
+            "--seed",
+            metavar="N",
+            help="seed of the random start and the shuffling (default: drawn, and printed)",
+        ),
+    ] = None,
+    start: Annotated[
+        Path | None,
+        option(
+            "--from",
+            metavar="MODEL",
+            help="start from this model file's (or folder's, or workbook's) weights",
+        ),
+    ] = None,
+    activations: Activations = None,
+    restarts: Annotated[
+        int,
+        option(
+            "--restarts",
+            metavar="N",
+            help="retry from new random starts until all rows are right, at most N times",
+        ),
+    ] = 1,
+    training_sheet: Annotated[
+        bool,
+        option(
+            "--training-sheet",
+            help="with -o OUT.xlsx: replay the training on a Training sheet (the Weights "
+            "sheet then holds the start, and use_trained is 1)",
+        ),
+    ] = False,
+    quiet: Quiet = False,
+):
+    """Train the lesson's network in NumPy, as Keras would.
+
+    Example: gate2xlsx train or -o or.h5
+    """
+    return call(run, "data", locals())
 
 
-class _Renamed(argparse.Action):
+def _renamed(ctx, param, value) -> None:
     """`--output` once named the output activation; the file is -o everywhere else."""
-
-    def __call__(self, parser, namespace, values, option_string=None) -> None:
-        parser.error("--output was renamed --output-activation (the output layer's activation); "
-                     "the trained model's file is -o OUT")  # fmt: skip
+    if value is not None:
+        ctx.fail(
+            "--output was renamed --output-activation (the output layer's activation); "
+            "the trained model's file is -o OUT"
+        )
 
 
 def _text(path: Path | None) -> str | None:
     return None if path is None else str(path)
+
+
+@contextmanager
+def _start(path: Path | None, activations: str | None) -> Iterator[str | None]:
+    """--from as app.train reads it, a path. Weight arrays with --activations are read here
+    and handed over as gate2xlsx's own .npz (which names its activations); a message about
+    that copy names the file given."""
+    if activations is None:
+        yield _text(path)
+        return
+    if path is None:
+        raise InputError(
+            "--activations goes with --from MODEL (a plain .npz/.npy of weight arrays)"
+        )
+    from ..readers import load
+    from ..writers import save
+
+    model = load(path, activations=activations)
+    with tempfile.TemporaryDirectory(prefix="gate2xlsx-") as folder:
+        copy = str(save(model, Path(folder) / f"{path.stem}.npz"))
+        try:
+            yield copy
+        except Gate2XlsxError as exc:
+            if exc.path == copy:
+                exc.path = str(path)
+            raise
 
 
 def _attempt(restarts: int):
