@@ -164,6 +164,19 @@ def test_bundle_reads_arrays_by_key(tmp_path):
         bundle.array("missing")
 
 
+def test_bfloat16_and_sizes_that_do_not_fit_the_shape(tmp_path):
+    halves = np.array([1.5, -2.0], np.float32).view(np.uint32) >> 16
+    raw = halves.astype("<u2").tobytes()
+    pairs = [(b"", field(1, 1)), (b"bf", entry(14, (2,), 0, raw)),
+             (b"odd", entry(1, (3,), 0, raw))]  # fmt: skip
+    (tmp_path / "variables.index").write_bytes(table(pairs))
+    (tmp_path / "variables.data-00000-of-00001").write_bytes(raw)
+    bundle = Bundle(tmp_path / "variables", shown=tmp_path)
+    assert bundle.array("bf").tolist() == [1.5, -2.0]
+    with pytest.raises(InputError, match="declares 4 bytes, not those of shape"):
+        bundle.array("odd")
+
+
 def test_compressed_blocks_are_refused_in_one_line(tmp_path):
     (tmp_path / "variables.index").write_bytes(table([(b"", b""), (b"k", b"")], kind=1))
     with pytest.raises(InputError, match="compressed") as caught:

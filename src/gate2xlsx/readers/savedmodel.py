@@ -242,8 +242,8 @@ def _is_layer(node: KerasNode) -> bool:
     keras_api, not an RNN's cell or a wrapper's inner layer: those belong to their layer)."""
     if node.identifier in ("_tf_keras_metric", "_tf_keras_input_layer"):
         return False
-    if not node.node_path:  # tf.keras 2.0-2.4: ids only; a metric or cell has no layer name
-        return node.node_id != 0
+    if not node.node_path:  # tf.keras 2.0-2.4: ids only (an RNN's cell is kept, harmless:
+        return node.node_id != 0  # no spec is named after it)
     steps = node.node_path.split(".")
     return (
         steps[0] == "root" and len(steps) > 1 and all(_LAYER_STEP.fullmatch(s) for s in steps[1:])

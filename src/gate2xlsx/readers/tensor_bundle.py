@@ -12,6 +12,7 @@ size is checked against the file it points into before anything is read.
 
 from __future__ import annotations
 
+import math
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,10 +154,14 @@ class Bundle:
     def keys(self) -> list[str]:
         return list(self.entries)
 
-    def _bytes(self, key: str, *, checked: bool = True) -> tuple[Entry, bytes, Path]:
+    def _entry(self, key: str) -> Entry:
         entry = self.entries.get(key)
         if entry is None:
             raise InputError(f"the checkpoint has no tensor {key!r}", path=self.index)
+        return entry
+
+    def _bytes(self, key: str, *, checked: bool = True) -> tuple[Entry, bytes, Path]:
+        entry = self._entry(key)
         if not 0 <= entry.shard < self.shards:
             raise InputError(f"tensor {key!r} names shard {entry.shard} of {self.shards}",
                              path=self.index)  # fmt: skip
@@ -169,18 +174,18 @@ class Bundle:
 
     def array(self, key: str) -> np.ndarray:
         """A numeric tensor as a NumPy array of its stored dtype and shape."""
-        entry, data, _ = self._bytes(key)
-        if entry.dtype == DT_BFLOAT16:
-            values = (np.frombuffer(data, "<u2").astype(np.uint32) << 16).view(np.float32)
-        elif entry.dtype in DTYPES:
-            values = np.frombuffer(data, DTYPES[entry.dtype])
-        else:
+        entry = self._entry(key)
+        stored = "<u2" if entry.dtype == DT_BFLOAT16 else DTYPES.get(entry.dtype)
+        if stored is None:
             raise UnsupportedModelError(f"tensor {key!r} has TensorFlow dtype {entry.dtype}, "
                                         "not a number type", path=self.index)  # fmt: skip
-        count = int(np.prod(entry.shape, dtype=np.int64))
-        if values.size != count:
-            raise InputError(f"tensor {key!r} holds {values.size} values, not the "
-                             f"{count} of shape {entry.shape}", path=self.index)  # fmt: skip
+        if entry.size != math.prod(entry.shape) * np.dtype(stored).itemsize:
+            raise InputError(f"tensor {key!r} declares {entry.size:,} bytes, not those of "
+                             f"shape {entry.shape}", path=self.index)  # fmt: skip
+        _, data, _ = self._bytes(key)
+        values = np.frombuffer(data, stored)
+        if entry.dtype == DT_BFLOAT16:
+            values = (values.astype(np.uint32) << 16).view(np.float32)
         return values.reshape(entry.shape).copy()
 
     def string(self, key: str) -> bytes:
