@@ -75,6 +75,7 @@ class SavedGraph:
             node.traces = self.calls[call] if 0 <= call < len(raw) else []
         library = meta.message(2).message(2)
         self.functions = {f.message(1).text(1): f for f in library.messages(1)}
+        self.training = {e.text(1): _flags(e.message(2)) for e in meta.message(7).messages(2)}
 
     def name_of(self, node: SavedNode) -> str:
         for trace in node.traces:
@@ -91,16 +92,20 @@ class SavedGraph:
                 found[name] = child.shape
         return found
 
-    def ops(self, node: SavedNode) -> tuple[set[str], dict[str, Message]]:
-        """The operators every trace of a layer's call shares, those of the functions it
-        calls included (plumbing left out), and every node of its traces by name."""
-        shared: set[str] | None = None
+    def ops(self, node: SavedNode) -> tuple[set[str] | None, dict[str, Message]]:
+        """The operators of a layer's call at inference, those of the functions it calls
+        included (plumbing left out), and every node of its traces by name. The inference
+        trace is the one traced with training=False; without one, every trace must compute
+        the same operators (else None: the kind cannot be told)."""
+        inference = [t for t in node.traces if False in self.training.get(t, ())]
+        found: list[set[str]] = []
         by_name: dict[str, Message] = {}
-        for trace in node.traces:
+        for trace in inference[:1] or node.traces:
             ops: set[str] = set()
             self._collect(trace, ops, by_name, set())
-            shared = ops - PLUMBING if shared is None else shared & ops
-        return shared or set(), by_name
+            found.append(ops - PLUMBING)
+        same = all(ops == found[0] for ops in found)
+        return (found[0] if found and same else None), by_name
 
     def _collect(self, name: str, ops: set[str], by_name: dict, seen: set[str]) -> None:
         """The operators of one function and of every function it calls, once each."""
@@ -123,6 +128,15 @@ class SavedGraph:
         names = self.calls[call] if 0 <= call < len(self.calls) else []
         function = self.functions.get(names[0]) if names else None
         return len(function.message(1).messages(3)) if function is not None else 1
+
+
+def _flags(function: Message) -> list[bool]:
+    """The booleans among a concrete function's positional arguments (`training`): its
+    SavedConcreteFunction's canonicalized_input_signature=3, a StructuredValue tuple (args,
+    kwargs) whose args tuple holds a bool_value=14 per flag."""
+    signature = function.message(3).message(52).messages(1)
+    args = signature[0].message(52).messages(1) if signature else []
+    return [bool(value.int(14)) for value in args if value.has(14)]
 
 
 def _called(node_def: Message) -> str | None:
@@ -157,8 +171,12 @@ def _strip(value: object) -> object:
     return [_strip(v) for v in value] if isinstance(value, list) else value
 
 
-def _layers(graph: SavedGraph, model: int, nodes: dict[str, int], path: Path) -> list[dict]:
+def _layers(
+    graph: SavedGraph, model: int, nodes: dict[str, int], path: Path, within: tuple = ()
+) -> list[dict]:
     """The entries of one model's layer list, nested models as Sequential entries."""
+    if model in within:
+        raise WireError("the object graph nests a model inside itself")
     children = graph.nodes[model].children
     order = sorted((int(k[6:]), v) for k, v in children.items()
                    if re.fullmatch(r"layer-\d+", k) and 0 <= v < len(graph.nodes))  # fmt: skip
@@ -170,7 +188,7 @@ def _layers(graph: SavedGraph, model: int, nodes: dict[str, int], path: Path) ->
             continue
         name = graph.name_of(node) or f"layer_{index}"
         if node.identifier in MODELS:
-            inner = _layers(graph, index, nodes, path)
+            inner = _layers(graph, index, nodes, path, (*within, model))
             width = next((e["width"] for e in inner if e.get("width")), None)
             entries.append({"class_name": "Sequential", "width": width,
                             "config": {"name": name, "layers": inner}})  # fmt: skip
@@ -195,6 +213,10 @@ def _layer(graph: SavedGraph, node: SavedNode, name: str, path: Path) -> dict:
                                     "tf.saved_model.save SavedModel keeps no traced call to "
                                     "tell its kind by", path=path, hint=HINT)  # fmt: skip
     ops, defs = graph.ops(node)
+    if ops is None:
+        raise UnsupportedModelError(f"layer {name!r} of this tf.saved_model.save SavedModel "
+                                    "computes differently by its training flag and keeps no "
+                                    "inference trace", path=path, hint=HINT)  # fmt: skip
     shapes = graph.variables(node)
     if "kernel" in shapes and "MatMul" in ops:
         activation = ACTIVATIONS.get(frozenset(ops - {"MatMul", "BiasAdd"}))
