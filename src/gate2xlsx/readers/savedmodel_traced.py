@@ -4,9 +4,10 @@ no configuration anywhere, so the architecture is read back from what the SavedM
 The SavedObjectGraph lists the model's layers in order (`layer-0`, `layer-1`, ...), each with
 its variables (`kernel`, `bias`, `gamma`, ...) and the functions TensorFlow traced from its
 `call` (`__inference_<layer name>_layer_call_and_return_conditional_losses_<n>`, one per
-training flag). The operators every trace of a layer shares tell its kind: MatMul and BiasAdd
-with Relu is a Dense with relu; AddV2, Rsqrt, Mul and Sub over moving statistics a
-BatchNormalization (its epsilon the `batchnorm/add/y` constant); nothing but Identity a Dropout.
+training flag). The operators of its training=False trace (the functions it calls included)
+tell its kind: MatMul and BiasAdd with Relu is a Dense with relu; AddV2, Rsqrt, Mul and Sub
+over moving statistics a BatchNormalization (its epsilon the `batchnorm/add/y` constant);
+nothing but Identity a Dropout.
 Only those plain layers are recognised (Dense, BatchNormalization, the activation layers,
 Dropout, Flatten, nested Sequential or chain models); any other operators are refused by name.
 The graph is only ever read, never run.
