@@ -127,7 +127,7 @@ def test_varints_and_fields_decode():
         b"\x00\x01",
         b"\x08" + b"\xff" * 11,
         b"\x0d\x01\x02",
-    ],  # fmt: skip
+    ],
     ids=["no value", "open varint", "short bytes", "group", "field 0", "long varint", "fixed32"],
 )
 def test_malformed_messages_raise_wire_error(data):
