@@ -3,8 +3,6 @@ runs). A command's typer function only gathers what was given: it returns the fu
 with its options (`params.call`), and cli.main runs it outside click, so every failure is reported
 the one way (an `Error:` line) whichever command it came from."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Annotated, Literal

@@ -2,8 +2,6 @@
 completion), how `export` is implied, and the command classes (cli/values.py converts their
 values; predict takes negative numbers). The commands themselves: cli/commands.py, train.py."""
 
-from __future__ import annotations
-
 import difflib
 from pathlib import Path
 from typing import Annotated

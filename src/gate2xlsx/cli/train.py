@@ -1,7 +1,5 @@
 """`gate2xlsx train`: its typer parameters, and a thin wrapper over gate2xlsx.app.train.train."""
 
-from __future__ import annotations
-
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,6 +54,15 @@ def run(options: SimpleNamespace) -> None:
     if result.hint():
         print(f"Hint: {result.hint()}")
     print(f"Wrote {options.out}")
+
+
+def _renamed(ctx, param, value) -> None:
+    """`--output` once named the output activation; the file is -o everywhere else."""
+    if value is not None:
+        ctx.fail(
+            "--output was renamed --output-activation (the output layer's activation); "
+            "the trained model's file is -o OUT"
+        )
 
 
 def command(
@@ -191,15 +198,6 @@ def command(
     Example: gate2xlsx train or -o or.h5
     """
     return call(run, "data", locals())
-
-
-def _renamed(ctx, param, value) -> None:
-    """`--output` once named the output activation; the file is -o everywhere else."""
-    if value is not None:
-        ctx.fail(
-            "--output was renamed --output-activation (the output layer's activation); "
-            "the trained model's file is -o OUT"
-        )
 
 
 def _text(path: Path | None) -> str | None:
