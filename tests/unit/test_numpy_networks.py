@@ -162,3 +162,20 @@ def test_a_model_is_itself():
 def test_export_writes_a_workbook(tmp_path):
     out = gate2xlsx.export([W1, b1, W2, b2], tmp_path / "net.xlsx", activations="tanh,softmax")
     assert out.is_file() and out.stat().st_size > 0
+
+
+def test_a_wide_input_lists_its_names_in_one_cell(tmp_path):
+    """12,288 inputs (a 64 x 64 x 3 image's) once overflowed the About sheet's cell."""
+    import openpyxl
+
+    out = gate2xlsx.export([np.full((12288, 2), 1e-3)], tmp_path / "wide.xlsx",
+                           activations="softmax")  # fmt: skip
+    lines = [row[0] for row in openpyxl.load_workbook(out)["About"].iter_rows(values_only=True)]
+    (inputs,) = [line for line in lines if line and line.startswith("Inputs: ")]
+    assert inputs.endswith("x12288 (12,288 inputs)") and len(inputs) < 1000
+
+
+def test_a_folder_holding_an_architecture_says_so(tmp_path):
+    (tmp_path / "model.json").write_text('{"class_name": "Sequential", "config": {"layers": []}}')
+    with pytest.raises(InputError, match="model.json is an architecture without weights"):
+        gate2xlsx.load(tmp_path)

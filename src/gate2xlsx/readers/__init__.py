@@ -131,6 +131,11 @@ def _check_readable(path: Path) -> None:
     if not path.exists():
         raise InputError("no such file", path=path)
     if path.is_dir() and kind_of(path) not in FOLDER_KINDS:
+        if kind_of(path / "model.json") == "json":  # a to_json() text, named as TF.js names it
+            raise InputError("is a folder whose model.json is an architecture without weights "
+                             "(model.to_json()), not a TF.js model", path=path,
+                             hint="give the weights file as MODEL and this model.json as "
+                             "--architecture")  # fmt: skip
         raise InputError(f"is a folder, not a model: {_folder_contents(path)}", path=path,
                          hint="give a model file, a SavedModel folder (saved_model.pb) or a "
                          "TF.js folder (model.json)")  # fmt: skip

@@ -14,6 +14,16 @@ TITLE = "About"
 WIDTH = 90  # characters: a landscape page's width, with room to spare
 
 
+SHOWN_INPUTS = 40  # an image's thousands of pixel names would overflow a cell (32,767 chars)
+
+
+def input_list(names: list[str]) -> str:
+    """The input names, the first few of a long list and how many there are in all."""
+    if len(names) <= SHOWN_INPUTS:
+        return ", ".join(names)
+    return f"{', '.join(names[:SHOWN_INPUTS])}, ... {names[-1]} ({len(names):,} inputs)"
+
+
 def about_plan(model: Model, spec: WorkbookSpec, facts: dict[str, str]) -> SheetPlan:
     """`facts` adds lines the export knows (loss, data source, sheets left out and why)."""
     sheet = SheetPlan(TITLE, widths={1: WIDTH})  # long lines wrap inside the page's width
@@ -26,7 +36,7 @@ def about_plan(model: Model, spec: WorkbookSpec, facts: dict[str, str]) -> Sheet
         "backend": src.backend or "unknown",
         "version": __version__,
         "layers": "{layers}",
-        "inputs": ", ".join(spec.inputs),
+        "inputs": input_list(spec.inputs),
         "loss": facts.get("loss", "none"),
         "data": facts.get("data", ""),
         "notes": facts.get("notes", ""),
