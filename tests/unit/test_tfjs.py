@@ -306,3 +306,31 @@ def test_keras3_tree_names_with_a_gap(tmp_path):
     weight["name"] = weight["name"].replace("vars/1", "vars/5")
     (folder / "model.json").write_text(json.dumps(doc))
     _refused(folder, InputError, "gaps")
+
+
+def _with_flatten(folder: Path, width: int) -> None:
+    """graph_dense with a Keras Flatten of its flat input in front: Reshape to [-1, width],
+    the shape an int32 constant appended to the shard, as the converter stores it."""
+    doc = json.loads((folder / "model.json").read_text())
+    nodes = doc["modelTopology"]["node"]
+    first = next(n for n in nodes if n["op"] == "_FusedMatMul")
+    nodes.append({"name": "flatten/Const", "op": "Const", "attr": {"dtype": {"type": "DT_INT32"}}})
+    nodes.append({"name": "flatten/Reshape", "op": "Reshape",
+                  "input": [first["input"][0], "flatten/Const"]})  # fmt: skip
+    first["input"][0] = "flatten/Reshape"
+    doc["weightsManifest"][0]["weights"].append({"name": "flatten/Const", "shape": [2],
+                                                 "dtype": "int32"})  # fmt: skip
+    (folder / "model.json").write_text(json.dumps(doc))
+    with open(folder / doc["weightsManifest"][0]["paths"][-1], "ab") as shard:
+        shard.write(np.array([-1, width], "<i4").tobytes())
+
+
+def test_a_graph_models_flatten_of_a_flat_input_computes(tmp_path):
+    folder = tmp_path / "graph_flat"
+    shutil.copytree(TFJS / "graph_dense", folder)
+    _with_flatten(folder, 3)
+    data = np.load(TFJS / "graph_dense.expected.npz")
+    assert np.abs(gate2xlsx.load(folder).forward(data["x"]) - data["y"]).max() < 1e-5
+    _with_flatten(shutil.copytree(TFJS / "graph_dense", tmp_path / "wrong"), 4)
+    with pytest.raises(UnsupportedModelError, match=r"Reshape to \[-1, 4\] meets a tensor"):
+        gate2xlsx.load(tmp_path / "wrong")

@@ -33,7 +33,8 @@ def describe(topology: object) -> str:
     """What the graph model is, in words: its op count and kinds."""
     nodes = topology.get("node") if isinstance(topology, dict) else None
     ops = sorted({str(n.get("op")) for n in nodes or [] if isinstance(n, dict)} - {"Const"})
-    shown = f" ({len(nodes)} TensorFlow ops: {', '.join(ops[:8])})" if nodes else ""
+    more = f" and {len(ops) - 8} more" if len(ops) > 8 else ""
+    shown = f" ({len(nodes)} nodes; ops {', '.join(ops[:8])}{more})" if nodes else ""
     return f"this is a TF.js graph model{shown}, converted from a SavedModel or frozen graph"
 
 
@@ -61,6 +62,7 @@ def _chain(topology: dict, consts: dict) -> list[Dense]:
     if len(starts) != 1:
         raise NotAChain(f"it has {len(starts)} inputs (Placeholder ops)")
     layers: list[Dense] = []
+    flat: list[tuple[int, int]] = []  # (layers before, width) of each Reshape to [-1, width]
     seen = {starts[0]["name"]}
     current = starts[0]
     while users.get(current["name"]):
@@ -69,12 +71,32 @@ def _chain(topology: dict, consts: dict) -> list[Dense]:
             raise NotAChain(f"{current['name']!r} feeds {len(after)} ops (a branch)")
         current = after[0]
         seen.add(current["name"])
+        if current.get("op") == "Reshape":
+            flat.append((len(layers), _flat_width(current, consts, by_name, seen)))
+            continue
         _step(current, layers, by_name, consts, seen)
     left = sorted({str(n.get("op")) for n in nodes if n["name"] not in seen} - {"Const"})
     if left or not layers:
         raise NotAChain(f"its ops {', '.join(left)} lie off the chain" if left else "it has no "
                         "MatMul")  # fmt: skip
+    for before, width in flat:  # a Keras Flatten of a flat tensor: it changes nothing
+        given = (
+            layers[before - 1].kernel.values.shape[1]
+            if before
+            else layers[0].kernel.values.shape[0]
+        )
+        if given != width:
+            raise NotAChain(f"a Reshape to [-1, {width}] meets a tensor of width {given}")
     return layers
+
+
+def _flat_width(node: dict, consts: dict, by_name: dict, seen: set) -> int:
+    """The width of a Reshape to [-1, width] (what Flatten writes), else NotAChain."""
+    inputs = [_base(i) for i in node.get("input") or []]
+    target = _const(inputs[1], consts, by_name, seen).reshape(-1) if len(inputs) == 2 else []
+    if len(target) != 2 or target[0] != -1 or target[1] < 1:
+        raise NotAChain(f"{node['name']!r} is a Reshape to {list(target)}, not to [-1, width]")
+    return int(target[1])
 
 
 def _step(node: dict, layers: list[Dense], by_name: dict, consts: dict, seen: set) -> None:
