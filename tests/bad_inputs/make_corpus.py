@@ -330,7 +330,7 @@ CASES: list[Case] = [
         ("no config.json",),
     ),
     Case("zip_bomb", "bomb.keras", _zip_bomb, ("config.json", "declares")),
-    Case("directory", "a_folder.h5", _directory, ("directory",)),
+    Case("directory", "a_folder.h5", _directory, ("is a folder", "it is empty")),
     Case("missing", "missing.h5", None, ("no such file",)),
     Case("non_utf8_name", "non_utf8.h5", _non_utf8_name, ("damaged HDF5", "UTF-8")),
     Case(
