@@ -20,7 +20,7 @@ import numpy as np
 from .. import activations as activation_table
 from ..errors import InputError, UnsupportedModelError
 from ..model import Act, Dense, Model, Param, Source
-from .zips import ZIP_ERRORS
+from .zips import ZIP_ERRORS, member_names
 
 NPY_MAGIC = b"\x93NUMPY"
 MAX_TOTAL_BYTES = 1 << 30  # far beyond any network a spreadsheet can hold
@@ -37,13 +37,7 @@ def is_npy(path: Path) -> bool:
 
 def is_npz_of_arrays(path: Path) -> bool:
     """A zip of .npy members only (np.savez / np.savez_compressed)."""
-    if not zipfile.is_zipfile(path):
-        return False
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-    except ZIP_ERRORS:
-        return False
+    names = member_names(path)
     return bool(names) and all(n.endswith(".npy") for n in names)
 
 
@@ -82,6 +76,11 @@ def from_arrays(
     fmt = OUT_IN if torch else IN_OUT
     n_inputs = model_layers[0].kernel.values.shape[0]
     return Model(n_inputs, model_layers, name=name, source=Source(str(path or ""), fmt))
+
+
+def described(arrays: Sequence | Mapping) -> str:
+    """'W1 2 x 3, b1 3, ...' for arrays as a caller gives them (a list or dict)."""
+    return shapes(_named(arrays, None))
 
 
 def shapes(named: Mapping[str, np.ndarray]) -> str:

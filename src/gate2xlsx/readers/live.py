@@ -46,7 +46,7 @@ def from_object(thing: object, *, activations=None, example=None) -> Model:
         return skops.from_estimator(thing)
     if _is_arrays(thing):
         if activations is None:
-            named = arrays.shapes(arrays._named(thing, None))
+            named = arrays.described(thing)
             raise InputError(f"NumPy weight arrays ({named}) say nothing of the activations",
                              hint="pass activations=[...], one per layer, e.g. "
                              "activations=['tanh', 'softmax']")  # fmt: skip

@@ -13,7 +13,7 @@ from ..errors import InputError
 from ..model import Model, Source
 from ..serialize import NPZ_ARCHITECTURE as ARCHITECTURE
 from ..serialize import from_dict
-from .zips import ZIP_ERRORS
+from .zips import ZIP_ERRORS, member_names
 
 FORMAT = "gate2xlsx NumPy arrays (.npz)"
 MAX_TOTAL_BYTES = 1 << 30  # far beyond any network a spreadsheet can hold
@@ -21,13 +21,7 @@ MAX_TOTAL_BYTES = 1 << 30  # far beyond any network a spreadsheet can hold
 
 def is_npz(path: Path) -> bool:
     """A zip whose members are all .npy files, one of them our architecture."""
-    if not zipfile.is_zipfile(path):
-        return False
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-    except ZIP_ERRORS:
-        return False
+    names = member_names(path) or []
     return f"{ARCHITECTURE}.npy" in names and all(n.endswith(".npy") for n in names)
 
 
