@@ -26,7 +26,7 @@ def param(*shape: int) -> Param:
 
 def lesson_model() -> Model:
     """The lesson's OR network, with its training data and gate name."""
-    model = Model(
+    model = Model.chain(
         2,
         [
             Dense("dense", "Dense", param(2, 2), param(2)),
@@ -43,7 +43,7 @@ def lesson_model() -> Model:
 
 def mixed_model() -> Model:
     """Every layer kind the writer maps to Keras."""
-    return Model(
+    return Model.chain(
         2,
         [
             Dense("hidden", "Dense", param(2, 3), param(3), Act("tanh")),
@@ -68,7 +68,7 @@ def mixed_model() -> Model:
 
 def fused_model() -> Model:
     """Dense layers whose activation no Keras string names: saved as Dense + activation layer."""
-    return Model(
+    return Model.chain(
         2,
         [
             Dense("d1", "Dense", param(2, 4), param(4), Act.of("leaky_relu", alpha=0.2)),

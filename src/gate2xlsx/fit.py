@@ -89,7 +89,7 @@ def new_network(
         )
         width = units
     layers.append(Activation("activation", "Activation", Act(output)))
-    return Model(n_inputs, layers, name="sequential")
+    return Model.chain(n_inputs, layers, name="sequential")
 
 
 # --- activation derivatives: the activation table's `vjp` column -----------------------------

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .model import Layer
+from .ir.layer import Layer
 
 Shape = tuple[int, ...]
 

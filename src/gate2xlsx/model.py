@@ -1,6 +1,7 @@
-"""The intermediate representation: a dense network as plain data, plus its NumPy forward pass.
+"""The intermediate representation: a network as plain data (its graph, graph.py; the layers
+on vectors here), plus its NumPy forward pass.
 
-Readers build a `Model`; the workbook writer, the trainer and the Keras writer consume it.
+Readers build a `Model`; the workbook writer, the trainer and the writers consume it.
 Nothing here does I/O. `Model.forward` is the reference every spreadsheet value is checked
 against, so it follows Keras's inference semantics exactly (float64 throughout).
 """
@@ -8,39 +9,13 @@ against, so it follows Keras's inference semantics exactly (float64 throughout).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
 from . import activations
-
-if TYPE_CHECKING:
-    from .graph import Graph
-
-
-@dataclass(eq=False)
-class Param:
-    """One stored weight array and the dataset path it came from (for the Weights sheet)."""
-
-    values: np.ndarray
-    path: str = ""
-    dtype: str = "float32"
-
-    def __post_init__(self) -> None:
-        self.values = np.asarray(self.values, dtype=np.float64)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Param):
-            return NotImplemented
-        return (
-            self.values.shape == other.values.shape
-            and np.array_equal(self.values, other.values)
-            and self.path == other.path
-            and self.dtype == other.dtype
-        )
-
-    def __repr__(self) -> str:
-        return f"Param(shape={self.values.shape}, path={self.path!r})"
+from .graph import Graph, Node, Port
+from .ir.layer import Layer, Param
 
 
 @dataclass(frozen=True)
@@ -63,34 +38,6 @@ class Act:
 
 
 LINEAR = Act("linear")
-
-
-@dataclass(eq=False)
-class Layer:
-    """Base of every layer: a name (unique in the model) and the Keras class it came from."""
-
-    name: str
-    class_name: str = ""
-    kind: ClassVar[str] = "layer"
-
-    def weights(self) -> dict[str, Param]:
-        """The layer's stored weights, in Keras's storage order."""
-        return {}
-
-    def settings(self) -> dict[str, float]:
-        """Scalar parameters shown as named, editable cells (LeakyReLU's alpha, BN's epsilon)."""
-        return {}
-
-    def units(self, n_in: int) -> int:
-        return n_in
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        return vars(self) == vars(other)
 
 
 @dataclass(eq=False)
@@ -269,11 +216,27 @@ class Dataset:
 
 
 @dataclass
-class Model:
-    """A chain of layers on a flat input vector of `n_inputs` features."""
+class Chain:
+    """A network as a chain of vector layers on one flat input of `n_inputs` features: the
+    view the dense sheets, the trainer and the Sequential writers compute (Model.as_chain)."""
 
     n_inputs: int
     layers: list[Layer]
+
+    def widths(self) -> list[int]:
+        """The width of the input and of every layer's output."""
+        sizes = [self.n_inputs]
+        for layer in self.layers:
+            sizes.append(layer.units(sizes[-1]))
+        return sizes
+
+
+@dataclass
+class Model:
+    """A network: its graph of layers (graph.py; a dense chain is the simplest graph) and what
+    the file says around it. `Model.chain` builds a chain; `as_chain` tells whether it is one."""
+
+    graph: Graph
     name: str = "model"
     input_names: list[str] | None = None
     class_names: list[str] | None = None
@@ -282,38 +245,48 @@ class Model:
     optimizer: dict[str, object] | None = None
     source: Source = field(default_factory=Source)
     data: Dataset | None = None
-    # A network on tensors, or with branches, several inputs or outputs (graph.py); None for a
-    # chain of layers on one vector, which `layers` then describes alone.
-    graph: Graph | None = None
+    _chain: Chain | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._chain = chain_of(self.graph)
 
     @classmethod
-    def of_graph(cls, graph: Graph, **fields) -> Model:
-        """A Model computing `graph`: its layers in computation order, its inputs flattened."""
-        n_inputs = sum(port.size for port in graph.inputs)
-        return cls(n_inputs, [node.layer for node in graph.nodes], graph=graph, **fields)
+    def chain(cls, n_inputs: int, layers: list[Layer], **fields) -> Model:
+        """A chain of layers on a flat input of `n_inputs` features."""
+        return cls(chain_graph(n_inputs, layers), **fields)
+
+    def as_chain(self) -> Chain | None:
+        """The network as a chain of vector layers on one flat input, None when it is not one
+        (tensors, branches, several inputs or outputs)."""
+        return self._chain
+
+    @property
+    def layers(self) -> list[Layer]:
+        """The layers in computation order (a chain's as `as_chain` shows them)."""
+        if self._chain is not None:
+            return list(self._chain.layers)
+        return [node.layer for node in self.graph.nodes]
+
+    @property
+    def n_inputs(self) -> int:
+        """How many numbers one example holds: every input flattened, side by side."""
+        return sum(port.size for port in self.graph.inputs)
 
     def widths(self) -> list[int]:
         """The width of the input and of every layer's output (a chain's)."""
-        sizes = [self.n_inputs]
-        for layer in self.layers:
-            sizes.append(layer.units(sizes[-1]))
-        return sizes
+        return Chain(self.n_inputs, self.layers).widths()
 
     @property
     def n_outputs(self) -> int:
-        if self.graph is not None:
-            return sum(port.size for port in self.graph.output_ports())
-        return self.widths()[-1]
+        return sum(port.size for port in self.graph.output_ports())
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """The network's output for each row of x, as Keras's `predict` computes it (a graph's
         outputs flattened, side by side)."""
-        if self.graph is not None:
-            return self.graph.forward(x)
-        return self.trace(x)[-1]
+        return self.graph.forward(x)
 
     def trace(self, x: np.ndarray) -> list[np.ndarray]:
-        """The input and every layer's output, in order."""
+        """The input and every layer's output, in order (a chain's)."""
         out = [np.atleast_2d(np.asarray(x, dtype=np.float64))]
         for layer in self.layers:
             out.append(layer.forward(out[-1]))
@@ -340,6 +313,53 @@ class Model:
             if names and len(names) == self.n_inputs:
                 return list(names)
         return [f"x{i + 1}" for i in range(self.n_inputs)]
+
+
+VECTOR_LAYERS = (Dense, Activation, PReLU, BatchNorm, Normalization, Rescaling, Identity)
+
+
+def chain_graph(n_inputs: int, layers: list[Layer]) -> Graph:
+    """A chain as a graph: the input, each layer reading the one before, the last the output."""
+    taken = {layer.name for layer in layers}
+    port = next(n for n in ("input", *(f"input_{k}" for k in range(len(layers) + 1)))
+                if n not in taken)  # fmt: skip
+    nodes, previous = [], port
+    for layer in layers:
+        nodes.append(Node(layer, (previous,)))
+        previous = layer.name
+    return Graph([Port(port, (n_inputs,))], nodes, [previous])
+
+
+def chain_of(graph: Graph) -> Chain | None:
+    """The graph as a chain of vector layers, when it is one: one input, each node reading the
+    one before, the last one the output. A leading flatten of a multi-axis input is the flat
+    reading itself (dropped); a flatten or reshape of a vector is an identity on it."""
+    if len(graph.inputs) != 1 or len(graph.outputs) != 1 or not graph.nodes:
+        return None
+    port, nodes = graph.inputs[0], list(graph.nodes)
+    previous = port.name
+    if len(port.shape) > 1:
+        if not _flattens(nodes[0].layer) or nodes[0].inputs != (previous,):
+            return None
+        previous, nodes = nodes[0].layer.name, nodes[1:]
+    layers = []
+    for node in nodes:
+        layer = node.layer
+        if _flattens(layer):
+            layer = Identity(layer.name, layer.class_name)
+        if node.inputs != (previous,) or not isinstance(layer, VECTOR_LAYERS):
+            return None
+        layers.append(layer)
+        previous = layer.name
+    if graph.outputs != [previous] or not layers:
+        return None
+    return Chain(port.size, layers)
+
+
+def _flattens(layer: Layer) -> bool:
+    """A Rearrange (maps.py) that makes a vector: Flatten, or Reshape to one axis."""
+    op, arg = getattr(layer, "op", None), getattr(layer, "arg", ())
+    return layer.kind == "rearrange" and (op == "flatten" or op == "reshape" and len(arg) == 1)
 
 
 def layer_label(index: int, layer: Layer) -> str:

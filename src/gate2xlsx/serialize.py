@@ -29,6 +29,7 @@ from .model import (
     PReLU,
     Rescaling,
     Source,
+    chain_graph,
 )
 from .sequences import Bidirectional, Embedding, Recurrent
 
@@ -113,7 +114,7 @@ def to_dict(model: Model) -> dict[str, Any]:
         "source": vars(model.source).copy(),
         "layers": layers,
     }
-    if model.graph is not None:
+    if model.as_chain() is None:  # a chain is its layers alone
         graph = model.graph
         out["graph"] = {
             "inputs": [
@@ -167,11 +168,12 @@ def from_dict(
             None if d.get("y") is None else np.asarray(d["y"], dtype=np.float64),
             d.get("name", ""),
         )
-    graph = _graph(data["graph"], layers, path) if data.get("graph") else None
+    if data.get("graph"):
+        graph = _graph(data["graph"], layers, path)
+    else:
+        graph = chain_graph(int(data["n_inputs"]), layers)
     return Model(
-        int(data["n_inputs"]),
-        layers,
-        graph=graph,
+        graph,
         name=data.get("name", "model"),
         input_names=data.get("input_names"),
         class_names=data.get("class_names"),

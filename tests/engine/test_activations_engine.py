@@ -107,7 +107,7 @@ def test_libreoffice_equals_numpy_across_each_range(engine, tmp_path):
     books, refs = [], []
     for i, (name, params, x) in enumerate(cases()):
         layer = Activation(f"act_{name}", "Activation", Act.of(name, **params))
-        model = Model(len(x), [layer], name=f"{name}_{i}")
+        model = Model.chain(len(x), [layer], name=f"{name}_{i}")
         book = tmp_path / f"{i:02d}_{name}.xlsx"
         gate2xlsx.write_workbook(model, book, input_values=x)
         books.append(book)

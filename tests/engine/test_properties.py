@@ -85,7 +85,7 @@ def network(draw) -> tuple[Model, np.ndarray]:
             )
         )
     x = np.array(draw(st.lists(st.floats(-10, 10), min_size=n_in, max_size=n_in))).reshape(1, -1)
-    return Model(n_in, layers, name="random"), x
+    return Model.chain(n_in, layers, name="random"), x
 
 
 def conditioning(model: Model, x: np.ndarray) -> np.ndarray:

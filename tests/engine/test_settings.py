@@ -18,7 +18,7 @@ RNG = np.random.default_rng(3)
 
 def model() -> Model:
     p = lambda *shape: Param(RNG.normal(size=shape))  # noqa: E731
-    return Model(
+    return Model.chain(
         3,
         [
             Rescaling("scale_in", "Rescaling", scale=0.5, offset=-0.25),

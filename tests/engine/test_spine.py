@@ -24,7 +24,7 @@ def hand_built_or() -> Model:
     with h5py.File(SAMPLES / "or.hdf", "r") as f:
         group = f["model_weights/dense/dense"]
         kernel, bias = group["kernel:0"][()], group["bias:0"][()]
-    return Model(
+    return Model.chain(
         2,
         [
             Dense(

@@ -236,7 +236,7 @@ def _made_up(output: str, hidden: str, outputs: int) -> gate2xlsx.Model:
         Dense("out", "Dense", Param(rng.normal(0, 1, (3, outputs))), Param(np.zeros(outputs))),
         Activation("act", "Activation", Act(output)),
     ]  # fmt: skip
-    return gate2xlsx.Model(2, layers, name="made_up")
+    return gate2xlsx.Model.chain(2, layers, name="made_up")
 
 
 # Losses the fixtures do not reach: cross-entropy of an output that is no sigmoid or softmax

@@ -82,7 +82,7 @@ def test_accuracy_and_loss_equal_keras_evaluate(engine, tmp_path):
 def sigmoid_model(keras_version: str, backend: str) -> Model:
     """One sigmoid output (2 -> 3 tanh -> 1 sigmoid), confident enough that clipping matters."""
     rng = np.random.default_rng(3)
-    return Model(
+    return Model.chain(
         2,
         [
             Dense(
@@ -160,7 +160,7 @@ def test_decision_map_shows_the_class_chosen_in_map_class(engine, tmp_path):
         )
         for i, (shape, act) in enumerate((((2, 8), "tanh"), ((8, 3), "softmax")))
     ]
-    model = Model(2, dense, name="three_classes")
+    model = Model.chain(2, dense, name="three_classes")
     book, first = tmp_path / "three.xlsx", tmp_path / "three_first_class.xlsx"
     export_workbook(model, book)
     wb = openpyxl.load_workbook(book)

@@ -105,7 +105,9 @@ def test_keras3_archive_layers_from_its_config(capsys):
 def test_large_weights_are_summarised_unless_full(tmp_path, capsys):
     rng = np.random.default_rng(0)
     kernel = np.float32(rng.normal(size=(12, 10)))
-    model = Model(12, [Dense("wide", "Dense", Param(kernel, "model_weights/wide/wide/kernel:0"))])
+    model = Model.chain(
+        12, [Dense("wide", "Dense", Param(kernel, "model_weights/wide/wide/kernel:0"))]
+    )
     path = gate2xlsx.save(model, tmp_path / "wide.h5")
     assert kernel.size > SMALL
     short = render(describe(path))

@@ -79,7 +79,7 @@ def test_unknown_extension_and_missing_folder(tmp_path):
 
 
 def test_unsayable_activation_is_refused_and_nothing_written(tmp_path):
-    model = Model(
+    model = Model.chain(
         2, [Dense("d", "Dense", param(2, 2), param(2), Act.of("hard_sigmoid", slope=1 / 6))]
     )
     with pytest.raises(UnsupportedModelError, match="'d' \\(Dense\\).*hard_sigmoid"):

@@ -61,7 +61,7 @@ def test_a_block_that_does_not_fit_names_its_layer():
     rng = np.random.default_rng(0)
     wide = Dense("wide_in", "Dense", Param(rng.normal(size=(700, 2))), Param(np.zeros(2)),
                  Act("sigmoid"))  # fmt: skip
-    model = Model(700, [wide])
+    model = Model.chain(700, [wide])
     spec, _, _ = decide(model, formulas="expanded")
     with pytest.raises(LayoutError, match=r"layer 1 'wide_in' \(Dense\) needs formulas longer"):
         plan_workbook(model, spec)

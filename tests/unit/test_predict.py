@@ -61,7 +61,9 @@ def test_cli_values_and_csv(tmp_path, capsys):
 def test_one_sigmoid_unit_is_a_two_class_answer():
     from gate2xlsx.model import Act, Dense, Model, Param
 
-    model = Model(2, [Dense("d", "Dense", Param([[1.0], [1.0]]), Param([-1.5]), Act("sigmoid"))])
+    model = Model.chain(
+        2, [Dense("d", "Dense", Param([[1.0], [1.0]]), Param([-1.5]), Act("sigmoid"))]
+    )
     result = gate2xlsx.predict(model, [[0, 0], [1, 1]])
     assert result.labels == ["False", "True"]
     assert result.outputs[:, 0] == pytest.approx(1 / (1 + np.exp([1.5, -0.5])))

@@ -18,7 +18,7 @@ class FakeTerminal(io.StringIO):
 
 def wide_model() -> Model:
     rng = np.random.default_rng(0)
-    return Model(
+    return Model.chain(
         40,
         [
             Dense(

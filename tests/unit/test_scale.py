@@ -13,7 +13,7 @@ from gate2xlsx.sheet import weights
 
 def wide(units: int) -> Model:
     rng = np.random.default_rng(7)
-    return Model(
+    return Model.chain(
         2,
         [
             Dense(
@@ -66,7 +66,7 @@ def test_large_networks_drop_the_trained_copy_and_say_so():
 
 def test_a_wide_model_without_data_gets_no_made_up_data_sheet_but_a_check(tmp_path):
     rng = np.random.default_rng(1)
-    model = Model(
+    model = Model.chain(
         40,
         [
             Dense(

@@ -132,7 +132,7 @@ def test_an_lstm_too_wide_to_unroll_is_refused_before_writing(tmp_path):
     shapes = {"kernel": (channels, units), "recurrent_kernel": (units, units), "bias": (units,)}
     params = {f"{k}_{g}": Param(np.zeros(s)) for g in GATES["lstm"] for k, s in shapes.items()}
     layer = Recurrent("big", "LSTM", cell="lstm", params=params)
-    model = Model.of_graph(Graph([Port("x", (3, channels))], [Node(layer, ("x",))], ["big"]))
+    model = Model(Graph([Port("x", (3, channels))], [Node(layer, ("x",))], ["big"]))
     with pytest.raises(Gate2XlsxError, match="'big'.*6 blocks of 3000 units.*16,384"):
         gate2xlsx.write_workbook(model, tmp_path / "big.xlsx")
     assert not (tmp_path / "big.xlsx").exists()

@@ -19,7 +19,7 @@ from .. import gates, losses, tables
 from ..errors import InputError, UnsupportedModelError
 from ..files import check_workbook_target
 from ..fit import OPTIMIZERS, Settings, glorot_uniform
-from ..model import Dense, Model, returned_by
+from ..model import Dense, Model, chain_graph, returned_by
 from ..progress import OnProgress
 from ..sequences import starting_row, token_inputs
 from ..sheet import limits, writer
@@ -183,7 +183,7 @@ def fresh_start(model: Model, seed: int | None) -> Model:
             bias = None if layer.bias is None else replace(layer.bias, values=np.zeros(n_out))
             layer = replace(layer, kernel=kernel, bias=bias)
         layers.append(layer)
-    return replace(model, layers=layers)
+    return replace(model, graph=chain_graph(model.n_inputs, layers))
 
 
 KERAS_DEFAULT_NAMES = re.compile(r"(sequential|model|functional)(_\d+)?")
@@ -224,13 +224,13 @@ def decide(
         raise InputError(f"--labels needs {max(model.n_outputs, 2)} names, got {len(labels)}")
     if inputs is not None and len(inputs) != model.n_inputs:
         raise InputError(f"--inputs needs {model.n_inputs} names, got {len(inputs)}")
-    if model.graph is not None and (gate or training):
+    if model.as_chain() is None and (gate or training):
         raise UnsupportedModelError(
             f"{'--gate' if gate else '--epochs'} needs a dense chain; this network has tensors "
             "or branches (its Network sheet computes one example)"
         )
     how = "--gate" if gate else None
-    if gate is None and data is None and infer and model.graph is None:
+    if gate is None and data is None and infer and model.as_chain() is not None:
         gate, how = infer_gate(model)
     table = tables.for_model(data, model.n_inputs) if data is not None else None
     named_inputs = inputs or (None if model.input_names or table is None else table.input_names)
@@ -351,7 +351,7 @@ def default_rows(model: Model) -> Rows:
             np.asarray(model.data.x, float), model.data.y, f"Rows: {name} stored in the model file"
         )
     n = model.n_inputs
-    if model.graph is not None:  # one example on the Network sheet: a blank drawing grid
+    if model.as_chain() is None:  # one example on the Network sheet: a blank drawing grid
         tokens = token_inputs(model.graph)  # token 0 may be padding: ids start at 1
         every = len(tokens) == len(model.graph.inputs)
         start = "token 1" if every else "token 1 and zeros" if tokens else "zeros"
@@ -393,6 +393,6 @@ def capped(rows: Rows, limit: int = MAX_ROWS) -> Rows:
 def row_limit(model: Model) -> int:
     """How many rows a Data sheet shows: a graph draws every row's network in full, so its
     rows share GRAPH_CELLS cells."""
-    if model.graph is None:
+    if model.as_chain() is not None:
         return MAX_ROWS
     return max(1, min(MAX_ROWS, GRAPH_CELLS // max(model.graph.cells(), 1)))

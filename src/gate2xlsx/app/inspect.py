@@ -26,7 +26,7 @@ def describe(model: Model | str | os.PathLike, *, full: bool = False,
 
         model = load(Path(model), architecture=architecture)
     shapes = _output_shapes(model)
-    reads = [list(n.inputs) for n in model.graph.nodes] if model.graph else None
+    reads = [list(n.inputs) for n in model.graph.nodes] if model.as_chain() is None else None
     layers, weights = [], []
     for index, layer in enumerate(model.layers):
         params = sum(p.values.size for p in layer.weights().values())
@@ -73,15 +73,15 @@ def describe(model: Model | str | os.PathLike, *, full: bool = False,
 
 
 def _output_shapes(model: Model) -> list[tuple[int, ...]]:
-    if model.graph is None:
-        return [(width,) for width in model.widths()[1:]]
+    if (chain := model.as_chain()) is not None:
+        return [(width,) for width in chain.widths()[1:]]
     shapes = model.graph.shapes()
     return [shapes[node.layer.name] for node in model.graph.nodes]
 
 
 def _ports(model: Model) -> dict[str, Any]:
     """A graph's named inputs and outputs with their shapes."""
-    if model.graph is None:
+    if model.as_chain() is not None:
         return {}
     ports = {"input": model.graph.inputs, "output": model.graph.output_ports()}
     return {f"{kind}_tensors": [{"name": p.name, "shape": list(p.shape)} for p in found]

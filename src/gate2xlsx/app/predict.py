@@ -56,16 +56,14 @@ def predict(model: Model | str | os.PathLike, x: np.ndarray | list) -> Predictio
     if x.shape[1] != model.n_inputs:
         raise InputError(f"the model takes {model.n_inputs} inputs per row; rows have {x.shape[1]}")
     y = model.forward(x)
-    names, outputs = model.labels(), None
-    first = y
-    if model.graph is not None:  # several outputs: each named; the class is the first's
-        ports = model.graph.output_ports()
-        outputs = [f"{p.name}[{k}]" if p.size > 1 else p.name for p in ports for k in range(p.size)]
-        first = y[:, : ports[0].size]
-        if first.shape[1] != y.shape[1]:
-            width = first.shape[1]
-            names = ["False", "True"] if width == 1 else [str(k) for k in range(width)]
+    names = model.labels()
+    ports = model.graph.output_ports()  # several outputs: each named; the class is the first's
+    outputs = [f"{p.name}[{k}]" if p.size > 1 else p.name for p in ports for k in range(p.size)]
+    first = y[:, : ports[0].size]
+    if first.shape[1] != y.shape[1]:
+        width = first.shape[1]
+        names = ["False", "True"] if width == 1 else [str(k) for k in range(width)]
     # one sigmoid unit: the probability of the second class
     indices = (first[:, 0] >= 0.5).astype(int) if first.shape[1] == 1 else np.argmax(first, axis=1)
     return Prediction(x, y, indices, [names[i] for i in indices], names, model.inputs(),
-                      outputs if model.graph is not None and len(ports) > 1 else None)  # fmt: skip
+                      outputs if len(ports) > 1 else None)  # fmt: skip

@@ -117,7 +117,7 @@ def verify(
             raise
         values = openpyxl.load_workbook(computed, data_only=True)
     formulas = openpyxl.load_workbook(workbook)
-    if reference.graph is not None:
+    if reference.as_chain() is None:
         comparisons = _compare_graph(values, formulas, reference)
         if "data_outputs" in values.defined_names:  # the Data sheet: every row's network
             comparisons.append(_compare(values, formulas, reference, "data_inputs", "data_outputs"))

@@ -75,7 +75,7 @@ def from_arrays(
     _check_chain(model_layers, layers, named, path)
     fmt = OUT_IN if torch else IN_OUT
     n_inputs = model_layers[0].kernel.values.shape[0]
-    return Model(n_inputs, model_layers, name=name, source=Source(str(path or ""), fmt))
+    return Model.chain(n_inputs, model_layers, name=name, source=Source(str(path or ""), fmt))
 
 
 def described(arrays: Sequence | Mapping) -> str:

@@ -1,11 +1,9 @@
-"""Keras model configs of every generation -> a flat chain of layer specs (readers/layers.py
-turns the specs and their weights into IR layers).
-
-Readers differ in where weights live; the architecture JSON is the same story everywhere:
-Sequential as a list (Keras 1, 2.0-2.2.2) or {"layers": [...]}, Functional ("Model",
-"Functional") with inbound nodes (lists in Keras 1/2, `__keras_tensor__` dicts in Keras 3),
-models nested in models. Class names are allow-listed here; nothing named in a config is
-ever imported or run.
+"""What every Keras config reader shares: the layer classes gate2xlsx computes (an
+allow-list: nothing named in a config is ever imported or run), a layer spec and its raw
+weights, the JSON around the architecture, a layer entry's input shape and the tensors it
+reads, and what `compile` was given. readers/graph_config.py walks the architecture itself
+(Sequential, Functional, models nested in models); readers/layers.py and map_layers.py turn
+the specs and their weights into IR layers.
 """
 
 from __future__ import annotations
@@ -106,7 +104,8 @@ SYNONYMS = {
 
 @dataclass
 class LayerSpec:
-    """One layer of the flattened chain; `owner` is the top-level layer holding its weights."""
+    """One layer of a config; `owner` is the top-level layer holding its weights (a nested
+    model's)."""
 
     class_name: str
     name: str
@@ -151,7 +150,7 @@ def unwrap(config: dict | list) -> dict | list:
 
 
 def is_model_config(config: object) -> bool:
-    """Whether unwrap(config) is something flatten can read: a model or a layer list."""
+    """Whether unwrap(config) is something graph_config can walk: a model or a layer list."""
     inner = unwrap(config) if isinstance(config, (dict, list)) else None
     return isinstance(inner, list) or (isinstance(inner, dict) and "class_name" in inner)
 
@@ -163,52 +162,13 @@ def model_name(config: dict | list, path: Path) -> str:
     return str(name or path.stem)
 
 
-# --- the chain ------------------------------------------------------------------------------
-
-
-def flatten(
-    config: dict | list, *, path: Path, owner: str | None = None
-) -> tuple[list[int] | None, list[LayerSpec]]:
-    """The model's input shape (without batch) and its layers in computation order."""
-    if isinstance(config, list):  # Keras 1 and 2.0-2.2.2 Sequential
-        return _sequential(config, path=path, owner=owner)
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise InputError("the model configuration has no class_name; not a Keras model", path=path)
-    class_name, inner = config["class_name"], config.get("config") or {}
-    if class_name == "Sequential":
-        layers = inner if isinstance(inner, list) else inner.get("layers", [])
-        shape, specs = _sequential(layers, path=path, owner=owner)
-        if shape is None and isinstance(inner, dict) and inner.get("build_input_shape"):
-            shape = list(inner["build_input_shape"])[1:]
-        return shape, specs
-    if class_name in ("Model", "Functional"):
-        return _functional(inner, path=path, owner=owner)
-    raise UnsupportedModelError(
-        f"the file holds a {class_name!r}, not a Sequential or Functional model", path=path
-    )
+# --- layer entries -----------------------------------------------------------------------
 
 
 def layer_name(entry: dict) -> str:
     return str(
         entry.get("name") or (entry.get("config") or {}).get("name") or entry.get("class_name")
     )
-
-
-def _sequential(layers: list, *, path: Path, owner: str | None):
-    shape: list[int] | None = None
-    specs: list[LayerSpec] = []
-    for entry in layers:
-        name = layer_name(entry)
-        cfg = entry.get("config") or {}
-        if shape is None and not specs:
-            shape = input_shape_of(entry)
-        if entry.get("class_name") in MODEL_CLASSES:
-            inner_shape, inner = flatten(entry, path=path, owner=owner or name)
-            shape = shape if shape is not None or specs else inner_shape
-            specs.extend(inner)
-        elif entry.get("class_name") != "InputLayer":
-            specs.append(LayerSpec(str(entry.get("class_name")), name, cfg, owner or name))
-    return shape, specs
 
 
 def input_shape_of(entry: dict) -> list[int] | None:
@@ -225,7 +185,7 @@ def input_shape_of(entry: dict) -> list[int] | None:
     return None
 
 
-def _history(node: object) -> list[str]:
+def history(node: object) -> list[str]:
     """Names of the layers feeding one inbound node (Keras 1/2 lists or Keras 3 dicts)."""
     if isinstance(node, dict):
         if node.get("class_name") == "__keras_tensor__":
@@ -233,61 +193,19 @@ def _history(node: object) -> list[str]:
         found: list[str] = []
         kwargs = {k: v for k, v in (node.get("kwargs") or {}).items() if k != "mask"}
         for value in list(node.get("args", [])) + list(kwargs.values()):
-            found.extend(_history(value))  # a mask is Embedding mask_zero's (sequence_layers)
+            found.extend(history(value))  # a mask is Embedding mask_zero's (sequence_layers)
         return found
     if isinstance(node, list):
         if len(node) >= 3 and isinstance(node[0], str) and isinstance(node[1], int):
             extra = node[3] if len(node) > 3 and isinstance(node[3], dict) else {}
-            return [_tensor(*node[:3]), *_history(list(extra.values()))]  # initial_state=
-        return [name for item in node for name in _history(item)]
+            return [_tensor(*node[:3]), *history(list(extra.values()))]  # initial_state=
+        return [name for item in node for name in history(item)]
     return []
 
 
 def _tensor(layer: object, node: object, index: object) -> str:
     """A tensor's name in the graph: the layer's, `<layer>:k` for its k-th output (graph.py)."""
     return str(layer) if not index else f"{layer}:{index}"
-
-
-def _functional(inner: dict, *, path: Path, owner: str | None):
-    layers = {layer_name(e): e for e in inner.get("layers", [])}
-    outputs = _history(inner.get("output_layers", []))
-    if len(outputs) != 1:
-        raise UnsupportedModelError(
-            f"the model has {len(outputs)} outputs; gate2xlsx computes single-output chains",
-            path=path,
-        )
-    order: list[dict] = []
-    current = outputs[0]
-    while True:
-        entry = layers.get(current)
-        if entry is None:
-            raise InputError(f"the configuration names an unknown layer {current!r}", path=path)
-        order.append(entry)
-        nodes = entry.get("inbound_nodes") or []
-        if len(nodes) > 1:
-            raise UnsupportedModelError(
-                f"layer {current!r} is used more than once; gate2xlsx computes simple chains",
-                path=path,
-            )
-        feeding = _history(nodes[0]) if nodes else []
-        if not feeding:
-            break
-        if len(feeding) > 1:
-            raise UnsupportedModelError(
-                f"layer {current!r} ({entry.get('class_name')}) has "
-                f"{len(feeding)} inputs; gate2xlsx computes chains of layers "
-                "with one input each",
-                path=path,
-            )
-        current = feeding[0]
-    order.reverse()
-    if len(order) != len(layers):
-        raise UnsupportedModelError(
-            "the model is not a single chain of layers (branches or unused "
-            "layers); gate2xlsx computes chains",
-            path=path,
-        )
-    return _sequential(order, path=path, owner=owner)
 
 
 def check_classes(specs: list[LayerSpec], *, path: Path) -> None:

@@ -1,7 +1,10 @@
-"""Keras model configs that are graphs: layers on tensors (convolutions, pooling, ...), merges,
-several inputs or outputs. Turns a Sequential or Functional config into named inputs, nodes in
-computation order (each with the layers it reads) and named outputs; readers/map_layers.py
-makes the layers. A dense chain on one vector never comes here (readers/config.py keeps it).
+"""Keras model configs of every generation -> a graph spec: named inputs, layer specs in
+computation order (each with the tensors it reads) and named outputs; readers/map_layers.py
+makes the layers. Sequential configs (a list in Keras 1 and 2.0-2.2.2, else {"layers": [...]})
+are a chain of nodes; Functional ones ("Model", "Functional") follow their inbound nodes (lists
+in Keras 1/2, `__keras_tensor__` dicts in Keras 3); a model nested in a model (a
+data-augmentation Sequential, a base model) becomes its layers, in line. A dense chain is the
+simplest graph (Model.as_chain tells).
 """
 
 from __future__ import annotations
@@ -31,15 +34,16 @@ __all__ = [
     "TENSOR_CLASSES",
     "GraphSpec",
     "graph_spec",
-    "needs_graph",
 ]
 
 
 @dataclass
 class GraphSpec:
-    """A graph config read: its inputs, layer specs with what each reads, and outputs."""
+    """A config read: its inputs, layer specs with what each reads, and outputs."""
 
-    inputs: list[tuple[str, list[int]]]  # (name, shape without the batch axis), model order
+    # (name, shape without the batch axis), model order; None: a Sequential config that gives
+    # no input shape (its first kernel tells, map_layers.build_graph)
+    inputs: list[tuple[str, list[int] | None]]
     nodes: list[tuple[C.LayerSpec, list[str]]]  # (layer, names of the tensors it reads)
     outputs: list[str]
 
@@ -48,79 +52,66 @@ class GraphSpec:
         return [spec for spec, _ in self.nodes]
 
 
-def needs_graph(config: dict | list) -> bool:
-    """Whether the model computes on tensors or is more than one chain: any tensor layer or
-    merge, several inputs or outputs, a layer reading several tensors."""
-    entries = _entries(config)
-    if any(e.get("class_name") in TENSOR_CLASSES | MERGE_CLASSES for e in entries):
-        return True
-    layers = [e for e in entries if e.get("class_name") not in C.MODEL_CLASSES]
-    shape = next((C.input_shape_of(e) for e in layers if C.input_shape_of(e)), None)
-    computing = [
-        e for e in layers if e.get("class_name") not in ("InputLayer", *C.IDENTITY_CLASSES)
-    ]
-    if shape and len(shape) > 1 and computing and computing[0].get("class_name") not in (
-        "Flatten", "Reshape"
-    ):  # fmt: skip
-        return True  # layers on a sequence or a map before any Flatten
-    inner = config.get("config") if isinstance(config, dict) else None
-    if isinstance(config, dict) and config.get("class_name") in ("Model", "Functional"):
-        ins, outs = (
-            C._history(inner.get("input_layers", [])),
-            C._history(inner.get("output_layers", [])),
-        )
-        feeds = [len(C._history(n)) for e in entries for n in (e.get("inbound_nodes") or [])]
-        return len(ins) > 1 or len(outs) > 1 or any(f > 1 for f in feeds)
-    return False
-
-
-def _entries(config: dict | list) -> list[dict]:
-    """Every layer entry, nested models' too."""
-    if isinstance(config, list):
-        layers = config
-    elif isinstance(config, dict):
-        inner = config.get("config")
-        layers = inner if isinstance(inner, list) else (inner or {}).get("layers", [])
-    else:
-        return []
-    found = []
-    for entry in layers:
-        if isinstance(entry, dict):
-            found.append(entry)
-            if entry.get("class_name") in C.MODEL_CLASSES:
-                found.extend(_entries(entry))
-    return found
-
-
 def graph_spec(config: dict | list, *, path: Path) -> GraphSpec:
-    """Inputs, nodes and outputs of a Sequential or Functional config; a model nested in it
-    (a data-augmentation Sequential, a base model) becomes its layers, in line."""
-    if isinstance(config, dict) and config.get("class_name") in ("Model", "Functional"):
-        return _functional(config.get("config") or {}, path)
-    return _sequential(config, path)
+    """Inputs, nodes and outputs of a Sequential or Functional config (each input's shape
+    checked), nested models in line. One input may come without a shape: its first kernel
+    tells (map_layers.build_graph)."""
+    spec = _walk(config, path, None)
+    alone = len(spec.inputs) == 1
+    spec.inputs = [(name, None if shape is None and alone else _shape(shape, name, path))
+                   for name, shape in spec.inputs]  # fmt: skip
+    return spec
 
 
-def _sequential(config: dict | list, path: Path) -> GraphSpec:
-    shape, specs = C.flatten(config, path=path)
-    if shape is None:
-        raise InputError("the model's configuration gives no input shape", path=path)
-    layers = config if isinstance(config, list) else (config.get("config") or {})
-    layers = layers if isinstance(layers, list) else layers.get("layers", [])
+def _walk(config: dict | list, path: Path, owner: str | None) -> GraphSpec:
+    """The spec of one model config; `owner`: the top-level layer holding a nested model's
+    weights."""
+    if isinstance(config, list):  # Keras 1 and 2.0-2.2.2 Sequential
+        return _sequential(config, path, owner)
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise InputError("the model configuration has no class_name; not a Keras model", path=path)
+    class_name, inner = config["class_name"], config.get("config") or {}
+    if class_name == "Sequential":
+        layers = inner if isinstance(inner, list) else inner.get("layers", [])
+        spec = _sequential(layers, path, owner)
+        if spec.inputs[0][1] is None and isinstance(inner, dict) and inner.get("build_input_shape"):
+            spec.inputs = [(spec.inputs[0][0], list(inner["build_input_shape"])[1:])]
+        return spec
+    if class_name in ("Model", "Functional"):
+        return _functional(inner, path, owner)
+    raise UnsupportedModelError(
+        f"the file holds a {class_name!r}, not a Sequential or Functional model", path=path
+    )
+
+
+def _sequential(layers: list, path: Path, owner: str | None) -> GraphSpec:
+    """A chain: each layer reads the one before; the first layer's config may give the shape."""
     named = [C.layer_name(e) for e in layers if e.get("class_name") == "InputLayer"]
-    name, nodes, previous = (named[0] if named else "input"), [], None
-    for spec in specs:
-        nodes.append((spec, [previous or name]))
-        previous = spec.name
-    return GraphSpec([(name, _shape(shape, name, path))], nodes, [previous or name])
+    port = named[0] if named else "input"
+    shape, nodes, previous = None, [], port
+    for entry in layers:
+        name, cls = C.layer_name(entry), str(entry.get("class_name"))
+        if shape is None and not nodes:
+            shape = C.input_shape_of(entry)
+        if cls in C.MODEL_CLASSES:
+            inner = _walk(entry, path, owner or name)
+            shape = shape if shape is not None or nodes else inner.inputs[0][1]
+            more, previous = _in_line(inner, name, [previous], path)
+            nodes += more
+        elif cls != "InputLayer":
+            nodes.append((C.LayerSpec(cls, name, entry.get("config") or {}, owner or name),
+                          [previous]))  # fmt: skip
+            previous = name
+    return GraphSpec([(port, shape)], nodes, [previous])
 
 
-def _functional(inner: dict, path: Path) -> GraphSpec:
+def _functional(inner: dict, path: Path, owner: str | None) -> GraphSpec:
     inputs, nodes, alias = [], [], {}
     for entry in inner.get("layers", []):
         name, cls = C.layer_name(entry), str(entry.get("class_name"))
         inbound = entry.get("inbound_nodes") or []
         if cls == "InputLayer":
-            inputs.append((name, _shape(C.input_shape_of(entry), name, path)))
+            inputs.append((name, C.input_shape_of(entry)))
             continue
         if cls == "NotEqual":  # Keras 3 writes an Embedding's mask_zero mask as this op;
             continue  # gate2xlsx computes it from the Embedding (sequence_layers.masked_reads)
@@ -130,36 +121,32 @@ def _functional(inner: dict, path: Path) -> GraphSpec:
                 "layer once",
                 path=path,
             )
-        reads = C._history(inbound[0])
-        if cls in C.MODEL_CLASSES:  # a nested model: its chain of layers, read in line
-            chain = _nested(entry, name, reads, path)
-            nodes += chain
-            alias[name] = chain[-1][0].name if chain else reads[0]
+        reads = C.history(inbound[0])
+        if cls in C.MODEL_CLASSES:  # a nested model: its layers, read in line
+            more, alias[name] = _in_line(_walk(entry, path, owner or name), name, reads, path)
+            nodes += more
             continue
-        nodes.append((C.LayerSpec(cls, name, entry.get("config") or {}, name), reads))
-    order = C._history(inner.get("input_layers", []))
+        nodes.append((C.LayerSpec(cls, name, entry.get("config") or {}, owner or name), reads))
+    order = C.history(inner.get("input_layers", []))
     by_name = dict(inputs)
     missing = [n for n in order if n not in by_name]
     if missing:
         raise InputError(f"the configuration names an unknown input {missing[0]!r}", path=path)
     nodes = [(spec, [_follow(alias, t) for t in reads]) for spec, reads in nodes]
-    outputs = [_follow(alias, t) for t in C._history(inner.get("output_layers", []))]
+    outputs = [_follow(alias, t) for t in C.history(inner.get("output_layers", []))]
     return GraphSpec([(n, by_name[n]) for n in order], _ordered(nodes, order, path), outputs)
 
 
-def _nested(entry: dict, name: str, reads: list[str], path: Path) -> list:
-    """A model used as a layer: its own chain of layers (weights under its name), the first
-    reading what the model reads."""
-    if len(reads) != 1:
+def _in_line(inner: GraphSpec, name: str, reads: list[str], path: Path) -> tuple[list, str]:
+    """A model used as a layer: its nodes, its input being what the model reads, and the
+    tensor it outputs."""
+    if len(reads) != 1 or len(inner.inputs) != 1 or len(inner.outputs) != 1:
         raise UnsupportedModelError(f"model {name!r} nested in the network reads {len(reads)} "
-                                    "tensors; gate2xlsx follows nested models of one input",
-                                    path=path)  # fmt: skip
-    _, specs = C.flatten(entry, path=path, owner=name)
-    chain, previous = [], reads[0]
-    for spec in specs:
-        chain.append((spec, [previous]))
-        previous = spec.name
-    return chain
+                                    "tensors; gate2xlsx follows nested models of one input and "
+                                    "one output", path=path)  # fmt: skip
+    port, out = inner.inputs[0][0], inner.outputs[0]
+    nodes = [(spec, [reads[0] if t == port else t for t in given]) for spec, given in inner.nodes]
+    return nodes, reads[0] if out == port else out
 
 
 def _follow(alias: dict[str, str], name: str) -> str:

@@ -18,7 +18,7 @@ from . import config as C
 from . import graph_config as G
 from . import keras_v3
 from .hdf5 import attr, child, name_list, open_hdf5, read_array
-from .layers import build_layers, expected_weights
+from .layers import expected_weights
 from .map_layers import build_graph
 
 FORMAT = "Keras legacy HDF5"
@@ -58,20 +58,13 @@ def read(path: Path, architecture: dict | list | None = None) -> Model:
                 )
             architecture = C.parse_json(attr(handle, "model_config"), path=path)
         config = C.unwrap(architecture)
-        graph = G.graph_spec(config, path=path) if G.needs_graph(config) else None
-        shape, specs = (None, graph.specs) if graph else C.flatten(config, path=path)
+        spec = G.graph_spec(config, path=path)
         weights = _weights_by_layer(root, path)
-        _check_layers_present(specs, weights, path)
-        lookup = _lookup(weights, specs, path)
+        _check_layers_present(spec.specs, weights, path)
+        lookup = _lookup(weights, spec.specs, path)
         # a to_json() text says its Keras version
         keras_version = keras_version or keras_v3.keras_version_of(architecture)
-        if graph is not None:
-            body = Model.of_graph(
-                build_graph(graph, lookup, keras_version=keras_version, path=path)
-            )
-        else:
-            body = Model(*build_layers(specs, shape, lookup, keras_version=keras_version,
-                                       path=path))  # fmt: skip
+        body = Model(build_graph(spec, lookup, keras_version=keras_version, path=path))
         training = (
             C.parse_json(attr(handle, "training_config"), path=path)
             if "training_config" in handle.attrs

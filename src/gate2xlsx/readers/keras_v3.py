@@ -25,7 +25,6 @@ from ..naming import snake_case, tf_snake_case
 from . import config as C
 from . import graph_config as G
 from .hdf5 import read_array, walk
-from .layers import build_layers
 from .map_layers import build_graph
 
 CONTAINERS = ("layers", "_layer_checkpoint_dependencies")
@@ -193,13 +192,9 @@ def model_from_tree(
     config = C.unwrap(architecture)
     tree = Tree(handle, path=path, stored_bytes=stored_bytes)
     weights = lookup(config, tree, path=path)
-    if G.needs_graph(config):
-        graph = build_graph(G.graph_spec(config, path=path), weights,
-                            keras_version=keras_version, path=path)  # fmt: skip
-        body = Model.of_graph(graph)
-    else:
-        shape, specs = C.flatten(config, path=path)
-        body = Model(*build_layers(specs, shape, weights, keras_version=keras_version, path=path))
+    graph = build_graph(G.graph_spec(config, path=path), weights, keras_version=keras_version,
+                        path=path)  # fmt: skip
+    body = Model(graph)
     return replace(
         body,
         name=C.model_name(config, path),

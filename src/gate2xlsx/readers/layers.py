@@ -1,4 +1,5 @@
-"""Layer specs from a Keras config, plus the raw weights stored for them -> IR layers.
+"""Layer specs from a Keras config, plus the raw weights stored for them -> the IR layers on
+vectors (model.py; map_layers.py makes the rest and calls here).
 
 Each layer's weights are matched to the names its class expects (Keras 1's `W`/`b` too), checked
 for shape and finiteness, and its activation looked up in the activation table. Nothing named in
@@ -34,45 +35,11 @@ from .config import (
     SYNONYMS,
     LayerSpec,
     RawWeight,
-    WeightLookup,
-    check_classes,
 )
 
 
-def build_layers(
-    specs: list[LayerSpec],
-    shape: list[int] | None,
-    lookup: WeightLookup,
-    *,
-    keras_version: str,
-    path: Path,
-) -> tuple[int, list[Layer]]:
-    """IR layers for the chain, each checked against its weights; returns (n_inputs, layers)."""
-    check_classes(specs, path=path)
-    layers: list[Layer] = []
-    width = _size(shape, path) if shape else None
-    flat = shape is None or len(shape) <= 1  # a multi-dimensional input must be flattened first
-    for spec in specs:
-        raw = lookup(spec)
-        if width is None:  # no input shape in the config: the first kernel tells
-            width = _first_width(spec, raw, path)
-            shape = [width]
-        layer, width = _build(spec, raw, width, flat, keras_version, path)
-        flat = True
-        layers.append(layer)
-    if width is None or shape is None:
-        raise InputError("the model has no layers with a known input size", path=path)
-    return _size(shape, path), layers
-
-
-def _size(shape: list[int], path: Path) -> int:
-    """How many numbers an input of this shape holds (the batch axis already removed)."""
-    if any(d is None for d in shape):
-        raise UnsupportedModelError(f"input shape {shape} has unknown sizes", path=path)
-    return int(np.prod(shape))
-
-
-def _first_width(spec: LayerSpec, raw: list[RawWeight], path: Path) -> int:
+def first_width(spec: LayerSpec, raw: list[RawWeight], path: Path) -> int:
+    """The input size a first layer's kernel tells, for a config that gives no input shape."""
     for weight in raw:
         if weight.values.ndim == 2:
             return int(weight.values.shape[0])
@@ -88,59 +55,27 @@ def build_layer(
 ) -> Layer:
     """One layer of model.py (Dense, activations, BatchNorm, ...) on `width` features: the
     last axis of the tensor it reads."""
-    return _build(spec, raw, width, True, keras_version, path)[0]
-
-
-def _build(
-    spec: LayerSpec, raw: list[RawWeight], width: int, flat: bool, keras_version: str, path: Path
-) -> tuple[Layer, int]:
     cfg, name, cls = spec.config, spec.name, spec.class_name
-    if not flat:  # a multi-dimensional input: only Flatten / Reshape-to-vector make it a vector
-        if cls in ("Flatten", "Reshape") and _reshape_ok(cfg, width):
-            return Identity(name, cls), width
-        raise UnsupportedModelError(
-            f"layer {name!r} ({cls}) gets a multi-dimensional input; "
-            "gate2xlsx computes networks on flat vectors",
-            path=path,
-        )
-    if cls in IDENTITY_CLASSES or cls == "Flatten":
-        return Identity(name, cls), width
-    if cls == "Reshape":
-        if not _reshape_ok(cfg, width):
-            raise UnsupportedModelError(
-                f"layer {name!r} (Reshape) to {cfg.get('target_shape')} "
-                "makes a multi-dimensional output; only vectors are supported",
-                path=path,
-            )
-        return Identity(name, cls), width
+    if cls in IDENTITY_CLASSES:
+        return Identity(name, cls)
     weights = _match(spec, raw, expected_weights(cls, cfg), path)
     _check_finite(spec, weights, path)
     if cls == "Dense":
         return _dense(spec, weights, width, keras_version, path)
     _check_vectors(spec, weights, width, path)
     if cls == "Activation":
-        return Activation(
-            name, cls, activation_of(cfg.get("activation"), spec, keras_version, path)
-        ), width
+        return Activation(name, cls, activation_of(cfg.get("activation"), spec, keras_version,
+                                                    path))  # fmt: skip
     if cls == "BatchNormalization":
-        return _batch_norm(spec, weights, keras_version, path), width
+        return _batch_norm(spec, weights, keras_version, path)
     if cls == "PReLU":
-        return PReLU(name, cls, alpha=weights["alpha"]), width
+        return PReLU(name, cls, alpha=weights["alpha"])
     if cls == "Normalization":
-        return _normalization(spec, weights, width, path), width
+        return _normalization(spec, weights, width, path)
     if cls == "Rescaling":
-        return Rescaling(
-            name,
-            cls,
-            scale=_scalar(cfg.get("scale", 1.0), spec, path),
-            offset=_scalar(cfg.get("offset", 0.0), spec, path),
-        ), width
-    return Activation(name, cls, _activation_layer(spec, path)), width
-
-
-def _reshape_ok(cfg: dict, width: int) -> bool:
-    target = cfg.get("target_shape")
-    return target is None or (len(target) == 1 and target[0] in (width, -1))
+        return Rescaling(name, cls, scale=_scalar(cfg.get("scale", 1.0), spec, path),
+                         offset=_scalar(cfg.get("offset", 0.0), spec, path))  # fmt: skip
+    return Activation(name, cls, _activation_layer(spec, path))
 
 
 def expected_weights(cls: str, cfg: dict) -> list[str]:
@@ -222,7 +157,7 @@ def _check_vectors(spec: LayerSpec, weights: dict[str, Param], width: int, path:
 
 def _dense(
     spec: LayerSpec, weights: dict[str, Param], width: int, keras_version: str, path: Path
-) -> tuple[Layer, int]:
+) -> Dense:
     kernel = weights["kernel"]
     units = spec.config.get("units", spec.config.get("output_dim"))
     if (
@@ -243,9 +178,7 @@ def _dense(
             path=path,
         )
     act = activation_of(spec.config.get("activation", "linear"), spec, keras_version, path)
-    return Dense(spec.name, "Dense", kernel=kernel, bias=bias, activation=act), kernel.values.shape[
-        1
-    ]
+    return Dense(spec.name, "Dense", kernel=kernel, bias=bias, activation=act)
 
 
 def _batch_norm(

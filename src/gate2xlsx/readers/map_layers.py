@@ -1,6 +1,6 @@
-"""A GraphSpec and its stored weights -> a Graph of IR layers (maps.py for tensors and merges,
-model.py's layers on the last axis). Every setting a layer's config can hold that gate2xlsx
-does not compute is refused by name, never silently ignored.
+"""A GraphSpec and its stored weights -> the Graph of IR layers every Keras reader builds
+(maps.py for tensors and merges, model.py's layers on the last axis). Every setting a layer's
+config can hold that gate2xlsx does not compute is refused by name, never silently ignored.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from ..sequences import CLASS_CELLS
 from . import graph_config as G
 from .config import LayerSpec, RawWeight, WeightLookup, check_classes
 from .keras1_config import modern
-from .layers import activation_of, build_layer, weights_for
+from .layers import activation_of, build_layer, first_width, weights_for
 from .sequence_layers import SEQUENCE_CLASSES, masked_reads, sequence_layer
 
 
@@ -26,7 +26,8 @@ def build_graph(
 ) -> Graph:
     """The graph, each layer checked against the shapes it reads and its weights."""
     check_classes(spec.specs, path=path)
-    shapes = {name: tuple(shape) for name, shape in spec.inputs}
+    inputs = _inputs(spec, lookup, path)
+    shapes = {name: tuple(shape) for name, shape in inputs}
     nodes, masks = [], {}
     for layer_spec, reads in spec.nodes:
         unknown = [t for t in reads if t not in shapes]
@@ -55,8 +56,18 @@ def build_graph(
     missing = [o for o in spec.outputs if o not in shapes]
     if missing or not spec.outputs:
         raise InputError(f"the model's output {missing or spec.outputs} is not computed", path=path)
-    ports = [Port(name, tuple(shape)) for name, shape in spec.inputs]
+    ports = [Port(name, tuple(shape)) for name, shape in inputs]
     return Graph(ports, nodes, list(spec.outputs))
+
+
+def _inputs(spec: G.GraphSpec, lookup: WeightLookup, path: Path) -> list:
+    """The inputs and their shapes; one given without a shape (a Sequential config that names
+    none) is as wide as the first layer's kernel."""
+    if not spec.nodes:
+        raise InputError("the model has no layers with a known input size", path=path)
+    first = spec.nodes[0][0]
+    return [(name, [first_width(first, lookup(first), path)] if shape is None else shape)
+            for name, shape in spec.inputs]  # fmt: skip
 
 
 def _layer(spec: LayerSpec, raw: list, shapes: list, keras_version: str, path: Path) -> Layer:

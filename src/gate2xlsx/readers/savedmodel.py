@@ -175,24 +175,18 @@ def _source(path: Path, fmt: str, version: str, backend: str):
 
 
 def _build(path: Path, architecture: object, lookup, training: object, source) -> Model:
-    """The Model, built as the HDF5 reader builds it (a chain, or a graph of layers)."""
+    """The Model, built as the HDF5 reader builds it (the graph of its layers)."""
     from dataclasses import replace
 
     from ..model import Model
     from . import config as C
     from . import graph_config as G
-    from .layers import build_layers
     from .map_layers import build_graph
 
     config = C.unwrap(architecture)
-    version = source.keras_version
-    if G.needs_graph(config):
-        graph = build_graph(G.graph_spec(config, path=path), lookup, keras_version=version,
-                            path=path)  # fmt: skip
-        body = Model.of_graph(graph)
-    else:
-        shape, specs = C.flatten(config, path=path)
-        body = Model(*build_layers(specs, shape, lookup, keras_version=version, path=path))
+    graph = build_graph(G.graph_spec(config, path=path), lookup,
+                        keras_version=source.keras_version, path=path)  # fmt: skip
+    body = Model(graph)
     return replace(body, name=C.model_name(config, path), loss=C.training_loss(training),
                    optimizer=C.optimizer_settings(training), source=source)  # fmt: skip
 

@@ -260,7 +260,7 @@ def _model(coefs, intercepts, hidden, out, classes, first: list, path: Path) -> 
     names = None if classes is None else [str(c) for c in classes.reshape(-1)]
     if classes is not None and len(names) == 2 and coefs[-1].shape[1] == 1:
         return _binary(first + layers, n_inputs, names)
-    return Model(n_inputs, first + layers, class_names=names)
+    return Model.chain(n_inputs, first + layers, class_names=names)
 
 
 def _binary(layers: list, n_inputs: int, names: list[str]) -> Model:
@@ -272,4 +272,4 @@ def _binary(layers: list, n_inputs: int, names: list[str]) -> Model:
     both = Merge("probabilities", "Concat", op="concatenate")
     nodes += [Node(q, (p,)), Node(both, ("negative_class", p))]
     graph = Graph([Port("input", (n_inputs,))], nodes, ["probabilities"])
-    return Model.of_graph(graph, class_names=names)
+    return Model(graph, class_names=names)

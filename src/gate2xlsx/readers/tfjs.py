@@ -150,23 +150,18 @@ def _model(topology: dict, weights: list, path: Path, file: Path) -> Model:
     """The Model from the topology and the weights, through the Keras HDF5 reader's machinery."""
     from . import config as C
     from . import graph_config as G
-    from .layers import build_layers
     from .map_layers import build_graph
 
     config = C.unwrap(topology)
     keras_version = str(topology.get("keras_version") or "")
-    graph = G.graph_spec(config, path=file) if G.needs_graph(config) else None
-    shape, specs = (None, graph.specs) if graph else C.flatten(config, path=file)
+    spec = G.graph_spec(config, path=file)
     if any(_VAR.match(w.name) for w in weights):  # tensorflowjs's Keras 3 path
         from . import keras_v3
 
         lookup = keras_v3.lookup(config, _tree(weights, file), path=file)
     else:
-        lookup = _lookup(weights, [spec.name for spec in specs])
-    if graph is not None:
-        body = Model.of_graph(build_graph(graph, lookup, keras_version=keras_version, path=file))
-    else:
-        body = Model(*build_layers(specs, shape, lookup, keras_version=keras_version, path=file))
+        lookup = _lookup(weights, [layer.name for layer in spec.specs])
+    body = Model(build_graph(spec, lookup, keras_version=keras_version, path=file))
     training = topology.get("training_config")
     return replace(
         body,

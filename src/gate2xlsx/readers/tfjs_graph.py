@@ -48,7 +48,7 @@ def read(topology: dict, weights: list, *, path: Path, file: Path, hint: str) ->
                                     hint=hint) from None  # fmt: skip
     name = path.name if path.is_dir() else path.parent.name
     source = Source(str(path), FORMAT, "", "")
-    return Model(layers[0].kernel.values.shape[0], layers, name=name, source=source)
+    return Model.chain(layers[0].kernel.values.shape[0], layers, name=name, source=source)
 
 
 def _chain(topology: dict, consts: dict) -> list[Dense]:

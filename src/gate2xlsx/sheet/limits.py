@@ -31,7 +31,7 @@ def _where(model: Model, index: int) -> str:
 
 def check_model(model: Model) -> None:
     """Refuse a network that cannot fit whatever the layout: a row too wide, too many layers."""
-    if model.graph is not None:
+    if model.as_chain() is None:
         return _tensors_fit(model)
     if model.n_inputs > F.MAX_COLS - 1:
         raise LayoutError(

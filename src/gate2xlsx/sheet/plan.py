@@ -31,7 +31,7 @@ TRUTH_TABLE, DATA = "Truth table", "Data"
 
 def plan_workbook(model: Model, spec: WorkbookSpec) -> WorkbookPlan:
     """Plan every sheet of the workbook that computes `model` as `spec` says."""
-    if model.graph is not None:
+    if model.as_chain() is None:
         return _graph_workbook(model, spec)
     rows, about = spec.rows, dict(spec.about)
     weights_sheet, refs = weights_plan(model, spec)

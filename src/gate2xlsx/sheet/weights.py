@@ -47,7 +47,7 @@ def weights_plan(model: Model, spec: WorkbookSpec) -> tuple[SheetPlan, WeightRef
     paragraph(sheet, 2, intro)
     refs = WeightRefs()
     names = weight_names(model)
-    widths = model.widths() if model.graph is None else []
+    widths = chain.widths() if (chain := model.as_chain()) is not None else []
     row = 4
     for index, layer in enumerate(model.layers, start=1):
         if not layer.weights() and not layer.settings():

@@ -49,11 +49,12 @@ def _bytes_list(names: list[str]) -> np.ndarray:
 
 def write(model: Model, path: Path) -> None:
     """tf.keras 2.15's `model.save("x.h5")` tree, plus gate2xlsx's description attribute."""
-    if model.graph is not None:
+    chain = model.as_chain()
+    if chain is None:  # a Functional model
         layers = [gl.layer for gl in graph_layers(model)[0]]
         config = functional_config(model, keras3=False)
     else:
-        layers = keras_layers(model)
+        layers = keras_layers(chain)
         config = keras2_config(model, layers)
     with h5py.File(path, "w") as f:
         f.attrs["backend"] = "tensorflow"

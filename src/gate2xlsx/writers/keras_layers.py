@@ -11,7 +11,18 @@ import numpy as np
 
 from .. import activations
 from ..errors import UnsupportedModelError
-from ..model import Act, Activation, BatchNorm, Dense, Identity, Layer, Model, PReLU, Rescaling
+from ..model import (
+    Act,
+    Activation,
+    BatchNorm,
+    Chain,
+    Dense,
+    Identity,
+    Layer,
+    Model,
+    PReLU,
+    Rescaling,
+)
 
 # Activation strings both tf.keras 2.15 and Keras 3 resolve (parameter-free forms only).
 PORTABLE_ACTIVATIONS = {
@@ -46,9 +57,9 @@ class KerasLayer:
     weights: list[tuple[str, np.ndarray]] = field(default_factory=list)
 
 
-def keras_layers(model: Model) -> list[KerasLayer]:
-    """The model's layers as Keras layer classes and configs; refuses what Keras cannot say."""
-    return [out for layer in model.layers for out in _keras_layer(layer)]
+def keras_layers(chain: Chain) -> list[KerasLayer]:
+    """A chain's layers as Keras layer classes and configs; refuses what Keras cannot say."""
+    return [out for layer in chain.layers for out in _keras_layer(layer)]
 
 
 def layer_as_keras(layer: Layer) -> list[KerasLayer]:

@@ -95,12 +95,13 @@ def _keras3_weights(layers: list[KerasLayer]) -> bytes:
 
 def write(model: Model, path: Path) -> None:
     """A Keras 3 `.keras` zip: metadata.json, config.json, model.weights.h5 (+ gate2xlsx.json)."""
-    if model.graph is not None:  # a Functional model: its InputLayers are layers too
+    chain = model.as_chain()
+    if chain is None:  # a Functional model: its InputLayers are layers too
         inputs = [KerasLayer("InputLayer", port.name, {}) for port in model.graph.inputs]
         layers = inputs + [gl.layer for gl in graph_layers(model, keras3=True)[0]]
         config = functional_config(model, keras3=True)
     else:
-        layers = keras_layers(model)
+        layers = keras_layers(chain)
         config = keras3_config(model, layers)
     metadata = {
         "keras_version": KERAS3_VERSION,

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import activations
 from ..errors import UnsupportedModelError
-from ..graph import Graph, Node, Port
+from ..graph import Node
 from ..maps import Conv, GlobalPool, Merge, Pool, Rearrange, SeparableConv, geometry
 from ..model import (
     Act,
@@ -47,7 +47,7 @@ SIMPLE_ACTIVATIONS = {
 def write(model: Model, path: Path) -> None:
     import onnx
 
-    graph = model.graph or _chain_graph(model)
+    graph = model.graph
     builder = _Builder(graph.shapes())
     for node in graph.nodes:
         builder.layer(node)
@@ -60,15 +60,6 @@ def write(model: Model, path: Path) -> None:
     made.ir_version = 9
     onnx.checker.check_model(made)
     path.write_bytes(made.SerializeToString())
-
-
-def _chain_graph(model: Model) -> Graph:
-    """A chain as a graph: `input` -> each layer -> the last one's tensor as `output`."""
-    nodes, previous = [], "input"
-    for layer in model.layers:
-        nodes.append(Node(layer, (previous,)))
-        previous = layer.name
-    return Graph([Port("input", (model.n_inputs,))], nodes, [previous])
 
 
 def _value_info(name: str, shape: tuple[int, ...]):

@@ -1,0 +1,63 @@
+"""What every layer shares: a name, the class it came from, its stored weights (`Param`) and
+its NumPy forward pass. The graph (graph.py) holds layers; model.py and the families define
+them, so this base sits below both."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+
+@dataclass(eq=False)
+class Param:
+    """One stored weight array and the dataset path it came from (for the Weights sheet)."""
+
+    values: np.ndarray
+    path: str = ""
+    dtype: str = "float32"
+
+    def __post_init__(self) -> None:
+        self.values = np.asarray(self.values, dtype=np.float64)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Param):
+            return NotImplemented
+        return (
+            self.values.shape == other.values.shape
+            and np.array_equal(self.values, other.values)
+            and self.path == other.path
+            and self.dtype == other.dtype
+        )
+
+    def __repr__(self) -> str:
+        return f"Param(shape={self.values.shape}, path={self.path!r})"
+
+
+@dataclass(eq=False)
+class Layer:
+    """Base of every layer: a name (unique in the model) and the Keras class it came from."""
+
+    name: str
+    class_name: str = ""
+    kind: ClassVar[str] = "layer"
+
+    def weights(self) -> dict[str, Param]:
+        """The layer's stored weights, in Keras's storage order."""
+        return {}
+
+    def settings(self) -> dict[str, float]:
+        """Scalar parameters shown as named, editable cells (LeakyReLU's alpha, BN's epsilon)."""
+        return {}
+
+    def units(self, n_in: int) -> int:
+        return n_in
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return vars(self) == vars(other)
