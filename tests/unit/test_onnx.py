@@ -19,6 +19,17 @@ from onnx import TensorProto, helper
 
 import gate2xlsx
 from gate2xlsx.errors import InputError, UnsafeModelError, UnsupportedModelError
+from gate2xlsx.formats.onnx_operators import (
+    ACTIVATION_OPS,
+    BINARY_MERGES,
+    GLOBAL_POOLS,
+    MERGES,
+    POOLS,
+    merge_operator,
+    operator,
+)
+from gate2xlsx.graph import Graph, Node, Port
+from gate2xlsx.model import Act, Activation, Model
 from gate2xlsx.readers import onnx_file
 from gate2xlsx.readers.xlsx import named_cells
 from gate2xlsx.writers import save
@@ -104,6 +115,41 @@ def test_unknown_operators_and_domains_are_named_in_one_message(tmp_path):
     with pytest.raises(UnsupportedModelError) as caught:
         gate2xlsx.load(path)
     assert "LSTM, Scan, com.example:Fancy" in str(caught.value)
+    assert (  # what it computes, every handler but the parts of patterns and labels
+        "(it computes Add, AveragePool, BatchNormalization, Cast, Clip, Concat, Conv, Div, "
+        "Dropout, Elu, Erf, Exp, Flatten, Gelu, Gemm, GlobalAveragePool, GlobalMaxPool, "
+        "HardSigmoid, HardSwish, Identity, LeakyRelu, LogSoftmax, MatMul, Max, MaxPool, Mean, "
+        "Min, Mish, Mul, Neg, PRelu, Pad, Pow, ReduceMean, Relu, Reshape, Selu, Sigmoid, "
+        "Softmax, Softplus, Softsign, Sqrt, Sub, Sum, Tanh, ThresholdedRelu, Transpose, ZipMap; "
+        "of ai.onnx.ml, Scaler and the classifier's ZipMap and ArrayFeatureExtractor)"
+    ) in str(caught.value)
+
+
+@pytest.mark.parametrize("row", ACTIVATION_OPS, ids=lambda row: row.operator)
+def test_every_activation_operator_goes_out_and_back_in_as_its_activation(tmp_path, row):
+    """The one table both ways: the writer's operator and attributes read back as the same
+    activation and parameters (not the defaults), and onnxruntime computes the IR's values."""
+    params = {a.ours: (1.0 if a.words else a.default * 1.5 + 0.25) for a in row.attributes}
+    layer = Activation("act", "Activation", activation=Act.of(row.activation, **params))
+    model = Model.of_graph(Graph([Port("input", (4,))], [Node(layer, ("input",))], ["act"]))
+    out = save(model, tmp_path / "act.onnx")
+    assert [n.op_type for n in onnx.load(out).graph.node] == [row.operator, "Identity"]
+    (again,) = gate2xlsx.load(out).layers
+    assert again.activation.name == row.activation and again.class_name == row.operator
+    read = again.activation.kwargs
+    assert read.keys() == params.keys()
+    assert np.allclose([read[k] for k in params], list(params.values()))
+    x = np.linspace(-3, 3, 12, dtype=np.float32).reshape(3, 4)
+    assert np.allclose(_run(out, x), model.forward(x), atol=1e-5)
+
+
+def test_the_operator_the_writer_picks_reads_back_as_the_same_ir_op():
+    for op in {*BINARY_MERGES.values(), *MERGES.values()}:
+        for count in (2, 3):
+            assert {**BINARY_MERGES, **MERGES}[merge_operator(op, count)] == op
+    assert merge_operator("add", 2) == "Add" and merge_operator("add", 3) == "Sum"
+    for table in (POOLS, GLOBAL_POOLS):
+        assert all(table[operator(table, op)] == op for op in table.values())
 
 
 def test_a_gemm_with_transb_shows_the_transpose_and_says_so(tmp_path):

@@ -1,4 +1,5 @@
-"""An ONNX graph -> the Model: each operator translated to the IR layer that computes it.
+"""An ONNX graph -> the IR graph: each operator translated, through one table of handlers
+(HANDLERS, keyed by operator), to the IR layers that compute it.
 
 ONNX tensors are channels first (N, C, H, W); the IR's maps are channels last (H, W, C). A
 tensor keeps ONNX's order until a convolution or pooling reads it, which first permutes it
@@ -22,57 +23,24 @@ What is translated (anything else is refused by name, every unknown operator in 
 
 from __future__ import annotations
 
-import math
-from collections import Counter
 from pathlib import Path
 
-import numpy as np
-
 from ..errors import InputError, UnsupportedModelError
-from ..graph import Graph, Node, Port, made_shapes
-from ..model import Act, Activation, BatchNorm, Dense, Layer, Param, PReLU
-from .onnx_arithmetic import ArithmeticOps
-from .onnx_layout import LayoutOps
-from .onnx_patterns import PatternOps
-from .onnx_values import (
-    ACTIVATIONS,
-    ARITHMETIC_OPS,
-    FLOAT_TYPES,
-    LABEL_OPS,
-    MERGE_OPS,
-    PASS_THROUGH,
-    Above,
-    Const,
-    Labels,
-    Shape,
-    Tensor,
-    attributes,
-    check_operators,
-)
+from ..formats.onnx_operators import ACTIVATIONS, BINARY_MERGES, GLOBAL_POOLS, MERGES, POOLS
+from ..graph import Graph, Port
+from . import onnx_arithmetic as arithmetic
+from . import onnx_convolution as convolution
+from . import onnx_dense as dense
+from . import onnx_layout as layout
+from . import onnx_patterns as patterns
+from .onnx_state import State
+from .onnx_values import FLOAT_TYPES, Const, Labels, Tensor, attributes
 
 __all__ = ["Translation", "check_operators"]
 
 
-class Translation(ArithmeticOps, LayoutOps, PatternOps):
-    """The IR graph, built node by node from an ONNX graph."""
-
-    def __init__(self, model, arrays: dict[str, np.ndarray], path: Path):
-        self.path, self.graph = path, model.graph
-        self.values: dict[str, Tensor | Const | Labels | Above] = {
-            k: Const(v) for k, v in arrays.items()
-        }
-        self.ports: list[Port] = []
-        self.nodes: list[Node] = []
-        self.shapes: dict[str, Shape] = {}
-        self.taken: set[str] = set()
-        self.done: set[int] = set()
-        self.class_names: list[str] | None = None
-        self.batch: int | None = None  # the inputs' batch size, when the file fixes it
-        self.outputs = {o.name for o in model.graph.output}
-        self.uses = Counter(name for node in model.graph.node for name in node.input)
-        self.uses.update(o.name for o in model.graph.output)
-
-    # --- the graph's ends -----------------------------------------------------------------
+class Translation(State):
+    """The IR graph, built node by node from an ONNX graph through HANDLERS."""
 
     def run(self) -> Graph:
         for value in self.graph.input:
@@ -82,7 +50,8 @@ class Translation(ArithmeticOps, LayoutOps, PatternOps):
             raise InputError("the graph has no input", path=self.path)
         for index, node in enumerate(self.graph.node):
             if index not in self.done:
-                self._node(index, node)
+                self.index = index
+                _handler(self, node)(self, node)
         outputs = [self._output(o.name) for o in self.graph.output]
         outputs = [name for name in outputs if name is not None]
         if not outputs:
@@ -104,7 +73,7 @@ class Translation(ArithmeticOps, LayoutOps, PatternOps):
                 "batch fixed",
                 path=self.path,
             )
-        name = self._claim(value.name or "input")
+        name = self.claim(value.name or "input")
         shape = tuple(dims[1:])
         self.ports.append(Port(name, shape))
         self.batch = dims[0] if self.batch in (None, dims[0]) else None
@@ -118,209 +87,85 @@ class Translation(ArithmeticOps, LayoutOps, PatternOps):
         if not isinstance(value, Tensor):
             raise UnsupportedModelError(f"output {name!r} is not computed from the input",
                                         path=self.path)  # fmt: skip
-        return self._first(value).name
+        return self.channels_first(value).name
 
-    # --- helpers --------------------------------------------------------------------------
 
-    def _claim(self, raw: str) -> str:
-        base = raw.strip("/").replace("/", "_").removeprefix("node_") or "layer"
-        name, n = base, 2
-        while name.lower() in self.taken:
-            name, n = f"{base}_{n}", n + 1
-        self.taken.add(name.lower())
-        return name
+def _handler(s: State, node):
+    """The node's handler: its operator's, or the label branch's for what reads labels."""
+    reads = [s.values.get(name) for name in node.input if name]
+    if (reads and all(isinstance(v, (Labels, Const)) for v in reads)
+            and any(isinstance(v, Labels) for v in reads)):  # fmt: skip
+        return labels
+    return HANDLERS[node.op_type]
 
-    def _layer_name(self, node) -> str:
-        """The node's name, unless it says nothing (dynamo's n0, n1, ...) or names another
-        operator (skl2onnx calls its output Sigmoid "Relu1")."""
-        raw = node.name or node.op_type
-        generic = raw.startswith("n") and raw[1:].isdigit()
-        misleading = node.op_type in ACTIVATIONS and node.op_type.lower() not in raw.lower()
-        return self._claim(node.op_type if generic or misleading else raw)
 
-    def _add(self, layer: Layer, reads: list[Tensor], channels_last: bool = False) -> Tensor:
-        given = [self.shapes[t.name] for t in reads]
-        try:
-            made = made_shapes(layer, given)
-        except ValueError as exc:
-            raise UnsupportedModelError(
-                f"node {layer.name!r} ({layer.class_name}) does not fit the shapes it reads "
-                f"{given}: {exc}",
-                path=self.path,
-            ) from None
-        if any(len(s) > 3 or min(s, default=1) <= 0 for s in made.values()):
-            raise UnsupportedModelError(
-                f"node {layer.name!r} ({layer.class_name}) makes shape {made[layer.name]}; "
-                "gate2xlsx computes vectors, sequences and maps",
-                path=self.path,
-            )
-        self.shapes.update(made)
-        self.nodes.append(Node(layer, tuple(t.name for t in reads)))
-        return Tensor(layer.name, channels_last)
+def labels(s: State, node) -> None:
+    """ArgMax, ArrayFeatureExtractor and what reads them: the class label, which the sheet
+    shows itself; the extractor's constant is the class names."""
+    if node.op_type == "ArrayFeatureExtractor":
+        classes = s.const(node, 0)
+        if classes is not None:
+            s.class_names = [c.decode() if isinstance(c, bytes) else str(c)
+                             for c in classes.reshape(-1)]  # fmt: skip
+    for name in node.output:
+        s.values[name] = Labels()
 
-    def _tensor(self, node, k: int = 0) -> Tensor:
-        value = self.values.get(node.input[k]) if k < len(node.input) else None
-        if not isinstance(value, Tensor):
-            raise UnsupportedModelError(
-                f"node {node.name!r} ({node.op_type}) reads {node.input[k]!r} as a constant "
-                "where gate2xlsx computes a tensor",
-                path=self.path,
-            )
-        return value
 
-    def _const(self, node, k: int) -> np.ndarray | None:
-        if k >= len(node.input) or not node.input[k]:
-            return None
-        value = self.values.get(node.input[k])
-        return value.values if isinstance(value, Const) else None
+def passed(s: State, node) -> None:
+    """Identity, Dropout (at inference), ZipMap: the input, unchanged."""
+    s.bind(node, s.values.get(node.input[0]))
 
-    def _rank(self, t: Tensor) -> int:
-        return len(self.shapes[t.name])
 
-    def _set(self, node, value) -> None:
-        self.values[node.output[0]] = value
+def cast(s: State, node) -> None:
+    to = attributes(node).get("to")
+    if to not in FLOAT_TYPES:
+        raise UnsupportedModelError(
+            f"node {node.name!r} casts to element type {to}; gate2xlsx computes floats",
+            path=s.path,
+        )
+    passed(s, node)
 
-    # --- the operators --------------------------------------------------------------------
 
-    def _node(self, index: int, node) -> None:
-        op = node.op_type
-        if op == "Constant":
-            return
-        reads = [self.values.get(name) for name in node.input if name]
-        if op in LABEL_OPS or (reads and all(isinstance(v, (Labels, Const)) for v in reads)
-                               and any(isinstance(v, Labels) for v in reads)):  # fmt: skip
-            return self._labels(node)
-        if op in PASS_THROUGH:
-            return self._pass(node)
-        if op in ("Mul", "Div", "Pow") and self._gelu(index, node):
-            return None
-        if op in ACTIVATIONS:
-            return self._activation(node)
-        if op in ARITHMETIC_OPS:
-            return self._arithmetic(node, ARITHMETIC_OPS[op])
-        if op in MERGE_OPS:
-            return self._merge(node, MERGE_OPS[op])
-        return getattr(self, f"_op_{op}")(node)
+def constant(s: State, node) -> None:
+    """Its value was read with the initializers (onnx_file.initializers)."""
 
-    def _labels(self, node) -> None:
-        if node.op_type == "ArrayFeatureExtractor":
-            classes = self._const(node, 0)
-            if classes is not None:
-                self.class_names = [c.decode() if isinstance(c, bytes) else str(c)
-                                    for c in classes.reshape(-1)]  # fmt: skip
-        for name in node.output:
-            self.values[name] = Labels()
 
-    def _pass(self, node) -> None:
-        if node.op_type == "Cast":
-            to = attributes(node).get("to")
-            if to not in FLOAT_TYPES:
-                raise UnsupportedModelError(
-                    f"node {node.name!r} casts to element type {to}; gate2xlsx computes floats",
-                    path=self.path,
-                )
-        self._set(node, self.values.get(node.input[0]))
+HANDLERS = {
+    "Constant": constant, "ArgMax": labels, "ArrayFeatureExtractor": labels,
+    "Identity": passed, "Dropout": passed, "ZipMap": passed, "Cast": cast,
+    **dict.fromkeys(ACTIVATIONS, dense.activation), "Clip": dense.clip,
+    "Gemm": dense.gemm, "MatMul": dense.matmul, "PRelu": dense.prelu,
+    "BatchNormalization": dense.batch_normalization,
+    **dict.fromkeys(BINARY_MERGES, arithmetic.arithmetic),
+    **dict.fromkeys(MERGES, arithmetic.merge), "Scaler": arithmetic.scaler,
+    # a TorchScript GELU's run starts with one of these
+    "Mul": patterns.gelu_or(arithmetic.arithmetic), "Div": patterns.gelu_or(patterns.alone),
+    "Pow": patterns.gelu_or(patterns.alone), "Erf": patterns.alone, "Sqrt": patterns.alone,
+    "Neg": patterns.alone, "Greater": patterns.greater, "Where": patterns.where,
+    "Flatten": layout.flatten, "Reshape": layout.reshape, "Transpose": layout.transpose,
+    "Pad": layout.pad, "Concat": layout.concat,
+    "Conv": convolution.conv, **dict.fromkeys(POOLS, convolution.pool),
+    **dict.fromkeys(GLOBAL_POOLS, convolution.global_pool),
+    "ReduceMean": convolution.reduce_mean,
+}  # fmt: skip
+ML_OPERATORS = {"ZipMap", "ArrayFeatureExtractor", "Scaler"}  # of ai.onnx.ml
+SUPPORTED = {"": set(HANDLERS) - {"Scaler"}, "ai.onnx.ml": ML_OPERATORS}  # Scaler: ml's only
+# read as parts of a pattern or of the classifier's label, not named as what is computed
+UNNAMED = {"Constant", "Greater", "Where", "ArgMax", "ArrayFeatureExtractor"}
 
-    def _activation(self, node) -> None:
-        name, params = ACTIVATIONS[node.op_type]
-        attrs = attributes(node)
-        x = self._tensor(node)
-        if name in ("softmax", "log_softmax"):
-            axis = attrs.get("axis", -1)
-            if axis not in (-1, self._rank(x)) or x.channels_last:
-                raise UnsupportedModelError(
-                    f"node {node.name!r} ({node.op_type}) normalises axis {axis}; gate2xlsx "
-                    "computes it over the last axis",
-                    path=self.path,
-                )
-        if name == "hard_sigmoid" and not math.isclose(attrs.get("beta", 0.5), 0.5):
-            raise UnsupportedModelError(
-                f"node {node.name!r} (HardSigmoid) has beta {attrs['beta']}; gate2xlsx "
-                "computes beta 0.5",
-                path=self.path,
-            )
-        kwargs = {ours: float(attrs.get(theirs, default))
-                  for ours, (theirs, default) in params.items()}  # fmt: skip
-        self._set(node, self._act(node, Act.of(name, **kwargs), x))
 
-    def _act(self, node, act: Act, x: Tensor) -> Tensor:
-        layer = Activation(self._layer_name(node), node.op_type, activation=act)
-        return self._add(layer, [x], x.channels_last)
-
-    def _op_Gelu(self, node) -> None:
-        tanh = attributes(node).get("approximate", b"none") in (b"tanh", "tanh")
-        self._set(node, self._act(node, Act.of("gelu", approximate=1.0 if tanh else 0.0),
-                                  self._tensor(node)))  # fmt: skip
-
-    def _op_Gemm(self, node) -> None:
-        attrs = attributes(node)
-        x, w, c = self._first(self._tensor(node)), self._const(node, 1), self._const(node, 2)
-        if attrs.get("transA", 0) or w is None or w.ndim != 2 or self._rank(x) != 1:
-            raise UnsupportedModelError(
-                f"node {node.name!r} (Gemm) must multiply the input rows by a constant matrix "
-                "(transA 0)",
-                path=self.path,
-            )
-        alpha, beta = float(attrs.get("alpha", 1.0)), float(attrs.get("beta", 1.0))
-        trans = bool(attrs.get("transB", 0))
-        kernel = (w.T if trans else w) * alpha
-        note = " (stored transposed, unit x input; shown input down, unit across)" if trans else ""
-        scaled = f" x alpha {alpha:g}" if alpha != 1.0 else ""
-        bias = None
-        if c is not None:
-            values = np.broadcast_to(np.asarray(c, dtype=np.float64).reshape(-1) * beta,
-                                     (kernel.shape[1],))  # fmt: skip
-            bias = Param(values.copy(), node.input[2] + (f" x beta {beta:g}" if beta != 1 else ""))
-        layer = Dense(self._layer_name(node), "Gemm",
-                      kernel=Param(kernel, node.input[1] + note + scaled), bias=bias)  # fmt: skip
-        self._set(node, self._add(layer, [x]))
-
-    def _op_MatMul(self, node) -> None:
-        x, w = self._first(self._tensor(node)), self._const(node, 1)
-        if w is None or w.ndim != 2 or self._rank(x) != 1:
-            raise UnsupportedModelError(
-                f"node {node.name!r} (MatMul) must multiply the input rows by a constant matrix",
-                path=self.path,
-            )
-        layer = Dense(self._layer_name(node), "MatMul", kernel=Param(w, node.input[1]))
-        self._set(node, self._add(layer, [x]))
-
-    def _op_Clip(self, node) -> None:
-        """Clip(x, 0, m): relu capped at m (relu6 for 6), the only clip an activation is."""
-        x, low, high = self._tensor(node), self._const(node, 1), self._const(node, 2)
-        if low is None or high is None or float(low.reshape(-1)[0]) != 0.0:
-            raise UnsupportedModelError(f"node {node.name!r} (Clip) must clip to [0, a constant]",
-                                        path=self.path)  # fmt: skip
-        top = float(high.reshape(-1)[0])
-        act = Act.of("relu6") if top == 6.0 else Act.of("relu", max_value=top)
-        self._set(node, self._act(node, act, x))
-
-    def _op_PRelu(self, node) -> None:
-        x, slope = self._tensor(node), self._const(node, 1)
-        width = self.shapes[x.name][-1]  # the features, or a map's channels
-        if slope is None or slope.size not in (1, width) or (x.channels_last is False
-                                                            and self._rank(x) > 1):  # fmt: skip
-            raise UnsupportedModelError(f"node {node.name!r} (PRelu) needs one constant slope "
-                                        "per feature or channel", path=self.path)  # fmt: skip
-        alpha = Param(np.broadcast_to(slope.reshape(-1), (width,)).copy(), node.input[1])
-        layer = PReLU(self._layer_name(node), "PRelu", alpha=alpha)
-        self._set(node, self._add(layer, [x], x.channels_last))
-
-    def _op_BatchNormalization(self, node) -> None:
-        attrs = attributes(node)
-        if attrs.get("training_mode", 0):
-            raise UnsupportedModelError(f"node {node.name!r} (BatchNormalization) is in "
-                                        "training mode", path=self.path)  # fmt: skip
-        x = self._tensor(node)
-        if self._rank(x) > 1:
-            x = self._last(x, node)
-        gamma, beta, mean, var = (self._const(node, k) for k in range(1, 5))
-        if any(v is None for v in (gamma, beta, mean, var)):
-            raise UnsupportedModelError(f"node {node.name!r} (BatchNormalization) reads "
-                                        "computed statistics", path=self.path)  # fmt: skip
-        names = node.input[1:5]
-        layer = BatchNorm(self._layer_name(node), "BatchNormalization",
-                          gamma=Param(gamma, names[0]), beta=Param(beta, names[1]),
-                          moving_mean=Param(mean, names[2]), moving_variance=Param(var, names[3]),
-                          epsilon=float(attrs.get("epsilon", 1e-5)))  # fmt: skip
-        self._set(node, self._add(layer, [x], x.channels_last))
+def check_operators(model, path: Path) -> None:
+    """Every operator the graph uses must be known: all the others named in one message."""
+    unknown = sorted({
+        f"{n.domain}:{n.op_type}" if n.domain not in ("", "ai.onnx") else n.op_type
+        for n in model.graph.node
+        if n.op_type not in SUPPORTED.get("" if n.domain == "ai.onnx" else n.domain, set())
+    })  # fmt: skip
+    if unknown:
+        known = ", ".join(sorted(SUPPORTED[""] - UNNAMED))
+        raise UnsupportedModelError(
+            f"the graph uses operators gate2xlsx does not compute: {', '.join(unknown)} "
+            f"(it computes {known}; of ai.onnx.ml, Scaler and the classifier's ZipMap and "
+            "ArrayFeatureExtractor)",
+            path=path,
+        )

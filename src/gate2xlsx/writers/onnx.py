@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import activations
 from ..errors import UnsupportedModelError
+from ..formats.onnx_operators import GLOBAL_POOLS, OPERATOR_OF, POOLS, merge_operator, operator
 from ..graph import Node
 from ..maps import Conv, GlobalPool, Merge, Pool, Rearrange, SeparableConv, geometry
 from ..model import (
@@ -31,17 +32,6 @@ from ..model import (
 from ..version import __version__
 
 OPSET = 20
-# activation -> (operator, {ONNX attribute: our parameter}); None: written by _special
-SIMPLE_ACTIVATIONS = {
-    "relu": ("Relu", {}), "sigmoid": ("Sigmoid", {}), "tanh": ("Tanh", {}),
-    "softplus": ("Softplus", {}), "softsign": ("Softsign", {}), "exponential": ("Exp", {}),
-    "elu": ("Elu", {"alpha": "alpha"}), "leaky_relu": ("LeakyRelu", {"alpha": "alpha"}),
-    "selu": ("Selu", {"alpha": "selu_alpha", "gamma": "scale"}),
-    "hard_sigmoid": ("HardSigmoid", {"alpha": "slope"}),
-    "softmax": ("Softmax", {}), "log_softmax": ("LogSoftmax", {}),
-    "thresholded_relu": ("ThresholdedRelu", {"alpha": "theta"}),
-    "hard_silu": ("HardSwish", {}),
-}  # fmt: skip
 
 
 def write(model: Model, path: Path) -> None:
@@ -114,19 +104,13 @@ class _Builder:
         params = {**activations.get(act.name).defaults, **act.kwargs}
         if act.name == "relu":
             return self.relu(x, name, **params)
-        if act.name in SIMPLE_ACTIVATIONS:
-            op, attrs = SIMPLE_ACTIVATIONS[act.name]
-            extra = {"axis": -1} if op in ("Softmax", "LogSoftmax") else {}
-            given = {k: float(params[v]) for k, v in attrs.items() if params.get(v) is not None}
-            return self.op(op, [x], **given, **extra)
-        if act.name == "gelu":
-            return self.op("Gelu", [x], approximate="tanh" if params["approximate"] else "none")
-        if act.name == "silu":
-            return self.op("Mul", [x, self.op("Sigmoid", [x])])
         if act.name == "relu6":
             return self.relu(x, name, max_value=6.0)
-        if act.name == "mish":
-            return self.op("Mish", [x])
+        if act.name in OPERATOR_OF:
+            row = OPERATOR_OF[act.name]
+            return self.op(row.operator, [x], **row.written(params))
+        if act.name == "silu":
+            return self.op("Mul", [x, self.op("Sigmoid", [x])])
         raise UnsupportedModelError(
             f"layer {name!r}: activation {act.name!r} cannot be written to ONNX yet"
         )
@@ -233,17 +217,11 @@ def _rearrange(b: _Builder, layer: Rearrange, reads, shapes) -> str:
     return b.op("Reshape", [flat, b.ints(f"{layer.name}/shape", [-1, *src.shape])])
 
 
-MERGE_OPS = {"add": "Sum", "subtract": "Sub", "multiply": "Mul", "average": "Mean",
-             "maximum": "Max", "minimum": "Min"}  # fmt: skip
-
-
 def _merge(b: _Builder, layer: Merge, reads, shapes) -> str:
     if layer.op == "concatenate":
         axis = layer.axis + 1 if layer.axis >= 0 else layer.axis
         return b.op("Concat", reads, axis=axis)
-    if layer.op == "add" and len(reads) == 2:
-        return b.op("Add", reads)  # what exporters write (and the reader reads) for two
-    return b.op(MERGE_OPS[layer.op], reads)
+    return b.op(merge_operator(layer.op, len(reads)), reads)
 
 
 def _conv(b: _Builder, layer: Conv, reads, shapes) -> str:
@@ -290,7 +268,7 @@ def _pool(b: _Builder, layer: Pool, reads, shapes) -> str:
     hw = shapes[0][:-1] if rank == 2 else shapes[0][:1]
     pads = _pads(hw, layer.pool[:rank], layer.strides[:rank], (1,) * rank, layer.padding)
     x = b.channels_first(reads[0], rank)
-    op = "MaxPool" if layer.op == "max" else "AveragePool"
+    op = operator(POOLS, layer.op)
     extra = {} if layer.op == "max" else {"count_include_pad": 0}
     y = b.op(op, [x], kernel_shape=list(layer.pool[:rank]), strides=list(layer.strides[:rank]),
              pads=pads, **extra)  # fmt: skip
@@ -304,7 +282,7 @@ def _global_pool(b: _Builder, layer: GlobalPool, reads, shapes) -> str:
         raise UnsupportedModelError(f"layer {layer.name!r}: a masked average cannot be written "
                                     "to ONNX yet")  # fmt: skip
     rank = len(shapes[0]) - 1
-    op = "GlobalMaxPool" if layer.op == "max" else "GlobalAveragePool"
+    op = operator(GLOBAL_POOLS, layer.op)
     y = b.op(op, [b.channels_first(reads[0], rank)])
     if not layer.keepdims:
         return b.op("Flatten", [y], axis=1)
