@@ -63,7 +63,7 @@ def keras_example(path: Path) -> Path:
     reads = ["input"] + [layer.name for layer in layers[:-1]]
     graph = Graph([Port("input", (28, 28, 1))], [Node(la, (r,)) for la, r in zip(layers, reads)],
                   ["dense_2"])  # fmt: skip
-    writers.save(Model.of_graph(graph, name="mnist_cnn_example"), path)
+    writers.save(Model(graph, name="mnist_cnn_example"), path)
     return path
 
 

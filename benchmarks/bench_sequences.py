@@ -51,7 +51,7 @@ def imdb_model(path: Path, vocabulary: int = 10_000, width: int = 16, steps: int
     reads = ["tokens", "embedding", "lstm"]
     graph = Graph([Port("tokens", (steps,))], [Node(la, (r,)) for la, r in zip(layers, reads)],
                   ["dense"])  # fmt: skip
-    writers.save(Model.of_graph(graph, name="imdb_lstm"), path)
+    writers.save(Model(graph, name="imdb_lstm"), path)
     return path
 
 

@@ -131,7 +131,7 @@ def test_every_activation_operator_goes_out_and_back_in_as_its_activation(tmp_pa
     activation and parameters (not the defaults), and onnxruntime computes the IR's values."""
     params = {a.ours: (1.0 if a.words else a.default * 1.5 + 0.25) for a in row.attributes}
     layer = Activation("act", "Activation", activation=Act.of(row.activation, **params))
-    model = Model.of_graph(Graph([Port("input", (4,))], [Node(layer, ("input",))], ["act"]))
+    model = Model(Graph([Port("input", (4,))], [Node(layer, ("input",))], ["act"]))
     out = save(model, tmp_path / "act.onnx")
     assert [n.op_type for n in onnx.load(out).graph.node] == [row.operator, "Identity"]
     (again,) = gate2xlsx.load(out).layers
