@@ -50,7 +50,7 @@ def random_model(widths: tuple[int, ...], seed: int = 0) -> Model:
             )
         )
     layers.append(Activation("softmax_1", "Activation", Act("softmax")))
-    return Model(widths[0], layers, name="bench")
+    return Model.chain(widths[0], layers, name="bench")
 
 
 # As a user's installed copy runs: Python may cache compiled modules (this workplace sets

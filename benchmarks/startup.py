@@ -82,7 +82,7 @@ def excel_nn_weights(folder: Path) -> tuple[Path, Path]:
     }
     w = {k: v.astype(np.float32) for k, v in w.items()}
     np.savez(folder / "excel_nn.npz", **w)
-    model = Model(
+    model = Model.chain(
         784,
         [
             Dense("dense", "Dense", Param(w["W1"]), Param(w["b1"]), Act("relu")),
