@@ -12,8 +12,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.worksheet.formula import ArrayFormula
 
-from gate2xlsx.sheet import package, stream
-from gate2xlsx.sheet.shared import SharedChild
+from gate2xlsx.sheet import stream, xlsx_package
+from gate2xlsx.sheet.shared_formulas import SharedChild
 from gate2xlsx.sheet.stream import NumberRun, SharedRun, add_streaming_sheet
 from gate2xlsx.sheet.writer import _exact_numbers
 
@@ -115,7 +115,7 @@ def _write_kinds(path, raw: bool, monkeypatch) -> None:
     if not raw:
         monkeypatch.setattr(stream, "_raw_output", lambda xf: None)
     wb = Workbook(write_only=True)
-    wb.shared_strings = package.SharedStrings()
+    wb.shared_strings = xlsx_package.SharedStrings()
     ws = add_streaming_sheet(wb, "S")
     for value in CELLS:
         key = value if isinstance(value, str) else None
@@ -123,7 +123,7 @@ def _write_kinds(path, raw: bool, monkeypatch) -> None:
         text = not str(value).startswith("=")
         ws.append([stream.fast_cell(1, value, None, text=text, cached=cached)])
     with _exact_numbers():
-        package.save(wb, path, "kinds")
+        xlsx_package.save(wb, path, "kinds")
     monkeypatch.undo()
 
 
@@ -150,7 +150,7 @@ def test_the_element_path_writes_the_same_xml(tmp_path, monkeypatch):
 
 
 def test_text_goes_to_one_shared_table():
-    strings = package.SharedStrings()
+    strings = xlsx_package.SharedStrings()
     assert [strings.add(t) for t in ["a", "b", "a"]] == [0, 1, 0]
     assert strings.count == 3
     assert stream.spell(2, 4, "b", "s", 3, strings.add) == '<c r="B4" s="3" t="s"><v>1</v></c>'

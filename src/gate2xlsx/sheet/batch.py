@@ -29,7 +29,7 @@ from .layout import (
     text_row,
 )
 from .placement import ColumnPlacer, WeightRefs
-from .spec import Rows, WorkbookSpec
+from .spec import WorkbookSpec
 from .steps import chain
 
 MAX_CHART_ROWS = 32
@@ -135,35 +135,77 @@ def data_plan(
 
     steps(sheet, inputs, left): how the network is computed for the rows (default: a dense
     chain's steps side by side, from column `left`)."""
-    rows, labels = spec.rows, spec.labels
-    k, n, m = len(rows.x), model.n_inputs, model.n_outputs
+    rows, n = spec.rows, model.n_inputs
     sheet = SheetPlan(title, widths={1: 16}, freeze=f"B{TOP}")
     sheet.add(
         text(title, 1, 1, say("data_title", model=spec.title), "title"),
         text(title, 3, 1, rows.source, "note"),
     )
     paragraph(sheet, 2, say("data_intro" if steps is None else "graph_data_intro"))
-    inputs = Block(title, TOP, 2, k, n)
-    sheet.add(
-        text(title, HEADER_ROW, 2, "Input", "layer"),
-        text(title, HEADER_ROW + 1, 2, "x (edit me)", "step"),
-        text_row(title, HEADER_ROW + 2, 2, spec.inputs),
-        text(title, HEADER_ROW + 2, 1, "example", "header"),
-        Region(
-            inputs, "input", values=rows.x, name="data_inputs", comment=say("data_inputs_comment")
-        ),
-        _example_names(inputs, rows.x),
-    )
+    inputs = _input_columns(sheet, spec, n)
     if steps is None:
         done = compute(model, refs, inputs, HEADER_ROW, n + 3, spec, rows.x)
     else:
         done = steps(sheet, inputs, n + 3)
     sheet.add(*done.regions)
-    col = done.next_col
+    table = _output_columns(sheet, done, inputs.rows, spec, model.n_outputs)
+    _predicted_column(table)
+    summary = table.label_block.top + 2
+    if rows.y is not None and len(rows.y):
+        summary = _scored(table, rows.y, rule, summary)
+    else:
+        sheet.add(text(title, summary, 1, say("no_labels_note"), "note"))
+    if inputs.rows <= MAX_CHART_ROWS:
+        sheet.charts.append(_chart(table, summary))
+    fit_header_rows(sheet, HEADER_ROW)
+    return sheet
+
+
+def fit_header_rows(sheet: SheetPlan, header_row: int) -> None:
+    """A batch sheet's header rows (layer titles, then step labels) fitted to their text;
+    every printed page repeats them, so each names its columns."""
+    for row in (header_row, header_row + 1):
+        fit_headings(sheet, row)
+    sheet.print_titles = (header_row, header_row + 2)
+
+
+@dataclass
+class _Table:
+    """The Data sheet's table as it grows left to right: the blocks later columns read, what
+    they compute, and the next free column."""
+
+    sheet: SheetPlan
+    labels: list[str]
+    probs: Block  # the outputs (k x m)
+    label_block: Block  # the class labels, one row
+    logits: Block | None
+    values: dict[Block, np.ndarray]
+    col: int
+    pred: Block | None = None  # the predicted labels, once placed
+
+
+def _input_columns(sheet: SheetPlan, spec: WorkbookSpec, n: int) -> Block:
+    """The editable inputs (`data_inputs`) and column A naming each example."""
+    title, x = sheet.title, spec.rows.x
+    inputs = Block(title, TOP, 2, len(x), n)
+    sheet.add(
+        text(title, HEADER_ROW, 2, "Input", "layer"),
+        text(title, HEADER_ROW + 1, 2, "x (edit me)", "step"),
+        text_row(title, HEADER_ROW + 2, 2, spec.inputs),
+        text(title, HEADER_ROW + 2, 1, "example", "header"),
+        Region(inputs, "input", values=x, name="data_inputs", comment=say("data_inputs_comment")),
+        _example_names(inputs, x),
+    )
+    return inputs
+
+
+def _output_columns(sheet: SheetPlan, done: Computed, k: int, spec: WorkbookSpec, m: int) -> _Table:
+    """The k rows' outputs (`data_outputs`, a view of the network's) and, under the table, the
+    class labels."""
+    title, labels, col = sheet.title, spec.labels, done.next_col
     probs = Block(title, TOP, col, k, m)
     out = done.values[probs] = done.values[done.outputs]
-    label_row = TOP + k + 2
-    label_block = Block(title, label_row, 2, 1, len(labels))
+    label_block = Block(title, TOP + k + 2, 2, 1, len(labels))
     sheet.add(
         text(title, HEADER_ROW, col, "Output", "layer"),
         text(title, HEADER_ROW + 1, col, "probabilities", "step"),
@@ -176,94 +218,90 @@ def data_plan(
             say("data_outputs_comment", returns=spec.returns),
             out,
         ),
-        text(title, label_row, 1, "class labels", "step"),
+        text(title, label_block.top, 1, "class labels", "step"),
         Region(label_block, "header", values=[labels]),
     )
-    col += m + 1
-    pred = Block(title, TOP, col, k, 1)
-    sheet.add(
-        text(title, HEADER_ROW + 1, col, "predicted", "step"),
+    return _Table(sheet, labels, probs, label_block, done.logits, done.values, col + m + 1)
+
+
+def _predicted_column(table: _Table) -> None:
+    """Each row's predicted label: neutral, coloured right or wrong once targets are known."""
+    probs, m, labels = table.probs, table.probs.cols, table.labels
+    pred = table.pred = Block(table.sheet.title, TOP, table.col, probs.rows, 1)
+    table.sheet.add(
+        text(table.sheet.title, HEADER_ROW + 1, table.col, "predicted", "step"),
         Region(
             pred,
-            "prediction",  # neutral; coloured right or wrong once the targets are known
+            "prediction",
             cell_formula=lambda i, j: F.formula(
-                F.choose_label(label_block.ref(), predicted_index(probs.row(i), m))
+                F.choose_label(table.label_block.ref(), predicted_index(probs.row(i), m))
             ),
-            results=[[labels[c]] for c in predicted_indices(out)],
+            results=[[labels[c]] for c in predicted_indices(table.values[probs])],
             fill_down=True,
         ),
     )
-    col += 2
-    summary = label_row + 2
-    if rows.y is not None and len(rows.y):
-        summary = _scored(
-            sheet,
-            rows,
-            rule,
-            (probs, pred, done.logits),
-            (label_block, labels),
-            (col, summary),
-            done.values,
-        )
-    else:
-        sheet.add(text(title, summary, 1, say("no_labels_note"), "note"))
-    if k <= MAX_CHART_ROWS:
-        sheet.charts.append(
-            Chart(
-                say("data_chart_title"),
-                probs,
-                Block(title, TOP, 1, k, 1),
-                F.cell(summary + 2, 2),
-                series_in_rows=False,
-                series_names=output_headers(labels, m),
-            )
-        )
-    for row in (HEADER_ROW, HEADER_ROW + 1):  # layer titles, then step labels
-        fit_headings(sheet, row)
-    sheet.print_titles = (HEADER_ROW, HEADER_ROW + 2)  # every printed page names its columns
-    return sheet
+    table.col += 2
 
 
-def _scored(
-    sheet: SheetPlan,
-    rows: Rows,
-    rule: LossRule | None,
-    blocks: tuple[Block, Block, Block | None],
-    label_info: tuple[Block, list[str]],
-    where: tuple[int, int],
-    values: dict[Block, np.ndarray],
-) -> int:
+def _chart(table: _Table, summary: int) -> Chart:
+    """Each example's probabilities as bars, below the summary."""
+    probs, title = table.probs, table.sheet.title
+    return Chart(
+        say("data_chart_title"),
+        probs,
+        Block(title, TOP, 1, probs.rows, 1),
+        F.cell(summary + 2, 2),
+        series_in_rows=False,
+        series_names=output_headers(table.labels, probs.cols),
+    )
+
+
+def _scored(table: _Table, targets, rule: LossRule | None, summary: int) -> int:
     """Expected labels, correct/wrong (the predicted label coloured alike), per-row loss, and
-    the `accuracy` and `loss` cells. blocks: the probabilities, predicted labels, logits;
-    where: the first free column and the summary row; values: what the blocks compute."""
-    probs, pred, logits = blocks
-    col, summary = where
-    title, k, m = sheet.title, probs.rows, probs.cols
-    label_block, labels = label_info
-    y = np.asarray(rows.y, dtype=np.float64).reshape(k, -1)
-    expected = Block(title, TOP, col, k, m)
-    sheet.add(
-        text(title, HEADER_ROW, col, "Target", "layer"),
-        text(title, HEADER_ROW + 1, col, "y (expected)", "step"),
-        text_row(title, HEADER_ROW + 2, col, output_headers(labels, m)),
+    the `accuracy` and `loss` cells from the summary row on; returns the row below them."""
+    y = np.asarray(targets, dtype=np.float64).reshape(table.probs.rows, -1)
+    expected = _target_columns(table, y)
+    correct, hits = _correct_column(table, expected, y)
+    _accuracy(table, correct, hits, summary)
+    if rule is None:
+        table.sheet.add(text(table.sheet.title, summary + 1, 1, say("no_loss_note"), "note"))
+    else:
+        _loss(table, rule, expected, y, summary + 1)
+    return summary + 2
+
+
+def _target_columns(table: _Table, y: np.ndarray) -> Block:
+    """The expected outputs (`data_targets`), editable."""
+    title, m = table.sheet.title, table.probs.cols
+    expected = Block(title, TOP, table.col, table.probs.rows, m)
+    table.sheet.add(
+        text(title, HEADER_ROW, table.col, "Target", "layer"),
+        text(title, HEADER_ROW + 1, table.col, "y (expected)", "step"),
+        text_row(title, HEADER_ROW + 2, table.col, output_headers(table.labels, m)),
         Region(expected, "input", values=y, name="data_targets"),
     )
-    col += m + 1
-    p = values[probs]
-    truth = y[:, 0] if m == 1 else np.argmax(y, axis=1)  # as _true_index compares
-    hits = (predicted_indices(p) == truth).astype(np.int64)
-    exp_label = Block(title, TOP, col, k, 1)
+    table.col += m + 1
+    return expected
+
+
+def _correct_column(table: _Table, expected: Block, y: np.ndarray) -> tuple[Block, np.ndarray]:
+    """The expected label and whether the prediction is it (1 or 0), each row's correct cell
+    colouring itself and the predicted label; returns the column and its values."""
+    sheet, probs, m, col = table.sheet, table.probs, table.probs.cols, table.col
+    title, k = sheet.title, probs.rows
+    truth = y[:, 0] if m == 1 else np.argmax(y, axis=1)  # as true_index compares
+    hits = (predicted_indices(table.values[probs]) == truth).astype(np.int64)
     correct = Block(title, TOP, col + 1, k, 1)
     sheet.add(
         text(title, HEADER_ROW + 1, col, "expected", "step"),
         text(title, HEADER_ROW + 1, col + 1, "correct", "step"),
         Region(
-            exp_label,
+            Block(title, TOP, col, k, 1),
             "prediction",
             cell_formula=lambda i, j: F.formula(
-                F.choose_label(label_block.ref(), predicted_index(expected.row(i), m))
+                F.choose_label(table.label_block.ref(), predicted_index(expected.row(i), m))
             ),
-            results=[[labels[c]] for c in predicted_indices(y)],
+            results=[[table.labels[c]] for c in predicted_indices(y)],
             fill_down=True,
         ),
         Region(
@@ -277,31 +315,40 @@ def _scored(
         ),
     )
     right = correct.cell(on=title)  # each row's correct cell decides both colours
-    for shown in (correct, pred):
+    for shown in (correct, table.pred):
         sheet.conditional += [
             ConditionalFormat(shown.ref(absolute=False, on=title), "good", F.equals(right, 1)),
             ConditionalFormat(shown.ref(absolute=False, on=title), "bad", F.equals(right, 0)),
         ]
-    sheet.add(
-        text(title, summary, 1, "accuracy", "layer"),
+    table.col += 2
+    return correct, hits
+
+
+def _accuracy(table: _Table, correct: Block, hits: np.ndarray, row: int) -> None:
+    """The `accuracy` cell: the mean of the correct column, as Keras names the metric."""
+    title = table.sheet.title
+    table.sheet.add(
+        text(title, row, 1, "accuracy", "layer"),
         Region(
-            Block(title, summary, 2),
+            Block(title, row, 2),
             "percent",
             cell_formula=lambda i, j: F.formula(F.average(correct.ref())),
             results=[[float(np.mean(hits))]],
             name="accuracy",
             comment=say("accuracy_comment"),
         ),
-        text(title, summary, 3, accuracy_name(m), "note"),
+        text(title, row, 3, accuracy_name(table.probs.cols), "note"),
     )
-    if rule is None:
-        sheet.add(text(title, summary + 1, 1, say("no_loss_note"), "note"))
-        return summary + 2
-    per_row = Block(title, TOP, col + 2, k, 1)
-    z = logits if rule.needs_logits else None
-    row_losses = rule.row_values(p, values[z] if z else None, y)
-    sheet.add(
-        text(title, HEADER_ROW + 1, col + 2, "loss of row", "step"),
+
+
+def _loss(table: _Table, rule: LossRule, expected: Block, y: np.ndarray, row: int) -> None:
+    """Each row's loss and their mean, the `loss` cell (what Keras's evaluate returns)."""
+    title, probs, m = table.sheet.title, table.probs, table.probs.cols
+    per_row = Block(title, TOP, table.col, probs.rows, 1)
+    z = table.logits if rule.needs_logits else None
+    row_losses = rule.row_values(table.values[probs], table.values[z] if z else None, y)
+    table.sheet.add(
+        text(title, HEADER_ROW + 1, table.col, "loss of row", "step"),
         Region(
             per_row,
             "computed",
@@ -311,18 +358,17 @@ def _scored(
             results=row_losses.reshape(-1, 1),
             fill_down=True,
         ),
-        text(title, summary + 1, 1, "loss", "layer"),
+        text(title, row, 1, "loss", "layer"),
         Region(
-            Block(title, summary + 1, 2),
+            Block(title, row, 2),
             "summary",
             cell_formula=lambda i, j: F.formula(F.average(per_row.ref())),
             results=[[float(np.mean(row_losses))]],
             name="loss",
             comment=say("loss_comment"),
         ),
-        text(title, summary + 1, 3, f"{rule.loss}: {rule.description}", "note"),
+        text(title, row, 3, f"{rule.loss}: {rule.description}", "note"),
     )
-    return summary + 2
 
 
 def _example_names(inputs: Block, x: np.ndarray) -> Region:

@@ -15,13 +15,12 @@ import numpy as np
 from ..model import Model
 from ..templates_text import say
 from . import formulas as F
-from .batch import compute, copy_of, output_headers
+from .batch import Computed, compute, copy_of, fit_header_rows, output_headers
 from .layout import (
     Block,
     ConditionalFormat,
     Region,
     SheetPlan,
-    fit_headings,
     paragraph,
     text,
     text_row,
@@ -59,16 +58,15 @@ def check_plan(
     """The sheet for the first MAX_ROWS of the spec's rows (or of `rows`). switched: the
     reference follows a 0/1 switch cell between two models' outputs (the Training sheet's
     `use_trained`). steps(sheet, inputs, left): how the rows are computed (data_plan's)."""
-    labels = spec.labels
     x = np.asarray(spec.rows.x if rows is None else rows, dtype=np.float64)[:MAX_ROWS]
-    k, n, m = len(x), model.n_inputs, model.n_outputs
+    n = model.n_inputs
     reference = model.forward(x)
     sheet = SheetPlan(TITLE, widths={1: 30})
     sheet.add(
         text(TITLE, 1, 1, say("check_title"), "title"),
     )
     paragraph(sheet, 2, say("check_intro", reference=reference_name))
-    inputs = Block(TITLE, TOP, 2, k, n)
+    inputs = Block(TITLE, TOP, 2, len(x), n)
     sheet.add(
         text(TITLE, HEADER_ROW, 2, "Input", "layer"),
         text_row(TITLE, HEADER_ROW + 2, 2, spec.inputs),
@@ -78,24 +76,46 @@ def check_plan(
         done = compute(model, refs, inputs, HEADER_ROW, n + 3, spec, x)
     else:
         done = steps(sheet, inputs, n + 3)
+    m = model.n_outputs
+    compared = _Compared(reference, reference_name, switched, x, m, output_headers(spec.labels, m))
+    diff, largest = _comparison(sheet, done, compared)
+    _verdict(sheet, diff, largest)
+    fit_header_rows(sheet, HEADER_ROW)
+    return sheet
+
+
+@dataclass(frozen=True)
+class _Compared:
+    """What the live outputs are compared with: the reference's outputs for the rows x, its
+    name, the switch it may follow, the number of outputs and their column headers."""
+
+    reference: np.ndarray
+    name: str
+    switched: Switched | None
+    x: np.ndarray
+    m: int
+    heads: list[str]
+
+
+def _comparison(sheet: SheetPlan, done: Computed, c: _Compared) -> tuple[Block, float]:
+    """The live outputs, the stored reference and their relative difference side by side;
+    returns the difference block and its largest value."""
     out = done.values[done.outputs]
-    differences = np.abs(out - reference) / np.maximum(1, np.abs(reference))
-    largest_difference = float(differences.max()) if differences.size else 0.0
+    differences = np.abs(out - c.reference) / np.maximum(1, np.abs(c.reference))
     sheet.add(*done.regions)
-    col = done.next_col
-    live = Block(TITLE, TOP, col, k, m)
-    stored = Block(TITLE, TOP, col + m + 1, k, m)
-    diff = Block(TITLE, TOP, col + 2 * (m + 1), k, m)
-    heads = output_headers(labels, m)
+    k, m = len(c.x), c.m
+    live = Block(TITLE, TOP, done.next_col, k, m)
+    stored = Block(TITLE, TOP, live.left + m + 1, k, m)
+    diff = Block(TITLE, TOP, live.left + 2 * (m + 1), k, m)
     sheet.add(
         text(TITLE, HEADER_ROW, live.left, "live output", "layer"),
-        text_row(TITLE, HEADER_ROW + 2, live.left, heads),
+        text_row(TITLE, HEADER_ROW + 2, live.left, c.heads),
         copy_of(live, done.outputs, "output", values=out),
-        text(TITLE, HEADER_ROW, stored.left, f"reference ({reference_name})", "layer"),
-        text_row(TITLE, HEADER_ROW + 2, stored.left, heads),
-        *_reference(stored, reference, x, switched, diff.right + 2, heads),
+        text(TITLE, HEADER_ROW, stored.left, f"reference ({c.name})", "layer"),
+        text_row(TITLE, HEADER_ROW + 2, stored.left, c.heads),
+        *_reference(stored, c.reference, c.x, c.switched, diff.right + 2, c.heads),
         text(TITLE, HEADER_ROW, diff.left, say("check_difference"), "layer"),
-        text_row(TITLE, HEADER_ROW + 2, diff.left, heads),
+        text_row(TITLE, HEADER_ROW + 2, diff.left, c.heads),
         Region(
             diff,
             "stored",
@@ -106,6 +126,11 @@ def check_plan(
             fill_down=True,
         ),
     )
+    return diff, float(differences.max()) if differences.size else 0.0
+
+
+def _verdict(sheet: SheetPlan, diff: Block, largest_difference: float) -> None:
+    """The editable `tolerance`, the largest difference, and `check_result`, coloured."""
     largest = Block(TITLE, 5, 2)
     tolerance = Block(TITLE, 4, 2)
     result = Block(TITLE, 6, 2)
@@ -138,10 +163,6 @@ def check_plan(
             result.ref(absolute=False, on=TITLE), "bad", F.equals(result.cell(), F.text("FAIL"))
         ),
     ]
-    for row in (HEADER_ROW, HEADER_ROW + 1):  # layer titles, then step labels
-        fit_headings(sheet, row)
-    sheet.print_titles = (HEADER_ROW, HEADER_ROW + 2)  # every printed page names its columns
-    return sheet
 
 
 def _reference(stored: Block, reference: np.ndarray, x: np.ndarray, switched: Switched | None,

@@ -59,15 +59,33 @@ def map_plan(
 ) -> SheetPlan:
     """The sheet; `points` (known examples, or None) set the axes' range and are boxed."""
     sheet = SheetPlan(TITLE, widths={1: 12}, freeze=None)
-    several, labels = model.n_outputs > 1, spec.labels
-    names = spec.inputs
+    count, labels, names = model.n_outputs, spec.labels, spec.inputs
     ranges = [axis_range(points, 0), axis_range(points, 1)]
-    shown_class = model.n_outputs - 1  # map_class's first value: the last class
+    shown_class = count - 1  # map_class's first value: the last class
     sheet.add(
-        _title(output_headers(labels, 1)[0], several, labels[shown_class]),
+        _title(output_headers(labels, 1)[0], count > 1, labels[shown_class]),
     )
     paragraph(sheet, 2, say("map_intro", x1=names[0], x2=names[1]))
-    # editable axis ranges: row 4 for x1, row 5 for x2: name, from, to
+    points_shown = grid_points(ranges)  # row by row: x1 varies fastest
+    axes = _axes(sheet, names, _axis_ends(sheet, names, ranges), points_shown)
+    outputs, probs = _grid_batch(sheet, model, refs, spec, axes, points_shown)
+    if count > 1:
+        _class_choice(sheet, outputs, labels, count)
+    grid = Block(TITLE, GRID_TOP, GRID_LEFT, SIZE, SIZE)
+    _grid_rows(sheet, _shown(outputs, count > 1), _marked(points, ranges), probs[:, shown_class])
+    sheet.add(
+        Region(Block(TITLE, GRID_TOP + SIZE + 1, 1), "note", values=[[say("map_points_note")]])
+    )
+    sheet.conditional.append(ConditionalFormat(grid.ref(absolute=False, on=TITLE), "scale"))
+    sheet.widths.update({c: 6 for c in range(GRID_LEFT, GRID_LEFT + SIZE)})
+    sheet.print_area = Block(TITLE, 1, 1, GRID_TOP + SIZE + 1, GRID_LEFT + SIZE - 1)
+    sheet.names["map_grid"] = grid  # the grid is several regions (styles differ), one name
+    return sheet
+
+
+def _axis_ends(sheet: SheetPlan, names: list[str], ranges) -> dict[int, tuple[str, str]]:
+    """The editable axis ranges (row 4 for x1, row 5 for x2: name, from, to); returns each
+    axis's (from, to) cells."""
     ends = {}
     for r, (name, (low, high)) in enumerate(zip(names, ranges)):
         row = 4 + r
@@ -78,9 +96,15 @@ def map_plan(
             Region(Block(TITLE, row, 4), "range", values=[[high]]),
         )
         ends[r] = (F.cell(row, 2, absolute=True), F.cell(row, 4, absolute=True))
+    return ends
+
+
+def _axes(
+    sheet: SheetPlan, names: list[str], ends, points_shown: np.ndarray
+) -> tuple[Block, Block]:
+    """The grid's axes: x1 along the top, x2 down the side, each evenly between its ends."""
     top_axis = Block(TITLE, GRID_TOP - 1, GRID_LEFT, 1, SIZE)
     side_axis = Block(TITLE, GRID_TOP, 1, SIZE, 1)
-    points_shown = grid_points(ranges)  # row by row: x1 varies fastest
     sheet.add(
         text(TITLE, GRID_TOP - 1, 1, f"{names[1]} \\ {names[0]}", "header"),
         Region(
@@ -96,15 +120,26 @@ def map_plan(
             results=points_shown[::SIZE, 1].reshape(-1, 1),
         ),
     )
+    return top_axis, side_axis
+
+
+def _grid_batch(
+    sheet: SheetPlan,
+    model: Model,
+    refs: WeightRefs,
+    spec: WorkbookSpec,
+    axes: tuple[Block, Block],
+    points_shown: np.ndarray,
+) -> tuple[Block, np.ndarray]:
+    """Below the grid, the network computed for every grid point (`map_inputs`, read from
+    the axes) to `map_outputs`; returns that block and its values."""
     batch_header = GRID_TOP + SIZE + 3
     batch_top = batch_header + 3
-    k = SIZE * SIZE
-    inputs = Block(TITLE, batch_top, 2, k, 2)
-    axes = (top_axis, side_axis)
+    inputs = Block(TITLE, batch_top, 2, SIZE * SIZE, 2)
     sheet.add(
         text(TITLE, batch_header - 1, 1, say("map_batch_note"), "note"),
         text(TITLE, batch_header, 2, "Grid points", "layer"),
-        text_row(TITLE, batch_header + 2, 2, names),
+        text_row(TITLE, batch_header + 2, 2, spec.inputs),
         Region(
             inputs,
             "computed",
@@ -117,39 +152,28 @@ def map_plan(
     )
     done = compute(model, refs, inputs, batch_header, 5, spec, points_shown)
     sheet.add(*done.regions)
-    outputs = Block(TITLE, batch_top, done.next_col, k, model.n_outputs)
+    outputs = Block(TITLE, batch_top, done.next_col, inputs.rows, model.n_outputs)
     probs = done.values[done.outputs]
     sheet.add(
         text(TITLE, batch_header, done.next_col, "Output", "layer"),
         copy_of(outputs, done.outputs, "output", "map_outputs", values=probs),
     )
-    if several:
-        class_labels = text_row(
-            TITLE, batch_header + 2, done.next_col, output_headers(labels, model.n_outputs)
-        )
-        sheet.add(class_labels)
-        _class_choice(sheet, class_labels.block, labels[shown_class], model.n_outputs)
-    shown_of = _shown(outputs, several)
-    grid = Block(TITLE, GRID_TOP, GRID_LEFT, SIZE, SIZE)
-    marked = _marked(points, ranges)
-    for r in range(SIZE):  # one region per grid row: marked cells get the boxed style
+    return outputs, probs
+
+
+def _grid_rows(sheet: SheetPlan, shown_of, marked: set[tuple[int, int]], shown: np.ndarray):
+    """One region per grid row, split where the style changes (marked cells are boxed);
+    `shown`: the probability shown of every grid point."""
+    for r in range(SIZE):
         for c0, c1, style in _runs(r, marked):
             sheet.add(
                 Region(
                     Block(TITLE, GRID_TOP + r, GRID_LEFT + c0, 1, c1 - c0),
                     style,
                     cell_formula=lambda i, j, r=r, c0=c0: shown_of(r * SIZE + c0 + j),
-                    results=probs[r * SIZE + c0 : r * SIZE + c1, shown_class].reshape(1, -1),
+                    results=shown[r * SIZE + c0 : r * SIZE + c1].reshape(1, -1),
                 )
             )
-    sheet.add(
-        Region(Block(TITLE, GRID_TOP + SIZE + 1, 1), "note", values=[[say("map_points_note")]])
-    )
-    sheet.conditional.append(ConditionalFormat(grid.ref(absolute=False, on=TITLE), "scale"))
-    sheet.widths.update({c: 6 for c in range(GRID_LEFT, GRID_LEFT + SIZE)})
-    sheet.print_area = Block(TITLE, 1, 1, GRID_TOP + SIZE + 1, GRID_LEFT + SIZE - 1)
-    sheet.names["map_grid"] = grid  # the grid is several regions (styles differ), one name
-    return sheet
 
 
 def _title(single_output: str, several: bool, shown: str) -> Region:
@@ -169,8 +193,11 @@ def _title(single_output: str, several: bool, shown: str) -> Region:
     )
 
 
-def _class_choice(sheet: SheetPlan, class_labels: Block, shown: str, count: int) -> None:
-    """Row 3: "class shown", an editable class index 0..count-1 (`map_class`), and its label."""
+def _class_choice(sheet: SheetPlan, outputs: Block, labels: list[str], count: int) -> None:
+    """The class labels over the batch's outputs, and row 3: "class shown", an editable class
+    index 0..count-1 (`map_class`, the last class at first), and its label."""
+    class_labels = text_row(TITLE, outputs.top - 1, outputs.left, output_headers(labels, count))
+    sheet.add(class_labels)
     sheet.add(
         text(TITLE, CLASS_CELL.top, 1, say("map_class"), "step"),
         Region(CLASS_CELL, "choice", values=[[count - 1]], name="map_class"),
@@ -178,9 +205,9 @@ def _class_choice(sheet: SheetPlan, class_labels: Block, shown: str, count: int)
             CLASS_LABEL,
             "layer",
             cell_formula=lambda i, j: F.formula(
-                F.pick(class_labels.row(absolute=True, on=TITLE), CHOICE)
+                F.pick(class_labels.block.row(absolute=True, on=TITLE), CHOICE)
             ),
-            results=[[shown]],
+            results=[[labels[count - 1]]],
         ),
     )
     sheet.validations.append(

@@ -7,20 +7,21 @@ through steps.py, the Network sheet's own steps for a dense chain.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ..errors import UnsupportedModelError
 from ..maps import Conv, GlobalPool, Merge, Pool, Rearrange, SeparableConv, as_map, taps
 from ..model import Activation, BatchNorm, Identity, Layer, Rescaling
-from ..sequences import Bidirectional, Embedding, Recurrent
 from ..templates_text import say
 from . import formulas as F
 from .activation_cells import inline, reads_once
 from .layout import Block, Region
 from .placement import WeightRefs
-from .sequence_steps import sequence_cells
-from .steps import _layer_steps
-from .tensor_grid import Drawn, GridPlacer
+from .sequence_steps import SEQUENCE_CELLS, masked_average
+from .steps import UNIT_FORMULAS, StepState, layer_steps
+from .tensor_grid import Drawn, GridPlacer, NodeState
 
 
 def node_cells(
@@ -36,36 +37,46 @@ def node_cells(
     values and `out` the layer's (its first tensor's), for the example shown (NumPy: the
     cached values). `record` receives a vector layer's pre-activation block by layer name
     (the loss's logits). A layer making several tensors returns one Drawn for each."""
-    x = reads[0]
-    if isinstance(layer, (Embedding, Recurrent, Bidirectional)) or getattr(layer, "masked", False):
-        return sequence_cells(layer, reads, given, out, grids, w)
-    if isinstance(layer, Identity):
-        grids.label("passes its input through unchanged at inference", "note")
-        grids.row += 1
-        return x
-    if isinstance(layer, Rearrange):
-        return _moved(layer.sources(x.shape), [x], out, grids, "each cell copies one input cell")
-    if isinstance(layer, Merge):
-        return _merge(layer, reads, out, grids)
-    if isinstance(layer, Conv):
-        return _conv(layer, x, given[0], out, grids, w)
-    if isinstance(layer, SeparableConv):  # the depthwise step's maps, then the pointwise's
-        first, second = layer.steps()
-        inner = first.forward(np.asarray(given[0], float)[None])[0]
-        mid = _conv(first, x, given[0], inner, grids, w, "depthwise_kernel", "depthwise")
-        return _conv(second, mid, inner, out, grids, w, "pointwise_kernel", "pointwise")
-    if isinstance(layer, Pool):
-        return _pool(layer, x, out, grids)
-    if isinstance(layer, GlobalPool):
-        fn = "MAX" if layer.op == "max" else "AVERAGE"
-        drawn = grids.draw(tuple(out.shape), f"{fn} of each channel")
-        grids.fill(drawn, "map" if len(out.shape) == 3 else "computed", out,
-                   lambda ch, i, j: F.call(fn, x.grids[drawn.index(ch, i, j) % x.shape[-1]].ref(
-                       absolute=False, on=drawn.grids[0].sheet)))  # fmt: skip
-        return drawn
-    if len(x.shape) == 3:
-        return _on_map(layer, x, out, grids, w)
-    return _vector_steps(layer, x, given[0], out, grids, w, {} if record is None else record)
+    state = NodeState(reads, given, out, grids, w, {} if record is None else record)
+    return NODE_CELLS.get(type(layer), _per_position)(layer, state)
+
+
+def _identity(layer: Identity, s: NodeState) -> Drawn:
+    s.grids.label("passes its input through unchanged at inference", "note")
+    s.grids.row += 1
+    return s.x
+
+
+def _rearranged(layer: Rearrange, s: NodeState) -> Drawn:
+    return _moved(
+        layer.sources(s.x.shape), [s.x], s.out, s.grids, "each cell copies one input cell"
+    )
+
+
+def _separable(layer: SeparableConv, s: NodeState) -> Drawn:
+    """The depthwise step's maps, then the pointwise's."""
+    first, second = layer.steps()
+    inner = first.forward(np.asarray(s.given[0], float)[None])[0]
+    mid = _conv(first, s.x, s.given[0], inner, s.grids, s.w, "depthwise_kernel", "depthwise")
+    return _conv(second, mid, inner, s.out, s.grids, s.w, "pointwise_kernel", "pointwise")
+
+
+def _global_pool(layer: GlobalPool, s: NodeState) -> Drawn:
+    if layer.masked:  # its last read is the token ids
+        return masked_average(layer, s)
+    x, out, grids = s.x, s.out, s.grids
+    fn = "MAX" if layer.op == "max" else "AVERAGE"
+    drawn = grids.draw(tuple(out.shape), f"{fn} of each channel")
+    grids.fill(drawn, "map" if len(out.shape) == 3 else "computed", out,
+               lambda ch, i, j: F.call(fn, x.grids[drawn.index(ch, i, j) % x.shape[-1]].ref(
+                   absolute=False, on=drawn.grids[0].sheet)))  # fmt: skip
+    return drawn
+
+
+def _per_position(layer: Layer, s: NodeState) -> Drawn:
+    """The chain's layers (Dense, activations, BatchNorm, ...): cell by cell on a map, else
+    the chain's steps on a vector or on each row of a sequence."""
+    return _on_map(layer, s) if len(s.x.shape) == 3 else _vector_steps(layer, s)
 
 
 def _sub(block: Block, r0: int, c0: int, r1: int, c1: int, on: str, absolute=False) -> str:
@@ -95,7 +106,8 @@ def _moved(sources: np.ndarray, reads: list[Drawn], out, grids: GridPlacer, labe
     return drawn
 
 
-def _merge(layer: Merge, reads: list[Drawn], out, grids: GridPlacer) -> Drawn:
+def _merge(layer: Merge, s: NodeState) -> Drawn:
+    reads, out, grids = s.reads, s.out, s.grids
     if layer.op == "concatenate":
         sources = layer.sources([r.shape for r in reads])
         return _moved(sources, reads, out, grids, "side by side (Concatenate)",
@@ -155,6 +167,10 @@ def _conv(layer: Conv, x: Drawn, given, out, grids: GridPlacer, w: WeightRefs,
     return after
 
 
+def _convolved(layer: Conv, s: NodeState) -> Drawn:
+    return _conv(layer, s.x, s.given[0], s.out, s.grids, s.w)
+
+
 def _window_product(grid: Block, kernel: Block, k_row: int, k_col: int, rows, cols, on: str) -> str:
     """SUMPRODUCT of a window of one input channel and the matching kernel slice (taps next
     to each other), else the products written out (dilated taps)."""
@@ -174,7 +190,8 @@ def _window_product(grid: Block, kernel: Block, k_row: int, k_col: int, rows, co
     return F.expanded_dot(pairs, None)
 
 
-def _pool(layer: Pool, x: Drawn, out: np.ndarray, grids: GridPlacer) -> Drawn:
+def _pool(layer: Pool, s: NodeState) -> Drawn:
+    x, out, grids = s.x, s.out, s.grids
     h, wd, _ = as_map(x.shape)
     (_, top), (_, left) = layer.window((h, wd))
     fn = "MAX" if layer.op == "max" else "AVERAGE"
@@ -194,32 +211,37 @@ def _style(out: np.ndarray) -> str:
     return "map" if out.ndim == 3 else "computed"
 
 
-def _on_map(layer: Layer, x: Drawn, out, grids: GridPlacer, w: WeightRefs) -> Drawn:
+def _on_map(layer: Layer, s: NodeState) -> Drawn:
     """Activation, BatchNormalization and Rescaling on a map: cell by cell, per channel."""
-    on = grids.sheet.title
-    cells = {k: w.setting(layer, k, v) for k, v in layer.settings().items()}
-    if isinstance(layer, Activation) and (act := inline(layer.activation, cells)):
-        drawn = grids.draw(tuple(out.shape), f"{layer.activation.name}, cell by cell")
-        grids.fill(drawn, "map", out, lambda ch, i, j: act(x.grids[ch].cell(i, j, on=on)))
-        return drawn
-    if isinstance(layer, BatchNorm):
-        drawn = grids.draw(
-            tuple(out.shape), "batch norm: (x - mean) / sqrt(var + eps) * gamma + beta"
+    cells = MAP_CELLS.get(type(layer))
+    drawn = cells(layer, s) if cells else None
+    if drawn is None:
+        raise UnsupportedModelError(
+            f"layer {layer.name!r} ({layer.class_name}) on a map {s.x.shape} has no cell "
+            "formulas yet"
         )
-        grids.fill(drawn, "map", out, lambda ch, i, j: F.batch_norm(
-            x.grids[ch].cell(i, j, on=on), w.element(layer, "moving_mean", ch),
-            w.element(layer, "moving_variance", ch), w.setting(layer, "epsilon", layer.epsilon),
-            w.element(layer, "gamma", ch), w.element(layer, "beta", ch)))  # fmt: skip
-        return drawn
-    if isinstance(layer, Rescaling):
-        drawn = grids.draw(tuple(out.shape), "rescale: x * scale + offset")
-        grids.fill(drawn, "map", out, lambda ch, i, j: F.rescale(
-            x.grids[ch].cell(i, j, on=on), w.setting(layer, "scale", layer.scale),
-            w.setting(layer, "offset", layer.offset)))  # fmt: skip
-        return drawn
-    raise UnsupportedModelError(
-        f"layer {layer.name!r} ({layer.class_name}) on a map {x.shape} has no cell formulas yet"
-    )
+    return drawn
+
+
+def _map_activation(layer: Activation, s: NodeState) -> Drawn | None:
+    """None for an activation with no one-cell formula."""
+    cells = {k: s.w.setting(layer, k, v) for k, v in layer.settings().items()}
+    act = inline(layer.activation, cells)
+    if act is None:
+        return None
+    on = s.grids.sheet.title
+    drawn = s.grids.draw(tuple(s.out.shape), f"{layer.activation.name}, cell by cell")
+    s.grids.fill(drawn, "map", s.out, lambda ch, i, j: act(s.x.grids[ch].cell(i, j, on=on)))
+    return drawn
+
+
+def _map_unit(layer: Layer, s: NodeState) -> Drawn:
+    """A layer of steps.UNIT_FORMULAS, channel ch's cells reading its unit ch."""
+    label, body = UNIT_FORMULAS[type(layer)](layer, s.w)
+    on = s.grids.sheet.title
+    drawn = s.grids.draw(tuple(s.out.shape), label)
+    s.grids.fill(drawn, "map", s.out, lambda ch, i, j: body(s.x.grids[ch].cell(i, j, on=on), ch))
+    return drawn
 
 
 class _Band:
@@ -247,20 +269,38 @@ class _Band:
         self.grids.row += 1
 
 
-def _vector_steps(layer: Layer, x: Drawn, given, out, grids: GridPlacer, w: WeightRefs,
-                  record: dict[str, Block]) -> Drawn:  # fmt: skip
+def _vector_steps(layer: Layer, s: NodeState) -> Drawn:
     """Dense, activations, BatchNorm, ... on a vector or on each row of a sequence."""
+    x, out = s.x, s.out
     rows = 1 if len(x.shape) == 1 else x.shape[0]
     block = Block(x.grids[0].sheet, x.grids[0].top, x.grids[0].left, rows, x.shape[-1])
-    band = _Band(grids, rows)
-    band.values[block] = np.asarray(given, np.float64).reshape(rows, -1)
-    last = _layer_steps(layer, block, w, band, "mmult", record)
+    band = _Band(s.grids, rows)
+    band.values[block] = np.asarray(s.given[0], np.float64).reshape(rows, -1)
+    last = layer_steps(layer, StepState(block, s.w, band, "mmult", s.record))
     band.values[last] = np.asarray(out, np.float64).reshape(rows, -1)
     for region in band.regions:
         if region.results is None and region.block in band.values:
             region.results = band.values[region.block]
-    grids.sheet.add(*band.regions)
+    s.grids.sheet.add(*band.regions)
     if len(out.shape) == 1:
         return Drawn(tuple(out.shape), (last,))
     cols = tuple(Block(last.sheet, last.top, last.left + ch, rows, 1) for ch in range(last.cols))
     return Drawn(tuple(out.shape), cols)
+
+
+# Layers on maps cell by cell; the handler gives None where it has no cell formula.
+MAP_CELLS: dict[type, Callable[[Layer, NodeState], Drawn | None]] = {
+    Activation: _map_activation,
+    **{kind: _map_unit for kind in (BatchNorm, Rescaling)},
+}
+# How each layer on tensors is drawn; any other layer: _per_position.
+NODE_CELLS: dict[type, Callable[[Layer, NodeState], Drawn | tuple[Drawn, ...]]] = {
+    **SEQUENCE_CELLS,
+    Identity: _identity,
+    Rearrange: _rearranged,
+    Merge: _merge,
+    Conv: _convolved,
+    SeparableConv: _separable,
+    Pool: _pool,
+    GlobalPool: _global_pool,
+}

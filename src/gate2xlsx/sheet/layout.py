@@ -89,7 +89,7 @@ class Region:
     # NumPy reference when the plan is made: written as the cells' cached values.
     results: Any = None
     # Every row's formula is the first row's moved down (a batch): one shared formula per
-    # column (sheet/shared.py).
+    # column (sheet/shared_formulas.py).
     fill_down: bool = False
 
     def __post_init__(self) -> None:

@@ -48,18 +48,29 @@ def network_plan(
     )
     placer = RowPlacer(NETWORK, top=6)
     placer.values[inputs] = x.reshape(1, -1)
-    labels, n = spec.labels, model.n_outputs
-    heads = output_headers(labels, n)
+    heads = output_headers(spec.labels, model.n_outputs)
     last = chain(model, refs, placer, inputs, mode=spec.mode, output_labels=heads)
     sheet.add(*placer.regions)
-    probs = placer.values[last]
-    index = predicted_indices(probs)
     row = placer.row + 1
+    out, classes = _output_rows(sheet, row, last, placer.values[last], spec, model.n_outputs)
+    _prediction(sheet, row + 3, out, classes, placer.values[last], spec.labels)
+    for col in range(2, max(sheet.extent()[1], 4) + 1):
+        sheet.widths.setdefault(col, VALUE_WIDTH)
+    sheet.charts.append(_chart(sheet, out, row))
+    return sheet
+
+
+def _output_rows(
+    sheet: SheetPlan, row: int, last: Block, probs: np.ndarray, spec: WorkbookSpec, n: int
+) -> tuple[Block, Block]:
+    """From `row` down: the n outputs (`output`, a view of the last step) and the class
+    labels; returns their blocks."""
+    labels = spec.labels
     out = Block(NETWORK, row + 1, 2, 1, n)
     classes = Block(NETWORK, row + 2, 2, 1, len(labels))
     sheet.add(
         text(NETWORK, row, 1, "Output", "layer"),
-        text_row(NETWORK, row, 2, heads),
+        text_row(NETWORK, row, 2, output_headers(labels, n)),
         text(NETWORK, row + 1, 1, f"output (what {spec.returns} returns)", "step"),
         Region(
             out,
@@ -72,10 +83,19 @@ def network_plan(
         text(NETWORK, row + 2, 1, "class labels", "step"),
         Region(classes, "header", values=[labels]),
     )
-    pred = Block(NETWORK, row + 3, 2)
+    return out, classes
+
+
+def _prediction(
+    sheet: SheetPlan, row: int, out: Block, classes: Block, probs: np.ndarray, labels: list[str]
+) -> None:
+    """Row `row`: the predicted class's index, label and confidence."""
+    n = out.cols
+    index = predicted_indices(probs)
+    pred = Block(NETWORK, row, 2)
     confidence = F.row_max(out.ref()) if n > 1 else F.binary_confidence(out.cell())
     sheet.add(
-        text(NETWORK, row + 3, 1, "predicted class: index, label, confidence", "layer"),
+        text(NETWORK, row, 1, "predicted class: index, label, confidence", "layer"),
         Region(
             pred,
             "result",
@@ -84,25 +104,23 @@ def network_plan(
             comment=say("predicted_comment"),
         ),
         Region(
-            Block(NETWORK, row + 3, 3),
+            Block(NETWORK, row, 3),
             "result",
             cell_formula=lambda i, j: F.formula(F.pick(classes.ref(), pred.cell(0, 0))),
             results=[[labels[int(index[0])]]],
         ),
         Region(
-            Block(NETWORK, row + 3, 4),
+            Block(NETWORK, row, 4),
             "percent",
             cell_formula=lambda i, j: F.formula(confidence),
             results=confidences(probs),
         ),
     )
-    for col in range(2, max(sheet.extent()[1], 4) + 1):
-        sheet.widths.setdefault(col, VALUE_WIDTH)
-    # Beside the steps at the top while the sheet is narrow (on the first printed page, never
-    # split across two); below the output for a wide network.
+
+
+def _chart(sheet: SheetPlan, out: Block, row: int) -> Chart:
+    """The output's chart: beside the steps at the top while the sheet is narrow (on the first
+    printed page, never split across two); below the output for a wide network."""
     cols = sheet.extent()[1]
     anchor = F.cell(4, max(cols, 4) + 2) if cols <= CHART_BESIDE_COLS else F.cell(row + 5, 2)
-    sheet.charts.append(
-        Chart(say("network_chart_title"), out, Block(NETWORK, row, 2, 1, n), anchor)
-    )
-    return sheet
+    return Chart(say("network_chart_title"), out, Block(NETWORK, row, 2, 1, out.cols), anchor)

@@ -16,7 +16,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula
 
 from .layout import Region, SheetPlan
-from .shared import FillDown
+from .shared_formulas import FillDown
 from .stream import (
     COMMENT_AUTHOR,
     COMMENT_SIZE,

@@ -21,7 +21,7 @@ from . import formulas as F
 from .activation_cells import inline
 from .layout import Block, ConditionalFormat, Region, text
 from .placement import WeightRefs
-from .tensor_grid import Drawn, GridPlacer, bound
+from .tensor_grid import Drawn, GridPlacer, NodeState, bound
 
 TITLES = {
     "i": "i: input gate", "f": "f: forget gate", "c~": "c~: candidate", "o": "o: output gate",
@@ -33,30 +33,27 @@ STATES = ("c", "h")  # coloured on a scale centred on 0: the memory, step by ste
 MERGE_OPS = {"sum": "add", "mul": "multiply", "ave": "average"}
 
 
-def sequence_cells(layer, reads: list[Drawn], given: list, out, grids: GridPlacer,
-                   w: WeightRefs) -> Drawn | tuple[Drawn, ...]:  # fmt: skip
-    """The layer's cells; a recurrent layer with return_state gives its output and its last
-    states (graph.tensor_names' order)."""
-    x = reads[0]
-    if isinstance(layer, Embedding):
-        return _embedding(layer, x, out, grids, w)
-    ids = reads[-1] if getattr(layer, "masked", False) else None  # masked: its last read
-    if isinstance(layer, GlobalPool):
-        return _masked_average(x, ids, given[-1], out, grids)
-    if isinstance(layer, Recurrent):
-        initial = reads[1:-1] if ids else reads[1:]
-        unrolled = _unrolled(layer, x, given, grids, w, initial=initial, ids=ids)
-        return unrolled.made if layer.return_state else unrolled.output
-    return _bidirectional(layer, x, given, out, grids, w, ids)
-
-
-def _embedding(layer: Embedding, x: Drawn, out, grids: GridPlacer, w: WeightRefs) -> Drawn:
-    table = w.name(layer, "embeddings")
-    drawn = grids.draw(tuple(out.shape), "INDEX(embeddings, token + 1, column)")
-    on = grids.sheet.title
-    grids.fill(drawn, "computed", out,
-               lambda ch, i, j: F.embedding(table, x.ref(i, on), ch + 1))  # fmt: skip
+def _embedding(layer: Embedding, s: NodeState) -> Drawn:
+    table = s.w.name(layer, "embeddings")
+    drawn = s.grids.draw(tuple(s.out.shape), "INDEX(embeddings, token + 1, column)")
+    on = s.grids.sheet.title
+    s.grids.fill(drawn, "computed", s.out,
+                 lambda ch, i, j: F.embedding(table, s.x.ref(i, on), ch + 1))  # fmt: skip
     return drawn
+
+
+def _token_ids(layer, s: NodeState) -> Drawn | None:
+    """A masked layer's last read: the token ids whose zeros are padding steps."""
+    return s.reads[-1] if layer.masked else None
+
+
+def _recurrent(layer: Recurrent, s: NodeState) -> Drawn | tuple[Drawn, ...]:
+    """Its output; with return_state, its output and its last states (graph.tensor_names'
+    order)."""
+    ids = _token_ids(layer, s)
+    initial = s.reads[1:-1] if ids else s.reads[1:]
+    unrolled = _unrolled(layer, s.x, s.given, s.grids, s.w, initial=initial, ids=ids)
+    return unrolled.made if layer.return_state else unrolled.output
 
 
 def seq_row(x: Drawn, i: int, on: str) -> str:
@@ -115,9 +112,9 @@ def _unrolled(layer: Recurrent, x: Drawn, given: list, grids: GridPlacer, w: Wei
                              "note"))  # fmt: skip
     for s, source in enumerate(order):
         grids.sheet.add(text(on, top + s, 1, f"step {s + 1}: input row {source + 1}", "note"))
-    cell = _step_formulas(layer, x, order, blocks, w, on, dict(zip(layer.states, initial)))
+    cell = StepCells(layer, x, order, blocks, w, on, dict(zip(layer.states, initial)))
     if ids is not None:
-        cell = _masked(cell, blocks, ids, order, on, dict(zip(layer.states, initial)))
+        cell = _masked(cell, ids)
     for k, (name, block) in enumerate(blocks.items()):
         results = np.stack([values[name][0] for values in trace])
         body = partial(_formula, cell, name)
@@ -131,32 +128,27 @@ def _unrolled(layer: Recurrent, x: Drawn, given: list, grids: GridPlacer, w: Wei
     return _Unrolled(layer, blocks, steps)
 
 
-def _masked(cell, blocks: dict[str, Block], ids: Drawn, order: list[int], on: str,
-            initial: dict[str, Drawn]):  # fmt: skip
+def _masked(cell: StepCells, ids: Drawn):
     """The step formulas under a mask: m reads the step's token; a padding step keeps the
     states (c, h) of the step before; y, the output, is h or 0."""
 
-    def before(name: str, i: int, j: int) -> str | None:
-        if i == 0:
-            return initial[name].ref(j, on) if name in initial else None
-        return blocks[name].cell(i - 1, j, on=on)
-
     def masked(name: str, i: int, j: int) -> str:
-        m = blocks["m"].cell(i, 0, on=on)
+        m = cell.at("m", i, 0)
         if name == "m":
-            return F.kept(ids.ref(order[i], on))
+            return F.kept(ids.ref(cell.order[i], cell.on))
         if name == "y":
-            return F.masked_state(m, blocks["h"].cell(i, j, on=on), None)
+            return F.masked_state(m, cell.at("h", i, j), None)
         if name in STATES:
-            return F.masked_state(m, cell(name, i, j), before(name, i, j))
+            return F.masked_state(m, cell(name, i, j), cell.before(name, i, j))
         return cell(name, i, j)
 
     return masked
 
 
-def _masked_average(x: Drawn, ids: Drawn, tokens, out, grids: GridPlacer) -> Drawn:
+def masked_average(layer: GlobalPool, s: NodeState) -> Drawn:
     """GlobalAveragePooling1D under a mask: a column of m (1: a real step), then each
     channel's SUMPRODUCT(channel, m) / SUM(m)."""
+    x, ids, tokens, out, grids = s.x, _token_ids(layer, s), s.given[-1], s.out, s.grids
     on, steps = grids.sheet.title, x.shape[0]
     kept = grids.draw((steps, 1), "m: 1 where the token is not 0 (padding is left out)")
     ones = (np.asarray(tokens, float) != 0).astype(float)
@@ -173,73 +165,92 @@ def _formula(cell, name: str, i: int, j: int) -> str:
     return F.formula(cell(name, i, j))
 
 
-def _step_formulas(layer: Recurrent, x: Drawn, order: list[int], blocks: dict[str, Block],
-                   w: WeightRefs, on: str, initial: dict[str, Drawn]):  # fmt: skip
-    """cell(name, step, unit) -> the formula body of that gate or state. The first step's
-    "row above" is the initial state's cells, or nothing (zeros)."""
-    act, gate_act = _activation(layer, "activation"), _activation(layer, "recurrent_activation")
+class StepCells:
+    """cell(name, step, unit) -> the formula body of a recurrent layer's gate or state there,
+    from the gate and state tables below. The first step's "row above" is the initial state's
+    cells, or nothing (zeros)."""
 
-    def at(name: str, i: int, j: int) -> str:
-        return blocks[name].cell(i, j, on=on)
+    def __init__(self, layer: Recurrent, x: Drawn, order: list[int], blocks: dict[str, Block],
+                 w: WeightRefs, on: str, initial: dict[str, Drawn]):  # fmt: skip
+        self.layer, self.x, self.order, self.blocks = layer, x, order, blocks
+        self.w, self.on, self.initial = w, on, initial
+        self.act = _activation(layer, "activation")
+        self.gate_act = _activation(layer, "recurrent_activation")
 
-    def before(name: str, i: int, j: int) -> str | None:
+    def __call__(self, name: str, i: int, j: int) -> str:
+        if name == "h":
+            return STATE_CELLS[self.layer.cell](self, i, j)
+        return GATE_CELLS[name](self, i, j)
+
+    def at(self, name: str, i: int, j: int) -> str:
+        return self.blocks[name].cell(i, j, on=self.on)
+
+    def before(self, name: str, i: int, j: int) -> str | None:
+        """The state's cell in the step before (the initial state's, else None: zeros)."""
         if i == 0:
-            return initial[name].ref(j, on) if name in initial else None
-        return at(name, i - 1, j)
+            return self.initial[name].ref(j, self.on) if name in self.initial else None
+        return self.at(name, i - 1, j)
 
-    def h_row(i: int) -> str | None:
+    def h_row(self, i: int) -> str | None:
         """h of the step before, as one row."""
         if i == 0:
-            return seq_row(initial["h"], 0, on) if "h" in initial else None
-        return blocks["h"].row(i - 1, on=on)
+            return seq_row(self.initial["h"], 0, self.on) if "h" in self.initial else None
+        return self.blocks["h"].row(i - 1, on=self.on)
 
-    def column(weight: str, gate: str, j: int) -> str:
-        return w.block(layer, layer.key(weight, gate)).column(j, absolute=True, on=on)
+    def column(self, weight: str, gate: str, j: int) -> str:
+        return self.w.block(self.layer, self.layer.key(weight, gate)).column(
+            j, absolute=True, on=self.on
+        )
 
-    def pre(gate: str, i: int, j: int, recurrent: bool = True) -> str:
-        terms = [F.mmult(seq_row(x, order[i], on), column("kernel", gate, j))]
-        terms += [b for b in [w.element(layer, layer.key("bias", gate), j)] if b]
-        if recurrent and h_row(i):
-            terms.append(F.mmult(h_row(i), column("recurrent_kernel", gate, j)))
+    def bias(self, weight: str, gate: str, j: int) -> list[str]:
+        """The bias term of unit j, if the layer has that bias."""
+        return [b for b in [self.w.element(self.layer, self.layer.key(weight, gate), j)] if b]
+
+    def pre(self, gate: str, i: int, j: int, recurrent: bool = True) -> str:
+        """The gate's input: MMULT(x_t, W_g column) + b_g (+ MMULT(h_prev, U_g column) + its
+        bias, when recurrent)."""
+        terms = [F.mmult(seq_row(self.x, self.order[i], self.on), self.column("kernel", gate, j))]
+        terms += self.bias("bias", gate, j)
+        if recurrent and self.h_row(i):
+            terms.append(F.mmult(self.h_row(i), self.column("recurrent_kernel", gate, j)))
         if recurrent:
-            terms += [b for b in [w.element(layer, layer.key("recurrent_bias", gate), j)] if b]
+            terms += self.bias("recurrent_bias", gate, j)
         return F.add(*terms)
 
-    def candidate(i: int, j: int) -> str:  # GRU's h~
-        x_part = pre("h", i, j, recurrent=False)
-        if not layer.reset_after:
-            if h_row(i) is None:
-                return act(x_part)
-            rh = F.mmult(blocks["r*h"].row(i, on=on), column("recurrent_kernel", "h", j))
-            return act(F.add(x_part, rh))
-        rec = [F.mmult(h_row(i), column("recurrent_kernel", "h", j))] if h_row(i) else []
-        rec += [b for b in [w.element(layer, "recurrent_bias_h", j)] if b]
-        return act(F.add(x_part, F.product(at("r", i, j), F.add(*rec)))) if rec else act(x_part)
 
-    cells = {
-        "i": lambda i, j: gate_act(pre("i", i, j)),
-        "f": lambda i, j: gate_act(pre("f", i, j)),
-        "c~": lambda i, j: act(pre("c", i, j)),
-        "o": lambda i, j: gate_act(pre("o", i, j)),
-        "c": lambda i, j: F.lstm_cell(
-            at("f", i, j), before("c", i, j), at("i", i, j), at("c~", i, j)
-        ),  # fmt: skip
-        "z": lambda i, j: gate_act(pre("z", i, j)),
-        "r": lambda i, j: gate_act(pre("r", i, j)),
-        "r*h": lambda i, j: F.product(at("r", i, j), before("h", i, j)) if h_row(i) else "0",
-        "h~": candidate,
-    }
+def _gru_candidate(s: StepCells, i: int, j: int) -> str:
+    """GRU's h~: the reset gate applied to h_prev before its kernel, or after (reset_after)."""
+    x_part, h_row = s.pre("h", i, j, recurrent=False), s.h_row(i)
+    if not s.layer.reset_after:
+        if h_row is None:
+            return s.act(x_part)
+        rh = F.mmult(s.blocks["r*h"].row(i, on=s.on), s.column("recurrent_kernel", "h", j))
+        return s.act(F.add(x_part, rh))
+    rec = [F.mmult(h_row, s.column("recurrent_kernel", "h", j))] if h_row else []
+    rec += s.bias("recurrent_bias", "h", j)
+    return s.act(F.add(x_part, F.product(s.at("r", i, j), F.add(*rec)))) if rec else s.act(x_part)
 
-    def cell(name: str, i: int, j: int) -> str:
-        if name != "h":
-            return cells[name](i, j)
-        if layer.cell == "simple":
-            return act(pre("h", i, j))
-        if layer.cell == "lstm":
-            return F.product(at("o", i, j), act(at("c", i, j)))
-        return F.gru_state(at("z", i, j), before("h", i, j), at("h~", i, j))
 
-    return cell
+# Each gate and state but h, by name: (cells, step, unit) -> formula body.
+GATE_CELLS = {
+    "i": lambda s, i, j: s.gate_act(s.pre("i", i, j)),
+    "f": lambda s, i, j: s.gate_act(s.pre("f", i, j)),
+    "c~": lambda s, i, j: s.act(s.pre("c", i, j)),
+    "o": lambda s, i, j: s.gate_act(s.pre("o", i, j)),
+    "c": lambda s, i, j: F.lstm_cell(
+        s.at("f", i, j), s.before("c", i, j), s.at("i", i, j), s.at("c~", i, j)
+    ),
+    "z": lambda s, i, j: s.gate_act(s.pre("z", i, j)),
+    "r": lambda s, i, j: s.gate_act(s.pre("r", i, j)),
+    "r*h": lambda s, i, j: F.product(s.at("r", i, j), s.before("h", i, j)) if s.h_row(i) else "0",
+    "h~": _gru_candidate,
+}
+# h, the output, by the layer's cell kind.
+STATE_CELLS = {
+    "simple": lambda s, i, j: s.act(s.pre("h", i, j)),
+    "lstm": lambda s, i, j: F.product(s.at("o", i, j), s.act(s.at("c", i, j))),
+    "gru": lambda s, i, j: F.gru_state(s.at("z", i, j), s.before("h", i, j), s.at("h~", i, j)),
+}
 
 
 def _activation(layer: Recurrent, attr: str):
@@ -264,9 +275,9 @@ def _side_refs(layer: Bidirectional, side: str, w: WeightRefs) -> WeightRefs:
     return WeightRefs(entries, addressed)
 
 
-def _bidirectional(layer: Bidirectional, x: Drawn, given: list, out, grids: GridPlacer,
-                   w: WeightRefs, ids: Drawn | None) -> Drawn:  # fmt: skip
-    made = [_unrolled(inner, x, given, grids, _side_refs(layer, side, w), f"{side}: ",
+def _bidirectional(layer: Bidirectional, s: NodeState) -> Drawn:
+    x, given, out, grids, ids = s.x, s.given, s.out, s.grids, _token_ids(layer, s)
+    made = [_unrolled(inner, x, given, grids, _side_refs(layer, side, s.w), f"{side}: ",
                       ids=ids).output for side, inner in layer.sides().items()]  # fmt: skip
     ahead, back = made
     on = grids.sheet.title
@@ -294,3 +305,7 @@ def _bidirectional(layer: Bidirectional, x: Drawn, given: list, out, grids: Grid
 
     grids.fill(drawn, "computed", out, cell)
     return drawn
+
+
+# The sequence layers' cells by layer type (graph_steps.NODE_CELLS takes them in).
+SEQUENCE_CELLS = {Embedding: _embedding, Recurrent: _recurrent, Bidirectional: _bidirectional}

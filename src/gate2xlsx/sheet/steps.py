@@ -8,6 +8,9 @@ activation table only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 
 from .. import activations
@@ -70,7 +73,8 @@ def chain(
         first = len(placer.regions)
         placer.heading(layer_title(index, layer, n_in, n_out), units)
         given = placer.values.get(x)
-        x = _layer_steps(layer, x, weights, placer, mode, record if record is not None else {})
+        state = StepState(x, weights, placer, mode, {} if record is None else record)
+        x = layer_steps(layer, state)
         if given is not None:  # the layer's output is the NumPy reference's, by definition
             placer.values[x] = layer.forward(given)
         if outputs is not None:
@@ -84,62 +88,104 @@ def chain(
     return x
 
 
-def _layer_steps(
-    layer: Layer, x: Block, w: WeightRefs, placer: Placer, mode: str, record: dict[str, Block]
-) -> Block:
-    if isinstance(layer, Dense):
-        given = placer.values.get(x)
-        z = _dense(layer, x, w, placer, mode)
-        if given is not None:
-            placer.values[z] = pre_activation(layer, given)
-        record[layer.name] = z
-        return activation_steps(layer.activation.name, layer.activation.kwargs, z, placer)
-    if isinstance(layer, Activation):
-        record[layer.name] = x
-        cells = {k: w.setting(layer, k, v) for k, v in layer.settings().items()}
-        return activation_steps(
-            layer.activation.name, layer.activation.kwargs, x, placer, cells=cells
+@dataclass
+class StepState:
+    """What a layer's steps are placed from: the block they read, the weights' names, where the
+    blocks go, the formula mode, and `record` (each layer's pre-activation block by name)."""
+
+    x: Block
+    weights: WeightRefs
+    placer: Placer
+    mode: str
+    record: dict[str, Block]
+
+
+def layer_steps(layer: Layer, state: StepState) -> Block:
+    """Place the layer's steps after state.x; return the block of its output."""
+    steps = LAYER_STEPS.get(type(layer))
+    if steps is None:
+        raise UnsupportedModelError(
+            f"layer {layer.name!r} ({type(layer).__name__}) has no spreadsheet steps"
         )
-    if isinstance(layer, PReLU):
-        alpha = {"alpha": lambda j: w.element(layer, "alpha", j)}
-        return activation_steps("prelu", {}, x, placer, per_unit=alpha)
-    # One-step layers: chain records the layer's own NumPy output as the step's values.
-    if isinstance(layer, BatchNorm):
-        return _unit_step(
-            placer,
-            "batch norm: (x - mean) / sqrt(var + eps) * gamma + beta",
-            x,
-            lambda xc, j: F.batch_norm(
-                xc,
-                w.element(layer, "moving_mean", j),
-                w.element(layer, "moving_variance", j),
-                w.setting(layer, "epsilon", layer.epsilon),
-                w.element(layer, "gamma", j),
-                w.element(layer, "beta", j),
-            ),
+    return steps(layer, state)
+
+
+def _dense_steps(layer: Dense, s: StepState) -> Block:
+    given = s.placer.values.get(s.x)
+    z = _dense(layer, s.x, s.weights, s.placer, s.mode)
+    if given is not None:
+        s.placer.values[z] = pre_activation(layer, given)
+    s.record[layer.name] = z
+    return activation_steps(layer.activation.name, layer.activation.kwargs, z, s.placer)
+
+
+def _activation_steps(layer: Activation, s: StepState) -> Block:
+    s.record[layer.name] = s.x
+    cells = {k: s.weights.setting(layer, k, v) for k, v in layer.settings().items()}
+    act = layer.activation
+    return activation_steps(act.name, act.kwargs, s.x, s.placer, cells=cells)
+
+
+def _prelu_steps(layer: PReLU, s: StepState) -> Block:
+    alpha = {"alpha": lambda j: s.weights.element(layer, "alpha", j)}
+    return activation_steps("prelu", {}, s.x, s.placer, per_unit=alpha)
+
+
+def _unit_layer_steps(layer: Layer, s: StepState) -> Block:
+    """One step (chain records the layer's own NumPy output as its values)."""
+    label, body = UNIT_FORMULAS[type(layer)](layer, s.weights)
+    return _unit_step(s.placer, label, s.x, body)
+
+
+UnitBody = Callable[[str, int], str]  # (the input's cell, unit or channel) -> formula body
+
+
+def _batch_norm(layer: BatchNorm, w: WeightRefs) -> tuple[str, UnitBody]:
+    def body(xc: str, j: int) -> str:
+        return F.batch_norm(
+            xc,
+            w.element(layer, "moving_mean", j),
+            w.element(layer, "moving_variance", j),
+            w.setting(layer, "epsilon", layer.epsilon),
+            w.element(layer, "gamma", j),
+            w.element(layer, "beta", j),
         )
-    if isinstance(layer, Normalization):
-        label = "denormalize: mean + x * std" if layer.invert else "normalize: (x - mean) / std"
-        return _unit_step(
-            placer,
-            label,
-            x,
-            lambda xc, j: F.normalization(
-                xc, w.element(layer, "mean", j), w.element(layer, "variance", j), layer.invert
-            ),
+
+    return "batch norm: (x - mean) / sqrt(var + eps) * gamma + beta", body
+
+
+def _normalization(layer: Normalization, w: WeightRefs) -> tuple[str, UnitBody]:
+    def body(xc: str, j: int) -> str:
+        mean, variance = w.element(layer, "mean", j), w.element(layer, "variance", j)
+        return F.normalization(xc, mean, variance, layer.invert)
+
+    return ("denormalize: mean + x * std" if layer.invert else "normalize: (x - mean) / std"), body
+
+
+def _rescaling(layer: Rescaling, w: WeightRefs) -> tuple[str, UnitBody]:
+    def body(xc: str, j: int) -> str:
+        scale, offset = (
+            w.setting(layer, "scale", layer.scale),
+            w.setting(layer, "offset", layer.offset),
         )
-    if isinstance(layer, Rescaling):
-        return _unit_step(
-            placer,
-            "rescale: x * scale + offset",
-            x,
-            lambda xc, j: F.rescale(
-                xc, w.setting(layer, "scale", layer.scale), w.setting(layer, "offset", layer.offset)
-            ),
-        )
-    raise UnsupportedModelError(
-        f"layer {layer.name!r} ({type(layer).__name__}) has no spreadsheet steps"
-    )
+        return F.rescale(xc, scale, offset)
+
+    return "rescale: x * scale + offset", body
+
+
+# The layers computed unit by unit from their input's cell alone: (label, body) of each, the
+# same on a vector, a sequence's rows and a map's channels (graph_steps).
+UNIT_FORMULAS: dict[type, Callable[[Layer, WeightRefs], tuple[str, UnitBody]]] = {
+    BatchNorm: _batch_norm,
+    Normalization: _normalization,
+    Rescaling: _rescaling,
+}
+LAYER_STEPS: dict[type, Callable[[Layer, StepState], Block]] = {
+    Dense: _dense_steps,
+    Activation: _activation_steps,
+    PReLU: _prelu_steps,
+    **{kind: _unit_layer_steps for kind in UNIT_FORMULAS},
+}
 
 
 def _cells(placer: Placer, block: Block, body, comment: str | None = None) -> None:

@@ -33,7 +33,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.xml.functions import fromstring, xmlfile
 
-from .shared import SharedChild, SharedFormula
+from .shared_formulas import SharedChild, SharedFormula
 
 try:
     from et_xmlfile.xmlfile import _IncrementalFileWriter

@@ -19,6 +19,7 @@ import numpy as np
 from ..maps import as_map
 from . import formulas as F
 from .layout import Block, Region, SheetPlan, text
+from .placement import WeightRefs
 
 GRIDS_PER_BAND = 8
 MAP_ROW_POINTS = 43.0  # a map's rows this tall make its cells square at VALUE_WIDTH
@@ -87,6 +88,24 @@ class ChannelsFirst(Drawn):
 
     def grid_values(self, value: np.ndarray) -> list[np.ndarray]:
         return list(np.asarray(value, dtype=np.float64).reshape(self.shape))
+
+
+@dataclass
+class NodeState:
+    """What one layer's cells are drawn from: the tensors it reads (`reads`, their values
+    `given`), its output's value `out` (its first tensor's), where it draws, the weights'
+    names, and `record` (a vector layer's pre-activation block by layer name: the logits)."""
+
+    reads: list[Drawn]
+    given: list[np.ndarray]
+    out: np.ndarray
+    grids: GridPlacer
+    w: WeightRefs
+    record: dict[str, Block]
+
+    @property
+    def x(self) -> Drawn:
+        return self.reads[0]
 
 
 class GridPlacer:

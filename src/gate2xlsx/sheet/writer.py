@@ -30,7 +30,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from ..files import atomic_write
 from ..progress import OnProgress
 from ..templates_text import styles
-from . import package
+from . import xlsx_package
 from .layout import SheetPlan, WholeNumberRule, WorkbookPlan
 from .rows import is_plain, sheet_rows
 from .stream import add_streaming_sheet
@@ -44,7 +44,7 @@ def write(plan: WorkbookPlan, path: str | os.PathLike, progress: OnProgress | No
 
     def save(temp: Path) -> None:
         with _exact_numbers():
-            package.save(_build(plan, progress), temp, plan.title)
+            xlsx_package.save(_build(plan, progress), temp, plan.title)
 
     return atomic_write(path, save)
 
@@ -72,7 +72,7 @@ def _exact_numbers() -> Iterator[None]:
 
 def _build(plan: WorkbookPlan, progress: OnProgress | None = None) -> Workbook:
     wb = Workbook(write_only=True)
-    wb.shared_strings = package.SharedStrings()  # the sheets' text goes to one table
+    wb.shared_strings = xlsx_package.SharedStrings()  # the sheets' text goes to one table
     for style in _named_styles().values():
         wb.add_named_style(style)
     total, done = sum(sheet.extent()[0] for sheet in plan.sheets), 0

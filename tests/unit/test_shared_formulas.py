@@ -9,7 +9,7 @@ import pytest
 
 from gate2xlsx.sheet import writer
 from gate2xlsx.sheet.layout import Block, Region, SheetPlan, WorkbookPlan
-from gate2xlsx.sheet.shared import MIN_ROWS, FillDown, SharedChild, SharedFormula
+from gate2xlsx.sheet.shared_formulas import MIN_ROWS, FillDown, SharedChild, SharedFormula
 
 ROWS = MIN_ROWS + 4
 
