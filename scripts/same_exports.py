@@ -140,7 +140,7 @@ def exported(ref: str | None, todo: list, tmp: Path, cache: Path) -> tuple[Path,
         sha = subprocess.run(
             ["git", "-C", str(ROOT), "rev-parse", ref], capture_output=True, text=True, check=True
         ).stdout.strip()
-        names = json.dumps([name for name, _ in todo]).encode()
+        names = json.dumps([str(ROOT), *(name for name, _ in todo)]).encode()  # paths show
         key = cache / f"{sha[:12]}-{hashlib.sha1(names).hexdigest()[:8]}"
         if (key / "results.json").exists():
             return key, json.loads((key / "results.json").read_text())
