@@ -38,35 +38,15 @@ FD_STEP = 1e-5  # h of the central difference beside the first gradient
 
 
 def loss_kind(model: Model, loss: str) -> LossRule:
-    """The loss as tf.keras 2.15's `fit` computes it (gate2xlsx.fit.loss_and_grad)."""
-    act = fit._output_act(model).name
-    logits = act in fit.LOGIT_OUTPUTS and loss != "mse"
-    if loss == "mse":
-        return LossRule(loss, "mse", "mean squared error: mean of (p - y)^2")
-    if loss == "binary_crossentropy":
-        if logits:
-            return LossRule(
-                loss,
-                "bce_logits",
-                f"binary cross-entropy from the logits z (tf.keras "
-                f"reads the {act}'s input); its gradient is sigmoid(z) - y",
-            )
-        return LossRule(
-            loss,
-            "bce_clip_eps",
-            "binary cross-entropy of p clipped to [1e-7, 1-1e-7], 1e-7 added inside LN",
+    """The loss as tf.keras 2.15's `fit` computes it (gate2xlsx.fit.loss_form)."""
+    act = fit.output_activation(model).name
+    rule = LossRule(loss, fit.loss_form(model, loss), act)
+    if not rule.trainable:
+        raise UnsupportedModelError(
+            "the Training sheet computes categorical cross-entropy from a softmax or sigmoid "
+            f"output's logits, as tf.keras does; this model's output activation is {act}"
         )
-    if logits:
-        return LossRule(
-            loss,
-            "cce_logits",
-            f"categorical cross-entropy from the logits z "
-            f"(tf.keras reads the {act}'s input); its gradient is softmax(z) - y",
-        )
-    raise UnsupportedModelError(
-        "the Training sheet computes categorical cross-entropy from a softmax or sigmoid "
-        f"output's logits, as tf.keras does; this model's output activation is {act}"
-    )
+    return rule
 
 
 def check_trainable(model: Model, spec: WorkbookSpec) -> None:
@@ -151,7 +131,7 @@ class _Planner(BandPlanner):
         )
         self.sheet.validations.append(WholeNumberRule(switch, 0, 1, say("use_trained_note")))
         lines = [
-            f"optimizer: {s.optimizer}; loss: {self.rule.loss} ({self.rule.description})",
+            f"optimizer: {s.optimizer}; loss: {self.rule.loss} ({self.rule.gradient_description})",
             f"{s.epochs} epochs of {self.steps_per_epoch} steps: batches of {s.batch_size} "
             f"rows in order (shuffle=False), {len(self.x)} rows",
         ]

@@ -12,7 +12,6 @@ from .. import activations, fit
 from ..model import Dense
 from . import formulas as F
 from . import training_formulas as T
-from .keras_eval import LossRule
 from .layout import Block, Region
 
 if TYPE_CHECKING:  # the band's blocks (training_band imports this module)
@@ -51,7 +50,8 @@ class BackwardSteps:
         x, y, p, z = batch
         layers, k = self.work.layers, p.cols
         placer.heading("Backpropagation", [])
-        kind, scale = self.rule.kind, p.rows * (1 if kind_is_categorical(self.rule) else k)
+        rule = self.rule
+        scale = rule.scale(p.rows, k)
         label = "dL/dz (the loss's gradient at the logits)" if found.at_logits else "dL/dp"
         g = placer.step(label, k)
         at = found.local[-1] if found.at_logits else found.upstream[-1]
@@ -62,11 +62,12 @@ class BackwardSteps:
                 results=at,
                 fill_down=True,
                 cell_formula=lambda i, j: F.formula(
-                    T.loss_gradient(
-                        kind,
-                        p.cell(i, j, on=TITLE),
-                        z.cell(i, j, on=TITLE),
-                        y.cell(i, j, on=TITLE),
+                    rule.gradient_formula(
+                        {
+                            "p": p.cell(i, j, on=TITLE),
+                            "z": z.cell(i, j, on=TITLE),
+                            "y": y.cell(i, j, on=TITLE),
+                        },
                         {"z": z.row(i, on=TITLE), "y": y.row(i, on=TITLE)},
                         scale,
                     )
@@ -198,10 +199,6 @@ class BackwardSteps:
                     ),
                 )
             )
-
-
-def kind_is_categorical(rule: LossRule) -> bool:
-    return rule.kind.startswith("cce")
 
 
 def _state_formula(optimizer: str, name: str, before: Block | None, g: Block,

@@ -6,30 +6,7 @@ elementwise choices in SUMPRODUCT are 0/1 masks, never IF inside an array.
 
 from __future__ import annotations
 
-from ..activations import SIGMOID
 from .formulas import call, number
-
-CLIP_LOW, CLIP_HIGH = 1e-7, 1 - 1e-7  # tf.keras 2.15's clip of probabilities (fit.EPSILON)
-
-
-def loss_gradient(kind: str, p: str, z: str, y: str, rows: dict[str, str], scale: int) -> str:
-    """dLoss/d(cell) of one output cell, for the batch's mean loss: w.r.t. the logit z for
-    the *_logits kinds, else w.r.t. the probability p. rows: the example's whole "z" and "y"
-    rows; scale: what the batch mean divides by (rows x outputs, or rows for categorical)."""
-    if kind == "bce_logits":  # d/dz of max(z,0) - z*y + ln(1+e^-|z|) = sigmoid(z) - y
-        return f"({SIGMOID.format(x=z)}-{y})/{scale}"
-    if kind == "cce_logits":  # d/dz of sum(y)*logsumexp(z) - y.z = softmax(z)*sum(y) - y
-        zr, yr = rows["z"], rows["y"]
-        softmax = f"EXP({z}-MAX({zr}))/SUMPRODUCT(EXP({zr}-MAX({zr})))"
-        return f"({softmax}*SUM({yr})-{y})/{scale}"
-    if kind == "mse":
-        return f"2*({p}-{y})/{scale}"
-    if kind == "bce_clip_eps":  # zero where the clip holds p at a bound
-        lo, hi = number(CLIP_LOW), number(CLIP_HIGH)
-        c = f"MIN(MAX({p},{lo}),{hi})"
-        inside = f"({p}>={lo})*({p}<={hi})"
-        return f"-({y}/({c}+{lo})-(1-{y})/(1-{c}+{lo}))*{inside}/{scale}"
-    raise ValueError(f"no gradient formula for loss kind {kind!r}")
 
 
 def column_sum(column: str) -> str:
