@@ -94,6 +94,12 @@ class Keras:
 TF_KERAS_FIT = Keras(
     {"binary_crossentropy": LOGIT_OUTPUTS, "categorical_crossentropy": LOGIT_OUTPUTS}, True
 )
+# The logits `evaluate` reads on the TensorFlow backend from tf.keras 2.4 on (measured: see
+# sheet/keras_eval.py), by loss.
+TF_EVALUATE_LOGITS = {
+    "binary_crossentropy": ("sigmoid", "softmax"),
+    "categorical_crossentropy": ("softmax",),
+}
 
 
 # --- NumPy side -------------------------------------------------------------------------------

@@ -36,11 +36,7 @@ def keras_of(model: Model) -> losses.Keras:
     backend from tf.keras 2.4 on, and 1e-7 inside LN before Keras 3."""
     backend = (model.source.backend or "tensorflow").lower()
     tensorflow_logits = backend == "tensorflow" and _version(model) >= (2, 4)
-    logits_of = (
-        {"binary_crossentropy": ("sigmoid", "softmax"), "categorical_crossentropy": ("softmax",)}
-        if tensorflow_logits
-        else {}
-    )
+    logits_of = losses.TF_EVALUATE_LOGITS if tensorflow_logits else {}
     return losses.Keras(logits_of, _version(model) < (3, 0) and bool(model.source.keras_version))
 
 
