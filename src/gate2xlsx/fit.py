@@ -25,11 +25,8 @@ import numpy as np
 
 from . import activations
 from .errors import Gate2XlsxError, UnsupportedModelError
+from .ir import losses, optimizers
 from .model import Act, Activation, Dense, Layer, Model, Param
-
-EPSILON = 1e-7
-OPTIMIZERS = ("sgd", "adam", "rmsprop")
-LOGIT_OUTPUTS = ("softmax", "sigmoid")
 
 
 class TrainingDiverged(Gate2XlsxError):
@@ -41,7 +38,7 @@ class Settings:
     """The `compile` + `fit` arguments that decide the result."""
 
     loss: str | None = "binary_crossentropy"  # None: app/train picks it by the class count
-    optimizer: str = "sgd"
+    optimizer: str = optimizers.DEFAULT
     lr: float = 0.2
     momentum: float = 0.0
     nesterov: bool = False
@@ -51,7 +48,7 @@ class Settings:
     seed: int | None = None
     beta_1: float = 0.9
     beta_2: float = 0.999
-    epsilon: float = EPSILON  # Adam's and RMSprop's
+    epsilon: float = 1e-7  # Adam's and RMSprop's
     rho: float = 0.9  # RMSprop's
 
 
@@ -121,42 +118,27 @@ def check_trainable(model: Model) -> None:
             )
 
 
-# --- loss ---------------------------------------------------------------------------------------
+# --- loss: the loss table's forms, as tf.keras 2.15's fit computes them ------------------------
 
 
-def _output_act(model: Model) -> Act:
+def output_activation(model: Model) -> Act:
+    """The activation of the model's last layer (a Dense or an Activation)."""
     return model.layers[-1].activation  # type: ignore[attr-defined]
 
 
+def loss_form(model: Model, loss: str) -> losses.Form:
+    """The form of `loss` tf.keras 2.15's fit computes for this model's output."""
+    return losses.choose(loss, output_activation(model).name, losses.TF_KERAS_FIT)
+
+
 def loss_and_grad(
-    loss: str, output_act: Act, z: np.ndarray, p: np.ndarray, y: np.ndarray
+    loss: str, form: losses.Form, z: np.ndarray, p: np.ndarray, y: np.ndarray
 ) -> tuple[float, np.ndarray, bool]:
     """Batch loss, its gradient, and whether that gradient is w.r.t. the logits z (True) or
-    the output p (False), as tf.keras 2.15 computes them."""
-    n, k = p.shape
-    logits = output_act.name in LOGIT_OUTPUTS and loss != "mse"
-    if loss == "mse":
-        return float(np.mean((p - y) ** 2)), 2 * (p - y) / (n * k), False
-    if loss == "binary_crossentropy":
-        if logits:  # tf.nn.sigmoid_cross_entropy_with_logits, then mean over the last axis
-            rows = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
-            return float(rows.mean()), (1 / (1 + np.exp(-z)) - y) / (n * k), True
-        pc = np.clip(p, EPSILON, 1 - EPSILON)
-        rows = -(y * np.log(pc + EPSILON) + (1 - y) * np.log(1 - pc + EPSILON))
-        inside = (p >= EPSILON) & (p <= 1 - EPSILON)
-        grad = -(y / (pc + EPSILON) - (1 - y) / (1 - pc + EPSILON)) * inside / (n * k)
-        return float(rows.mean()), grad, False
-    if logits:  # tf.nn.softmax_cross_entropy_with_logits over the last axis
-        shifted = z - z.max(axis=-1, keepdims=True)
-        log_sm = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-        grad = (np.exp(log_sm) * y.sum(axis=-1, keepdims=True) - y) / n
-        return float(-(y * log_sm).sum(axis=-1).mean()), grad, True
-    total = p.sum(axis=-1, keepdims=True)
-    q = p / total
-    qc = np.clip(q, EPSILON, 1 - EPSILON)
-    dq = -y / qc * ((q >= EPSILON) & (q <= 1 - EPSILON)) / n
-    grad = (dq - (dq * q).sum(axis=-1, keepdims=True)) / total
-    return float(-(y * np.log(qc)).sum(axis=-1).mean()), grad, False
+    the output p (False)."""
+    assert form.gradient is not None  # every form tf.keras's fit takes has one
+    scale = losses.get(loss).scale(*p.shape)
+    return float(form.rows(p, z, y).mean()), form.gradient(p, z, y, scale), form.logits
 
 
 # --- one step -----------------------------------------------------------------------------------
@@ -189,7 +171,8 @@ def backprop(model: Model, loss: str, x: np.ndarray, y: np.ndarray) -> Backprop:
         )
         pres.append(pre)
         outs.append(layer.activation(pre))  # type: ignore[attr-defined]
-    value, g, at_logits = loss_and_grad(loss, _output_act(model), pres[-1], outs[-1], y)
+    form = loss_form(model, loss)
+    value, g, at_logits = loss_and_grad(loss, form, pres[-1], outs[-1], y)
     count = len(model.layers)
     upstream: list[np.ndarray | None] = [None] * count
     local: list[np.ndarray] = [g] * count
@@ -223,10 +206,11 @@ def params(model: Model) -> list[Param]:
 
 
 class Optimizer:
-    """tf.keras 2.15's SGD / Adam / RMSprop `update_step` on a list of arrays."""
+    """An optimizer's `update_step` (the optimizer table's) on a list of arrays, step by step."""
 
     def __init__(self, settings: Settings, shapes: list[tuple[int, ...]], dtype: type = np.float64):
         self.s, self.dtype = settings, dtype
+        self.entry = optimizers.get(settings.optimizer)
         self.m = [np.zeros(shape, dtype=dtype) for shape in shapes]
         self.v = [np.zeros(shape, dtype=dtype) for shape in shapes]
         self.iterations = 0
@@ -234,23 +218,10 @@ class Optimizer:
     def apply(self, variables: list[np.ndarray], grads: list[np.ndarray]) -> None:
         """Update in `dtype`: float32 rounds as Keras's variables do, float64 as the Training
         sheet computes."""
-        s, f32 = self.s, self.dtype
-        t = f32(self.iterations + 1)
-        lr, b1, b2 = f32(s.lr), f32(s.beta_1), f32(s.beta_2)
-        alpha = lr * np.sqrt(f32(1) - b2**t) / (f32(1) - b1**t)
+        h = optimizers.hyper(self.s, self.iterations + 1, self.dtype)
         for var, grad, m, v in zip(variables, grads, self.m, self.v):
-            w, g = var.astype(f32), grad.astype(f32)
-            if s.optimizer == "adam":
-                m += (g - m) * (f32(1) - b1)
-                v += (g * g - v) * (f32(1) - b2)
-                w -= (m * alpha) / (np.sqrt(v) + f32(s.epsilon))
-            elif s.optimizer == "rmsprop":  # momentum 0: m is the step itself, to the bit
-                v[...] = f32(s.rho) * v + (f32(1) - f32(s.rho)) * (g * g)
-                m[...] = f32(s.momentum) * m + lr * g / np.sqrt(v + f32(s.epsilon))
-                w -= m
-            else:  # momentum 0 gives plain SGD's w - g * lr to the bit, and m shows the step
-                m[...] = -g * lr + m * f32(s.momentum)
-                w += (-g * lr + m * f32(s.momentum)) if s.nesterov else m
+            w, g = var.astype(self.dtype), grad.astype(self.dtype)
+            self.entry.update(h, w, g, m, v)
             var[...] = w
         self.iterations += 1
 

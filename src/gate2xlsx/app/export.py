@@ -15,10 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import gates, losses, tables
+from .. import gates, tables
 from ..errors import InputError, UnsupportedModelError
 from ..files import check_workbook_target
-from ..fit import OPTIMIZERS, Settings, glorot_uniform
+from ..fit import Settings, glorot_uniform
+from ..ir import losses, optimizers
 from ..model import Dense, Model, chain_graph, returned_by
 from ..progress import OnProgress
 from ..sequences import starting_row, token_inputs
@@ -125,9 +126,9 @@ def training_spec(
             raise InputError(f"{flags} set up the Training sheet, which --epochs N asks for")
         return None
     stored = model.optimizer or {}
-    name = str(given.get("optimizer") or stored.get("name") or "sgd").lower()
-    if name not in OPTIMIZERS:
-        raise InputError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, not {name!r}")
+    name = str(given.get("optimizer") or stored.get("name") or optimizers.DEFAULT).lower()
+    if name not in optimizers.TABLE:
+        raise InputError(f"--optimizer must be one of {', '.join(optimizers.NAMES)}, not {name!r}")
     same = stored.get("name") == name  # the file's settings apply to its own optimizer only
     base = Settings()
 

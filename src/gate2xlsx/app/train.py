@@ -10,12 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import gates, losses, tables
+from .. import gates, tables
 from ..errors import InputError, OutputError
 from ..files import check_target
 from ..fit import (
-    LOGIT_OUTPUTS,
-    OPTIMIZERS,
     TRAINABLE_ACTIVATIONS,
     Settings,
     accuracy,
@@ -23,6 +21,7 @@ from ..fit import (
     fit,
     new_network,
 )
+from ..ir import losses, optimizers
 from ..model import Dataset, Model
 from ..writers import SUFFIXES
 
@@ -222,10 +221,10 @@ def _check_settings(
     problems = []
     if s.loss not in losses.LOSSES:
         problems.append(f"loss {s.loss!r} is not one of {', '.join(losses.LOSSES)}")
-    if s.optimizer not in OPTIMIZERS:
-        problems.append(f"optimizer {s.optimizer!r} is not one of {', '.join(OPTIMIZERS)}")
-    if output not in LOGIT_OUTPUTS:
-        problems.append(f"output {output!r} is not one of {', '.join(LOGIT_OUTPUTS)}")
+    if s.optimizer not in optimizers.TABLE:
+        problems.append(f"optimizer {s.optimizer!r} is not one of {', '.join(optimizers.NAMES)}")
+    if output not in losses.LOGIT_OUTPUTS:
+        problems.append(f"output {output!r} is not one of {', '.join(losses.LOGIT_OUTPUTS)}")
     if activation not in TRAINABLE_ACTIVATIONS:
         problems.append(
             f"activation {activation!r} is not one of {', '.join(TRAINABLE_ACTIVATIONS)}"

@@ -266,53 +266,7 @@ def reference(ref: str) -> str:
     return ref
 
 
-# --- evaluation: predictions, Keras's losses and accuracy, the self-check -------------------
-# A row's loss reads whole ranges elementwise. SUMPRODUCT evaluates its argument as an array
-# in every engine without an array formula (array formulas break LibreOffice's live updates
-# once a workbook carries cached values: README), but not IF or ABS inside it (Excel, IronCalc),
-# so the elementwise choices are spelled with 0/1 masks: (v>0)*v is max(v,0) exactly.
-
-
-def clip(values: str, low: float, high: float) -> str:
-    """Elementwise clip of a range to [low, high], exact: one term of three is non-zero."""
-    lo, hi = number(low), number(high)
-    v = values
-    return f"(({v})<{lo})*{lo}+(({v})>{hi})*{hi}+(({v})>={lo})*(({v})<={hi})*({v})"
-
-
-def _positive_part(z: str) -> str:
-    return f"({z}>0)*{z}"
-
-
-def _minus_abs(z: str) -> str:
-    return f"({z}<0)*{z}-({z}>=0)*{z}"
-
-
-def bce_from_logits(z: str, y: str, n: int) -> str:
-    """Mean sigmoid cross-entropy of logits z against targets y (TensorFlow's stable form)."""
-    terms = f"{_positive_part(z)}-{z}*{y}+LN(1+EXP({_minus_abs(z)}))"
-    return f"SUMPRODUCT({terms})/{n}"
-
-
-def bce_clipped(p: str, y: str, n: int, low: float, high: float, eps: float = 0.0) -> str:
-    """Mean binary cross-entropy of clipped probabilities, optionally with +eps inside LN."""
-    c = clip(p, low, high)
-    e = f"+{number(eps)}" if eps else ""
-    return f"-SUMPRODUCT({y}*LN({c}{e})+(1-{y})*LN(1-({c}){e}))/{n}"
-
-
-def cce_from_logits(z: str, y: str) -> str:
-    """Softmax cross-entropy of logits z: sum(y) * logsumexp(z) - y . z."""
-    return f"SUM({y})*(MAX({z})+LN(SUMPRODUCT(EXP({z}-MAX({z})))))-SUMPRODUCT({y},{z})"
-
-
-def cce_clipped(p: str, y: str, low: float, high: float) -> str:
-    """Categorical cross-entropy of probabilities renormalised to sum 1, then clipped."""
-    return f"-SUMPRODUCT({y}*LN({clip(f'{p}/SUM({p})', low, high)}))"
-
-
-def mse(p: str, y: str, n: int) -> str:
-    return f"{call('SUMXMY2', p, y)}/{n}"
+# --- evaluation: predictions, accuracy, the self-check (a loss's formulas: ir/losses.py) ------
 
 
 def average(values: str) -> str:

@@ -1,35 +1,11 @@
-"""The Training sheet's formula text: the loss's gradient, the weights' gradients and the
-optimizers' updates, as tf.keras 2.15 computes them (gate2xlsx.fit is the NumPy twin of every
-function here). Like `formulas`, only functions Excel 2010+ and LibreOffice share; the
-elementwise choices in SUMPRODUCT are 0/1 masks, never IF inside an array.
+"""The Training sheet's formula text besides the loss and optimizer tables' templates: the
+weights' gradients, the gradient check and the epoch's sums. Like `formulas`, only functions
+Excel 2010+ and LibreOffice share.
 """
 
 from __future__ import annotations
 
-from ..activations import SIGMOID
 from .formulas import call, number
-
-CLIP_LOW, CLIP_HIGH = 1e-7, 1 - 1e-7  # tf.keras 2.15's clip of probabilities (fit.EPSILON)
-
-
-def loss_gradient(kind: str, p: str, z: str, y: str, rows: dict[str, str], scale: int) -> str:
-    """dLoss/d(cell) of one output cell, for the batch's mean loss: w.r.t. the logit z for
-    the *_logits kinds, else w.r.t. the probability p. rows: the example's whole "z" and "y"
-    rows; scale: what the batch mean divides by (rows x outputs, or rows for categorical)."""
-    if kind == "bce_logits":  # d/dz of max(z,0) - z*y + ln(1+e^-|z|) = sigmoid(z) - y
-        return f"({SIGMOID.format(x=z)}-{y})/{scale}"
-    if kind == "cce_logits":  # d/dz of sum(y)*logsumexp(z) - y.z = softmax(z)*sum(y) - y
-        zr, yr = rows["z"], rows["y"]
-        softmax = f"EXP({z}-MAX({zr}))/SUMPRODUCT(EXP({zr}-MAX({zr})))"
-        return f"({softmax}*SUM({yr})-{y})/{scale}"
-    if kind == "mse":
-        return f"2*({p}-{y})/{scale}"
-    if kind == "bce_clip_eps":  # zero where the clip holds p at a bound
-        lo, hi = number(CLIP_LOW), number(CLIP_HIGH)
-        c = f"MIN(MAX({p},{lo}),{hi})"
-        inside = f"({p}>={lo})*({p}<={hi})"
-        return f"-({y}/({c}+{lo})-(1-{y})/(1-{c}+{lo}))*{inside}/{scale}"
-    raise ValueError(f"no gradient formula for loss kind {kind!r}")
 
 
 def column_sum(column: str) -> str:
@@ -39,51 +15,6 @@ def column_sum(column: str) -> str:
 def products(left: str, right: str) -> str:
     """Sum of elementwise products of two ranges of one shape."""
     return call("SUMPRODUCT", left, right)
-
-
-# --- optimizers (keras/src/optimizers/{sgd,adam,rmsprop}.py, tf.keras 2.15) -----------------
-
-
-def sgd_velocity(m: str, g: str, lr: str, momentum: str) -> str:
-    """m <- -g * lr + m * momentum (with momentum 0 the step is plain SGD's, to the bit)."""
-    return f"-{g}*{lr}+{m}*{momentum}"
-
-
-def sgd_step(w: str, g: str, m_new: str, lr: str, momentum: str, nesterov: bool) -> str:
-    """The weight after one SGD step: w + m, or with Nesterov w + (-g * lr + m * momentum)."""
-    if nesterov:
-        return f"{w}+(-{g}*{lr}+{m_new}*{momentum})"
-    return f"{w}+{m_new}"
-
-
-def adam_m(m: str, g: str, beta_1: str) -> str:
-    return f"{m}+({g}-{m})*(1-{beta_1})"
-
-
-def adam_v(v: str, g: str, beta_2: str) -> str:
-    return f"{v}+({g}*{g}-{v})*(1-{beta_2})"
-
-
-def adam_alpha(lr: str, beta_1: str, beta_2: str, t: str) -> str:
-    """The step size of Adam's step t (1-based), bias correction included."""
-    return f"{lr}*SQRT(1-{beta_2}^{t})/(1-{beta_1}^{t})"
-
-
-def adam_step(w: str, m_new: str, v_new: str, alpha: str, epsilon: str) -> str:
-    return f"{w}-({m_new}*{alpha})/(SQRT({v_new})+{epsilon})"
-
-
-def rmsprop_v(v: str, g: str, rho: str) -> str:
-    return f"{rho}*{v}+(1-{rho})*({g}*{g})"
-
-
-def rmsprop_velocity(m: str, g: str, v_new: str, lr: str, momentum: str, epsilon: str) -> str:
-    """The step: momentum * m + lr * g / SQRT(v + epsilon) (with momentum 0, the step alone)."""
-    return f"{momentum}*{m}+{lr}*{g}/SQRT({v_new}+{epsilon})"
-
-
-def rmsprop_step(w: str, m_new: str) -> str:
-    return f"{w}-{m_new}"
 
 
 def central_difference(plus: str, minus: str, h: str) -> str:
