@@ -33,7 +33,7 @@ _API = {
     "export_workbook": ("app.export", "export_workbook"),
     "predict": ("app.predict", "predict"),
     "verify": ("app.verify", "verify"),
-    "describe": ("app.inspect", "describe"),
+    "describe": ("app.inspection", "describe"),
     "train": ("app.train", "train"),
 }
 
@@ -55,7 +55,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from .app.export import export, export_workbook, write_workbook
-    from .app.inspect import describe
+    from .app.inspection import describe
     from .app.predict import predict
     from .app.train import train
     from .app.verify import verify

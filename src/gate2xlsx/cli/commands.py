@@ -198,7 +198,7 @@ def inspect_command(
 def inspect(options: SimpleNamespace) -> None:
     import json
 
-    from ..app.inspect import describe, render
+    from ..app.inspection import describe, render
     from ..readers import load
 
     model = load(options.model, architecture=options.architecture, activations=options.activations)
