@@ -48,7 +48,7 @@ def run_export(
     target = Path(path) if path is not None else Path.cwd() / (Path(thing).stem + ".xlsx")
     check_workbook_target(target, thing)  # before the read: a wrong name costs nothing
     reading = start_load(thing, architecture=options.architecture, activations=options.activations)
-    from . import export  # noqa: F401  the planner's and writer's imports overlap the child's read
+    from . import export  # noqa: F401 (now: the planner and writer import while the child reads)
 
     return _write(reading.result(), target, options, progress)
 
