@@ -99,9 +99,10 @@ def render(
 def _plan(model, gate, training=None, input_values=None):
     """The same plan export_workbook writes, built again so sheets can be hidden one by one."""
     from gate2xlsx.app.export import decide
+    from gate2xlsx.app.options import ExportOptions
     from gate2xlsx.sheet.plan import plan_workbook
 
-    spec = decide(model, gate=gate, training=training, input_values=input_values)[0]
+    spec = decide(model, ExportOptions(gate=gate, training=training, input_values=input_values))[0]
     return plan_workbook(model, spec)
 
 
@@ -125,9 +126,10 @@ def main() -> None:
     for path in render(Path(args.model), args.gate, Path(args.out)):
         print(path)
     from gate2xlsx.app.export import training_spec
+    from gate2xlsx.app.options import TrainingOptions
 
     model = gate2xlsx.load(args.model)  # the Training sheet: 100 epochs in batches of 2
-    spec = training_spec(model, 100, batch_size=2)
+    spec = training_spec(model, TrainingOptions(100, batch_size=2))
     for path in render(Path(args.model), args.gate, Path(args.out), training=spec,
                        only={"Training"}):  # fmt: skip
         print(path)

@@ -25,7 +25,7 @@ from .version import __version__
 _API = {
     "Gate2XlsxError": ("errors", "Gate2XlsxError"),
     "Model": ("model", "Model"),
-    "export": ("app.export", "export"),
+    "export": ("app.run_export", "export"),
     "load": ("readers", "load"),
     "save": ("writers", "save"),
     "read_workbook": ("readers.xlsx", "read_workbook"),
@@ -33,7 +33,7 @@ _API = {
     "export_workbook": ("app.export", "export_workbook"),
     "predict": ("app.predict", "predict"),
     "verify": ("app.verify", "verify"),
-    "describe": ("app.inspect", "describe"),
+    "describe": ("app.inspection", "describe"),
     "train": ("app.train", "train"),
 }
 
@@ -54,9 +54,10 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .app.export import export, export_workbook, write_workbook
-    from .app.inspect import describe
+    from .app.export import export_workbook, write_workbook
+    from .app.inspection import describe
     from .app.predict import predict
+    from .app.run_export import export
     from .app.train import train
     from .app.verify import verify
     from .errors import Gate2XlsxError

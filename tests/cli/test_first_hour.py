@@ -16,7 +16,7 @@ import h5py
 import numpy as np
 import openpyxl
 import pytest
-from conftest import SAMPLES, _in_ci
+from conftest import FIXTURES, SAMPLES, _in_ci
 
 import gate2xlsx
 from gate2xlsx.readers.xlsx import named_values
@@ -101,6 +101,20 @@ def test_verify_on_a_model_file_says_what_it_needs():
         "this is a Keras HDF5 model file; verify checks a workbook made by gate2xlsx" in done.stderr
     )
     assert "Hint: gate2xlsx or.hdf -o or.xlsx first" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "name, words",
+    [
+        ("onnx/leaky_regression.onnx", "an ONNX model file"),
+        ("onnx/three_classes.skops", "a scikit-learn .skops file"),
+    ],
+)
+def test_verify_names_every_model_kind_the_readers_know(name, words):
+    """verify, the readers and the writers share one table of file kinds (formats/file_kinds)."""
+    done = gate2xlsx_cli("verify", str(FIXTURES / name))
+    assert done.returncode == 2
+    assert f"this is {words}; verify checks a workbook made by gate2xlsx" in done.stderr
 
 
 def _weights_only(tmp_path):
@@ -266,15 +280,18 @@ def test_export_takes_data_of_one_class(tmp_path):
 
 def test_one_class_labels_find_their_class_by_name_or_index(tmp_path):
     from gate2xlsx.app.export import decide
+    from gate2xlsx.app.options import ExportOptions
 
     model = gate2xlsx.load(SAMPLES / "or.hdf")
     by_index = _table(tmp_path, [(0, 0, 0), (1, 1, 0)], name="index.csv")
-    spec, _, _ = decide(model, data=by_index)
+    spec, _, _ = decide(model, ExportOptions(data=by_index))
     assert spec.rows.y.tolist() == [[1, 0], [1, 0]]  # label 0 is the first class
     named = _table(tmp_path, [(0, 0, "off")], name="named.csv")
-    assert decide(model, data=named, labels=["off", "on"])[0].rows.y.tolist() == [[1, 0]]
+    assert decide(model, ExportOptions(data=named, labels=["off", "on"]))[0].rows.y.tolist() == [
+        [1, 0]
+    ]
     with pytest.raises(gate2xlsx.Gate2XlsxError, match="label 'maybe' is none of the model's 2"):
-        decide(model, data=_table(tmp_path, [(0, 0, "maybe")], name="odd.csv"))
+        decide(model, ExportOptions(data=_table(tmp_path, [(0, 0, "maybe")], name="odd.csv")))
 
 
 def gate2xlsx_settings(**kw):

@@ -24,7 +24,7 @@ from test_onnx_fixtures import ONNX
 from test_tensor_fixtures import FLAVOURS, entries
 
 import gate2xlsx
-from gate2xlsx.app.export import training_spec
+from gate2xlsx.app.options import TrainingOptions
 
 ALLOWLIST = json.loads((Path(__file__).parents[1] / "openxml_allowlist.json").read_text())
 SAMPLE_MODELS = {"or": "or.hdf", "and": "and.hdf", "xor": "xor.h5"}
@@ -72,7 +72,7 @@ def test_every_fixture_workbook_is_schema_valid(audit, tmp_path):
             model,
             tmp_path / f"{case}_training.xlsx",
             gate=case[:3].strip("_"),
-            training=training_spec(model, 20, batch_size=2),
+            training=TrainingOptions(20, batch_size=2),
         )
     for flavour in FLAVOURS:  # graphs: grids, colour scales over several ranges, two outputs
         for entry in entries(flavour):

@@ -220,9 +220,10 @@ def test_extract_trained_writes_the_weights_training_reached(tmp_path):
 def test_a_copy_of_the_model_is_not_changed(tmp_path):
     model = gate2xlsx.load(TRAINING / "or_sgd.init.h5")
     before = copy.deepcopy(model)
-    from gate2xlsx.app.export import export_workbook, training_spec
+    from gate2xlsx.app.export import export_workbook
+    from gate2xlsx.app.options import TrainingOptions
 
-    export_workbook(model, tmp_path / "o.xlsx", gate="or", training=training_spec(model, 5))
+    export_workbook(model, tmp_path / "o.xlsx", gate="or", training=TrainingOptions(epochs=5))
     assert model == before
 
 
@@ -256,9 +257,12 @@ def test_other_losses_and_activations_train_as_the_numpy_trainer(
     output, hidden, outputs, loss, optimizer, engine, tmp_path
 ):
     from gate2xlsx.app.export import export_workbook, training_spec
+    from gate2xlsx.app.options import TrainingOptions
 
     model = _made_up(output, hidden, outputs)
-    spec = training_spec(model, 15, loss=loss, optimizer=optimizer, lr=0.05, batch_size=3)
+    spec = training_spec(
+        model, TrainingOptions(15, optimizer=optimizer, lr=0.05, batch_size=3), loss
+    )
     book = tmp_path / "made_up.xlsx"
     export_workbook(model, book, gate="xor", loss=loss, training=spec)
     wb = engine.recalc(book)[0]

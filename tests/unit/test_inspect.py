@@ -15,7 +15,7 @@ from conftest import FIXTURES, SAMPLES
 from conftest import cli_exit as _run
 
 import gate2xlsx
-from gate2xlsx.app.inspect import SMALL, describe, render
+from gate2xlsx.app.inspection import SMALL, describe, render
 from gate2xlsx.model import Dense, Model, Param
 
 

@@ -10,6 +10,7 @@ from conftest import SAMPLES
 
 import gate2xlsx
 from gate2xlsx.app.export import capped, decide, export_workbook
+from gate2xlsx.app.options import ExportOptions
 from gate2xlsx.errors import LayoutError
 from gate2xlsx.model import Act, Dense, Model, Param
 from gate2xlsx.sheet import meta
@@ -36,19 +37,19 @@ def test_the_callers_model_is_never_changed(tmp_path):
 def test_decisions_come_as_one_value(tmp_path):
     model = gate2xlsx.load(SAMPLES / "xor.h5")
     data = _csv(tmp_path, "p,q,label\n0,0,no\n0,1,yes\n1,0,yes\n")
-    spec, gate, how = decide(model, data=data)
+    spec, gate, how = decide(model, ExportOptions(data=data))
     assert (gate, how) == (None, None)
     assert spec.inputs == ["p", "q"] and spec.labels == ["no", "yes"]
     assert spec.rows.x.tolist() == [[0, 0], [0, 1], [1, 0]] and spec.rows.y is not None
     assert spec.loss == "categorical_crossentropy" == model.loss  # the file's own training loss
-    spec, gate, how = decide(model, gate="xor", inputs=["a", "b"], loss="mse")
+    spec, gate, how = decide(model, ExportOptions(gate="xor", inputs=["a", "b"], loss="mse"))
     assert gate == "xor" and how == "--gate" and spec.inputs == ["a", "b"] and spec.loss == "mse"
     assert spec.labels == ["False", "True"] and spec.rows.truth_table
 
 
 def test_the_description_stores_the_names_the_export_settled_on(tmp_path):
     model = gate2xlsx.load(SAMPLES / "xor.h5")
-    spec, _, _ = decide(model, inputs=["u", "v"], labels=["off", "on"])
+    spec, _, _ = decide(model, ExportOptions(inputs=["u", "v"], labels=["off", "on"]))
     plan = plan_workbook(model, spec)
     [hidden] = [sheet for sheet in plan.sheets if sheet.title == meta.SHEET]
     pieces = [row[0] for row in hidden.regions[2].values]
@@ -62,7 +63,7 @@ def test_a_block_that_does_not_fit_names_its_layer():
     wide = Dense("wide_in", "Dense", Param(rng.normal(size=(700, 2))), Param(np.zeros(2)),
                  Act("sigmoid"))  # fmt: skip
     model = Model.chain(700, [wide])
-    spec, _, _ = decide(model, formulas="expanded")
+    spec, _, _ = decide(model, ExportOptions(formulas="expanded"))
     with pytest.raises(LayoutError, match=r"layer 1 'wide_in' \(Dense\) needs formulas longer"):
         plan_workbook(model, spec)
 

@@ -9,6 +9,7 @@ from conftest import SAMPLES
 
 import gate2xlsx
 from gate2xlsx.app.export import decide
+from gate2xlsx.app.options import ExportOptions
 from gate2xlsx.sheet import batch, check
 from gate2xlsx.sheet.layout import BOLD, DEFAULT_WIDTH, headings
 from gate2xlsx.sheet.plan import plan_workbook
@@ -18,7 +19,8 @@ from gate2xlsx.templates_text import say
 def _plan(stem: str, **options):
     model = gate2xlsx.load(next(SAMPLES.glob(f"{stem}.h*")))
     return {
-        sheet.title: sheet for sheet in plan_workbook(model, decide(model, **options)[0]).sheets
+        sheet.title: sheet
+        for sheet in plan_workbook(model, decide(model, ExportOptions(**options))[0]).sheets
     }
 
 

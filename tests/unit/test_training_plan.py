@@ -11,6 +11,7 @@ import pytest
 
 import gate2xlsx
 from gate2xlsx.app.export import decide, fresh_start, training_spec
+from gate2xlsx.app.options import ExportOptions, TrainingOptions
 from gate2xlsx.errors import InputError, UnsupportedModelError
 from gate2xlsx.model import Identity, chain_graph
 from gate2xlsx.sheet.plan import plan_workbook
@@ -18,32 +19,33 @@ from gate2xlsx.sheet.training_band import CELL_BUDGET
 from tests.conftest import FIXTURES, SAMPLES, cli_exit
 
 
-def _plan(model, **options):
-    spec, _, _ = decide(
-        model, gate=options.pop("gate", "or"), training=training_spec(model, **options)
-    )
+def _plan(model, gate="or", **options):
+    training = training_spec(model, TrainingOptions(**options))
+    spec, _, _ = decide(model, ExportOptions(gate=gate, training=training))
     return plan_workbook(model, spec)
 
 
 def test_defaults_come_from_the_files_training_config():
-    lesson = training_spec(gate2xlsx.load(SAMPLES / "or.hdf"), 50).settings
+    lesson = training_spec(gate2xlsx.load(SAMPLES / "or.hdf"), TrainingOptions(50)).settings
     assert (lesson.optimizer, lesson.lr, lesson.loss) == ("sgd", 0.2, "binary_crossentropy")
-    xor = training_spec(gate2xlsx.load(SAMPLES / "xor.h5"), 10).settings
+    xor = training_spec(gate2xlsx.load(SAMPLES / "xor.h5"), TrainingOptions(10)).settings
     assert (xor.optimizer, xor.lr, xor.loss) == ("adam", 0.05, "categorical_crossentropy")
     assert (xor.beta_1, xor.beta_2, xor.epsilon) == (0.9, 0.999, 1e-7)
 
 
 def test_given_options_win_and_another_optimizer_drops_the_files_settings():
     model = gate2xlsx.load(SAMPLES / "xor.h5")
-    s = training_spec(model, 3, optimizer="sgd", momentum=0.5, batch_size=2).settings
+    s = training_spec(
+        model, TrainingOptions(3, optimizer="sgd", momentum=0.5, batch_size=2)
+    ).settings
     assert (s.optimizer, s.lr, s.momentum, s.batch_size, s.shuffle) == ("sgd", 0.2, 0.5, 2, False)
-    assert training_spec(model, 3, lr=0.01).settings.lr == 0.01
+    assert training_spec(model, TrainingOptions(3, lr=0.01)).settings.lr == 0.01
 
 
 def test_training_options_without_epochs_say_what_is_missing():
-    with pytest.raises(InputError, match="--lr, --batch-size set up the Training sheet"):
-        training_spec(gate2xlsx.load(SAMPLES / "or.hdf"), None, lr=0.1, batch_size=2)
-    assert training_spec(gate2xlsx.load(SAMPLES / "or.hdf"), None) is None
+    with pytest.raises(InputError, match="--batch-size, --lr set up the Training sheet"):
+        training_spec(gate2xlsx.load(SAMPLES / "or.hdf"), TrainingOptions(lr=0.1, batch_size=2))
+    assert training_spec(gate2xlsx.load(SAMPLES / "or.hdf"), TrainingOptions()) is None
 
 
 @pytest.mark.parametrize(
@@ -56,7 +58,7 @@ def test_training_options_without_epochs_say_what_is_missing():
 )
 def test_bad_settings_are_refused_by_name(options, message):
     with pytest.raises(InputError, match=message):
-        training_spec(gate2xlsx.load(SAMPLES / "or.hdf"), 5, **options)
+        training_spec(gate2xlsx.load(SAMPLES / "or.hdf"), TrainingOptions(5, **options))
 
 
 def test_names_of_the_contract_and_their_shapes():
@@ -101,7 +103,9 @@ def test_layers_training_cannot_follow_are_refused_by_name():
 
 def test_rows_without_targets_are_refused():
     model = gate2xlsx.load(SAMPLES / "or.hdf")
-    spec, _, _ = decide(model, infer=False, training=training_spec(model, 2))
+    spec, _, _ = decide(
+        model, ExportOptions(infer=False, training=training_spec(model, TrainingOptions(2)))
+    )
     with pytest.raises(InputError, match="needs rows with targets"):
         plan_workbook(model, spec)
 

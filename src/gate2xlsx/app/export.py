@@ -26,10 +26,12 @@ from ..sequences import starting_row, token_inputs
 from ..sheet import limits, writer
 from ..sheet.plan import plan_workbook
 from ..sheet.spec import MODES, Rows, TrainingSpec, WorkbookSpec
+from .options import ExportOptions, TrainingOptions
 
 MAX_ROWS = 2000  # batch rows beyond this are left out (and the sheet says so)
 GRAPH_CELLS = 200_000  # a graph's Data sheet: cells of its rows' networks, all rows together
 SAMPLE_CELLS = 4096  # input cells of the random sample shown when a wide model has no data
+DEFAULTS = ExportOptions()
 
 
 @dataclass
@@ -42,35 +44,14 @@ class ExportInfo:
     gate_from: str | None
     loss: str | None
     sheets: list[str]
-
-
-def export(
-    thing: object,
-    path: str | os.PathLike,
-    *,
-    architecture: str | os.PathLike | None = None,
-    activations: str | list[str] | None = None,
-    example: object = None,
-    **options,
-) -> Path:
-    """Write the workbook that computes `thing`: whatever `gate2xlsx.load` reads (a model file
-    or folder, a Model, NumPy weight arrays with `activations`, a live Keras model, a torch
-    module with `example`, a fitted scikit-learn MLP). Options as for `export_workbook`.
-
-        gate2xlsx.export([W1, b1, W2, b2], "net.xlsx", activations=["tanh", "softmax"])
-    """
-    from ..readers import load
-
-    if isinstance(thing, (str, os.PathLike)):  # a wrong target costs no read
-        check_workbook_target(path, thing)
-    model = load(thing, architecture=architecture, activations=activations, example=example)
-    return export_workbook(model, path, **options).path
+    layers: int  # of the network written (after a fresh start)
+    weights: int
 
 
 def write_workbook(model: Model, path: str | os.PathLike, **options) -> Path:
     """Write the workbook that computes `model` with live formulas; return its path.
 
-    Options as for `export_workbook`.
+    options: ExportOptions' fields (the read's aside), as `export_workbook` takes them.
     """
     return export_workbook(model, path, **options).path
 
@@ -80,51 +61,61 @@ def export_workbook(
 ) -> ExportInfo:
     """Write the workbook that computes `model` with live formulas; return what was decided.
 
-    Options as for `decide`. progress: called with (rows written, rows in all) while the file
-    streams out.
+    options: ExportOptions' fields (the read's aside): formulas, gate, data, loss, labels,
+    inputs, input_values, infer, training (a TrainingSpec or TrainingOptions), init, seed.
+    progress: called with (rows written, rows in all) while the file streams out.
     """
     check_workbook_target(path, model.source.path or None)
+    return write(model, Path(path), ExportOptions(**options), progress)
+
+
+def write(
+    model: Model, path: Path, options: ExportOptions, progress: OnProgress | None = None
+) -> ExportInfo:
+    """The export once its target is checked: the Training sheet's settings, the fresh start,
+    the workbook's spec (`decide`), then plan and write."""
+    training = training_spec(model, options.training, options.loss)
+    if options.init is not None:
+        model = fresh_start(model, options.seed)
     limits.check_model(model)  # cheap, before planning: a hostile config never costs minutes
-    spec, gate, how = decide(model, **options)
+    spec, gate, how = decide(model, replace(options, training=training))
     plan = plan_workbook(model, spec)
     written = writer.write(plan, path, progress)
-    return ExportInfo(
-        written,
-        spec.rows.source,
-        gate,
-        how,
-        spec.loss,
-        [sheet.title for sheet in plan.sheets if not sheet.hidden],
-    )
-
-
-TRAINING_OPTIONS = ("batch_size", "optimizer", "lr", "momentum", "nesterov")
+    shown = [sheet.title for sheet in plan.sheets if not sheet.hidden]
+    return ExportInfo(written, spec.rows.source, gate, how, spec.loss, shown,
+                      len(model.layers), model.count_params())  # fmt: skip
 
 
 def training_spec(
-    model: Model,
-    epochs: int | None = None,
-    *,
-    loss: str | None = None,
-    use_trained: bool = False,
-    **options,
+    model: Model, training: TrainingOptions | TrainingSpec | None, loss: str | None = None
 ) -> TrainingSpec | None:
-    """The Training sheet `gate2xlsx MODEL --epochs N` asks for (None without epochs).
-
-    options: batch_size, optimizer ("sgd", "adam", "rmsprop"), lr, momentum, nesterov, as `train`
-    names them; each defaults to the file's own training config where it has one (the
-    lesson's or.hdf: SGD, lr 0.2), else to train's defaults. A fresh start instead of the
-    file's weights: export `fresh_start(model, seed)`.
-    """
-    given = {k: v for k, v in options.items() if v is not None and v is not False}
-    unknown = set(given) - set(TRAINING_OPTIONS)
-    if unknown:
-        raise TypeError(f"unknown training options: {', '.join(sorted(unknown))}")
-    if epochs is None:
+    """The Training sheet `gate2xlsx MODEL --epochs N` asks for (None without epochs); a
+    TrainingSpec given is decided already. A setting `training` leaves None is the file's
+    own where its training config has one for the optimizer chosen, else train's default."""
+    if training is None or isinstance(training, TrainingSpec):
+        return training
+    given = training.given()
+    if training.epochs is None:
         if given:
             flags = ", ".join("--" + k.replace("_", "-") for k in given)
             raise InputError(f"{flags} set up the Training sheet, which --epochs N asks for")
         return None
+    settings = _settings(model, training, loss)
+    problems = []
+    if settings.epochs < 1 or settings.batch_size < 1:
+        problems.append("--epochs and --batch-size must be at least 1")
+    if not (settings.lr > 0 and np.isfinite(settings.lr)):
+        problems.append("--lr must be a positive number")
+    if not 0 <= settings.momentum < 1:
+        problems.append("--momentum must be in [0, 1)")
+    if problems:
+        raise InputError("; ".join(problems))
+    return TrainingSpec(settings, training.use_trained)
+
+
+def _settings(model: Model, training: TrainingOptions, loss: str | None) -> Settings:
+    """The settings given, else the file's own for its optimizer, else train's defaults."""
+    given = training.given()
     stored = model.optimizer or {}
     name = str(given.get("optimizer") or stored.get("name") or optimizers.DEFAULT).lower()
     if name not in optimizers.TABLE:
@@ -138,7 +129,7 @@ def training_spec(
         value = stored.get(stored_key) if same else None
         return default if value is None else _as_typed(value)
 
-    settings = Settings(
+    return Settings(
         loss=losses.require(loss)
         if loss
         else losses.canonical(model.loss) or losses.default_for(model),
@@ -146,7 +137,7 @@ def training_spec(
         lr=float(pick("lr", "learning_rate", base.lr)),
         momentum=float(pick("momentum", "momentum", base.momentum)),
         nesterov=bool(pick("nesterov", "nesterov", base.nesterov)),
-        epochs=int(epochs),
+        epochs=int(training.epochs),
         batch_size=int(given.get("batch_size", base.batch_size)),
         shuffle=False,
         beta_1=float(pick("beta_1", "beta_1", base.beta_1)),
@@ -154,16 +145,6 @@ def training_spec(
         epsilon=float(pick("epsilon", "epsilon", base.epsilon)),
         rho=float(pick("rho", "rho", base.rho)),
     )
-    problems = []
-    if settings.epochs < 1 or settings.batch_size < 1:
-        problems.append("--epochs and --batch-size must be at least 1")
-    if not (settings.lr > 0 and np.isfinite(settings.lr)):
-        problems.append("--lr must be a positive number")
-    if not 0 <= settings.momentum < 1:
-        problems.append("--momentum must be in [0, 1)")
-    if problems:
-        raise InputError("; ".join(problems))
-    return TrainingSpec(settings, use_trained)
 
 
 def _as_typed(value: object) -> object:
@@ -199,26 +180,62 @@ def display_name(model: Model) -> str:
 
 
 def decide(
-    model: Model,
-    *,
-    formulas: str = "mmult",
-    input_values: np.ndarray | None = None,
-    gate: str | None = None,
-    data: str | os.PathLike | None = None,
-    loss: str | None = None,
-    labels: list[str] | None = None,
-    inputs: list[str] | None = None,
-    infer: bool = True,
-    training: TrainingSpec | None = None,
+    model: Model, options: ExportOptions = DEFAULTS
 ) -> tuple[WorkbookSpec, str | None, str | None]:
     """The workbook's spec, and the gate of its rows with how it was found (or None, None).
 
-    formulas: "mmult" (array formulas, default), "sumproduct" (one per unit) or "expanded"
-    (every product written out). gate / data: the rows of the Truth table / Data sheet
-    (default: a gate inferred from the file's data or name, else the file's data, else every
-    0/1 input). loss: overrides the file's training loss. labels / inputs: class and input
-    names. input_values: the Network sheet's first input.
+    From `options`: formulas; gate / data, the rows of the Truth table / Data sheet (default:
+    a gate inferred from the file's data or name, else the file's data, else every 0/1
+    input); loss (instead of the file's training loss); labels / inputs (class and input
+    names); input_values (the Network sheet's first input); training (a TrainingSpec, as
+    `training_spec` decides it).
     """
+    _check_names(model, options)
+    gate, data, training = options.gate, options.data, options.training
+    how = "--gate" if gate else None
+    if gate is None and data is None and options.infer and model.as_chain() is not None:
+        gate, how = infer_gate(model)
+    table = tables.for_model(data, model.n_inputs) if data is not None else None
+    named_inputs = options.inputs or (
+        None if model.input_names or table is None else table.input_names
+    )
+    named_labels = options.labels or (
+        None if model.class_names or table is None else table.class_names
+    )
+    named_labels = named_labels if model.labels(named_labels) == named_labels else None
+    if table is not None:
+        rows = csv_rows(model, table, Path(data), model.labels(named_labels))
+    elif gate:
+        rows = gate_rows(model, gate.lower(), how)
+    else:
+        rows = default_rows(model)
+    rows = capped(rows, row_limit(model))
+    loss = options.loss
+    chosen = losses.require(loss) if loss else losses.canonical(model.loss)
+    if chosen is None and rows.y is not None:
+        chosen = losses.default_for(model)
+    spec = WorkbookSpec(
+        rows=rows,
+        labels=model.labels(named_labels),
+        inputs=model.inputs(named_inputs),
+        mode=options.formulas,
+        loss=chosen,
+        input_values=options.input_values,
+        described_labels=named_labels,
+        described_inputs=named_inputs,
+        about={"loss": chosen or "none", "data": rows.source},
+        title=display_name(model),
+        returns=returned_by(model),
+        training=training,
+    )
+    return spec, gate, how if gate else None
+
+
+def _check_names(model: Model, options: ExportOptions) -> None:
+    """The options the model itself refuses: a formula mode, too few or many names, rows or
+    training for a network that is no dense chain."""
+    formulas, labels, inputs = options.formulas, options.labels, options.inputs
+    gate, training = options.gate, options.training
     if formulas not in MODES:
         raise InputError(f"--formulas must be one of {', '.join(MODES)}, not {formulas!r}")
     if labels is not None and len(labels) != max(model.n_outputs, 2):
@@ -230,38 +247,6 @@ def decide(
             f"{'--gate' if gate else '--epochs'} needs a dense chain; this network has tensors "
             "or branches (its Network sheet computes one example)"
         )
-    how = "--gate" if gate else None
-    if gate is None and data is None and infer and model.as_chain() is not None:
-        gate, how = infer_gate(model)
-    table = tables.for_model(data, model.n_inputs) if data is not None else None
-    named_inputs = inputs or (None if model.input_names or table is None else table.input_names)
-    named_labels = labels or (None if model.class_names or table is None else table.class_names)
-    named_labels = named_labels if model.labels(named_labels) == named_labels else None
-    if table is not None:
-        rows = csv_rows(model, table, Path(data), model.labels(named_labels))
-    elif gate:
-        rows = gate_rows(model, gate.lower(), how)
-    else:
-        rows = default_rows(model)
-    rows = capped(rows, row_limit(model))
-    chosen = losses.require(loss) if loss else losses.canonical(model.loss)
-    if chosen is None and rows.y is not None:
-        chosen = losses.default_for(model)
-    spec = WorkbookSpec(
-        rows=rows,
-        labels=model.labels(named_labels),
-        inputs=model.inputs(named_inputs),
-        mode=formulas,
-        loss=chosen,
-        input_values=input_values,
-        described_labels=named_labels,
-        described_inputs=named_inputs,
-        about={"loss": chosen or "none", "data": rows.source},
-        title=display_name(model),
-        returns=returned_by(model),
-        training=training,
-    )
-    return spec, gate, how if gate else None
 
 
 def infer_gate(

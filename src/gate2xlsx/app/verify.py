@@ -20,8 +20,9 @@ from openpyxl.worksheet.formula import ArrayFormula
 
 from ..engines import libreoffice
 from ..errors import InputError
+from ..formats.file_kinds import KINDS
 from ..model import Model
-from ..readers.kinds import KIND_WORDS, kind_of
+from ..readers.kinds import kind_of
 from ..readers.xlsx import name_range, read_workbook
 from ..sheet import formulas as F
 from ..sheet.graph_network import port_names
@@ -137,10 +138,10 @@ def _require_workbook(path: Path) -> None:
         return
     if not path.exists():
         raise InputError("no such workbook", path=path)
-    if kind not in KIND_WORDS:
+    if kind not in KINDS:
         raise InputError("not an .xlsx workbook; verify checks a workbook made by gate2xlsx",
                          path=path)  # fmt: skip
-    raise InputError(f"this is {KIND_WORDS[kind]}; verify checks a workbook made by gate2xlsx",
+    raise InputError(f"this is {KINDS[kind].words}; verify checks a workbook made by gate2xlsx",
                      path=path, hint=f"gate2xlsx {path.name} -o {path.stem}.xlsx first, then "
                      f"gate2xlsx verify {path.stem}.xlsx")  # fmt: skip
 

@@ -11,7 +11,7 @@ import typer
 
 from ..errors import InputError
 from . import train
-from .params import Activations, Quiet, call, option
+from .params import Activations, BatchSize, Lr, Momentum, Nesterov, Quiet, as_value, call, option
 from .root import Command, TakesNegativeNumbers, app
 
 # --- the parameters several commands share ---------------------------------------------------
@@ -41,6 +41,63 @@ Architecture = Annotated[
 
 # --- export ---------------------------------------------------------------------------------
 
+Output = Annotated[
+    Path | None,
+    option(
+        "-o",
+        "--output",
+        metavar="OUT.xlsx",
+        help="workbook to write (default: MODEL's stem + .xlsx here)",
+    ),
+]
+Formulas = Annotated[
+    str,
+    option(
+        "--formulas",
+        metavar="MODE",
+        help="mmult (array formulas, default), sumproduct, or expanded",
+    ),
+]
+Gate = Annotated[
+    str | None,
+    option("--gate", metavar="GATE", help="truth table rows: or, and, xor, nand, nor, xnor"),
+]
+Data = Annotated[
+    Path | None,
+    option(
+        "--data",
+        metavar="CSV",
+        help="rows of the Data sheet: inputs, then a label column (optional)",
+    ),
+]
+Loss = Annotated[
+    str | None,
+    option(
+        "--loss",
+        metavar="NAME",
+        help="binary_crossentropy, categorical_crossentropy or mse (default: the file's own)",
+    ),
+]
+Labels = Annotated[
+    str | None, option("--labels", metavar="NAMES", help="class names, e.g. False,True")
+]
+Inputs = Annotated[str | None, option("--inputs", metavar="NAMES", help="input names, e.g. x1,x2")]
+Epochs = Annotated[
+    int | None, option("--epochs", metavar="N", help="add a Training sheet of N epochs")
+]
+Optimizer = Annotated[
+    str | None, option("--optimizer", metavar="NAME", help="sgd, adam or rmsprop")
+]
+Init = Annotated[
+    Literal["glorot"] | None,
+    option(
+        "--init",
+        metavar="glorot",
+        help="start from fresh glorot-uniform kernels and zero biases, not the file's weights",
+    ),
+]
+Seed = Annotated[int | None, option("--seed", metavar="S", help="seed of --init glorot")]
+
 
 @app.command(
     "export",
@@ -50,77 +107,24 @@ Architecture = Annotated[
 )
 def export_command(
     model: Model,
-    output: Annotated[
-        Path | None,
-        option(
-            "-o",
-            "--output",
-            metavar="OUT.xlsx",
-            help="workbook to write (default: MODEL's stem + .xlsx here)",
-        ),
-    ] = None,
+    output: Output = None,
     architecture: Architecture = None,
     activations: Activations = None,
-    formulas: Annotated[
-        str,
-        option(
-            "--formulas",
-            metavar="MODE",
-            help="mmult (array formulas, default), sumproduct, or expanded",
-        ),
-    ] = "mmult",
-    gate: Annotated[
-        str | None,
-        option("--gate", metavar="GATE", help="truth table rows: or, and, xor, nand, nor, xnor"),
-    ] = None,
-    data: Annotated[
-        Path | None,
-        option(
-            "--data",
-            metavar="CSV",
-            help="rows of the Data sheet: inputs, then a label column (optional)",
-        ),
-    ] = None,
-    loss: Annotated[
-        str | None,
-        option(
-            "--loss",
-            metavar="NAME",
-            help="binary_crossentropy, categorical_crossentropy or mse (default: the file's own)",
-        ),
-    ] = None,
-    labels: Annotated[
-        str | None, option("--labels", metavar="NAMES", help="class names, e.g. False,True")
-    ] = None,
-    inputs: Annotated[
-        str | None, option("--inputs", metavar="NAMES", help="input names, e.g. x1,x2")
-    ] = None,
+    formulas: Formulas = "mmult",
+    gate: Gate = None,
+    data: Data = None,
+    loss: Loss = None,
+    labels: Labels = None,
+    inputs: Inputs = None,
     quiet: Quiet = False,
-    epochs: Annotated[
-        int | None, option("--epochs", metavar="N", help="add a Training sheet of N epochs")
-    ] = None,
-    batch_size: Annotated[
-        int | None, option("--batch-size", metavar="N", help="rows per step (default: 128)")
-    ] = None,
-    optimizer: Annotated[
-        str | None, option("--optimizer", metavar="NAME", help="sgd, adam or rmsprop")
-    ] = None,
-    lr: Annotated[
-        float | None, option("--lr", metavar="RATE", help="learning rate (default: 0.2)")
-    ] = None,
-    momentum: Annotated[
-        float | None, option("--momentum", metavar="M", help="SGD momentum (default: 0)")
-    ] = None,
-    nesterov: Annotated[bool | None, option("--nesterov", help="Nesterov momentum")] = None,
-    init: Annotated[
-        Literal["glorot"] | None,
-        option(
-            "--init",
-            metavar="glorot",
-            help="start from fresh glorot-uniform kernels and zero biases, not the file's weights",
-        ),
-    ] = None,
-    seed: Annotated[int | None, option("--seed", metavar="S", help="seed of --init glorot")] = None,
+    epochs: Epochs = None,
+    batch_size: BatchSize = None,
+    optimizer: Optimizer = None,
+    lr: Lr = None,
+    momentum: Momentum = None,
+    nesterov: Nesterov = None,
+    init: Init = None,
+    seed: Seed = None,
 ):
     """Write a workbook whose formulas compute MODEL.
 
@@ -130,41 +134,19 @@ def export_command(
 
 
 def export(options: SimpleNamespace) -> None:
-    from ..files import check_workbook_target
-    from ..readers import start_load
+    from ..app.options import ExportOptions, TrainingOptions
+    from ..app.run_export import run_export
 
-    target = options.output or Path.cwd() / (options.model.stem + ".xlsx")
-    check_workbook_target(target, options.model)  # before the read: a wrong name costs nothing
-    reading = start_load(
-        options.model, architecture=options.architecture, activations=options.activations
+    chosen = as_value(
+        ExportOptions,
+        options,
+        labels=_names(options.labels),
+        inputs=_names(options.inputs),
+        training=as_value(TrainingOptions, options),
+        progress_bar=not options.quiet,
     )
-    # The writer's imports (openpyxl, the sheet planner) overlap the child's read (and h5py).
-    from ..app.export import TRAINING_OPTIONS, export_workbook, fresh_start, training_spec
-    from ..progress import ProgressBar
-
-    model = reading.result()
-    training = training_spec(
-        model,
-        options.epochs,
-        loss=options.loss,
-        **{key: getattr(options, key) for key in TRAINING_OPTIONS},
-    )
-    if options.init is not None:
-        model = fresh_start(model, options.seed)
-    with ProgressBar(f"Writing {target.name}", enabled=not options.quiet) as progress:
-        info = export_workbook(
-            model,
-            target,
-            formulas=options.formulas,
-            gate=options.gate,
-            data=options.data,
-            loss=options.loss,
-            labels=_names(options.labels),
-            inputs=_names(options.inputs),
-            progress=progress,
-            training=training,
-        )
-    print(f"Wrote {target} ({len(model.layers)} layers, {model.count_params()} weights)")
+    info = run_export(options.model, options.output, chosen)
+    print(f"Wrote {info.path} ({info.layers} layers, {info.weights} weights)")
     if info.gate_from and info.gate_from != "--gate":
         print(f"Gate: {info.gate.upper()}, inferred from {info.gate_from}")
     print(f"{info.rows}; loss: {info.loss or 'none'}; sheets: {', '.join(info.sheets)}")
@@ -198,7 +180,7 @@ def inspect_command(
 def inspect(options: SimpleNamespace) -> None:
     import json
 
-    from ..app.inspect import describe, render
+    from ..app.inspection import describe, render
     from ..readers import load
 
     model = load(options.model, architecture=options.architecture, activations=options.activations)

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from ..errors import Gate2XlsxError, InputError
-from .params import Activations, Quiet, call, option
+from .params import Activations, BatchSize, Lr, Momentum, Nesterov, Quiet, as_value, call, option
 
 
 def run(options: SimpleNamespace) -> None:
@@ -18,17 +18,7 @@ def run(options: SimpleNamespace) -> None:
     from ..fit import Settings
     from ..progress import ProgressBar
 
-    settings = Settings(
-        loss=options.loss,
-        optimizer=options.optimizer,
-        lr=options.lr,
-        momentum=options.momentum,
-        nesterov=options.nesterov,
-        epochs=options.epochs,
-        batch_size=options.batch_size,
-        shuffle=options.shuffle,
-        seed=options.seed,
-    )
+    settings = as_value(Settings, options)
     with (
         _start(options.start, options.activations) as start,
         ProgressBar("Training", enabled=not options.quiet) as bar,
@@ -65,132 +55,139 @@ def _renamed(ctx, param, value) -> None:
         )
 
 
+Out = Annotated[
+    Path,
+    option(
+        "-o",
+        metavar="OUT",
+        help="the trained model: .h5/.hdf/.hdf5, .keras, .npz, or .xlsx (a workbook)",
+    ),
+]
+Gate = Annotated[
+    str | None,
+    typer.Argument(
+        metavar="GATE", help="or, and, xor, nand, nor or xnor (or use --data)", show_default=False
+    ),
+]
+Data = Annotated[
+    Path | None, option("--data", metavar="CSV", help="train on a labelled CSV table instead")
+]
+Label = Annotated[
+    str | None,
+    option("--label", metavar="COLUMN", help="the CSV's label column (default: the last)"),
+]
+AllowRareLabels = Annotated[
+    bool,
+    option(
+        "--allow-rare-labels",
+        help="train even when a label looks like a typo (one row, or another's case)",
+    ),
+]
+Hidden = Annotated[
+    list[int] | None,
+    option(
+        "--hidden",
+        metavar="UNITS",
+        help="a hidden Dense layer of UNITS units (repeat for more layers)",
+    ),
+]
+Activation = Annotated[
+    str,
+    option("--activation", metavar="NAME", help="activation of the hidden layers (default: tanh)"),
+]
+OutputActivation = Annotated[
+    str,
+    option(
+        "--output-activation",
+        metavar="NAME",
+        help="activation of the output layer: softmax (default) or sigmoid",
+    ),
+]
+RenamedOutput = Annotated[
+    str | None,
+    option(
+        "--output",
+        help="renamed --output-activation",
+        hidden=True,
+        expose_value=False,
+        callback=_renamed,
+    ),
+]
+Loss = Annotated[
+    str | None,
+    option(
+        "--loss",
+        metavar="NAME",
+        help="binary_crossentropy (default for two classes), "
+        "categorical_crossentropy (default for more) or mse",
+    ),
+]
+Optimizer = Annotated[
+    str, option("--optimizer", metavar="NAME", help="sgd (default), adam or rmsprop")
+]
+Epochs = Annotated[
+    int, option("--epochs", metavar="N", help="passes over the training rows (default: 50)")
+]
+Shuffle = Annotated[
+    bool, option("--shuffle/--no-shuffle", help="reshuffle the rows every epoch (default: on)")
+]
+Seed = Annotated[
+    int | None,
+    option(
+        "--seed",
+        metavar="N",
+        help="seed of the random start and the shuffling (default: drawn, and printed)",
+    ),
+]
+Start = Annotated[
+    Path | None,
+    option(
+        "--from",
+        metavar="MODEL",
+        help="start from this model file's (or folder's, or workbook's) weights",
+    ),
+]
+Restarts = Annotated[
+    int,
+    option(
+        "--restarts",
+        metavar="N",
+        help="retry from new random starts until all rows are right, at most N times",
+    ),
+]
+TrainingSheet = Annotated[
+    bool,
+    option(
+        "--training-sheet",
+        help="with -o OUT.xlsx: replay the training on a Training sheet (the Weights "
+        "sheet then holds the start, and use_trained is 1)",
+    ),
+]
+
+
 def command(
-    out: Annotated[
-        Path,
-        option(
-            "-o",
-            metavar="OUT",
-            help="the trained model: .h5/.hdf/.hdf5, .keras, .npz, or .xlsx (a workbook)",
-        ),
-    ],
-    gate: Annotated[
-        str | None,
-        typer.Argument(
-            metavar="GATE",
-            help="or, and, xor, nand, nor or xnor (or use --data)",
-            show_default=False,
-        ),
-    ] = None,
-    data: Annotated[
-        Path | None, option("--data", metavar="CSV", help="train on a labelled CSV table instead")
-    ] = None,
-    label: Annotated[
-        str | None,
-        option("--label", metavar="COLUMN", help="the CSV's label column (default: the last)"),
-    ] = None,
-    allow_rare_labels: Annotated[
-        bool,
-        option(
-            "--allow-rare-labels",
-            help="train even when a label looks like a typo (one row, or another's case)",
-        ),
-    ] = False,
-    hidden: Annotated[
-        list[int] | None,
-        option(
-            "--hidden",
-            metavar="UNITS",
-            help="a hidden Dense layer of UNITS units (repeat for more layers)",
-        ),
-    ] = None,
-    activation: Annotated[
-        str,
-        option(
-            "--activation", metavar="NAME", help="activation of the hidden layers (default: tanh)"
-        ),
-    ] = "tanh",
-    output_activation: Annotated[
-        str,
-        option(
-            "--output-activation",
-            metavar="NAME",
-            help="activation of the output layer: softmax (default) or sigmoid",
-        ),
-    ] = "softmax",
-    renamed_output: Annotated[
-        str | None,
-        option(
-            "--output",
-            help="renamed --output-activation",
-            hidden=True,
-            expose_value=False,
-            callback=_renamed,
-        ),
-    ] = None,
-    loss: Annotated[
-        str | None,
-        option(
-            "--loss",
-            metavar="NAME",
-            help="binary_crossentropy (default for two classes), "
-            "categorical_crossentropy (default for more) or mse",
-        ),
-    ] = None,
-    optimizer: Annotated[
-        str, option("--optimizer", metavar="NAME", help="sgd (default), adam or rmsprop")
-    ] = "sgd",
-    lr: Annotated[float, option("--lr", metavar="RATE", help="learning rate (default: 0.2)")] = 0.2,
-    momentum: Annotated[
-        float, option("--momentum", metavar="M", help="SGD momentum (default: 0)")
-    ] = 0.0,
-    nesterov: Annotated[bool, option("--nesterov", help="Nesterov momentum (SGD)")] = False,
-    epochs: Annotated[
-        int, option("--epochs", metavar="N", help="passes over the training rows (default: 50)")
-    ] = 50,
-    batch_size: Annotated[
-        int,
-        option(
-            "--batch-size", metavar="N", help="rows per gradient step (default: 128, Keras's own)"
-        ),
-    ] = 128,
-    shuffle: Annotated[
-        bool,
-        option("--shuffle/--no-shuffle", help="reshuffle the rows every epoch (default: on)"),
-    ] = True,
-    seed: Annotated[
-        int | None,
-        option(
-            "--seed",
-            metavar="N",
-            help="seed of the random start and the shuffling (default: drawn, and printed)",
-        ),
-    ] = None,
-    start: Annotated[
-        Path | None,
-        option(
-            "--from",
-            metavar="MODEL",
-            help="start from this model file's (or folder's, or workbook's) weights",
-        ),
-    ] = None,
+    out: Out,
+    gate: Gate = None,
+    data: Data = None,
+    label: Label = None,
+    allow_rare_labels: AllowRareLabels = False,
+    hidden: Hidden = None,
+    activation: Activation = "tanh",
+    output_activation: OutputActivation = "softmax",
+    renamed_output: RenamedOutput = None,
+    loss: Loss = None,
+    optimizer: Optimizer = "sgd",
+    lr: Lr = 0.2,
+    momentum: Momentum = 0.0,
+    nesterov: Nesterov = False,
+    epochs: Epochs = 50,
+    batch_size: BatchSize = 128,
+    shuffle: Shuffle = True,
+    seed: Seed = None,
+    start: Start = None,
     activations: Activations = None,
-    restarts: Annotated[
-        int,
-        option(
-            "--restarts",
-            metavar="N",
-            help="retry from new random starts until all rows are right, at most N times",
-        ),
-    ] = 1,
-    training_sheet: Annotated[
-        bool,
-        option(
-            "--training-sheet",
-            help="with -o OUT.xlsx: replay the training on a Training sheet (the Weights "
-            "sheet then holds the start, and use_trained is 1)",
-        ),
-    ] = False,
+    restarts: Restarts = 1,
+    training_sheet: TrainingSheet = False,
     quiet: Quiet = False,
 ):
     """Train the lesson's network in NumPy, as Keras would.

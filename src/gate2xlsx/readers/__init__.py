@@ -10,10 +10,11 @@ import os
 from pathlib import Path
 
 from ..errors import InputError, UnsafeModelError
+from ..formats.file_kinds import FOLDER_KINDS, words
 from ..model import Model
 from . import arrays, config, npz, savedmodel, skops, tfjs
 from .isolation import Pending, start_in_child
-from .kinds import FOLDER_KINDS, KIND_WORDS, kind_of
+from .kinds import kind_of
 
 __all__ = ["Pending", "kind_of", "load", "read_path", "start_load"]
 
@@ -59,52 +60,69 @@ def start_load(
     return start_in_child(read_path, path, arch, activations, path=path)
 
 
+# kinds whose files hold their own architecture: how refusing --architecture names them
+OWN_ARCHITECTURE = {"savedmodel": "a SavedModel or TF.js model", "tfjs": "a SavedModel or TF.js "
+                    "model", "workbook": "a gate2xlsx workbook", "onnx": "an onnx file",
+                    "skops": "an skops file"}  # fmt: skip
+WEIGHT_ARRAYS = ("arrays", "npy")  # the kinds that take --activations
+
+
 def read_path(
     path: Path, arch: dict | list | None = None, activations: str | list[str] | None = None
 ) -> Model:
     """The reading itself, in this process (start_load runs it in a child)."""
     kind = kind_of(path)
-    if kind in ("arrays", "npy"):
+    _check_options(path, kind, arch, activations)
+    if kind in WEIGHT_ARRAYS:
+        return arrays.read(path, activations)
+    if kind in ("hdf5", "zip"):
+        return _keras(path, kind, arch)
+    if kind in READERS:
+        return READERS[kind](path)
+    raise _unreadable(path, kind)
+
+
+def _check_options(path: Path, kind: str | None, arch, activations) -> None:
+    """--architecture and --activations where the kind found takes neither."""
+    if kind in WEIGHT_ARRAYS:
         if arch is not None:
             raise InputError("weight arrays take --activations, not --architecture", path=path)
-        return arrays.read(path, activations)
+        return
     if activations is not None:
         raise InputError(f"--activations is for a plain .npz or .npy of weight arrays; this is "
-                         f"{KIND_WORDS.get(kind, 'a model file')}, which names its own",
-                         path=path)  # fmt: skip
-    if kind in FOLDER_KINDS and arch is not None:
-        raise InputError("a SavedModel or TF.js model carries its own architecture; drop "
+                         f"{words(kind)}, which names its own", path=path)  # fmt: skip
+    if kind in OWN_ARCHITECTURE and arch is not None:
+        raise InputError(f"{OWN_ARCHITECTURE[kind]} carries its own architecture; drop "
                          "--architecture", path=path)  # fmt: skip
-    if kind == "savedmodel":
-        return savedmodel.read(path)
-    if kind == "tfjs":
-        return tfjs.read(path)
-    if kind in ("hdf5", "zip"):  # h5py is imported here, in the reading child only
-        from . import extras, keras_h5, keras_zip
 
-        reader = keras_h5 if kind == "hdf5" else keras_zip
-        return extras.attach(reader.read(path, arch), path)
-    if kind == "npz":
-        return npz.read(path)
-    if kind == "workbook":
-        from . import xlsx  # openpyxl is imported for workbooks only
 
-        if arch is not None:
-            raise InputError(
-                "a gate2xlsx workbook carries its own architecture; drop --architecture", path=path
-            )
-        return xlsx.read_workbook(path)
-    if kind in ("onnx", "skops") and arch is not None:
-        raise InputError(f"an {kind} file carries its own architecture; drop --architecture",
-                         path=path)  # fmt: skip
-    if kind == "onnx":
-        from . import onnx  # the onnx package is imported for ONNX files only
+def _keras(path: Path, kind: str, arch: dict | list | None) -> Model:
+    from . import extras, keras_h5, keras_zip  # h5py is imported here, in the reading child only
 
-        return onnx.read(path)
-    if kind == "skops":
-        return skops.read(path)
+    reader = keras_h5 if kind == "hdf5" else keras_zip
+    return extras.attach(reader.read(path, arch), path)
+
+
+def _workbook(path: Path) -> Model:
+    from . import xlsx  # openpyxl is imported for workbooks only
+
+    return xlsx.read_workbook(path)
+
+
+def _onnx(path: Path) -> Model:
+    from . import onnx  # the onnx package is imported for ONNX files only
+
+    return onnx.read(path)
+
+
+READERS = {"savedmodel": savedmodel.read, "tfjs": tfjs.read, "npz": npz.read,
+           "workbook": _workbook, "onnx": _onnx, "skops": skops.read}  # fmt: skip
+
+
+def _unreadable(path: Path, kind: str | None) -> Exception:
+    """The refusal of a file no reader takes: a pickle, an empty file, JSON, or unknown."""
     if kind == "pickle":
-        raise UnsafeModelError(
+        return UnsafeModelError(
             "this is a pickle (joblib and torch.save write them too): loading one runs the "
             "code it holds, so gate2xlsx never opens it",
             path=path,
@@ -113,14 +131,14 @@ def read_path(
             "'model.onnx')",
         )
     if path.stat().st_size == 0:
-        raise InputError("the file is empty", path=path)
+        return InputError("the file is empty", path=path)
     if kind == "json":
-        raise InputError(
+        return InputError(
             "this is a JSON file (an architecture without weights)",
             path=path,
             hint="give the weights file as MODEL and this one as --architecture",
         )
-    raise InputError(
+    return InputError(
         "not a model file gate2xlsx can read (expected Keras HDF5, a .keras archive, a "
         "SavedModel or TF.js folder, ONNX, .skops, NumPy arrays or a gate2xlsx workbook)",
         path=path,

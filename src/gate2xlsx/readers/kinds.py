@@ -1,6 +1,7 @@
 """What a file is, by its content (never its name): the first bytes and, for a zip, its member
 names. Nothing here imports a format's library, so deciding costs no h5py or onnx import; the
-reader for the kind found imports what it needs."""
+reader for the kind found imports what it needs. The kinds themselves, and how messages name
+them: formats/file_kinds.py."""
 
 from __future__ import annotations
 
@@ -12,25 +13,6 @@ from . import arrays, npz, onnx_file, savedmodel, skops, tfjs
 from .zips import ZIP_ERRORS, is_zip
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
-
-# the kinds a folder can be; every other kind is a file
-FOLDER_KINDS = ("savedmodel", "tfjs")
-
-# how a message names each kind that kind_of finds (the one table of them)
-KIND_WORDS = {
-    "workbook": "a gate2xlsx workbook",
-    "hdf5": "a Keras HDF5 model file",
-    "npz": "gate2xlsx's .npz model file",
-    "arrays": "a .npz of NumPy weight arrays",
-    "npy": "a .npy NumPy array",
-    "savedmodel": "a TensorFlow SavedModel",
-    "tfjs": "a TensorFlow.js model",
-    "skops": "a scikit-learn .skops file",
-    "pickle": "a pickle",
-    "zip": "a .keras model archive",
-    "onnx": "an ONNX model file",
-    "json": "a JSON file (an architecture)",
-}
 
 
 def kind_of(path: str | os.PathLike) -> str | None:

@@ -10,14 +10,16 @@ target and renamed into place (`files.atomic_write`), so a failure never leaves 
 from __future__ import annotations
 
 import os
+from importlib import import_module
 from pathlib import Path
 
 from ..errors import OutputError
 from ..files import atomic_write
+from ..formats.file_kinds import SAVED_SUFFIXES, saved_kind
 from ..model import Model
 
-H5_SUFFIXES = (".h5", ".hdf", ".hdf5")
-SUFFIXES = (*H5_SUFFIXES, ".keras", ".onnx", ".npz")
+SUFFIXES = SAVED_SUFFIXES  # .h5, .hdf, .hdf5, .keras, .onnx, .npz
+WRITERS = {"hdf5": "keras_h5", "zip": "keras_v3", "onnx": "onnx", "npz": "npz"}  # kind -> module
 
 
 def save(model: Model, path: str | os.PathLike) -> Path:
@@ -25,18 +27,12 @@ def save(model: Model, path: str | os.PathLike) -> Path:
     .npz)."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix not in SUFFIXES:
+    kind = saved_kind(suffix)
+    if kind is None:
+        listed = ", ".join(SUFFIXES[:-1]) + f" or {SUFFIXES[-1]}"
         raise OutputError(
-            f"cannot save a model as {suffix or 'a file without extension'}; "
-            "use .h5, .hdf, .hdf5, .keras, .onnx or .npz",
+            f"cannot save a model as {suffix or 'a file without extension'}; use {listed}",
             path=path,
         )
-    if suffix in H5_SUFFIXES:
-        from .keras_h5 import write
-    elif suffix == ".keras":
-        from .keras_v3 import write
-    elif suffix == ".onnx":
-        from .onnx import write
-    else:
-        from .npz import write
+    write = import_module(f".{WRITERS[kind]}", __name__).write
     return atomic_write(path, lambda temp: write(model, temp))
