@@ -38,9 +38,12 @@ def keras_example(path: Path) -> Path:
     import numpy as np
 
     from gate2xlsx import writers
-    from gate2xlsx.graph import Graph, Node, Port
-    from gate2xlsx.maps import Conv, Pool, Rearrange
-    from gate2xlsx.model import Act, Dense, Identity, Model, Param
+    from gate2xlsx.ir.families.convolution import Conv
+    from gate2xlsx.ir.families.dense import Dense, Identity
+    from gate2xlsx.ir.families.pooling import Pool, Rearrange
+    from gate2xlsx.ir.graph import Graph, Node, Port
+    from gate2xlsx.ir.layer import Act, Param
+    from gate2xlsx.ir.model import Model
 
     rng = np.random.default_rng(0)
 

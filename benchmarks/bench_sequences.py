@@ -29,9 +29,12 @@ def imdb_model(path: Path, vocabulary: int = 10_000, width: int = 16, steps: int
     import numpy as np
 
     from gate2xlsx import writers
-    from gate2xlsx.graph import Graph, Node, Port
-    from gate2xlsx.model import Act, Dense, Model, Param
-    from gate2xlsx.sequences import GATES, Embedding, Recurrent
+    from gate2xlsx.ir.families.dense import Dense
+    from gate2xlsx.ir.families.embeddings import Embedding
+    from gate2xlsx.ir.families.recurrent import GATES, Recurrent
+    from gate2xlsx.ir.graph import Graph, Node, Port
+    from gate2xlsx.ir.layer import Act, Param
+    from gate2xlsx.ir.model import Model
 
     rng = np.random.default_rng(0)
 

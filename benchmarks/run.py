@@ -26,7 +26,9 @@ import numpy as np
 
 from gate2xlsx import writers
 from gate2xlsx.engines.libreoffice import recalculate, soffice_path
-from gate2xlsx.model import Act, Activation, Dense, Model, Param
+from gate2xlsx.ir.families.dense import Activation, Dense
+from gate2xlsx.ir.layer import Act, Param
+from gate2xlsx.ir.model import Model
 
 HERE = Path(__file__).resolve().parent
 SMALL = [(2, 2), (64, 32, 10)]

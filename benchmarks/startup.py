@@ -70,7 +70,9 @@ def compare(ours: list[str], base: list[str], repeats: int, cwd: Path) -> tuple[
 def excel_nn_weights(folder: Path) -> tuple[Path, Path]:
     """Excel-NN's network shape (784 -> 32 relu -> 6, softmax) with random float32 weights,
     as an .npz for its exporter and an .h5 for gate2xlsx."""
-    from gate2xlsx.model import Act, Activation, Dense, Model, Param
+    from gate2xlsx.ir.families.dense import Activation, Dense
+    from gate2xlsx.ir.layer import Act, Param
+    from gate2xlsx.ir.model import Model
     from gate2xlsx.writers import save
 
     rng = np.random.default_rng(0)

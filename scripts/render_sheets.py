@@ -18,7 +18,7 @@ from pathlib import Path
 import gate2xlsx
 from gate2xlsx.app.export import export_workbook
 from gate2xlsx.engines.libreoffice import _RECALC_ALWAYS, soffice_path
-from gate2xlsx.sheet import writer
+from gate2xlsx.sheet.writing import writer
 
 ROOT = Path(__file__).resolve().parents[1]
 

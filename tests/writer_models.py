@@ -4,17 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from gate2xlsx.model import (
-    Act,
-    Activation,
-    BatchNorm,
-    Dataset,
-    Dense,
-    Identity,
-    Model,
-    Param,
-    PReLU,
-)
+from gate2xlsx.ir.families.dense import Activation, Dense, Identity, PReLU
+from gate2xlsx.ir.families.normalization import BatchNorm
+from gate2xlsx.ir.layer import Act, Param
+from gate2xlsx.ir.model import Dataset, Model
 
 RNG = np.random.default_rng(7)
 X4 = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)

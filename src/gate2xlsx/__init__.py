@@ -24,7 +24,7 @@ from .version import __version__
 # public name -> (module, attribute)
 _API = {
     "Gate2XlsxError": ("errors", "Gate2XlsxError"),
-    "Model": ("model", "Model"),
+    "Model": ("ir.model", "Model"),
     "export": ("app.run_export", "export"),
     "load": ("readers", "load"),
     "save": ("writers", "save"),
@@ -61,7 +61,7 @@ if TYPE_CHECKING:
     from .app.train import train
     from .app.verify import verify
     from .errors import Gate2XlsxError
-    from .model import Model
+    from .ir.model import Model
     from .readers import load
     from .readers.xlsx import read_workbook
     from .writers import save

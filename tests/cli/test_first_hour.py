@@ -295,7 +295,7 @@ def test_one_class_labels_find_their_class_by_name_or_index(tmp_path):
 
 
 def gate2xlsx_settings(**kw):
-    from gate2xlsx.fit import Settings
+    from gate2xlsx.ir.fit import Settings
 
     return Settings(loss=None, seed=1, **kw)  # None: the loss the class count calls for
 

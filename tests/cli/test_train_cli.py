@@ -8,10 +8,10 @@ import pytest
 from keras_venvs import keras_predict
 
 import gate2xlsx
-from gate2xlsx import gates
 from gate2xlsx.app.train import train
 from gate2xlsx.cli import main
-from gate2xlsx.fit import Settings
+from gate2xlsx.data import gates
+from gate2xlsx.ir.fit import Settings
 
 
 def _fails(tmp_path, capsys, args: list[str], *needles: str) -> None:

@@ -18,8 +18,10 @@ import numpy as np
 import pytest
 
 import gate2xlsx
-from gate2xlsx import activations
-from gate2xlsx.model import Act, Activation, Model
+from gate2xlsx.ir import activations
+from gate2xlsx.ir.families.dense import Activation
+from gate2xlsx.ir.layer import Act
+from gate2xlsx.ir.model import Model
 from gate2xlsx.readers.xlsx import named_values
 
 POINTS = np.array(

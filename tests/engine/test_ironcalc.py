@@ -13,11 +13,11 @@ from test_tensor_fixtures import FIXTURES, FLAVOURS, entries
 from test_tensor_fixtures import expected as expected_of
 
 import gate2xlsx
-from gate2xlsx.model import Dataset
+from gate2xlsx.ir.families.embeddings import starting_row
+from gate2xlsx.ir.model import Dataset
 from gate2xlsx.readers.xlsx import named_values
-from gate2xlsx.sequences import starting_row
-from gate2xlsx.sheet.graph_network import port_names
 from gate2xlsx.sheet.names import weight_names
+from gate2xlsx.sheet.network.graph import port_names
 
 SAMPLE_MODELS = {"or": "or.hdf", "and": "and.hdf", "xor": "xor.h5"}
 NAMES = ["output", "data_outputs", "accuracy", "loss", "map_outputs", "check_result"]

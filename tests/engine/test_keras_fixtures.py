@@ -20,9 +20,9 @@ from openpyxl.utils.cell import coordinate_to_tuple
 
 import gate2xlsx
 from gate2xlsx.errors import Gate2XlsxError
-from gate2xlsx.model import Dataset, Model
+from gate2xlsx.ir.model import Dataset, Model
 from gate2xlsx.readers.xlsx import named_values
-from gate2xlsx.sheet.batch import TOP
+from gate2xlsx.sheet.batch.chain import TOP
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 MANIFEST = json.loads((FIXTURES / "manifest.json").read_text())

@@ -28,9 +28,12 @@ from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gate2xlsx import activations, load, write_workbook
+from gate2xlsx import load, write_workbook
 from gate2xlsx.errors import Gate2XlsxError
-from gate2xlsx.model import Act, Dense, Model, Param
+from gate2xlsx.ir import activations
+from gate2xlsx.ir.families.dense import Dense
+from gate2xlsx.ir.layer import Act, Param
+from gate2xlsx.ir.model import Model
 from gate2xlsx.readers.xlsx import named_values
 
 sys.path.insert(0, str(ROOT / "tests" / "bad_inputs"))

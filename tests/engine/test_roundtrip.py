@@ -18,7 +18,7 @@ from conftest import cli_exit as _run
 
 import gate2xlsx
 from gate2xlsx.errors import InputError
-from gate2xlsx.model import Dataset
+from gate2xlsx.ir.model import Dataset
 from gate2xlsx.readers.xlsx import named_values, read_workbook
 from gate2xlsx.sheet import meta
 from gate2xlsx.sheet.names import weight_names

@@ -9,7 +9,10 @@ import numpy as np
 import openpyxl
 
 import gate2xlsx
-from gate2xlsx.model import Act, Activation, BatchNorm, Dense, Model, Param, Rescaling
+from gate2xlsx.ir.families.dense import Activation, Dense
+from gate2xlsx.ir.families.normalization import BatchNorm, Rescaling
+from gate2xlsx.ir.layer import Act, Param
+from gate2xlsx.ir.model import Model
 from gate2xlsx.readers.xlsx import named_values, set_named_values
 from gate2xlsx.sheet.names import weight_names
 

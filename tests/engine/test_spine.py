@@ -9,7 +9,9 @@ import pytest
 from conftest import SAMPLES
 
 import gate2xlsx
-from gate2xlsx.model import Act, Activation, Dense, Model, Param
+from gate2xlsx.ir.families.dense import Activation, Dense
+from gate2xlsx.ir.layer import Act, Param
+from gate2xlsx.ir.model import Model
 from gate2xlsx.readers.xlsx import named_values, set_named_values
 
 GATES = ["or", "and"]

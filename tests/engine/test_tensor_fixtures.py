@@ -19,9 +19,9 @@ import pytest
 from cached import mismatches
 
 import gate2xlsx
-from gate2xlsx.model import Dataset
+from gate2xlsx.ir.model import Dataset
 from gate2xlsx.readers.xlsx import named_values, set_named_values
-from gate2xlsx.sheet.graph_network import port_names
+from gate2xlsx.sheet.network.graph import port_names
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 TENSORS = FIXTURES / "tensors"

@@ -17,7 +17,8 @@ import openpyxl
 import pytest
 
 import gate2xlsx
-from gate2xlsx import fit, gates
+from gate2xlsx.data import gates
+from gate2xlsx.ir import fit
 from gate2xlsx.readers.xlsx import named_cells, named_values, set_named_values
 from gate2xlsx.sheet.names import weight_names
 from tests.cached import mismatches
@@ -228,7 +229,8 @@ def test_a_copy_of_the_model_is_not_changed(tmp_path):
 
 
 def _made_up(output: str, hidden: str, outputs: int) -> gate2xlsx.Model:
-    from gate2xlsx.model import Act, Activation, Dense, Param
+    from gate2xlsx.ir.families.dense import Activation, Dense
+    from gate2xlsx.ir.layer import Act, Param
 
     rng = np.random.default_rng(7)
     layers = [

@@ -12,9 +12,11 @@ import pytest
 from conftest import FIXTURES, SAMPLES
 
 import gate2xlsx
-from gate2xlsx import gates
 from gate2xlsx.app.export import export_workbook
-from gate2xlsx.model import Act, Dense, Model, Param, Source
+from gate2xlsx.data import gates
+from gate2xlsx.ir.families.dense import Dense
+from gate2xlsx.ir.layer import Act, Param
+from gate2xlsx.ir.model import Model, Source
 from gate2xlsx.readers.xlsx import named_cells, named_values, set_named_values
 
 EVALUATED = [

@@ -14,8 +14,9 @@ from conftest import cli_run
 from keras_venvs import run
 
 import gate2xlsx
+from gate2xlsx.ir.families.embeddings import random_rows
+from gate2xlsx.ir.families.recurrent import Recurrent
 from gate2xlsx.readers.xlsx import read_workbook
-from gate2xlsx.sequences import Recurrent, random_rows
 from gate2xlsx.sheet.names import weight_names
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

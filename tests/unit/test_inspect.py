@@ -16,7 +16,9 @@ from conftest import cli_exit as _run
 
 import gate2xlsx
 from gate2xlsx.app.inspection import SMALL, describe, render
-from gate2xlsx.model import Dense, Model, Param
+from gate2xlsx.ir.families.dense import Dense
+from gate2xlsx.ir.layer import Param
+from gate2xlsx.ir.model import Model
 
 
 def _datasets(handle: h5py.Group) -> dict[str, np.ndarray]:

@@ -12,11 +12,9 @@ from writer_models import MODELS, X4, lesson_model, param
 
 import gate2xlsx
 from gate2xlsx.errors import OutputError, UnsupportedModelError
-from gate2xlsx.model import (
-    Act,
-    Dense,
-    Model,
-)
+from gate2xlsx.ir.families.dense import Dense
+from gate2xlsx.ir.layer import Act
+from gate2xlsx.ir.model import Model
 from gate2xlsx.writers import save
 
 SUFFIXES = (".h5", ".hdf", ".hdf5", ".keras", ".npz")

@@ -11,9 +11,9 @@ import re
 import numpy as np
 import pytest
 
-from gate2xlsx.activations import get as activation
-from gate2xlsx.fit import Settings
 from gate2xlsx.ir import losses, optimizers
+from gate2xlsx.ir.activations import get as activation
+from gate2xlsx.ir.fit import Settings
 
 FORMS = [
     (loss.name, form)

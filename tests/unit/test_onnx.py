@@ -28,9 +28,11 @@ from gate2xlsx.formats.onnx_operators import (
     merge_operator,
     operator,
 )
-from gate2xlsx.graph import Graph, Node, Port
-from gate2xlsx.model import Act, Activation, Model
-from gate2xlsx.readers import onnx_file
+from gate2xlsx.ir.families.dense import Activation
+from gate2xlsx.ir.graph import Graph, Node, Port
+from gate2xlsx.ir.layer import Act
+from gate2xlsx.ir.model import Model
+from gate2xlsx.readers.onnx import file as onnx_file
 from gate2xlsx.readers.xlsx import named_cells
 from gate2xlsx.writers import save
 

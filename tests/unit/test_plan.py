@@ -12,7 +12,9 @@ import gate2xlsx
 from gate2xlsx.app.export import capped, decide, export_workbook
 from gate2xlsx.app.options import ExportOptions
 from gate2xlsx.errors import LayoutError
-from gate2xlsx.model import Act, Dense, Model, Param
+from gate2xlsx.ir.families.dense import Dense
+from gate2xlsx.ir.layer import Act, Param
+from gate2xlsx.ir.model import Model
 from gate2xlsx.sheet import meta
 from gate2xlsx.sheet.plan import plan_workbook
 from gate2xlsx.sheet.spec import Rows

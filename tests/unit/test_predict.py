@@ -59,7 +59,9 @@ def test_cli_values_and_csv(tmp_path, capsys):
 
 
 def test_one_sigmoid_unit_is_a_two_class_answer():
-    from gate2xlsx.model import Act, Dense, Model, Param
+    from gate2xlsx.ir.families.dense import Dense
+    from gate2xlsx.ir.layer import Act, Param
+    from gate2xlsx.ir.model import Model
 
     model = Model.chain(
         2, [Dense("d", "Dense", Param([[1.0], [1.0]]), Param([-1.5]), Act("sigmoid"))]

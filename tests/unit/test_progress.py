@@ -8,7 +8,9 @@ import numpy as np
 
 import gate2xlsx
 from gate2xlsx import progress
-from gate2xlsx.model import Act, Dense, Model, Param
+from gate2xlsx.ir.families.dense import Dense
+from gate2xlsx.ir.layer import Act, Param
+from gate2xlsx.ir.model import Model
 
 
 class FakeTerminal(io.StringIO):

@@ -17,10 +17,11 @@ import pytest
 
 import gate2xlsx
 from gate2xlsx.errors import Gate2XlsxError, InputError, UnsafeModelError, UnsupportedModelError
-from gate2xlsx.model import Param
-from gate2xlsx.readers import kind_of, savedmodel
-from gate2xlsx.readers.protobuf_wire import Message, WireError, fields, varint
-from gate2xlsx.readers.tensor_bundle import Bundle, crc32c, masked, table_entries
+from gate2xlsx.ir.layer import Param
+from gate2xlsx.readers import kind_of
+from gate2xlsx.readers.tensorflow import savedmodel
+from gate2xlsx.readers.tensorflow.protobuf_wire import Message, WireError, fields, varint
+from gate2xlsx.readers.tensorflow.tensor_bundle import Bundle, crc32c, masked, table_entries
 
 FOLDER = Path(__file__).resolve().parents[1] / "fixtures" / "savedmodel"
 MANIFEST = json.loads((FOLDER / "manifest.json").read_text())
@@ -275,8 +276,8 @@ def test_tf_saved_model_save_layers_are_told_by_their_operators():
 def test_only_layers_of_models_are_matched_by_name():
     """Metrics (named loss, accuracy), RNN cells and input layers carry names too; a layer
     may share one with them."""
-    from gate2xlsx.readers.savedmodel import _is_layer
-    from gate2xlsx.readers.savedmodel_objects import KerasNode
+    from gate2xlsx.readers.tensorflow.savedmodel import _is_layer
+    from gate2xlsx.readers.tensorflow.savedmodel_objects import KerasNode
 
     def node(path: str, ident: str = "_tf_keras_layer") -> KerasNode:
         return KerasNode(1, path, ident, {"name": "accuracy"})
@@ -289,7 +290,7 @@ def test_only_layers_of_models_are_matched_by_name():
 
 
 def test_a_const_reads_packed_and_unpacked_floats():
-    from gate2xlsx.readers.savedmodel_traced import _constant
+    from gate2xlsx.readers.tensorflow.savedmodel_traced import _constant
 
     def const(tensor: bytes) -> Message:
         attr = field(1, b"value") + field(2, field(8, field(1, 1) + tensor))

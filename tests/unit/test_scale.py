@@ -7,7 +7,9 @@ import openpyxl
 
 import gate2xlsx
 from gate2xlsx.app.export import decide
-from gate2xlsx.model import Act, Activation, Dense, Model, Param
+from gate2xlsx.ir.families.dense import Activation, Dense
+from gate2xlsx.ir.layer import Act, Param
+from gate2xlsx.ir.model import Model
 from gate2xlsx.sheet import weights
 
 

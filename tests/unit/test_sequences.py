@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 import gate2xlsx
-from gate2xlsx import serialize
 from gate2xlsx.errors import Gate2XlsxError, InputError
-from gate2xlsx.sequences import Recurrent, random_rows, starting_row
+from gate2xlsx.ir import serialize
+from gate2xlsx.ir.families.embeddings import random_rows, starting_row
+from gate2xlsx.ir.families.recurrent import Recurrent
 
 SEQUENCES = Path(__file__).resolve().parents[1] / "fixtures" / "sequences" / "keras2"
 NAMES = [e["name"] for e in json.loads((SEQUENCES / "manifest.json").read_text())]
@@ -113,7 +114,7 @@ def test_the_first_example_avoids_the_padding_token():
 
 
 def test_a_csv_as_wide_as_the_inputs_is_inputs_only_with_or_without_a_header(tmp_path):
-    from gate2xlsx import tables
+    from gate2xlsx.data import csv_tables as tables
 
     (tmp_path / "bare.csv").write_text("0,14,10\n8,6,6\n")
     (tmp_path / "named.csv").write_text("a,b,c\n0,14,10\n8,6,6\n")
@@ -124,9 +125,10 @@ def test_a_csv_as_wide_as_the_inputs_is_inputs_only_with_or_without_a_header(tmp
 
 
 def test_an_lstm_too_wide_to_unroll_is_refused_before_writing(tmp_path):
-    from gate2xlsx.graph import Graph, Node, Port
-    from gate2xlsx.model import Model, Param
-    from gate2xlsx.sequences import GATES
+    from gate2xlsx.ir.families.recurrent import GATES
+    from gate2xlsx.ir.graph import Graph, Node, Port
+    from gate2xlsx.ir.layer import Param
+    from gate2xlsx.ir.model import Model
 
     units, channels = 3000, 2
     shapes = {"kernel": (channels, units), "recurrent_kernel": (units, units), "bias": (units,)}

@@ -7,9 +7,9 @@ import zipfile
 import openpyxl
 import pytest
 
-from gate2xlsx.sheet import writer
 from gate2xlsx.sheet.layout import Block, Region, SheetPlan, WorkbookPlan
-from gate2xlsx.sheet.shared_formulas import MIN_ROWS, FillDown, SharedChild, SharedFormula
+from gate2xlsx.sheet.writing import writer
+from gate2xlsx.sheet.writing.shared_formulas import MIN_ROWS, FillDown, SharedChild, SharedFormula
 
 ROWS = MIN_ROWS + 4
 

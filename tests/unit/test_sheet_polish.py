@@ -10,7 +10,8 @@ from conftest import SAMPLES
 import gate2xlsx
 from gate2xlsx.app.export import decide
 from gate2xlsx.app.options import ExportOptions
-from gate2xlsx.sheet import batch, check
+from gate2xlsx.sheet.batch import chain as batch
+from gate2xlsx.sheet.batch import check
 from gate2xlsx.sheet.layout import BOLD, DEFAULT_WIDTH, headings
 from gate2xlsx.sheet.plan import plan_workbook
 from gate2xlsx.templates_text import say

@@ -12,10 +12,10 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.worksheet.formula import ArrayFormula
 
-from gate2xlsx.sheet import stream, xlsx_package
-from gate2xlsx.sheet.shared_formulas import SharedChild
-from gate2xlsx.sheet.stream import NumberRun, SharedRun, add_streaming_sheet
-from gate2xlsx.sheet.writer import _exact_numbers
+from gate2xlsx.sheet.writing import stream, xlsx_package
+from gate2xlsx.sheet.writing.shared_formulas import SharedChild
+from gate2xlsx.sheet.writing.stream import NumberRun, SharedRun, add_streaming_sheet
+from gate2xlsx.sheet.writing.writer import _exact_numbers
 
 AWKWARD = [0.1, -0.0, 1e-300, -1.5e300, 3.0, 2.0**-1074, 123456789.123, 1 / 3]
 

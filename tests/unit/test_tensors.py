@@ -12,13 +12,14 @@ import numpy as np
 import pytest
 
 import gate2xlsx
-from gate2xlsx import serialize
 from gate2xlsx.app.predict import predict
 from gate2xlsx.errors import Gate2XlsxError
-from gate2xlsx.maps import Conv, Pool, Rearrange, geometry, kernel_from_grid, kernel_grid
-from gate2xlsx.model import Param
+from gate2xlsx.ir import serialize
+from gate2xlsx.ir.families.convolution import Conv, geometry, kernel_from_grid, kernel_grid
+from gate2xlsx.ir.families.pooling import Pool, Rearrange
+from gate2xlsx.ir.layer import Param
 from gate2xlsx.sheet.layout import Block
-from gate2xlsx.sheet.tensor_grid import Drawn
+from gate2xlsx.sheet.network.tensor_grid import Drawn
 
 
 def naive_conv(x, k4, stride, dilation, padding, depthwise=False):

@@ -15,7 +15,8 @@ from conftest import cli_exit
 
 import gate2xlsx
 from gate2xlsx.errors import InputError, UnsafeModelError, UnsupportedModelError
-from gate2xlsx.readers import kind_of, tfjs
+from gate2xlsx.readers import kind_of
+from gate2xlsx.readers.tensorflow import tfjs
 
 TFJS = Path(__file__).resolve().parents[1] / "fixtures" / "tfjs"
 ENTRIES = json.loads((TFJS / "manifest.json").read_text())

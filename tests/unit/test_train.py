@@ -11,16 +11,10 @@ import numpy as np
 import pytest
 
 import gate2xlsx
-from gate2xlsx import gates
 from gate2xlsx.app.train import train
 from gate2xlsx.cli import main
-from gate2xlsx.fit import (
-    TRAINABLE_ACTIVATIONS,
-    Settings,
-    fit,
-    new_network,
-    params,
-)
+from gate2xlsx.data import gates
+from gate2xlsx.ir.fit import TRAINABLE_ACTIVATIONS, Settings, fit, new_network, params
 
 TRAINING = Path(__file__).resolve().parents[1] / "fixtures" / "training"
 CASES = sorted(p.stem for p in TRAINING.glob("*.json"))
@@ -179,7 +173,7 @@ def test_each_saved_format_loads_back(tmp_path, suffix, capsys):
 @pytest.mark.parametrize("name", TRAINABLE_ACTIVATIONS)
 def test_each_activation_backward_pass_matches_finite_differences(name):
     """The activation table's vjp column against central differences of its NumPy column."""
-    from gate2xlsx import activations
+    from gate2xlsx.ir import activations
 
     entry = activations.get(name)
     x = np.random.default_rng(5).uniform(-3, 3, size=(4, 3))

@@ -13,9 +13,10 @@ import gate2xlsx
 from gate2xlsx.app.export import decide, fresh_start, training_spec
 from gate2xlsx.app.options import ExportOptions, TrainingOptions
 from gate2xlsx.errors import InputError, UnsupportedModelError
-from gate2xlsx.model import Identity, chain_graph
+from gate2xlsx.ir.families.dense import Identity
+from gate2xlsx.ir.model import chain_graph
 from gate2xlsx.sheet.plan import plan_workbook
-from gate2xlsx.sheet.training_band import CELL_BUDGET
+from gate2xlsx.sheet.training.band import CELL_BUDGET
 from tests.conftest import FIXTURES, SAMPLES, cli_exit
 
 

@@ -12,7 +12,7 @@ import pytest
 from conftest import SAMPLES
 
 import gate2xlsx
-from gate2xlsx.sheet.xlsx_package import FONT_ORDER, excel_font_order, relative_targets
+from gate2xlsx.sheet.writing.xlsx_package import FONT_ORDER, excel_font_order, relative_targets
 from gate2xlsx.version import __version__
 
 

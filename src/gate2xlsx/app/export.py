@@ -15,17 +15,20 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import gates, tables
+from ..data import csv_tables as tables
+from ..data import gates
 from ..errors import InputError, UnsupportedModelError
 from ..files import check_workbook_target
-from ..fit import Settings, glorot_uniform
 from ..ir import losses, optimizers
-from ..model import Dense, Model, chain_graph, returned_by
+from ..ir.families.dense import Dense
+from ..ir.families.embeddings import starting_row, token_inputs
+from ..ir.fit import Settings, glorot_uniform
+from ..ir.model import Model, chain_graph, returned_by
 from ..progress import OnProgress
-from ..sequences import starting_row, token_inputs
-from ..sheet import limits, writer
+from ..sheet import limits
 from ..sheet.plan import plan_workbook
 from ..sheet.spec import MODES, Rows, TrainingSpec, WorkbookSpec
+from ..sheet.writing import writer
 from .options import ExportOptions, TrainingOptions
 
 MAX_ROWS = 2000  # batch rows beyond this are left out (and the sheet says so)

@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from ..model import Act, Layer, Model
+from ..ir.layer import Act, Layer
+from ..ir.model import Model
 
 SMALL = 64  # weights with at most this many values are printed whole
 

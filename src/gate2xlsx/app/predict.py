@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from ..model import Model
+from ..ir.model import Model
 
 
 @dataclass

@@ -15,7 +15,7 @@ from ..progress import OnProgress, ProgressBar
 from .options import ExportOptions
 
 if TYPE_CHECKING:
-    from ..model import Model
+    from ..ir.model import Model
     from .export import ExportInfo
 
 

@@ -1,5 +1,5 @@
 """`gate2xlsx train`'s recipe: read the data (a gate or a CSV table), build or load the start,
-train with restarts (the math is gate2xlsx.fit), report, and save the result."""
+train with restarts (the math is gate2xlsx.ir.fit), report, and save the result."""
 
 from __future__ import annotations
 
@@ -10,19 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import gates, tables
+from ..data import csv_tables as tables
+from ..data import gates
 from ..errors import InputError, OutputError
 from ..files import check_target
-from ..fit import (
-    TRAINABLE_ACTIVATIONS,
-    Settings,
-    accuracy,
-    check_trainable,
-    fit,
-    new_network,
-)
 from ..ir import losses, optimizers
-from ..model import Dataset, Model
+from ..ir.fit import TRAINABLE_ACTIVATIONS, Settings, accuracy, check_trainable, fit, new_network
+from ..ir.model import Dataset, Model
 from ..writers import SUFFIXES
 
 

@@ -21,11 +21,11 @@ from openpyxl.worksheet.formula import ArrayFormula
 from ..engines import libreoffice
 from ..errors import InputError
 from ..formats.file_kinds import KINDS
-from ..model import Model
+from ..ir.model import Model
 from ..readers.kinds import kind_of
 from ..readers.xlsx import name_range, read_workbook
 from ..sheet import formulas as F
-from ..sheet.graph_network import port_names
+from ..sheet.network.graph import port_names
 
 DEFAULT_ATOL = 1e-9
 # (inputs name, outputs name) of every place the workbook computes the network.

@@ -295,8 +295,8 @@ def predict_command(
 
 
 def predict(options: SimpleNamespace) -> None:
-    from .. import tables
     from ..app.predict import predict as forward
+    from ..data import csv_tables as tables
     from ..readers import load
 
     model = load(options.model, activations=options.activations)

@@ -15,7 +15,7 @@ from .params import Activations, BatchSize, Lr, Momentum, Nesterov, Quiet, as_va
 
 def run(options: SimpleNamespace) -> None:
     from ..app.train import train
-    from ..fit import Settings
+    from ..ir.fit import Settings
     from ..progress import ProgressBar
 
     settings = as_value(Settings, options)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..activations import SELU_ALPHA, SELU_SCALE
+from ..ir.activations import SELU_ALPHA, SELU_SCALE
 
 
 @dataclass(frozen=True)

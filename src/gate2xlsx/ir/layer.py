@@ -9,6 +9,10 @@ from typing import ClassVar
 
 import numpy as np
 
+from . import activations
+
+Shape = tuple[int, ...]  # a tensor's shape, without the batch axis
+
 
 @dataclass(eq=False)
 class Param:
@@ -61,3 +65,30 @@ class Layer:
         if type(other) is not type(self):
             return NotImplemented
         return vars(self) == vars(other)
+
+
+@dataclass(frozen=True)
+class Act:
+    """An activation: a name from the activation table and its parameters."""
+
+    name: str
+    params: tuple[tuple[str, float | None], ...] = ()
+
+    @classmethod
+    def of(cls, name: str, **params: float | None) -> Act:
+        return cls(name, tuple(sorted(params.items())))
+
+    @property
+    def kwargs(self) -> dict[str, float | None]:
+        return dict(self.params)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return activations.get(self.name).numpy(x, **self.kwargs)
+
+
+LINEAR = Act("linear")
+
+
+def layer_label(index: int, layer: Layer) -> str:
+    """How messages name a layer: "layer 3 'dense_1' (Dense)", `index` counted from 1."""
+    return f"layer {index} {layer.name!r} ({layer.class_name or type(layer).__name__})"

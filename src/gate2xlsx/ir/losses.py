@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..activations import SIGMOID
 from ..errors import UnsupportedModelError
-from ..model import Model, final_activation
+from .activations import SIGMOID
+from .model import Model, final_activation
 
 # Keras's epsilon: the clip of probabilities to [CLIP, 1 - CLIP], and what tf.keras adds inside
 # LN. A loss's value clips at CLIP as float32 rounds it (Keras's tensors are float32); the

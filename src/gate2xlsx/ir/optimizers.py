@@ -21,7 +21,7 @@ import numpy as np
 
 
 class Settings(Protocol):
-    """What an update reads of the trainer's settings (gate2xlsx.fit.Settings)."""
+    """What an update reads of the trainer's settings (gate2xlsx.ir.fit.Settings)."""
 
     lr: float
     momentum: float

@@ -11,10 +11,12 @@ from pathlib import Path
 
 from ..errors import InputError, UnsafeModelError
 from ..formats.file_kinds import FOLDER_KINDS, words
-from ..model import Model
-from . import arrays, config, npz, savedmodel, skops, tfjs
+from ..ir.model import Model
+from . import arrays, npz, skops
 from .isolation import Pending, start_in_child
+from .keras import config
 from .kinds import kind_of
+from .tensorflow import savedmodel, tfjs
 
 __all__ = ["Pending", "kind_of", "load", "read_path", "start_load"]
 
@@ -97,7 +99,11 @@ def _check_options(path: Path, kind: str | None, arch, activations) -> None:
 
 
 def _keras(path: Path, kind: str, arch: dict | list | None) -> Model:
-    from . import extras, keras_h5, keras_zip  # h5py is imported here, in the reading child only
+    from .keras import archive as keras_zip
+    from .keras import (  # h5py is imported here, in the reading child only
+        gate2xlsx_extras as extras,
+    )
+    from .keras import h5 as keras_h5
 
     reader = keras_h5 if kind == "hdf5" else keras_zip
     return extras.attach(reader.read(path, arch), path)

@@ -17,9 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import activations as activation_table
 from ..errors import InputError, UnsupportedModelError
-from ..model import Act, Dense, Model, Param, Source
+from ..ir import activations as activation_table
+from ..ir.families.dense import Dense
+from ..ir.layer import Act, Param
+from ..ir.model import Model, Source
 from .zips import ZIP_ERRORS, member_names
 
 NPY_MAGIC = b"\x93NUMPY"

@@ -13,7 +13,7 @@ import h5py
 import numpy as np
 
 from ..errors import InputError, UnsafeModelError
-from .config import TOO_DEEP
+from .keras.config import TOO_DEEP
 
 MAX_DATASET_BYTES = 1 << 30  # 1 GiB: far beyond any network a spreadsheet can hold
 

@@ -9,7 +9,9 @@ import os
 import zipfile
 from pathlib import Path
 
-from . import arrays, npz, onnx_file, savedmodel, skops, tfjs
+from . import arrays, npz, skops
+from .onnx import file as onnx_file
+from .tensorflow import savedmodel, tfjs
 from .zips import ZIP_ERRORS, is_zip
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"

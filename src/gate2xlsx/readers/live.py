@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, UnsupportedModelError
-from ..model import Model, Source
+from ..ir.model import Model, Source
 from . import arrays, skops
 
 # the root module a type comes from -> its framework

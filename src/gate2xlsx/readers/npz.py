@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..model import Model, Source
-from ..serialize import NPZ_ARCHITECTURE as ARCHITECTURE
-from ..serialize import from_dict
+from ..ir.model import Model, Source
+from ..ir.serialize import NPZ_ARCHITECTURE as ARCHITECTURE
+from ..ir.serialize import from_dict
 from .zips import ZIP_ERRORS, member_names
 
 FORMAT = "gate2xlsx NumPy arrays (.npz)"

@@ -21,9 +21,12 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, UnsupportedModelError
-from ..graph import Graph, Node, Port
-from ..maps import Merge
-from ..model import Act, BatchNorm, Dense, Model, Param, Rescaling, Source
+from ..ir.families.dense import Dense
+from ..ir.families.merges import Merge
+from ..ir.families.normalization import BatchNorm, Rescaling
+from ..ir.graph import Graph, Node, Port
+from ..ir.layer import Act, Param
+from ..ir.model import Model, Source
 from .zips import ZIP_ERRORS
 
 ESTIMATORS = ("MLPClassifier", "MLPRegressor")

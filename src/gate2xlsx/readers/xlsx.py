@@ -19,10 +19,10 @@ from openpyxl.utils.cell import range_boundaries
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.workbook import Workbook
 
-from .. import serialize
 from ..errors import InputError
-from ..maps import CONV_KERNELS, kernel_from_grid
-from ..model import Model
+from ..ir import serialize
+from ..ir.families.convolution import CONV_KERNELS, kernel_from_grid
+from ..ir.model import Model
 from ..sheet import formulas as F
 from ..sheet import meta
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..model import Model
+from ..ir.model import Model
 from ..templates_text import document
 from ..version import __version__
 from .layout import Block, Region, SheetPlan, line_height, text

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..ir import losses
-from ..model import Model, final_activation
+from ..ir.model import Model, final_activation
 from . import formulas as F
 
 

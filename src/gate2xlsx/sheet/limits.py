@@ -15,12 +15,14 @@ import re
 import numpy as np
 
 from ..errors import LayoutError
-from ..maps import as_map
-from ..model import Identity, Model, layer_label
-from ..sequences import Bidirectional, Recurrent
+from ..ir.families.convolution import as_map
+from ..ir.families.dense import Identity
+from ..ir.families.recurrent import Bidirectional, Recurrent
+from ..ir.layer import layer_label
+from ..ir.model import Model
 from . import formulas as F
 from .layout import Region, SheetPlan
-from .tensor_grid import GRIDS_PER_BAND
+from .network.tensor_grid import GRIDS_PER_BAND
 
 ROWS_PER_LAYER = 2  # at least a heading and one step row per computed layer on the Network sheet
 

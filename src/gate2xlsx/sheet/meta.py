@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .. import serialize
-from ..model import Model
+from ..ir import serialize
+from ..ir.model import Model
 from .layout import Block, Region, SheetPlan, text
 from .names import weight_names
 

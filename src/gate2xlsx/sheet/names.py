@@ -4,7 +4,7 @@ stored weight and setting; each legal, unique, never a cell reference, the same 
 
 from __future__ import annotations
 
-from ..model import Model
+from ..ir.model import Model
 from .legal_names import NameTable
 
 RESERVED_NAMES = (

@@ -11,7 +11,7 @@ from typing import Protocol
 import numpy as np
 
 from ..errors import LayoutError
-from ..model import Layer
+from ..ir.layer import Layer
 from . import formulas as F
 from .layout import Block, Region, text, text_row
 

@@ -10,20 +10,20 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from ..errors import LayoutError
-from ..model import Model
+from ..ir.model import Model
 from ..templates_text import say
 from . import limits, meta
 from .about import about_plan
-from .batch import data_plan
-from .check import Switched, check_plan
-from .decision_map import map_plan
-from .graph_batch import check_rows, graph_rows
-from .graph_network import graph_network_plan
+from .batch.chain import data_plan
+from .batch.check import Switched, check_plan
+from .batch.decision_map import map_plan
+from .batch.graph import check_rows, graph_rows
 from .keras_eval import loss_rule
 from .layout import SheetPlan, WorkbookPlan
-from .network import network_plan
+from .network.chain import network_plan
+from .network.graph import graph_network_plan
 from .spec import WorkbookSpec
-from .training import training_plan
+from .training.plan import training_plan
 from .weights import weights_plan
 
 TRUTH_TABLE, DATA = "Truth table", "Data"

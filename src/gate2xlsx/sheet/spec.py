@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..fit import Settings
+from ..ir.fit import Settings
 
 MODES = ("mmult", "sumproduct", "expanded")
 

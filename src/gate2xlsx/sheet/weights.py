@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..maps import CONV_KERNELS, Conv, SeparableConv, as_kernel4, kernel_grid
-from ..model import Layer, Model, layer_label
-from ..sequences import GATE_NAMES, Bidirectional, Embedding, Recurrent
+from ..ir.families.convolution import CONV_KERNELS, Conv, SeparableConv, as_kernel4, kernel_grid
+from ..ir.families.embeddings import Embedding
+from ..ir.families.recurrent import GATE_NAMES, Bidirectional, Recurrent
+from ..ir.layer import Layer, layer_label
+from ..ir.model import Model
 from ..templates_text import say
 from .layout import Block, ConditionalFormat, Region, SheetPlan, own, paragraph, text, text_row
 from .names import weight_names

@@ -16,10 +16,10 @@ from pathlib import Path
 from ..errors import OutputError
 from ..files import atomic_write
 from ..formats.file_kinds import SAVED_SUFFIXES, saved_kind
-from ..model import Model
+from ..ir.model import Model
 
 SUFFIXES = SAVED_SUFFIXES  # .h5, .hdf, .hdf5, .keras, .onnx, .npz
-WRITERS = {"hdf5": "keras_h5", "zip": "keras_v3", "onnx": "onnx", "npz": "npz"}  # kind -> module
+WRITERS = {"hdf5": "keras.h5", "zip": "keras.v3", "onnx": "onnx", "npz": "npz"}  # kind -> module
 
 
 def save(model: Model, path: str | os.PathLike) -> Path:

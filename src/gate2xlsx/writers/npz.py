@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import serialize
-from ..model import Model
+from ..ir import serialize
+from ..ir.model import Model
 
 
 def write(model: Model, path: Path) -> None:

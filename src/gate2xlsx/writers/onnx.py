@@ -13,22 +13,17 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import activations
 from ..errors import UnsupportedModelError
 from ..formats.onnx_operators import GLOBAL_POOLS, OPERATOR_OF, POOLS, merge_operator, operator
-from ..graph import Node
-from ..maps import Conv, GlobalPool, Merge, Pool, Rearrange, SeparableConv, geometry
-from ..model import (
-    Act,
-    Activation,
-    BatchNorm,
-    Dense,
-    Identity,
-    Model,
-    Normalization,
-    PReLU,
-    Rescaling,
-)
+from ..ir import activations
+from ..ir.families.convolution import Conv, SeparableConv, geometry
+from ..ir.families.dense import Activation, Dense, Identity, PReLU
+from ..ir.families.merges import Merge
+from ..ir.families.normalization import BatchNorm, Normalization, Rescaling
+from ..ir.families.pooling import GlobalPool, Pool, Rearrange
+from ..ir.graph import Node
+from ..ir.layer import Act
+from ..ir.model import Model
 from ..version import __version__
 
 OPSET = 20

@@ -1,0 +1,1 @@
+"""The Training sheet: gradient descent unrolled in live formulas."""
