@@ -43,7 +43,7 @@ def load(
         return start_load(thing, architecture=architecture, activations=activations).result()
     from . import live
 
-    return live.from_object(thing, activations=activations, example=example)
+    return live.from_object(thing, read_path, activations=activations, example=example)
 
 
 def start_load(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 import tempfile
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -33,13 +33,17 @@ WHAT_IS_READ = (
 )
 
 
-def from_object(thing: object, *, activations=None, example=None) -> Model:
-    """The Model of anything but a path (see the module's docstring)."""
+def from_object(
+    thing: object, read_file: Callable[[Path], Model], *, activations=None, example=None
+) -> Model:
+    """The Model of anything but a path (see the module's docstring); `read_file` reads the
+    file a live Keras model is saved to (readers.read_path, handed in: that package imports
+    this module)."""
     if isinstance(thing, Model):
         return thing
     framework = framework_of(thing)
     if framework == "keras":
-        return _keras(thing)
+        return _keras(thing, read_file)
     if framework == "torch":
         return _torch(thing, example)
     if framework == "sklearn":
@@ -78,10 +82,8 @@ def _is_arrays(thing: object) -> bool:
                for v in values)  # fmt: skip
 
 
-def _keras(model: object) -> Model:
+def _keras(model: object, read_file: Callable[[Path], Model]) -> Model:
     """A Keras model saved by Keras itself (Keras 3: .keras; tf.keras 2.x: HDF5), read back."""
-    from . import read_path
-
     if not hasattr(model, "save") or not hasattr(model, "layers"):
         raise UnsupportedModelError(f"a {_type_name(model)} is a Keras object but not a model; "
                                     "give the keras.Model")  # fmt: skip
@@ -98,7 +100,7 @@ def _keras(model: object) -> Model:
                 f"Keras could not save this {type(model).__name__} ({_first_line(exc)})",
                 hint="build it as a Sequential or functional model",
             ) from None
-        found = read_path(saved)
+        found = read_file(saved)
     return _in_memory(found, f"live Keras {version} model ({found.source.format})")
 
 
