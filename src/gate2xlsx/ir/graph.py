@@ -107,7 +107,7 @@ def made_shapes(layer: Layer, shapes: list[Shape]) -> dict[str, Shape]:
 
 def output_shape(layer: Layer, shapes: list[Shape]) -> Shape | list[Shape]:
     """The shape a layer makes from the shapes it reads (a list: one per tensor it makes).
-    Layers of model.py (Dense, activations, BatchNorm, ...) act on the last axis, so they keep
+    Vector layers (Dense, activations, BatchNorm, ...) act on the last axis, so they keep
     the rest."""
     own = getattr(layer, "output_shape", None)
     if own is not None:

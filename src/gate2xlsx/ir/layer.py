@@ -1,5 +1,5 @@
 """What every layer shares: a name, the class it came from, its stored weights (`Param`) and
-its NumPy forward pass. The graph (graph.py) holds layers; model.py and the families define
+its NumPy forward pass. The graph (graph.py) holds layers; the families (ir/families) define
 them, so this base sits below both."""
 
 from __future__ import annotations

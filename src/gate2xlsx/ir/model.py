@@ -187,7 +187,7 @@ def chain_of(graph: Graph) -> Chain | None:
 
 
 def _flattens(layer: Layer) -> bool:
-    """A Rearrange (maps.py) that makes a vector: Flatten, or Reshape to one axis."""
+    """A Rearrange (families/pooling.py) that makes a vector: Flatten, or Reshape to one axis."""
     op, arg = getattr(layer, "op", None), getattr(layer, "arg", ())
     return layer.kind == "rearrange" and (op == "flatten" or op == "reshape" and len(arg) == 1)
 

@@ -49,7 +49,7 @@ _KINDS: dict[str, type[Layer]] = {
         Embedding,
     )  # fmt: skip
 }
-# The settings of the layers on tensors (maps.py), stored as JSON lists, read back as tuples.
+# The settings of the layers on tensors (ir/families), stored as JSON lists, read back as tuples.
 _TENSOR_SETTINGS = {
     "conv": ("strides", "dilation", "padding", "depthwise"),
     "separable": ("strides", "dilation", "padding"),

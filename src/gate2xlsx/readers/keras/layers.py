@@ -1,5 +1,5 @@
 """Layer specs from a Keras config, plus the raw weights stored for them -> the IR layers on
-vectors (model.py; map_layers.py makes the rest and calls here).
+vectors (the dense and normalization families; map_layers.py makes the rest and calls here).
 
 Each layer's weights are matched to the names its class expects (Keras 1's `W`/`b` too), checked
 for shape and finiteness, and its activation looked up in the activation table. Nothing named in
@@ -44,7 +44,7 @@ def first_width(spec: LayerSpec, raw: list[RawWeight], path: Path) -> int:
 def build_layer(
     spec: LayerSpec, raw: list[RawWeight], width: int, keras_version: str, path: Path
 ) -> Layer:
-    """One layer of model.py (Dense, activations, BatchNorm, ...) on `width` features: the
+    """One vector layer (Dense, activations, BatchNorm, ...) on `width` features: the
     last axis of the tensor it reads."""
     cfg, name, cls = spec.config, spec.name, spec.class_name
     if cls in IDENTITY_CLASSES:

@@ -1,5 +1,5 @@
 """A GraphSpec and its stored weights -> the Graph of IR layers every Keras reader builds
-(maps.py for tensors and merges, model.py's layers on the last axis). Every setting a layer's
+(ir/families: layers on tensors, merges, vector layers on the last axis). Every setting a layer's
 config can hold that gate2xlsx does not compute is refused by name, never silently ignored.
 """
 

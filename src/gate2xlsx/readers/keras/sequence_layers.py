@@ -1,7 +1,7 @@
 """Embedding, SimpleRNN, GRU, LSTM, Bidirectional and TimeDistributed configs and their stored
-weights -> the layers of sequences.py (or model.py's, for what TimeDistributed wraps). Every
-setting that would change what the layer computes and that gate2xlsx does not compute is
-refused by name.
+weights -> the recurrent and embedding families' layers (or a vector layer, for what
+TimeDistributed wraps). Every setting that would change what the layer computes and that
+gate2xlsx does not compute is refused by name.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What a SavedModel's protobufs say, decoded by hand (readers/protobuf_wire.py): the Keras
+"""What a SavedModel's protobufs say, decoded by hand (protobuf_wire.py): the Keras
 metadata (`keras_metadata.pb`: each layer's node in the object graph with its JSON), the
 checkpoint's object graph (which variable belongs to which object, under which checkpoint
 key) and, from `saved_model.pb`, the SavedObjectGraph's user objects (what the root object

@@ -1,6 +1,6 @@
 """The Network sheet of a graph (layers on tensors, branches, several inputs or outputs): each
 input, then every layer's output drawn as its tensor (feature maps as coloured grids), then
-each output in Keras's order. A dense chain keeps network.py's sheet.
+each output in Keras's order. A dense chain keeps network/chain.py's sheet.
 
 Names (the contract): `input` / `output` with one of each; with several, `input_1`, ... and
 `output_1`, ... in the model's order, `input` and `output` naming the first. The cells of each

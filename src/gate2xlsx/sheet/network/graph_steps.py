@@ -1,8 +1,9 @@
 """The formulas of a graph's layers on tensors: a convolution's cell is the sum over input
 channels of SUMPRODUCT(window, kernel slice), plus bias, then the activation; pooling is MAX /
 AVERAGE over the window; merges and rearranging layers go cell by cell. Windows come from
-maps.taps, the rule the NumPy pass follows. Layers of model.py on vectors and sequences go
-through steps.py, the Network sheet's own steps for a dense chain.
+families.convolution.taps, the rule the NumPy pass follows. Vector layers (dense,
+normalization) on vectors and sequences go through chain_steps.py, the Network sheet's own
+steps for a dense chain.
 """
 
 from __future__ import annotations

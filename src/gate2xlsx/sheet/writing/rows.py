@@ -1,4 +1,4 @@
-"""A sheet plan's rows as the cells the streaming sheet (sheet/stream.py) takes, in order.
+"""A sheet plan's rows as the cells the streaming sheet (stream.py) takes, in order.
 
 Each region becomes, row by row: a NumberRun (a row of a large block of plain numbers), a
 SharedRow (a batch row below the first, whose cells only continue shared formulas), a placed

@@ -55,8 +55,8 @@ def keras_layers(chain: Chain) -> list[KerasLayer]:
 
 
 def layer_as_keras(layer: Layer) -> list[KerasLayer]:
-    """One layer of model.py as the Keras layers that compute it (one, or two for an
-    activation no Keras string names)."""
+    """One vector layer (the dense and normalization families) as the Keras layers that
+    compute it (one, or two for an activation no Keras string names)."""
     return _keras_layer(layer)
 
 
