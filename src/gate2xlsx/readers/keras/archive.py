@@ -17,7 +17,7 @@ from ...ir.model import Model
 from ..hdf5 import MAX_DATASET_BYTES, open_hdf5
 from ..zips import ZIP_ERRORS
 from . import config as C
-from . import weights_v3 as keras_v3
+from . import weights_v3
 
 FORMAT = "Keras .keras archive"
 WEIGHT_MEMBERS = ("model.weights.h5", "variables.h5")
@@ -48,9 +48,9 @@ def read(path: Path, architecture: dict | list | None = None) -> Model:
             architecture = _json(archive, "config.json", path)
         data = _member(archive, weights_name, MAX_WEIGHTS_BYTES, path)
     version = str(meta.get("keras_version", "")) if isinstance(meta, dict) else ""
-    version = version or keras_v3.keras_version_of(architecture)
+    version = version or weights_v3.keras_version_of(architecture)
     with open_hdf5(path, io.BytesIO(data)) as handle:
-        model = keras_v3.model_from_tree(
+        model = weights_v3.model_from_tree(
             architecture,
             handle,
             path=path,

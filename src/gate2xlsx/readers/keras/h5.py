@@ -17,7 +17,7 @@ from ...ir.model import Model, Source
 from ..hdf5 import attr, child, name_list, open_hdf5, read_array
 from . import config as C
 from . import graph_config as G
-from . import weights_v3 as keras_v3
+from . import weights_v3
 from .layers import expected_weights
 from .map_layers import build_graph
 
@@ -33,8 +33,8 @@ def read(path: Path, architecture: dict | list | None = None) -> Model:
     path = Path(path)
     with open_hdf5(path) as handle:
         weights_only = is_weights_only(handle)
-        if not weights_only and "model_weights" not in handle and keras_v3.looks_like_v3(handle):
-            return keras_v3.read_weights(path, architecture, handle)
+        if not weights_only and "model_weights" not in handle and weights_v3.looks_like_v3(handle):
+            return weights_v3.read_weights(path, architecture, handle)
         if weights_only:
             root = handle
         elif "model_weights" in handle:
@@ -63,7 +63,7 @@ def read(path: Path, architecture: dict | list | None = None) -> Model:
         _check_layers_present(spec.specs, weights, path)
         lookup = _lookup(weights, spec.specs, path)
         # a to_json() text says its Keras version
-        keras_version = keras_version or keras_v3.keras_version_of(architecture)
+        keras_version = keras_version or weights_v3.keras_version_of(architecture)
         body = Model(build_graph(spec, lookup, keras_version=keras_version, path=path))
         training = (
             C.parse_json(attr(handle, "training_config"), path=path)

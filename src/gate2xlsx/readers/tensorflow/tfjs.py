@@ -10,7 +10,7 @@ then rounded to the original float32 (int32: rounded to the nearest integer), fl
 to float32. Weights are matched to layers by name (`dense/kernel`, `lstm/lstm_cell/kernel`, a
 nested model's `hidden/kernel` or `outer/inner/kernel`), never by order: the converter lists
 layers alphabetically; tensorflowjs's Keras 3 path keeps the Keras 3 tree's names
-(`layers/dense/vars/0`), matched as in a .keras archive (keras_v3.lookup). Shards are read
+(`layers/dense/vars/0`), matched as in a .keras archive (weights_v3.lookup). Shards are read
 only from inside the model's own folder (no absolute path, no `..`, no symbolic link leading
 out), each weight's bytes checked against its shape and dtype first. A TF.js *graph* model (a
 GraphDef in JSON) is computed where it is a dense chain (tfjs_graph.py), else named for what
@@ -156,9 +156,9 @@ def _model(topology: dict, weights: list, path: Path, file: Path) -> Model:
     keras_version = str(topology.get("keras_version") or "")
     spec = G.graph_spec(config, path=file)
     if any(_VAR.match(w.name) for w in weights):  # tensorflowjs's Keras 3 path
-        from ..keras import weights_v3 as keras_v3
+        from ..keras import weights_v3
 
-        lookup = keras_v3.lookup(config, _tree(weights, file), path=file)
+        lookup = weights_v3.lookup(config, _tree(weights, file), path=file)
     else:
         lookup = _lookup(weights, [layer.name for layer in spec.specs])
     body = Model(build_graph(spec, lookup, keras_version=keras_version, path=file))
@@ -185,12 +185,12 @@ def _lookup(weights: list, layer_names: list[str]):
 
 
 def _tree(weights: list, file: Path):
-    """keras_v3's Tree of a Keras 3 weights tree spelled as manifest names
+    """weights_v3's Tree of a Keras 3 weights tree spelled as manifest names
     (`layers/sequential/layers/dense/vars/0`), which is what tensorflowjs's keras_keras
     converter writes: layers are then matched by class and position, as in a .keras file."""
-    from ..keras import weights_v3 as keras_v3
+    from ..keras import weights_v3
 
-    tree = keras_v3.Tree.__new__(keras_v3.Tree)
+    tree = weights_v3.Tree.__new__(weights_v3.Tree)
     tree.groups, tree.vars, found = set(), {}, {}
     for weight in weights:
         match = _VAR.match(weight.name)

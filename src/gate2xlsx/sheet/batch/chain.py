@@ -326,19 +326,27 @@ def _correct_column(table: _Table, expected: Block, y: np.ndarray) -> tuple[Bloc
 
 def _accuracy(table: _Table, correct: Block, hits: np.ndarray, row: int) -> None:
     """The `accuracy` cell: the mean of the correct column, as Keras names the metric."""
+    note = accuracy_name(table.probs.cols)
+    table.sheet.add(*_mean_cell(table, row, "accuracy", "percent", correct, hits, note))
+
+
+def _mean_cell(
+    table: _Table, row: int, name: str, style: str, column: Block, values: np.ndarray, note: str
+) -> list:
+    """A named summary cell (`accuracy`, `loss`): its label, the AVERAGE of `column`, a note."""
     title = table.sheet.title
-    table.sheet.add(
-        text(title, row, 1, "accuracy", "layer"),
+    return [
+        text(title, row, 1, name, "layer"),
         Region(
             Block(title, row, 2),
-            "percent",
-            cell_formula=lambda i, j: F.formula(F.average(correct.ref())),
-            results=[[float(np.mean(hits))]],
-            name="accuracy",
-            comment=say("accuracy_comment"),
+            style,
+            cell_formula=lambda i, j: F.formula(F.average(column.ref())),
+            results=[[float(np.mean(values))]],
+            name=name,
+            comment=say(f"{name}_comment"),
         ),
-        text(title, row, 3, accuracy_name(table.probs.cols), "note"),
-    )
+        text(title, row, 3, note, "note"),
+    ]
 
 
 def _loss(table: _Table, rule: LossRule, expected: Block, y: np.ndarray, row: int) -> None:
@@ -358,17 +366,9 @@ def _loss(table: _Table, rule: LossRule, expected: Block, y: np.ndarray, row: in
             results=row_losses.reshape(-1, 1),
             fill_down=True,
         ),
-        text(title, row, 1, "loss", "layer"),
-        Region(
-            Block(title, row, 2),
-            "summary",
-            cell_formula=lambda i, j: F.formula(F.average(per_row.ref())),
-            results=[[float(np.mean(row_losses))]],
-            name="loss",
-            comment=say("loss_comment"),
-        ),
-        text(title, row, 3, f"{rule.loss}: {rule.description}", "note"),
-    )
+        *_mean_cell(table, row, "loss", "summary", per_row, row_losses,
+                    f"{rule.loss}: {rule.description}"),
+    )  # fmt: skip
 
 
 def _example_names(inputs: Block, x: np.ndarray) -> Region:
